@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import {
+  type AgentProgram,
+  EMPTY_LEDGER,
+  HostAgent,
+  type HostLedger,
+  INITIAL_STATUS,
+  type RoleBehaviour,
+  type RoleStatus,
+  StateFile,
+} from "@lvsfleet/agent-runtime";
+import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
+import { selectDrivers } from "./drivers/select.ts";
+import { directorIntent } from "./lvsdr.ts";
+
+export const VERSION = "0.1.0";
+
+function directorBehaviour(iface: string): RoleBehaviour {
+  return {
+    intent(config, dataPlane) {
+      if (config.kind !== "director")
+        throw new RpcError(
+          GrpcStatus.INVALID_ARGUMENT,
+          "this host runs the director agent: start it with a director config",
+        );
+      return directorIntent(config.director, dataPlane?.requiredSysctls(config.director.desired) ?? {});
+    },
+    table(config) {
+      return config.kind === "director"
+        ? { desired: config.director.desired, generation: config.director.generation }
+        : undefined;
+    },
+    reportedSysctls: [
+      "net.ipv4.ip_forward",
+      "net.ipv6.conf.all.forwarding",
+      `net.ipv4.conf.${iface}.send_redirects`,
+      "net.ipv4.vs.conn_reuse_mode",
+      "net.ipv4.vs.expire_nodest_conn",
+      "net.ipv4.vs.expire_quiescent_template",
+    ],
+  };
+}
+
+/** The director agent: lvsdr start/stop, the IPVS table, events. */
+export const directorProgram: AgentProgram = {
+  role: "director",
+  name: "lvsfleet-director",
+  async create({ options, stateDir, log }) {
+    const { dataPlane, host } = selectDrivers(options, stateDir);
+    await dataPlane.init();
+    return new HostAgent({
+      info: { host: options.host, role: "director", driver: dataPlane.name, version: VERSION, startedAt: Date.now() },
+      behaviour: directorBehaviour(options.interface),
+      host,
+      dataPlane,
+      statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),
+      ledgerFile: new StateFile<HostLedger>(join(stateDir, "ledger.json"), () => EMPTY_LEDGER),
+      log,
+    });
+  },
+};

@@ -1,0 +1,36 @@
+import type { HostAddress, HostRoute, IpvsTable, Operation } from "@lvsfleet/model";
+
+/**
+ * The data plane of a director: where virtual services and real servers live.
+ * `sim` keeps an in-memory IPVS; `ipvs` drives the kernel through ipvsadm; `nftables` builds
+ * the same behaviour from nftables maps on kernels without ip_vs.
+ */
+export interface DataPlaneDriver {
+  readonly name: string;
+  /** Checks the host can run this driver; throws an error that says what is missing and how to fix it. */
+  init(): Promise<void>;
+  /** The table the data plane really has, with connection counts. */
+  observe(): Promise<IpvsTable>;
+  /** Executes a plan (a driver may batch it, as `ipvsadm -R` does). */
+  execute(operations: readonly Operation[]): Promise<void>;
+  /** Sysctls the host needs for this table with this driver (kernel IPVS NAT needs ip_forward=1). */
+  requiredSysctls(table: IpvsTable): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Host operations both agents need: addresses, routes and sysctls. The only way agents
+ * touch a host; real implementations use iproute2 and /proc/sys through execFile.
+ */
+export interface HostDriver {
+  readonly name: string;
+  addresses(): Promise<HostAddress[]>;
+  addAddress(address: HostAddress): Promise<void>;
+  removeAddress(address: HostAddress): Promise<void>;
+  routes(): Promise<HostRoute[]>;
+  addRoute(route: HostRoute): Promise<void>;
+  removeRoute(route: HostRoute): Promise<void>;
+  /** `net.ipv4.ip_forward` → "1"; undefined when the key does not exist. */
+  readSysctl(key: string): Promise<string | undefined>;
+  writeSysctl(key: string, value: string): Promise<void>;
+}

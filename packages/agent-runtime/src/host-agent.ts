@@ -1,0 +1,229 @@
+import {
+  type AgentEvent,
+  type AgentInfo,
+  type AgentState,
+  type HostChange,
+  type IpvsTable,
+  type Operation,
+  type RoleConfig,
+  type RoleState,
+  serviceKey,
+} from "@lvsfleet/model";
+import { describeOperation, plan } from "@lvsfleet/planner";
+import { type AgentHandlers, type ApplyResult, GrpcStatus, type RoleChangeResult, RpcError } from "@lvsfleet/rpc";
+import type { Logger } from "pino";
+import type { DataPlaneDriver, HostDriver } from "./drivers.ts";
+import { EventHub } from "./events.ts";
+import { HostKeeper } from "./host-keeper.ts";
+import type { HostIntent, HostLedger } from "./host-plan.ts";
+import { Serial } from "./serial.ts";
+import type { StateFile } from "./state-file.ts";
+
+/** What an agent remembers about its role across restarts. */
+export interface RoleStatus {
+  cluster?: string | undefined;
+  roleState: RoleState;
+  /** Generation of the last desired table accepted. */
+  generation: number;
+  /** Keys of the IPVS services lvsfleet installed (others on the host are left alone). */
+  managedServices: string[];
+}
+
+export const INITIAL_STATUS: RoleStatus = { roleState: "stopped", generation: 0, managedServices: [] };
+
+/** How a role turns its start config into a host intent (lvsdr or realdr). */
+export interface RoleBehaviour {
+  /** The host intent for a start request; throws RpcError INVALID_ARGUMENT for the wrong kind of config. */
+  intent(config: RoleConfig, dataPlane: DataPlaneDriver | undefined): HostIntent;
+  /** The IPVS table a start request installs (directors), if any. */
+  table(config: RoleConfig): { desired: IpvsTable; generation: number } | undefined;
+  /** Sysctl keys worth reporting in status. */
+  reportedSysctls: string[];
+}
+
+export interface HostAgentParts {
+  info: AgentInfo;
+  behaviour: RoleBehaviour;
+  host: HostDriver;
+  dataPlane?: DataPlaneDriver | undefined;
+  statusFile: StateFile<RoleStatus>;
+  ledgerFile: StateFile<HostLedger>;
+  log: Logger;
+}
+
+/**
+ * An agent on one host: it takes up and gives up its role (lvsdr/realdr), reconciles the IPVS
+ * table with the desired one (directors), reports state, and streams events. Requests that
+ * change the host run one at a time.
+ */
+export class HostAgent implements AgentHandlers {
+  readonly hub: EventHub;
+  private readonly keeper: HostKeeper;
+  private readonly serial = new Serial();
+
+  constructor(private readonly parts: HostAgentParts) {
+    this.keeper = new HostKeeper(parts.host, parts.ledgerFile);
+    this.hub = new EventHub(parts.info.host, () => this.heartbeat());
+  }
+
+  info(): AgentInfo {
+    return this.parts.info;
+  }
+
+  private async table(): Promise<IpvsTable> {
+    return this.parts.dataPlane ? this.parts.dataPlane.observe() : { services: [] };
+  }
+
+  private async heartbeat() {
+    const [status, table] = await Promise.all([this.parts.statusFile.read(), this.table()]);
+    const destinations = table.services.flatMap((s) => s.destinations);
+    return {
+      roleState: status.roleState,
+      generation: status.generation,
+      services: table.services.length,
+      destinations: destinations.length,
+      activeConns: destinations.reduce((n, d) => n + d.activeConns, 0),
+      inactConns: destinations.reduce((n, d) => n + d.inactConns, 0),
+    };
+  }
+
+  async state(): Promise<AgentState> {
+    const { host, statusFile, behaviour } = this.parts;
+    const [status, table, addresses, routes] = await Promise.all([
+      statusFile.read(),
+      this.table(),
+      host.addresses(),
+      host.routes(),
+    ]);
+    const sysctls: Record<string, string> = {};
+    for (const key of behaviour.reportedSysctls) {
+      const value = await host.readSysctl(key);
+      if (value !== undefined) sysctls[key] = value;
+    }
+    return {
+      info: this.parts.info,
+      cluster: status.cluster,
+      roleState: status.roleState,
+      table,
+      host: { addresses, routes, sysctls },
+      generation: status.generation,
+    };
+  }
+
+  private checkCluster(status: RoleStatus, cluster: string): void {
+    if (status.cluster && status.cluster !== cluster && status.roleState === "running")
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `host ${this.parts.info.host} serves cluster ${status.cluster}, not ${cluster}; stop it there first`,
+      );
+  }
+
+  private requireDataPlane(): DataPlaneDriver {
+    if (!this.parts.dataPlane)
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `host ${this.parts.info.host} is a real server: it has no IPVS table`,
+      );
+    return this.parts.dataPlane;
+  }
+
+  /** Plans and (unless dry) executes the move to the desired table; only lvsfleet's services may be removed. */
+  private async reconcile(desired: IpvsTable, status: RoleStatus, dryRun: boolean) {
+    const dataPlane = this.requireDataPlane();
+    const managed = new Set(status.managedServices);
+    const observed = await dataPlane.observe();
+    const operations = plan(desired, observed, { isManaged: (key) => managed.has(key) });
+    if (!dryRun) await dataPlane.execute(operations);
+    return { operations, managedServices: desired.services.map(serviceKey) };
+  }
+
+  apply(request: { cluster: string; generation: number; desired: IpvsTable; dryRun: boolean }): Promise<ApplyResult> {
+    return this.serial.run(async () => {
+      const dataPlane = this.requireDataPlane();
+      const status = await this.parts.statusFile.read();
+      this.checkCluster(status, request.cluster);
+      const stale = status.cluster === request.cluster && request.generation < status.generation;
+      if (stale || status.roleState !== "running") {
+        // A stale request never undoes a newer one; a stopped director keeps no table.
+        const generation = stale ? status.generation : request.generation;
+        if (!stale && !request.dryRun)
+          await this.parts.statusFile.write({ ...status, cluster: request.cluster, generation });
+        return { operations: [], observed: await dataPlane.observe(), generation };
+      }
+      const { operations, managedServices } = await this.reconcile(request.desired, status, request.dryRun);
+      if (request.dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
+      await this.parts.statusFile.write({
+        ...status,
+        cluster: request.cluster,
+        generation: request.generation,
+        managedServices,
+      });
+      if (operations.length > 0) this.publishTableChange(status.generation, request.generation, operations);
+      return { operations, observed: await dataPlane.observe(), generation: request.generation };
+    });
+  }
+
+  private publishTableChange(from: number, to: number, operations: Operation[]): void {
+    this.hub.publish({
+      type: "state",
+      subject: "table",
+      from: `generation ${from}`,
+      to: `generation ${to}`,
+      detail: operations.map(describeOperation).join("; "),
+    } as AgentEvent);
+  }
+
+  start(cluster: string, config: RoleConfig): Promise<RoleChangeResult> {
+    return this.serial.run(async () => {
+      const { behaviour, dataPlane, statusFile, log } = this.parts;
+      const status = await statusFile.read();
+      this.checkCluster(status, cluster);
+      const changes: HostChange[] = await this.keeper.takeUp(behaviour.intent(config, dataPlane));
+      const table = behaviour.table(config);
+      let next: RoleStatus = { ...status, cluster, roleState: "running" };
+      if (table && dataPlane) {
+        const { operations, managedServices } = await this.reconcile(table.desired, status, false);
+        changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));
+        next = { ...next, generation: Math.max(status.generation, table.generation), managedServices };
+      }
+      await statusFile.write(next);
+      if (status.roleState !== "running") this.publishRole(status.roleState, "running", cluster);
+      log.info({ cluster, changes: changes.length }, "role started");
+      return { changes, state: await this.state() };
+    });
+  }
+
+  stop(cluster: string): Promise<RoleChangeResult> {
+    return this.serial.run(async () => {
+      const { dataPlane, statusFile, log } = this.parts;
+      const status = await statusFile.read();
+      if (status.cluster && status.cluster !== cluster)
+        throw new RpcError(
+          GrpcStatus.FAILED_PRECONDITION,
+          `host ${this.parts.info.host} serves cluster ${status.cluster}, not ${cluster}`,
+        );
+      const changes: HostChange[] = [];
+      if (dataPlane) {
+        const { operations } = await this.reconcile({ services: [] }, status, false);
+        changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));
+      }
+      changes.push(...(await this.keeper.giveUp()));
+      await statusFile.write({ ...status, cluster, roleState: "stopped", managedServices: [] });
+      if (status.roleState !== "stopped") this.publishRole(status.roleState, "stopped", cluster);
+      log.info({ cluster, changes: changes.length }, "role stopped");
+      return { changes, state: await this.state() };
+    });
+  }
+
+  private publishRole(from: RoleState, to: RoleState, cluster: string): void {
+    this.hub.publish({ type: "state", subject: "role", from, to, detail: `cluster ${cluster}` } as AgentEvent);
+  }
+
+  watch(intervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void {
+    this.hub.watch(intervalMs, emit, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.parts.dataPlane?.close();
+  }
+}

@@ -1,0 +1,11 @@
+export type { DataPlaneDriver, HostDriver } from "./drivers.ts";
+export { EventHub } from "./events.ts";
+export { HostAgent, type HostAgentParts, INITIAL_STATUS, type RoleBehaviour, type RoleStatus } from "./host-agent.ts";
+export { HostKeeper } from "./host-keeper.ts";
+export * from "./host-plan.ts";
+export { AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
+export { type AgentContext, type AgentProgram, runAgentProcess } from "./process.ts";
+export { keepRegistered } from "./registration.ts";
+export { Serial } from "./serial.ts";
+export { SimHostDriver, type SimHostState, STOCK_SYSCTLS, stockSimHost } from "./sim-host.ts";
+export { StateFile } from "./state-file.ts";

@@ -1,0 +1,57 @@
+import { parseArgs } from "node:util";
+import { HostName, validate } from "@lvsfleet/model";
+import { z } from "zod";
+
+const ListenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, { error: "must be HOST:PORT, e.g. 127.0.0.1:7101" });
+
+/** Command-line options every agent takes. */
+export const AgentOptions = z.object({
+  host: HostName,
+  listen: ListenAddress.default("127.0.0.1:0"),
+  advertise: ListenAddress.optional(),
+  driver: z.string().default("sim"),
+  stateDir: z.string().optional(),
+  server: z.url({ error: "must be the server's URL, e.g. http://127.0.0.1:8080" }).optional(),
+  /** sim driver: this host's own address and prefix, e.g. 192.168.1.252/24. */
+  address: z
+    .string()
+    .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: "must be ADDRESS/PREFIX, e.g. 192.168.1.252/24" })
+    .optional(),
+  interface: z.string().default("eth0"),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+export type AgentOptions = z.output<typeof AgentOptions>;
+
+export const USAGE = `options:
+  --host NAME          this host's name in the cluster spec (required)
+  --listen HOST:PORT   gRPC listen address (default 127.0.0.1:0, a free port)
+  --advertise HOST:PORT address the server should dial (default: the listen address)
+  --driver NAME        data-plane/host driver (default sim)
+  --state-dir DIR      where the agent keeps what it must remember (default .data/agents/<host>)
+  --server URL         register with the lvsfleet server at URL (token from LVSFLEET_AGENT_TOKEN)
+  --address A/P        sim driver: this host's own address, e.g. 192.168.1.252/24
+  --interface NAME     the host's main interface (default eth0)
+  --log-level LEVEL    trace, debug, info, warn, error (default info)`;
+
+/** Parses argv into AgentOptions; throws a ValidationError naming the bad option. */
+export function parseAgentOptions(argv: string[]): AgentOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: "string" },
+      listen: { type: "string" },
+      advertise: { type: "string" },
+      driver: { type: "string" },
+      "state-dir": { type: "string" },
+      server: { type: "string" },
+      address: { type: "string" },
+      interface: { type: "string" },
+      "log-level": { type: "string" },
+    },
+    strict: true,
+  });
+  const { "state-dir": stateDir, "log-level": logLevel, ...rest } = values;
+  return validate(AgentOptions, { ...rest, stateDir, logLevel });
+}

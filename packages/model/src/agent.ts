@@ -1,0 +1,107 @@
+import type { ForwardingMethod } from "./forwarding.ts";
+import type { IpvsTable } from "./table.ts";
+
+export type AgentRole = "director" | "real-server";
+
+export interface AgentInfo {
+  host: string;
+  role: AgentRole;
+  /** Data-plane/host driver: sim, nftables or ipvs. */
+  driver: string;
+  version: string;
+  startedAt: number;
+}
+
+/** An address on a host interface, as `ip -j addr` reports it. */
+export interface HostAddress {
+  address: string;
+  prefixLength: number;
+  interface: string;
+  /** The alias label (`eth0:1`, `lo:0`), if any. */
+  label?: string | undefined;
+}
+
+export interface HostRoute {
+  /** `192.168.1.229` (a host route), `default`, or a prefix. */
+  destination: string;
+  interface?: string | undefined;
+  via?: string | undefined;
+  table?: string | undefined;
+}
+
+/** What a host really has: addresses, routes and the sysctls lvsfleet cares about. */
+export interface HostState {
+  addresses: HostAddress[];
+  routes: HostRoute[];
+  sysctls: Record<string, string>;
+}
+
+export type RoleState = "running" | "stopped";
+
+export interface AgentState {
+  info: AgentInfo;
+  cluster?: string | undefined;
+  roleState: RoleState;
+  table: IpvsTable;
+  host: HostState;
+  generation: number;
+}
+
+/** One change an agent made to its host, in words (`add 192.168.1.229/32 dev eth0 label eth0:1`). */
+export interface HostChange {
+  kind: string;
+  description: string;
+}
+
+/** What a director needs to take up its role (lvsdr.sh start). */
+export interface DirectorRoleConfig {
+  vips: string[];
+  interface: string;
+  desired: IpvsTable;
+  generation: number;
+}
+
+/** What a real server needs to take up its role (realdr.sh start). */
+export interface RealServerRoleConfig {
+  vips: { address: string; forwarding: ForwardingMethod[] }[];
+  natGateway?: string | undefined;
+}
+
+export type RoleConfig =
+  | { kind: "director"; director: DirectorRoleConfig }
+  | { kind: "real-server"; realServer: RealServerRoleConfig };
+
+interface EventBase {
+  time: number;
+  host: string;
+}
+
+export interface HeartbeatEvent extends EventBase {
+  type: "heartbeat";
+  roleState: RoleState;
+  generation: number;
+  services: number;
+  destinations: number;
+  activeConns: number;
+  inactConns: number;
+}
+
+export interface StateChangeEvent extends EventBase {
+  type: "state";
+  subject: string;
+  from: string;
+  to: string;
+  detail: string;
+}
+
+export interface HealthChangeEvent extends EventBase {
+  type: "health";
+  service: string;
+  address: string;
+  port: number;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export type AgentEvent = HeartbeatEvent | StateChangeEvent | HealthChangeEvent;

@@ -1,0 +1,140 @@
+import { type AddressFamily, addressFamily, maxPrefixLength } from "./address.ts";
+import type { ForwardingMethod } from "./forwarding.ts";
+import type { Protocol } from "./protocol.ts";
+import type { Scheduler, SchedulerFlag } from "./scheduler.ts";
+import { type ClusterSpec, serviceFamily, type VirtualService } from "./spec.ts";
+
+/**
+ * The IPVS table as the kernel holds it: what `ipvsadm -Sn` saves and `ipvsadm -Ln` lists.
+ * The desired table comes from a ClusterSpec; the observed one from a driver.
+ */
+export interface IpvsTable {
+  services: IpvsService[];
+}
+
+/** A virtual service's settings, without its destinations (what `ipvsadm -A`/`-E` sets). */
+export interface IpvsServiceConfig {
+  protocol: Protocol;
+  /** Absent for fwmark services. */
+  address?: string | undefined;
+  port?: number | undefined;
+  fwmark?: number | undefined;
+  family: AddressFamily;
+  scheduler: Scheduler;
+  schedulerFlags: SchedulerFlag[];
+  /** Present when the service is persistent; netmask is a prefix length. */
+  persistence?: { timeout: number; netmask: number } | undefined;
+}
+
+export interface IpvsService extends IpvsServiceConfig {
+  destinations: IpvsDestination[];
+}
+
+/** A real server's settings (what `ipvsadm -a`/`-e` sets). */
+export interface IpvsDestinationConfig {
+  address: string;
+  port: number;
+  forwarding: ForwardingMethod;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+}
+
+/** Connection counts as `ipvsadm -Ln` shows them. */
+export interface ConnectionCounts {
+  activeConns: number;
+  inactConns: number;
+  persistConns: number;
+}
+
+export interface IpvsDestination extends IpvsDestinationConfig, ConnectionCounts {}
+
+export const NO_CONNECTIONS: ConnectionCounts = { activeConns: 0, inactConns: 0, persistConns: 0 };
+
+/** Identity of a service in the table: protocol, address and port, or fwmark and family. */
+export function serviceKey(
+  service: Pick<IpvsServiceConfig, "protocol" | "address" | "port" | "fwmark" | "family">,
+): string {
+  return service.protocol === "fwmark"
+    ? `fwmark|${service.fwmark}|${service.family}`
+    : `${service.protocol}|${service.address}|${service.port}`;
+}
+
+export function destinationKey(destination: Pick<IpvsDestinationConfig, "address" | "port">): string {
+  return `${destination.address}|${destination.port}`;
+}
+
+/** The table every director of the cluster should hold. */
+export function desiredTable(spec: ClusterSpec): IpvsTable {
+  return { services: spec.services.map(desiredService) };
+}
+
+export function desiredService(service: VirtualService): IpvsService {
+  const family = serviceFamily(service);
+  return {
+    protocol: service.protocol,
+    address: service.address,
+    port: service.port,
+    fwmark: service.fwmark,
+    family,
+    scheduler: service.scheduler,
+    schedulerFlags: [...service.schedulerFlags].sort(),
+    persistence: service.persistence && {
+      timeout: service.persistence.timeout,
+      netmask: service.persistence.netmask ?? maxPrefixLength(family),
+    },
+    destinations: service.realServers.map((rs) => ({
+      address: rs.address,
+      port: rs.port,
+      forwarding: rs.forwarding ?? service.forwarding,
+      weight: rs.weight,
+      upperThreshold: rs.upperThreshold,
+      lowerThreshold: rs.lowerThreshold,
+      ...NO_CONNECTIONS,
+    })),
+  };
+}
+
+export function serviceConfigOf(service: IpvsServiceConfig): IpvsServiceConfig {
+  return {
+    protocol: service.protocol,
+    address: service.address,
+    port: service.port,
+    fwmark: service.fwmark,
+    family: service.family,
+    scheduler: service.scheduler,
+    schedulerFlags: service.schedulerFlags,
+    persistence: service.persistence,
+  };
+}
+
+export function destinationConfigOf(d: IpvsDestinationConfig): IpvsDestinationConfig {
+  return {
+    address: d.address,
+    port: d.port,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+  };
+}
+
+export function sameServiceConfig(a: IpvsServiceConfig, b: IpvsServiceConfig): boolean {
+  return (
+    a.scheduler === b.scheduler &&
+    [...a.schedulerFlags].sort().join(",") === [...b.schedulerFlags].sort().join(",") &&
+    a.persistence?.timeout === b.persistence?.timeout &&
+    a.persistence?.netmask === b.persistence?.netmask
+  );
+}
+
+export function sameDestinationConfig(a: IpvsDestinationConfig, b: IpvsDestinationConfig): boolean {
+  return (
+    a.forwarding === b.forwarding &&
+    a.weight === b.weight &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold
+  );
+}
+
+export { addressFamily };

@@ -1,0 +1,185 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentEvent, AgentInfo, AgentState, HostChange, IpvsTable, Operation, RoleConfig } from "@lvsfleet/model";
+import {
+  directorConfigToWire,
+  eventFromWire,
+  infoFromWire,
+  operationFromWire,
+  realServerConfigToWire,
+  stateFromWire,
+  tableFromWire,
+  tableToWire,
+} from "./convert.ts";
+import { AgentCallError, isServiceError } from "./errors.ts";
+import { HealthClient } from "./health.ts";
+import { agentService } from "./proto.ts";
+import type {
+  WireAgentInfo,
+  WireAgentState,
+  WireApplyResponse,
+  WireEvent,
+  WireStartRequest,
+  WireStartResponse,
+} from "./wire.ts";
+
+export interface AgentClientOptions {
+  /** Host name, for error messages. */
+  host: string;
+  /** `127.0.0.1:7101` */
+  endpoint: string;
+  credentials?: grpc.ChannelCredentials;
+  /** Deadline for unary calls unless a call says otherwise (default 5 s). */
+  deadlineMs?: number;
+}
+
+export interface ApplyResult {
+  operations: Operation[];
+  observed: IpvsTable;
+  /** The generation the agent holds after the call (may be newer than the request's). */
+  generation: number;
+}
+
+export interface RoleChangeResult {
+  changes: HostChange[];
+  state: AgentState;
+}
+
+/** Channel options shared by every agent connection: keepalives that notice a dead peer within seconds. */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.keepalive_time_ms": 10_000,
+  "grpc.keepalive_timeout_ms": 5_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.initial_reconnect_backoff_ms": 200,
+  "grpc.max_reconnect_backoff_ms": 5_000,
+};
+
+type Unary = (
+  request: unknown,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => void;
+
+/** A typed, promise-based client for one agent. Every call carries a deadline. */
+export class AgentClient {
+  readonly host: string;
+  readonly endpoint: string;
+  private readonly client: grpc.Client;
+  private readonly health: HealthClient;
+  private readonly deadlineMs: number;
+
+  constructor(options: AgentClientOptions) {
+    this.host = options.host;
+    this.endpoint = options.endpoint;
+    this.deadlineMs = options.deadlineMs ?? 5_000;
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
+    const Agent = agentService();
+    this.client = new Agent(options.endpoint, credentials, CHANNEL_OPTIONS);
+    this.health = new HealthClient(options.endpoint, credentials, { channelOverride: this.client.getChannel() });
+  }
+
+  private call<T>(method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {
+    const fn = (this.client as unknown as Record<string, Unary>)[method];
+    if (!fn) throw new Error(`no such method ${method}`);
+    return new Promise<T>((resolve, reject) => {
+      fn.call(this.client, request, { deadline: Date.now() + deadlineMs }, (error, response) => {
+        if (error) reject(this.wrap(method, error));
+        else resolve(response as T);
+      });
+    });
+  }
+
+  private wrap(method: string, error: unknown): Error {
+    if (isServiceError(error)) return new AgentCallError(this.host, this.endpoint, method, error.code, error.details);
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  async getInfo(deadlineMs?: number): Promise<AgentInfo> {
+    return infoFromWire(await this.call<WireAgentInfo>("getInfo", {}, deadlineMs));
+  }
+
+  async apply(
+    request: { cluster: string; generation: number; desired: IpvsTable; dryRun?: boolean },
+    deadlineMs?: number,
+  ): Promise<ApplyResult> {
+    const response = await this.call<WireApplyResponse>(
+      "apply",
+      {
+        cluster: request.cluster,
+        generation: request.generation,
+        desired: tableToWire(request.desired),
+        dryRun: request.dryRun ?? false,
+      },
+      deadlineMs,
+    );
+    return {
+      operations: response.operations.map(operationFromWire),
+      observed: tableFromWire(response.observed),
+      generation: response.generation,
+    };
+  }
+
+  async getState(deadlineMs?: number): Promise<AgentState> {
+    return stateFromWire(await this.call<WireAgentState>("getState", {}, deadlineMs));
+  }
+
+  async start(cluster: string, config: RoleConfig, deadlineMs?: number): Promise<RoleChangeResult> {
+    const request: WireStartRequest =
+      config.kind === "director"
+        ? { cluster, director: directorConfigToWire(config.director) }
+        : { cluster, realServer: realServerConfigToWire(config.realServer) };
+    const response = await this.call<WireStartResponse>("start", request, deadlineMs);
+    return { changes: response.changes, state: stateFromWire(response.state) };
+  }
+
+  async stop(cluster: string, deadlineMs?: number): Promise<RoleChangeResult> {
+    const response = await this.call<WireStartResponse>("stop", { cluster }, deadlineMs);
+    return { changes: response.changes, state: stateFromWire(response.state) };
+  }
+
+  /** grpc.health.v1 Check: SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */
+  checkHealth(service = "", deadlineMs?: number): Promise<string> {
+    return this.health.check(service, deadlineMs ?? this.deadlineMs).catch((error) => {
+      throw this.wrap("Health.Check", error);
+    });
+  }
+
+  /**
+   * Streams the agent's events until the stream ends (error, deadline, or cancel()).
+   * The stream has a deadline too: watchers re-open it when it expires.
+   */
+  watchEvents(
+    options: { heartbeatIntervalMs: number; deadlineMs: number },
+    onEvent: (event: AgentEvent) => void,
+    onEnd: (error: Error | undefined) => void,
+  ): { cancel(): void } {
+    const stream = (
+      this.client as unknown as {
+        watchEvents(request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<WireEvent>;
+      }
+    ).watchEvents({ heartbeatIntervalMs: options.heartbeatIntervalMs }, { deadline: Date.now() + options.deadlineMs });
+    let ended = false;
+    const end = (error: Error | undefined) => {
+      if (ended) return;
+      ended = true;
+      onEnd(error);
+    };
+    stream.on("data", (event: WireEvent) => {
+      try {
+        onEvent(eventFromWire(event));
+      } catch (error) {
+        end(error instanceof Error ? error : new Error(String(error)));
+        stream.cancel();
+      }
+    });
+    stream.on("error", (error) => {
+      const cancelled = isServiceError(error) && error.code === grpc.status.CANCELLED;
+      end(cancelled ? undefined : this.wrap("WatchEvents", error));
+    });
+    stream.on("end", () => end(undefined));
+    return { cancel: () => stream.cancel() };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,285 @@
+import type {
+  AgentEvent,
+  AgentInfo,
+  AgentState,
+  DirectorRoleConfig,
+  ForwardingMethod,
+  HostChange,
+  HostState,
+  IpvsDestination,
+  IpvsDestinationConfig,
+  IpvsService,
+  IpvsServiceConfig,
+  IpvsTable,
+  Operation,
+  Protocol,
+  RealServerRoleConfig,
+  RoleState,
+  Scheduler,
+  SchedulerFlag,
+} from "@lvsfleet/model";
+import type {
+  WireAgentInfo,
+  WireAgentState,
+  WireDestination,
+  WireDirectorConfig,
+  WireEvent,
+  WireForwarding,
+  WireHostChange,
+  WireHostState,
+  WireOperation,
+  WireOperationKind,
+  WireProtocol,
+  WireRealServerConfig,
+  WireService,
+  WireTable,
+} from "./wire.ts";
+
+/** Raised when a message from the other side does not make sense (an unset enum, a missing field). */
+export class WireError extends Error {
+  override name = "WireError";
+}
+
+function lookup<K extends string, V>(map: Record<K, V>, key: string, what: string): V {
+  if (!(key in map)) throw new WireError(`unknown ${what}: ${key}`);
+  return map[key as K];
+}
+
+function invert<K extends string, V extends string>(map: Record<K, V>): Record<V, K> {
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [v, k])) as Record<V, K>;
+}
+
+const PROTOCOL_TO_WIRE: Record<Protocol, WireProtocol> = { tcp: "TCP", udp: "UDP", sctp: "SCTP", fwmark: "FWMARK" };
+const PROTOCOL_FROM_WIRE = invert(PROTOCOL_TO_WIRE);
+const FORWARDING_TO_WIRE: Record<ForwardingMethod, WireForwarding> = { dr: "DR", nat: "NAT", tun: "TUN" };
+const FORWARDING_FROM_WIRE = invert(FORWARDING_TO_WIRE);
+const OPERATION_TO_WIRE: Record<Operation["op"], WireOperationKind> = {
+  "add-service": "ADD_SERVICE",
+  "edit-service": "EDIT_SERVICE",
+  "delete-service": "DELETE_SERVICE",
+  "add-destination": "ADD_DESTINATION",
+  "edit-destination": "EDIT_DESTINATION",
+  "delete-destination": "DELETE_DESTINATION",
+};
+const OPERATION_FROM_WIRE = invert(OPERATION_TO_WIRE);
+
+export function destinationToWire(d: IpvsDestinationConfig & Partial<IpvsDestination>): WireDestination {
+  return {
+    address: d.address,
+    port: d.port,
+    forwarding: FORWARDING_TO_WIRE[d.forwarding],
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+    activeConns: d.activeConns ?? 0,
+    inactConns: d.inactConns ?? 0,
+    persistConns: d.persistConns ?? 0,
+  };
+}
+
+export function destinationFromWire(d: WireDestination): IpvsDestination {
+  return {
+    address: d.address,
+    port: d.port,
+    forwarding: lookup(FORWARDING_FROM_WIRE, d.forwarding, "forwarding method"),
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+    activeConns: d.activeConns,
+    inactConns: d.inactConns,
+    persistConns: d.persistConns,
+  };
+}
+
+export function serviceToWire(s: IpvsServiceConfig & { destinations?: IpvsDestination[] }): WireService {
+  return {
+    protocol: PROTOCOL_TO_WIRE[s.protocol],
+    address: s.address ?? "",
+    port: s.port ?? 0,
+    fwmark: s.fwmark ?? 0,
+    family: s.family === "inet6" ? "INET6" : "INET",
+    scheduler: s.scheduler,
+    schedulerFlags: [...s.schedulerFlags],
+    persistence: s.persistence ? { ...s.persistence } : null,
+    destinations: (s.destinations ?? []).map(destinationToWire),
+  };
+}
+
+export function serviceFromWire(s: WireService): IpvsService {
+  const protocol = lookup(PROTOCOL_FROM_WIRE, s.protocol, "protocol");
+  const fwmark = protocol === "fwmark";
+  return {
+    protocol,
+    address: fwmark ? undefined : s.address,
+    port: fwmark ? undefined : s.port,
+    fwmark: fwmark ? s.fwmark : undefined,
+    family: s.family === "INET6" ? "inet6" : "inet",
+    scheduler: s.scheduler as Scheduler,
+    schedulerFlags: s.schedulerFlags as SchedulerFlag[],
+    persistence: s.persistence ? { timeout: s.persistence.timeout, netmask: s.persistence.netmask } : undefined,
+    destinations: s.destinations.map(destinationFromWire),
+  };
+}
+
+export function tableToWire(table: IpvsTable): WireTable {
+  return { services: table.services.map(serviceToWire) };
+}
+
+export function tableFromWire(table: WireTable | null | undefined): IpvsTable {
+  return { services: (table?.services ?? []).map(serviceFromWire) };
+}
+
+export function operationToWire(op: Operation): WireOperation {
+  return {
+    kind: OPERATION_TO_WIRE[op.op],
+    service: serviceToWire(op.service),
+    destination: "destination" in op ? destinationToWire(op.destination) : null,
+  };
+}
+
+export function operationFromWire(op: WireOperation): Operation {
+  const kind = lookup(OPERATION_FROM_WIRE, op.kind, "operation kind");
+  if (!op.service) throw new WireError(`${kind} without a service`);
+  const { destinations: _, ...service } = serviceFromWire(op.service);
+  if (kind === "add-service" || kind === "edit-service" || kind === "delete-service") return { op: kind, service };
+  if (!op.destination) throw new WireError(`${kind} without a destination`);
+  const { activeConns: _a, inactConns: _i, persistConns: _p, ...destination } = destinationFromWire(op.destination);
+  return { op: kind, service, destination };
+}
+
+export function infoToWire(info: AgentInfo): WireAgentInfo {
+  return {
+    host: info.host,
+    role: info.role === "director" ? "DIRECTOR" : "REAL_SERVER",
+    driver: info.driver,
+    version: info.version,
+    startedAtMs: info.startedAt,
+  };
+}
+
+export function infoFromWire(info: WireAgentInfo | null): AgentInfo {
+  if (!info) throw new WireError("agent info missing");
+  return {
+    host: info.host,
+    role: info.role === "DIRECTOR" ? "director" : "real-server",
+    driver: info.driver,
+    version: info.version,
+    startedAt: info.startedAtMs,
+  };
+}
+
+export function hostStateToWire(host: HostState): WireHostState {
+  return {
+    addresses: host.addresses.map((a) => ({ ...a, label: a.label ?? "" })),
+    routes: host.routes.map((r) => ({
+      destination: r.destination,
+      interface: r.interface ?? "",
+      via: r.via ?? "",
+      table: r.table ?? "",
+    })),
+    sysctls: { ...host.sysctls },
+  };
+}
+
+export function hostStateFromWire(host: WireHostState | null): HostState {
+  const optional = (s: string) => (s === "" ? undefined : s);
+  return {
+    addresses: (host?.addresses ?? []).map((a) => ({ ...a, label: optional(a.label) })),
+    routes: (host?.routes ?? []).map((r) => ({
+      destination: r.destination,
+      interface: optional(r.interface),
+      via: optional(r.via),
+      table: optional(r.table),
+    })),
+    sysctls: { ...(host?.sysctls ?? {}) },
+  };
+}
+
+export function stateToWire(state: AgentState): WireAgentState {
+  return {
+    info: infoToWire(state.info),
+    cluster: state.cluster ?? "",
+    roleState: state.roleState,
+    table: tableToWire(state.table),
+    host: hostStateToWire(state.host),
+    generation: state.generation,
+  };
+}
+
+export function stateFromWire(state: WireAgentState | null): AgentState {
+  if (!state) throw new WireError("agent state missing");
+  return {
+    info: infoFromWire(state.info),
+    cluster: state.cluster || undefined,
+    roleState: state.roleState === "running" ? "running" : "stopped",
+    table: tableFromWire(state.table),
+    host: hostStateFromWire(state.host),
+    generation: state.generation,
+  };
+}
+
+export function changesToWire(changes: HostChange[]): WireHostChange[] {
+  return changes.map((c) => ({ kind: c.kind, description: c.description }));
+}
+
+export function directorConfigToWire(config: DirectorRoleConfig): WireDirectorConfig {
+  return {
+    vips: config.vips,
+    interface: config.interface,
+    desired: tableToWire(config.desired),
+    generation: config.generation,
+  };
+}
+
+export function directorConfigFromWire(config: WireDirectorConfig): DirectorRoleConfig {
+  return {
+    vips: config.vips,
+    interface: config.interface,
+    desired: tableFromWire(config.desired),
+    generation: config.generation,
+  };
+}
+
+export function realServerConfigToWire(config: RealServerRoleConfig): WireRealServerConfig {
+  return {
+    vips: config.vips.map((v) => ({ address: v.address, forwarding: v.forwarding.map((f) => FORWARDING_TO_WIRE[f]) })),
+    natGateway: config.natGateway ?? "",
+  };
+}
+
+export function realServerConfigFromWire(config: WireRealServerConfig): RealServerRoleConfig {
+  return {
+    vips: config.vips.map((v) => ({
+      address: v.address,
+      forwarding: v.forwarding.map((f) => lookup(FORWARDING_FROM_WIRE, f, "forwarding method")),
+    })),
+    natGateway: config.natGateway || undefined,
+  };
+}
+
+export function eventToWire(event: AgentEvent): WireEvent {
+  const base = { timeMs: event.time, host: event.host };
+  switch (event.type) {
+    case "heartbeat": {
+      const { type: _t, time: _time, host: _h, ...heartbeat } = event;
+      return { ...base, heartbeat };
+    }
+    case "state": {
+      const { subject, from, to, detail } = event;
+      return { ...base, stateChange: { subject, from, to, detail } };
+    }
+    case "health": {
+      const { service, address, port, from, to, reason } = event;
+      return { ...base, healthChange: { service, address, port, from, to, reason } };
+    }
+  }
+}
+
+export function eventFromWire(event: WireEvent): AgentEvent {
+  const base = { time: event.timeMs, host: event.host };
+  if (event.heartbeat)
+    return { ...base, type: "heartbeat", ...event.heartbeat, roleState: event.heartbeat.roleState as RoleState };
+  if (event.stateChange) return { ...base, type: "state", ...event.stateChange };
+  if (event.healthChange) return { ...base, type: "health", ...event.healthChange };
+  throw new WireError("event without a kind");
+}

@@ -1,0 +1,19 @@
+export { status as GrpcStatus } from "@grpc/grpc-js";
+export {
+  AgentClient,
+  type AgentClientOptions,
+  type ApplyResult,
+  CHANNEL_OPTIONS,
+  type RoleChangeResult,
+} from "./client.ts";
+export * from "./convert.ts";
+export { AgentCallError, describeCode, isServiceError, RpcError } from "./errors.ts";
+export { HealthClient } from "./health.ts";
+export { agentService, protoDir } from "./proto.ts";
+export {
+  AGENT_SERVICE_NAME,
+  type AgentHandlers,
+  type RunningAgentServer,
+  type ServeOptions,
+  serveAgent,
+} from "./server.ts";

@@ -1,0 +1,130 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentEvent, AgentInfo, AgentState, IpvsTable, RoleConfig } from "@lvsfleet/model";
+import { HealthImplementation } from "grpc-health-check";
+import type { ApplyResult, RoleChangeResult } from "./client.ts";
+import {
+  changesToWire,
+  directorConfigFromWire,
+  eventToWire,
+  infoToWire,
+  operationToWire,
+  realServerConfigFromWire,
+  stateToWire,
+  tableFromWire,
+  tableToWire,
+} from "./convert.ts";
+import { RpcError } from "./errors.ts";
+import { agentService } from "./proto.ts";
+import type { WireApplyRequest, WireStartRequest, WireStopRequest, WireWatchEventsRequest } from "./wire.ts";
+
+/** What an agent implements; the rpc layer only translates messages and errors. */
+export interface AgentHandlers {
+  info(): AgentInfo;
+  apply(request: { cluster: string; generation: number; desired: IpvsTable; dryRun: boolean }): Promise<ApplyResult>;
+  state(): Promise<AgentState>;
+  start(cluster: string, config: RoleConfig): Promise<RoleChangeResult>;
+  stop(cluster: string): Promise<RoleChangeResult>;
+  /** Calls emit for every event until signal aborts. */
+  watch(heartbeatIntervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void;
+}
+
+export interface ServeOptions {
+  /** `127.0.0.1:7101`; port 0 picks a free one. */
+  listen: string;
+  credentials?: grpc.ServerCredentials;
+}
+
+export interface RunningAgentServer {
+  port: number;
+  health: HealthImplementation;
+  close(): Promise<void>;
+}
+
+/** The fully qualified service name, as health checks name it. */
+export const AGENT_SERVICE_NAME = "lvsfleet.v1.Agent";
+
+function toStatus(error: unknown): Partial<grpc.StatusObject> {
+  if (error instanceof RpcError) return { code: error.code, details: error.message };
+  return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
+}
+
+function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handler(call.request).then(
+      (response) => callback(null, response),
+      (error) => callback(toStatus(error)),
+    );
+  };
+}
+
+/** Serves lvsfleet.v1.Agent and grpc.health.v1.Health. */
+export async function serveAgent(handlers: AgentHandlers, options: ServeOptions): Promise<RunningAgentServer> {
+  const server = new grpc.Server({
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  });
+  server.addService(agentService().service, {
+    getInfo: unary(async () => infoToWire(handlers.info())),
+    apply: unary(async (request: WireApplyRequest) => {
+      const result = await handlers.apply({
+        cluster: request.cluster,
+        generation: request.generation,
+        desired: tableFromWire(request.desired),
+        dryRun: request.dryRun,
+      });
+      return {
+        operations: result.operations.map(operationToWire),
+        observed: tableToWire(result.observed),
+        generation: result.generation,
+      };
+    }),
+    getState: unary(async () => stateToWire(await handlers.state())),
+    start: unary(async (request: WireStartRequest) => {
+      const config: RoleConfig | undefined = request.director
+        ? { kind: "director", director: directorConfigFromWire(request.director) }
+        : request.realServer
+          ? { kind: "real-server", realServer: realServerConfigFromWire(request.realServer) }
+          : undefined;
+      if (!config) throw new RpcError(grpc.status.INVALID_ARGUMENT, "start needs a director or real_server config");
+      const result = await handlers.start(request.cluster, config);
+      return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
+    }),
+    stop: unary(async (request: WireStopRequest) => {
+      const result = await handlers.stop(request.cluster);
+      return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
+    }),
+    watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      call.on("cancelled", stop);
+      call.on("close", stop);
+      call.on("error", stop);
+      handlers.watch(
+        call.request.heartbeatIntervalMs,
+        (event) => {
+          if (!controller.signal.aborted) call.write(eventToWire(event));
+        },
+        controller.signal,
+      );
+    },
+  });
+  const health = new HealthImplementation({ "": "SERVING", [AGENT_SERVICE_NAME]: "SERVING" });
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  return {
+    port,
+    health,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
