@@ -31,16 +31,14 @@ export function applyOperations(table: IpvsTable, operations: readonly Operation
 function applyOne(services: IpvsService[], operation: Operation): void {
   const key = serviceKey(operation.service);
   const index = services.findIndex((s) => serviceKey(s) === key);
-  const fail = (message: string): never => {
-    throw new OperationError(operation, `${operation.op} ${key}: ${message}`);
-  };
+  const refused = (message: string) => new OperationError(operation, `${operation.op} ${key}: ${message}`);
   if (operation.op === "add-service") {
-    if (index >= 0) fail("service already exists");
+    if (index >= 0) throw refused("service already exists");
     services.push({ ...operation.service, destinations: [] });
     return;
   }
-  if (index < 0) return fail("no such service");
-  const service = services[index] as IpvsService;
+  const service = services[index];
+  if (!service) throw refused("no such service");
   switch (operation.op) {
     case "edit-service":
       services[index] = { ...operation.service, destinations: service.destinations };
@@ -53,17 +51,17 @@ function applyOne(services: IpvsService[], operation: Operation): void {
   const dindex = service.destinations.findIndex((d) => destinationKey(d) === dkey);
   switch (operation.op) {
     case "add-destination":
-      if (dindex >= 0) fail(`destination ${dkey} already exists`);
+      if (dindex >= 0) throw refused(`destination ${dkey} already exists`);
       service.destinations.push({ ...operation.destination, ...NO_CONNECTIONS });
       return;
     case "edit-destination": {
       const current = service.destinations[dindex];
-      if (!current) return fail(`no such destination ${dkey}`);
+      if (!current) throw refused(`no such destination ${dkey}`);
       service.destinations[dindex] = { ...current, ...operation.destination };
       return;
     }
     case "delete-destination":
-      if (dindex < 0) fail(`no such destination ${dkey}`);
+      if (dindex < 0) throw refused(`no such destination ${dkey}`);
       service.destinations.splice(dindex, 1);
       return;
   }

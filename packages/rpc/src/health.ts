@@ -8,16 +8,16 @@ type CheckFn = (
   callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
 ) => void;
 
-let constructor: grpc.ServiceClientConstructor | undefined;
+let healthConstructor: grpc.ServiceClientConstructor | undefined;
 
 function healthService(): grpc.ServiceClientConstructor {
-  if (constructor) return constructor;
+  if (healthConstructor) return healthConstructor;
   const definition = protoLoader.loadSync(protoPath, { keepCase: true, enums: String, defaults: true });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
   };
-  constructor = pkg.grpc.health.v1.Health;
-  return constructor;
+  healthConstructor = pkg.grpc.health.v1.Health;
+  return healthConstructor;
 }
 
 /** A grpc.health.v1.Health client (the standard protocol, as grpc_health_probe speaks it). */
