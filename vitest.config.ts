@@ -1,5 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Test tiers:
+ * - unit: pure packages and in-process agents (no root, no Redis).
+ * - e2e:  real Redis, real server and agent processes over real gRPC and HTTP (test/e2e).
+ * - lab:  network namespaces as hosts, real packets (test/lab; needs root, iproute2, nftables).
+ * - guest: real kernel IPVS in a qemu guest (test/ipvs-guest; needs qemu-system-x86).
+ */
 export default defineConfig({
   test: {
     projects: [
@@ -14,10 +21,30 @@ export default defineConfig({
         extends: true,
         test: {
           name: "e2e",
-          include: ["test/**/*.test.ts"],
-          globalSetup: ["test/setup/global.ts"],
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/e2e/setup/global.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "lab",
+          include: ["test/lab/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "guest",
+          include: ["test/ipvs-guest/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },
