@@ -1,0 +1,29 @@
+export {
+  addAddress,
+  addressArgs,
+  type HostLink,
+  listAddresses,
+  listLinks,
+  parseIpAddr,
+  parseIpLink,
+  removeAddress,
+} from "./ip-addr.ts";
+export { addRoute, listRoutes, parseIpRoute, removeRoute, replaceRoute, routeArgs } from "./ip-route.ts";
+export { ipvsadmList, ipvsadmRestore, ipvsadmSave } from "./ipvsadm.ts";
+export { ipvsSupport, kernelAtLeast, kernelRelease, kernelVersion, nftablesSupport, type Support } from "./kernel.ts";
+export { LinuxHostDriver } from "./linux-host.ts";
+export {
+  AddressLabel,
+  HostAddressInput,
+  HostRouteInput,
+  InterfaceName,
+  IpAddress,
+  NetnsName,
+  RouteDestination,
+  RouteTable,
+  SysctlKey,
+  SysctlValue,
+} from "./names.ts";
+export { nftApply, nftListTable, parseNftJson } from "./nft.ts";
+export { type CommandResult, type CommandRunner, ExecRunner, HostCommandError, type RunOptions } from "./runner.ts";
+export { readSysctl, sysctlPath, writeSysctl } from "./sysctl.ts";
