@@ -45,6 +45,21 @@ export interface AgentState {
   table: IpvsTable;
   host: HostState;
   generation: number;
+  /** What the agent's preflight check (doctor) found wrong with the host for its role; absent when not checked. */
+  problems?: Problem[] | undefined;
+}
+
+/** Something a host lacks for its role, found by the agent's doctor, with the fix. */
+export interface Problem {
+  /** Stable identifier, e.g. `arp-ignore`, `vip-missing`, `no-ip-vs`. */
+  code: string;
+  /** `error`: the role does not work (or start would fail); `warning`: it works, but not as it should. */
+  severity: "error" | "warning";
+  /** What the problem is about: a sysctl key, an address, an interface, the data plane. */
+  subject: string;
+  message: string;
+  /** What to run or change to fix it. */
+  fix: string;
 }
 
 /** One change an agent made to its host, in words (`add 192.168.1.229/32 dev eth0 label eth0:1`). */
