@@ -1,2 +1,7 @@
-export { formatServiceLine, type ListOptions, renderList } from "./list-format.ts";
+export { SaveFormatError } from "./format-error.ts";
+export { formatLargeNumber, formatServiceLine, type ListFormat, type ListOptions, renderList } from "./list-format.ts";
+export { parseList } from "./list-parse.ts";
 export { compareDestinations, compareServices, sortedLikeIpvsadm } from "./order.ts";
+export { renderRestore, restoreLine } from "./restore-format.ts";
+export { renderSave } from "./save-format.ts";
+export { parseRestore, parseSave } from "./save-parse.ts";

@@ -24,10 +24,43 @@ export interface IpvsServiceConfig {
   schedulerFlags: SchedulerFlag[];
   /** Present when the service is persistent; netmask is a prefix length. */
   persistence?: { timeout: number; netmask: number } | undefined;
+  /** One-packet scheduling (`ipvsadm -o`, UDP only): every datagram is scheduled on its own. */
+  onePacket?: boolean | undefined;
 }
 
 export interface IpvsService extends IpvsServiceConfig {
   destinations: IpvsDestination[];
+  /** Counters since the service was added (`ipvsadm -Ln --stats`), when the source reports them. */
+  stats?: IpvsStats | undefined;
+  /** Rate estimates (`ipvsadm -Ln --rate`), when the source reports them. */
+  rates?: IpvsRates | undefined;
+}
+
+/** Cumulative counters, as `ipvsadm -Ln --stats` shows them. */
+export interface IpvsStats {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+/** Rate estimates per second, as `ipvsadm -Ln --rate` shows them. */
+export interface IpvsRates {
+  cps: number;
+  inPps: number;
+  outPps: number;
+  inBps: number;
+  outBps: number;
+}
+
+/** Tunnel encapsulation of an LVS-TUN destination (`--tun-type`, `--tun-port`, `--tun-*csum`). */
+export interface IpvsTunnel {
+  type: "ipip" | "gue" | "gre";
+  /** Destination UDP port of the encapsulation (gue only). */
+  port?: number | undefined;
+  /** Checksum mode (gue and gre). */
+  checksum?: "nocsum" | "csum" | "remcsum" | undefined;
 }
 
 /** A real server's settings (what `ipvsadm -a`/`-e` sets). */
@@ -38,6 +71,8 @@ export interface IpvsDestinationConfig {
   weight: number;
   upperThreshold: number;
   lowerThreshold: number;
+  /** Encapsulation of a `tun` destination; absent means ipip, the kernel's default. */
+  tunnel?: IpvsTunnel | undefined;
 }
 
 /** Connection counts as `ipvsadm -Ln` shows them. */
@@ -47,7 +82,10 @@ export interface ConnectionCounts {
   persistConns: number;
 }
 
-export interface IpvsDestination extends IpvsDestinationConfig, ConnectionCounts {}
+export interface IpvsDestination extends IpvsDestinationConfig, ConnectionCounts {
+  stats?: IpvsStats | undefined;
+  rates?: IpvsRates | undefined;
+}
 
 export const NO_CONNECTIONS: ConnectionCounts = { activeConns: 0, inactConns: 0, persistConns: 0 };
 
