@@ -8,6 +8,8 @@ export const PROGRAMS = [
   { entry: "server/src/main.ts", out: "server/dist/main.js" },
   { entry: "agents/director/src/main.ts", out: "agents/director/dist/main.js" },
   { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js" },
+  { entry: "packages/devfleet/src/demo-main.ts", out: "packages/devfleet/dist/demo.js" },
+  { entry: "packages/devfleet/src/chat-main.ts", out: "packages/devfleet/dist/chat.js" },
 ];
 
 const externalDependencies = {

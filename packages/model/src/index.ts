@@ -4,6 +4,7 @@ export * from "./demo.ts";
 export * from "./forwarding.ts";
 export * from "./operation.ts";
 export * from "./protocol.ts";
+export * from "./roles.ts";
 export * from "./scheduler.ts";
 export * from "./spec.ts";
 export * from "./table.ts";

@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Api } from "./api.ts";
+import { type ProgramHandle, startProgram } from "./program.ts";
+
+/** One agent of a local fleet. `address` is the simulated host's own address (a label: nothing dials it). */
+export interface AgentSpec {
+  host: string;
+  role: "director" | "real-server";
+  address: string;
+  interface?: string;
+}
+
+/** The guide's four hosts. */
+export const DEMO_AGENTS: AgentSpec[] = [
+  { host: "lb-master", role: "director", address: "192.168.1.252/24" },
+  { host: "lb-backup", role: "director", address: "192.168.1.230/24" },
+  { host: "web1", role: "real-server", address: "192.168.1.220/24" },
+  { host: "web2", role: "real-server", address: "192.168.1.231/24" },
+];
+
+/** The repository root: the nearest directory above this module whose package.json is lvsfleet's. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "lvsfleet") return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("cannot find the lvsfleet repository root");
+    dir = parent;
+  }
+}
+
+export const PROGRAM_FILES = {
+  server: "server/dist/main.js",
+  director: "agents/director/dist/main.js",
+  "real-server": "agents/realserver/dist/main.js",
+} as const;
+
+export async function startServerProcess(options: {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+}): Promise<ProgramHandle<{ port: number }>> {
+  return startProgram<{ port: number }>({
+    name: "server",
+    file: join(options.root, PROGRAM_FILES.server),
+    env: options.env,
+    logFile: options.logFile,
+  });
+}
+
+export async function startAgentProcess(options: {
+  root: string;
+  agent: AgentSpec;
+  serverUrl?: string | undefined;
+  token?: string | undefined;
+  stateDir: string;
+  logFile: string;
+  listen?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<ProgramHandle<{ endpoint: string; host: string }>> {
+  const { agent } = options;
+  return startProgram({
+    name: agent.host,
+    file: join(options.root, PROGRAM_FILES[agent.role]),
+    args: [
+      "--host",
+      agent.host,
+      "--listen",
+      options.listen ?? "127.0.0.1:0",
+      "--address",
+      agent.address,
+      "--interface",
+      agent.interface ?? "eth0",
+      "--state-dir",
+      options.stateDir,
+      ...(options.serverUrl ? ["--server", options.serverUrl] : []),
+      ...(options.extraArgs ?? []),
+    ],
+    env: { ...process.env, ...options.env, ...(options.token ? { LVSFLEET_AGENT_TOKEN: options.token } : {}) },
+    logFile: options.logFile,
+  });
+}
+
+export interface Fleet {
+  url: string;
+  api: Api;
+  server: ProgramHandle<{ port: number }>;
+  agents: Map<string, ProgramHandle<{ endpoint: string; host: string }>>;
+  /** Restarts an agent that was stopped or killed, with the same state directory and port. */
+  restartAgent(host: string): Promise<void>;
+  waitForAgents(hosts: string[], timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server and the agents as real processes (the built bundles), agents registering
+ * themselves with the server; returns once every agent is registered and reachable.
+ */
+export async function startFleet(options: {
+  root?: string;
+  redisUrl: string;
+  token: string;
+  dataDir: string;
+  agents: AgentSpec[];
+  env?: NodeJS.ProcessEnv;
+  port?: number;
+}): Promise<Fleet> {
+  const root = options.root ?? repoRoot();
+  const server = await startServerProcess({
+    root,
+    env: {
+      ...process.env,
+      PORT: String(options.port ?? 0),
+      REDIS_URL: options.redisUrl,
+      LVSFLEET_API_TOKEN: options.token,
+      ...options.env,
+    },
+    logFile: join(options.dataDir, "logs", "server.log"),
+  });
+  const url = `http://127.0.0.1:${server.ready.port}`;
+  const api = new Api(url, options.token);
+  const agents = new Map<string, ProgramHandle<{ endpoint: string; host: string }>>();
+  const specs = new Map(options.agents.map((a) => [a.host, a]));
+  const launch = async (agent: AgentSpec, listen?: string) => {
+    const handle = await startAgentProcess({
+      root,
+      agent,
+      serverUrl: url,
+      token: options.token,
+      stateDir: join(options.dataDir, "agents", agent.host),
+      logFile: join(options.dataDir, "logs", `${agent.host}.log`),
+      ...(listen ? { listen } : {}),
+    });
+    agents.set(agent.host, handle);
+  };
+  const fleet: Fleet = {
+    url,
+    api,
+    server,
+    agents,
+    async restartAgent(host) {
+      const previous = agents.get(host);
+      const spec = specs.get(host);
+      if (!spec) throw new Error(`no agent ${host}`);
+      await previous?.stop();
+      await launch(spec, previous?.ready.endpoint);
+    },
+    async waitForAgents(hosts, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await api.get("/v1/agents");
+        const up = new Set<string>((body?.agents ?? []).filter((a: any) => a.reachable).map((a: any) => a.host));
+        if (hosts.every((h) => up.has(h))) return;
+        if (Date.now() > deadline)
+          throw new Error(`agents not reachable within ${timeoutMs} ms: ${hosts.filter((h) => !up.has(h)).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      await Promise.all([...agents.values()].map((a) => a.stop()));
+      await server.stop();
+    },
+  };
+  try {
+    await Promise.all(options.agents.map((a) => launch(a)));
+    await fleet.waitForAgents(options.agents.map((a) => a.host));
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  return fleet;
+}

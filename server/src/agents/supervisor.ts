@@ -1,0 +1,180 @@
+import type { AgentEvent } from "@lvsfleet/model";
+import type { Logger } from "pino";
+import type { AgentLiveness, AgentRegistration, AgentRegistry } from "../store/agents.ts";
+import type { EventLog } from "../store/events.ts";
+import type { AgentPool } from "./pool.ts";
+
+export interface SupervisorHooks {
+  /** Called when an agent becomes reachable again (or for the first time). */
+  onAgentBack?(registration: AgentRegistration, liveness: AgentLiveness): void;
+  /** Called for every non-heartbeat event. */
+  onEvent?(event: AgentEvent): void;
+}
+
+/** How long a WatchEvents stream lives before it is re-opened (every call has a deadline). */
+const STREAM_DEADLINE_MS = 10 * 60_000;
+
+/**
+ * Keeps a WatchEvents stream open to every registered agent: heartbeats update the agent's
+ * liveness in Redis, other events go to the event log, and an agent that misses three
+ * heartbeats (or whose stream breaks) is marked unreachable until it is heard from again.
+ */
+export class AgentSupervisor {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly pool: AgentPool,
+    private readonly events: EventLog,
+    private readonly heartbeatMs: number,
+    private readonly log: Logger,
+    private readonly hooks: SupervisorHooks = {},
+  ) {}
+
+  async start(): Promise<void> {
+    for (const registration of await this.registry.list()) this.ensure(registration);
+  }
+
+  /** Starts (or restarts, if the endpoint changed) watching an agent. */
+  ensure(registration: AgentRegistration): void {
+    const current = this.watches.get(registration.host);
+    if (current && current.registration.endpoint === registration.endpoint) return;
+    current?.stop();
+    const watch = new Watch(registration, this);
+    this.watches.set(registration.host, watch);
+    watch.open();
+  }
+
+  stop(): void {
+    for (const watch of this.watches.values()) watch.stop();
+    this.watches.clear();
+  }
+
+  /** @internal */ deps() {
+    return {
+      registry: this.registry,
+      pool: this.pool,
+      events: this.events,
+      heartbeatMs: this.heartbeatMs,
+      log: this.log,
+      hooks: this.hooks,
+    };
+  }
+}
+
+class Watch {
+  private stream: { cancel(): void } | undefined;
+  private staleTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+  private reachable: boolean | undefined;
+
+  constructor(
+    readonly registration: AgentRegistration,
+    private readonly supervisor: AgentSupervisor,
+  ) {}
+
+  open(): void {
+    if (this.stopped) return;
+    const { pool, heartbeatMs } = this.supervisor.deps();
+    const client = pool.clientFor(this.registration);
+    this.stream = client.watchEvents(
+      { heartbeatIntervalMs: heartbeatMs, deadlineMs: STREAM_DEADLINE_MS },
+      (event) => this.onEvent(event),
+      (error) => this.onEnd(error),
+    );
+    this.armStaleTimer();
+  }
+
+  private armStaleTimer(): void {
+    clearTimeout(this.staleTimer);
+    const { heartbeatMs } = this.supervisor.deps();
+    this.staleTimer = setTimeout(
+      () => void this.markUnreachable(`no heartbeat for ${3 * heartbeatMs} ms`),
+      3 * heartbeatMs,
+    );
+  }
+
+  private onEvent(event: AgentEvent): void {
+    const { registry, events, log, hooks } = this.supervisor.deps();
+    this.failures = 0;
+    this.armStaleTimer();
+    if (event.type === "heartbeat") {
+      const liveness: AgentLiveness = {
+        reachable: true,
+        lastHeartbeat: event.time,
+        roleState: event.roleState,
+        generation: event.generation,
+        activeConns: event.activeConns,
+        inactConns: event.inactConns,
+        since: this.reachable ? Date.now() : event.time,
+      };
+      const wasReachable = this.reachable;
+      this.reachable = true;
+      void registry.liveness(this.registration.host).then((prior) =>
+        registry.setLiveness(this.registration.host, {
+          ...liveness,
+          since: wasReachable && prior ? prior.since : Date.now(),
+        }),
+      );
+      if (wasReachable !== true) {
+        void events.append({
+          type: "agent",
+          time: Date.now(),
+          host: this.registration.host,
+          from: "unreachable",
+          to: "reachable",
+          detail: this.registration.endpoint,
+        });
+        log.info({ agent: this.registration.host }, "agent reachable");
+        hooks.onAgentBack?.(this.registration, liveness);
+      }
+      return;
+    }
+    void events.append(event);
+    hooks.onEvent?.(event);
+  }
+
+  private onEnd(error: Error | undefined): void {
+    clearTimeout(this.staleTimer);
+    if (this.stopped) return;
+    this.failures += 1;
+    if (error) void this.markUnreachable(error.message);
+    // A stream that ends cleanly (deadline reached) is re-opened at once; a broken one with backoff.
+    const delay = error ? Math.min(5_000, 100 * 2 ** Math.min(this.failures, 6)) : 0;
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private async markUnreachable(reason: string): Promise<void> {
+    if (this.stopped || this.reachable === false) return;
+    const { registry, events, log } = this.supervisor.deps();
+    const wasReachable = this.reachable;
+    this.reachable = false;
+    const prior = await registry.liveness(this.registration.host);
+    await registry.setLiveness(this.registration.host, {
+      ...prior,
+      reachable: false,
+      lastError: reason,
+      since: Date.now(),
+    });
+    if (wasReachable) {
+      await events.append({
+        type: "agent",
+        time: Date.now(),
+        host: this.registration.host,
+        from: "reachable",
+        to: "unreachable",
+        detail: reason,
+      });
+      log.warn({ agent: this.registration.host, reason }, "agent unreachable");
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.staleTimer);
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+  }
+}

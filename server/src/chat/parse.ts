@@ -1,0 +1,53 @@
+/** A chat command, as typed after the slash command (`/lvs weight 192.168.1.220 5`). */
+export type ChatCommand =
+  | { kind: "help" }
+  | { kind: "status"; cluster?: string | undefined }
+  | { kind: "weight"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
+  | { kind: "start" | "stop"; args: string[] };
+
+export type ParseResult = { ok: true; command: ChatCommand } | { ok: false; error: string; usage: string };
+
+export const USAGE: Record<string, string> = {
+  help: "help",
+  status: "status [cluster]",
+  weight: "weight <real-server-ip>[:port] <0-65535> [cluster] [service]",
+  start: "start [cluster] [host]",
+  stop: "stop [cluster] [host]",
+};
+
+export const HELP_TEXT = [
+  "*lvsfleet* — commands:",
+  ...Object.values(USAGE).map((u) => `• \`${u}\``),
+  "Examples: `status`, `weight 192.168.1.220 5`, `weight 192.168.1.231:80 0 web http`, `stop web lb-backup`.",
+  "Short forms work when they are unambiguous; otherwise the reply lists the candidates.",
+].join("\n");
+
+const fail = (kind: string, error: string): ParseResult => ({ ok: false, error, usage: USAGE[kind] ?? USAGE.help! });
+
+/** Parses the text of a slash command; errors say what was wrong and the right form. */
+export function parseChatCommand(text: string): ParseResult {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [verb = "help", ...args] = words;
+  switch (verb.toLowerCase()) {
+    case "help":
+      return { ok: true, command: { kind: "help" } };
+    case "status":
+      if (args.length > 1) return fail("status", `status takes at most one argument (a cluster), got ${args.length}`);
+      return { ok: true, command: { kind: "status", cluster: args[0] } };
+    case "weight": {
+      if (args.length < 2) return fail("weight", "weight needs a real server and a weight");
+      if (args.length > 4) return fail("weight", `weight takes at most 4 arguments, got ${args.length}`);
+      const [target = "", n = "", cluster, service] = args;
+      if (!/^\d+$/.test(n) || Number(n) > 65535)
+        return fail("weight", `the weight must be a whole number from 0 to 65535, got ${JSON.stringify(n)}`);
+      return { ok: true, command: { kind: "weight", target, weight: Number(n), cluster, service } };
+    }
+    case "start":
+    case "stop":
+      if (args.length > 2)
+        return fail(verb, `${verb} takes at most a cluster and a host, got ${args.length} arguments`);
+      return { ok: true, command: { kind: verb.toLowerCase() as "start" | "stop", args } };
+    default:
+      return { ok: false, error: `unknown command ${JSON.stringify(verb)}`, usage: Object.values(USAGE).join(" | ") };
+  }
+}

@@ -1,0 +1,47 @@
+import { HostName, validate } from "@lvsfleet/model";
+import { z } from "zod";
+import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
+import type { CommandContext } from "./context.ts";
+
+export const AgentRegistrationInput = z.strictObject({
+  endpoint: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "must be HOST:PORT of the agent's gRPC server" }),
+  role: z.enum(["director", "real-server"]),
+  driver: z.string().max(32).default("unknown"),
+});
+
+export interface AgentView extends AgentRegistration {
+  reachable: boolean;
+  lastHeartbeat?: string | undefined;
+  roleState?: string | undefined;
+  generation?: number | undefined;
+  lastError?: string | undefined;
+}
+
+/** Records how to reach an agent and starts watching it. Idempotent. */
+export async function registerAgent(ctx: CommandContext, host: string, body: unknown): Promise<AgentView> {
+  validate(HostName, host, ["host"]);
+  const input = validate(AgentRegistrationInput, body);
+  const registration: AgentRegistration = { host, ...input, registeredAt: Date.now() };
+  const { changed } = await ctx.registry.register(registration);
+  if (changed) ctx.log.info({ agent: host, endpoint: input.endpoint, role: input.role }, "agent registered");
+  ctx.supervisor.ensure(registration);
+  return agentView(registration, await ctx.registry.liveness(host));
+}
+
+export async function listAgents(ctx: CommandContext): Promise<AgentView[]> {
+  const [registrations, liveness] = await Promise.all([ctx.registry.list(), ctx.registry.allLiveness()]);
+  return registrations.map((r) => agentView(r, liveness[r.host]));
+}
+
+export function agentView(registration: AgentRegistration, liveness: AgentLiveness | undefined): AgentView {
+  return {
+    ...registration,
+    reachable: liveness?.reachable ?? false,
+    lastHeartbeat: liveness?.lastHeartbeat ? new Date(liveness.lastHeartbeat).toISOString() : undefined,
+    roleState: liveness?.roleState,
+    generation: liveness?.generation,
+    lastError: liveness?.reachable ? undefined : liveness?.lastError,
+  };
+}

@@ -1,0 +1,25 @@
+import type { Logger } from "pino";
+import type { AgentPool } from "../agents/pool.ts";
+import type { AgentSupervisor } from "../agents/supervisor.ts";
+import type { CommandQueue } from "../queue/queue.ts";
+import type { AgentRegistry } from "../store/agents.ts";
+import type { ClusterStore } from "../store/clusters.ts";
+import type { EventLog } from "../store/events.ts";
+import { KeyedSerial } from "./keyed-serial.ts";
+
+/** Everything a command may use. Front doors (REST, chat, CLI, jobs) build nothing else. */
+export interface CommandContext {
+  clusters: ClusterStore;
+  registry: AgentRegistry;
+  queue: CommandQueue;
+  pool: AgentPool;
+  supervisor: AgentSupervisor;
+  events: EventLog;
+  log: Logger;
+  /** Serialises read-modify-write of one cluster's spec within this server. */
+  clusterLocks: KeyedSerial;
+  /** Deadline for live status reads from agents. */
+  statusDeadlineMs: number;
+}
+
+export { KeyedSerial };

@@ -1,0 +1,15 @@
+/** Something named in a command does not exist (HTTP 404). */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}
+
+/** A short name matched more than one thing; the candidates say how to be precise. */
+export class AmbiguousError extends Error {
+  override name = "AmbiguousError";
+  constructor(
+    message: string,
+    readonly candidates: string[],
+  ) {
+    super(message);
+  }
+}

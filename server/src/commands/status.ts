@@ -1,0 +1,72 @@
+import { type AgentState, clusterHosts, type HostState, type IpvsTable } from "@lvsfleet/model";
+import type { StoredEvent } from "../store/events.ts";
+import { type AgentView, agentView } from "./agents.ts";
+import type { CommandContext } from "./context.ts";
+import { NotFoundError } from "./errors.ts";
+
+export interface HostStatus {
+  host: string;
+  kind: "director" | "real-server";
+  /** Directors: the spec's address, role and priority. Real servers: their addresses. */
+  addresses: string[];
+  role?: "master" | "backup" | undefined;
+  priority?: number | undefined;
+  agent: (Omit<AgentView, "host"> & { registered: true }) | { registered: false; reachable: false };
+  /** From a live GetState, when the agent answered. */
+  roleState?: string | undefined;
+  generation?: number | undefined;
+  inSync?: boolean | undefined;
+  table?: IpvsTable | undefined;
+  hostState?: HostState | undefined;
+  error?: string | undefined;
+}
+
+export interface ClusterStatus {
+  cluster: string;
+  generation: number;
+  hosts: HostStatus[];
+  recentEvents: StoredEvent[];
+}
+
+/** Per director and real server: agent reachable, role, the observed table and host state, read live. */
+export async function clusterStatus(ctx: CommandContext, cluster: string): Promise<ClusterStatus> {
+  const stored = await ctx.clusters.get(cluster);
+  if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
+  const hosts = await Promise.all(
+    clusterHosts(stored.spec).map(async (h): Promise<HostStatus> => {
+      const base: HostStatus = {
+        host: h.host,
+        kind: h.kind,
+        addresses: h.kind === "director" ? [h.director.address] : h.addresses,
+        role: h.kind === "director" ? h.director.role : undefined,
+        priority: h.kind === "director" ? h.director.priority : undefined,
+        agent: { registered: false, reachable: false },
+      };
+      const registration = await ctx.registry.get(h.host);
+      if (!registration) return { ...base, error: `agent ${h.host} is not registered` };
+      const { host: _, ...view } = agentView(registration, await ctx.registry.liveness(h.host));
+      const withAgent: HostStatus = { ...base, agent: { ...view, registered: true } };
+      let state: AgentState;
+      try {
+        state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+      } catch (error) {
+        return {
+          ...withAgent,
+          agent: { ...withAgent.agent, reachable: false } as HostStatus["agent"],
+          error: (error as Error).message,
+        };
+      }
+      return {
+        ...withAgent,
+        agent: { ...withAgent.agent, reachable: true } as HostStatus["agent"],
+        roleState: state.roleState,
+        generation: state.generation,
+        inSync: h.kind === "director" ? state.generation >= stored.generation : undefined,
+        table: h.kind === "director" ? state.table : undefined,
+        hostState: state.host,
+      };
+    }),
+  );
+  const recentEvents = (await ctx.events.recent(50)).filter((e) => hosts.some((h) => h.host === e.host)).slice(-10);
+  return { cluster, generation: stored.generation, hosts, recentEvents };
+}

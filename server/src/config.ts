@@ -1,0 +1,45 @@
+import { validate } from "@lvsfleet/model";
+import { z } from "zod";
+
+const CsvList = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const IntFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Server settings, all from the environment (twelve-factor), validated at start. */
+export const ServerConfig = z.object({
+  PORT: IntFromEnv(0, 65535).default(8080),
+  /** Address to bind the HTTP API to. */
+  LVSFLEET_BIND: z.string().default("127.0.0.1"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  /** Prefix of every Redis key (and BullMQ queue) this server uses, so several installations can share one Redis. */
+  LVSFLEET_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("lvsfleet"),
+  LVSFLEET_API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** Hosts the chat adapter may POST job outcomes to (a Slack response_url is on hooks.slack.com). */
+  LVSFLEET_CHAT_RESPONSE_HOSTS: CsvList.default(["hooks.slack.com"]),
+  LVSFLEET_JOB_ATTEMPTS: IntFromEnv(1, 100).default(8),
+  /** First retry delay; it doubles per attempt up to 30 s. */
+  LVSFLEET_JOB_BACKOFF_MS: IntFromEnv(10, 60_000).default(500),
+  LVSFLEET_WORKER_CONCURRENCY: IntFromEnv(1, 1000).default(32),
+  /** Heartbeat period asked of agents; an agent is unreachable after three missed beats. */
+  LVSFLEET_HEARTBEAT_MS: IntFromEnv(200, 60_000).default(2_000),
+  /** Deadline of each gRPC call to an agent. */
+  LVSFLEET_AGENT_DEADLINE_MS: IntFromEnv(100, 120_000).default(5_000),
+  /** How many finished jobs to keep, and for how long (seconds). */
+  LVSFLEET_JOB_RETENTION_COUNT: IntFromEnv(100, 1_000_000).default(10_000),
+  LVSFLEET_JOB_RETENTION_SECONDS: IntFromEnv(60, 31_536_000).default(7 * 86_400),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+export type ServerConfig = z.output<typeof ServerConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  return validate(ServerConfig, env);
+}

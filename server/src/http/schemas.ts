@@ -1,0 +1,77 @@
+import { z } from "@hono/zod-openapi";
+import { ClusterSpec, Weight } from "@lvsfleet/model";
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      field: z.string().optional().openapi({ example: "weight" }),
+      message: z.string().openapi({ example: "must be between 0 and 65535" }),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+      candidates: z.array(z.string()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const Actor = z.object({ type: z.enum(["token", "chat", "job", "system"]), name: z.string() });
+
+const HostOutcome = z.object({
+  host: z.string(),
+  role: z.enum(["director", "real-server"]),
+  changes: z
+    .array(z.string())
+    .openapi({ example: ["edit-destination TCP 192.168.1.229:80 -> 192.168.1.220:80 dr weight 5"] }),
+  generation: z.number().optional(),
+  roleState: z.string().optional(),
+  table: z.string().optional().openapi({ description: "The director's table after the job, as ipvsadm -Ln prints it" }),
+});
+
+export const Job = z
+  .object({
+    id: z.string().openapi({ example: "42" }),
+    kind: z.enum(["apply", "start", "stop"]),
+    cluster: z.string(),
+    command: z.string().openapi({ example: "weight 192.168.1.220:80 in web/http: 3 -> 5" }),
+    actor: Actor,
+    state: z.enum(["queued", "active", "completed", "failed"]),
+    retrying: z.boolean().openapi({ description: "A failed attempt is waiting for its retry (see error)" }),
+    attempts: z.object({ made: z.number(), max: z.number() }),
+    error: z.string().optional(),
+    result: z
+      .object({ summary: z.string(), generation: z.number().optional(), hosts: z.array(HostOutcome) })
+      .optional(),
+    createdAt: z.string(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+  })
+  .openapi("Job");
+
+export const Accepted = z.object({ job: Job }).passthrough().openapi("Accepted");
+
+export const WeightBody = z.strictObject({ weight: Weight }).openapi("WeightChange", { example: { weight: 5 } });
+
+export const HostBody = z
+  .strictObject({
+    host: z.string().optional().openapi({ description: "One host of the cluster; all hosts when absent" }),
+  })
+  .openapi("HostSelection");
+
+export const ClusterSpecDoc = ClusterSpec.openapi("ClusterSpec");
+
+export const ClusterParam = z.object({
+  cluster: z.string().openapi({ param: { name: "cluster", in: "path" }, example: "web" }),
+});
+
+export const Agent = z
+  .object({
+    host: z.string(),
+    role: z.enum(["director", "real-server"]),
+    endpoint: z.string(),
+    driver: z.string(),
+    registeredAt: z.number(),
+    reachable: z.boolean(),
+    lastHeartbeat: z.string().optional(),
+    roleState: z.string().optional(),
+    generation: z.number().optional(),
+    lastError: z.string().optional(),
+  })
+  .openapi("Agent");

@@ -1,0 +1,26 @@
+import { ValidationError } from "@lvsfleet/model";
+import pino from "pino";
+import { loadConfig } from "./config.ts";
+import { startServer } from "./server.ts";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  const reason =
+    error instanceof ValidationError ? error.errors.map((e) => `${e.field}: ${e.message}`).join("\n") : String(error);
+  process.stderr.write(`lvsfleet-server: bad configuration\n${reason}\n`);
+  process.exit(2);
+}
+const log = pino({ name: "lvsfleet-server", level: config.LOG_LEVEL });
+const server = await startServer(config, log);
+// A line the demo and tests wait for.
+process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    void server.close().then(() => process.exit(0));
+  });

@@ -1,0 +1,97 @@
+import { renderList } from "@lvsfleet/ipvs";
+import { desiredTable } from "@lvsfleet/model";
+import { describeOperation } from "@lvsfleet/planner";
+import type { AgentPool } from "../agents/pool.ts";
+import type { ClusterStore } from "../store/clusters.ts";
+import type { HostOutcome } from "./jobs.ts";
+
+export interface ApplyOutcome {
+  generation: number;
+  hosts: HostOutcome[];
+}
+
+export class UnknownClusterError extends Error {
+  override name = "UnknownClusterError";
+}
+
+/** Raised when some directors could not apply; says which and why. */
+export class ApplyError extends Error {
+  override name = "ApplyError";
+  constructor(
+    readonly failures: { host: string; error: Error }[],
+    readonly succeeded: HostOutcome[],
+  ) {
+    super(failures.map((f) => f.error.message).join("; "));
+  }
+}
+
+/**
+ * Brings every director of a cluster to the desired table, at least at a given generation.
+ * Concurrent requests for one cluster share a single round of Apply calls: a job whose
+ * generation is already applied, or being applied, waits for that instead of calling again.
+ */
+export class ClusterApplier {
+  private readonly applied = new Map<string, ApplyOutcome>();
+  private readonly inflight = new Map<string, { generation: number; promise: Promise<ApplyOutcome> }>();
+
+  constructor(
+    private readonly clusters: ClusterStore,
+    private readonly pool: AgentPool,
+  ) {}
+
+  async ensureApplied(cluster: string, minGeneration: number): Promise<ApplyOutcome> {
+    for (;;) {
+      const done = this.applied.get(cluster);
+      if (done && done.generation >= minGeneration) return done;
+      const running = this.inflight.get(cluster);
+      if (!running) return this.applyNow(cluster);
+      const outcome = await running.promise;
+      if (outcome.generation >= minGeneration) return outcome;
+    }
+  }
+
+  private applyNow(cluster: string): Promise<ApplyOutcome> {
+    const entry = { generation: 0, promise: Promise.resolve<ApplyOutcome>({ generation: 0, hosts: [] }) };
+    entry.promise = this.applyToDirectors(cluster, (generation) => {
+      entry.generation = generation;
+    }).finally(() => {
+      if (this.inflight.get(cluster) === entry) this.inflight.delete(cluster);
+    });
+    this.inflight.set(cluster, entry);
+    return entry.promise;
+  }
+
+  private async applyToDirectors(cluster: string, onGeneration: (g: number) => void): Promise<ApplyOutcome> {
+    const stored = await this.clusters.get(cluster);
+    if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
+    onGeneration(stored.generation);
+    const desired = desiredTable(stored.spec);
+    const results = await Promise.allSettled(
+      stored.spec.directors.map(async (director): Promise<HostOutcome> => {
+        const client = await this.pool.client(director.host);
+        const result = await client.apply({ cluster, generation: stored.generation, desired });
+        return {
+          host: director.host,
+          role: "director",
+          changes: result.operations.map(describeOperation),
+          generation: result.generation,
+          table: renderList(result.observed),
+        };
+      }),
+    );
+    const hosts = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failures = results.flatMap((r, i) =>
+      r.status === "rejected" ? [{ host: stored.spec.directors[i]?.host ?? "?", error: r.reason as Error }] : [],
+    );
+    if (failures.length > 0) throw new ApplyError(failures, hosts);
+    const outcome = { generation: stored.generation, hosts };
+    const previous = this.applied.get(cluster);
+    if (!previous || previous.generation <= outcome.generation) this.applied.set(cluster, outcome);
+    return outcome;
+  }
+
+  /** Forget what was applied (e.g. when an agent comes back and must be re-synced). */
+  invalidate(cluster: string): void {
+    this.applied.delete(cluster);
+  }
+}

@@ -1,0 +1,61 @@
+import { renderList } from "@lvsfleet/ipvs";
+import { type ClusterSpec, clusterHosts, directorRoleConfig, realServerRoleConfig } from "@lvsfleet/model";
+import type { AgentPool } from "../agents/pool.ts";
+import type { HostOutcome } from "./jobs.ts";
+
+/** Raised when some hosts could not start or stop; says which and why. */
+export class RoleChangeError extends Error {
+  override name = "RoleChangeError";
+}
+
+/**
+ * Starts (lvsdr/realdr start) or stops the given hosts of a cluster. Start brings real servers up
+ * before directors, so no director sends traffic to a server without the VIP on lo; stop goes
+ * the other way round. Each host's agent does the work; its changes come back in words.
+ */
+export async function changeRoles(
+  pool: AgentPool,
+  spec: ClusterSpec,
+  generation: number,
+  action: "start" | "stop",
+  only: string[] | undefined,
+): Promise<HostOutcome[]> {
+  const hosts = clusterHosts(spec).filter((h) => !only || only.includes(h.host));
+  const byKind = (kind: string) => hosts.filter((h) => h.kind === kind);
+  const waves =
+    action === "start" ? [byKind("real-server"), byKind("director")] : [byKind("director"), byKind("real-server")];
+  const outcomes: HostOutcome[] = [];
+  const failures: string[] = [];
+  for (const wave of waves) {
+    const results = await Promise.allSettled(
+      wave.map(async (h): Promise<HostOutcome> => {
+        const client = await pool.client(h.host);
+        const result =
+          action === "stop"
+            ? await client.stop(spec.name)
+            : await client.start(
+                spec.name,
+                h.kind === "director"
+                  ? { kind: "director", director: directorRoleConfig(spec, h.director, generation) }
+                  : { kind: "real-server", realServer: realServerRoleConfig(spec, h.host) },
+              );
+        return {
+          host: h.host,
+          role: h.kind,
+          changes: result.changes.map((c) => c.description),
+          roleState: result.state.roleState,
+          generation: result.state.generation,
+          table: h.kind === "director" ? renderList(result.state.table) : undefined,
+        };
+      }),
+    );
+    results.forEach((r) => {
+      if (r.status === "fulfilled") outcomes.push(r.value);
+      else failures.push((r.reason as Error).message);
+    });
+    // Directors are not started while a real server failed to take the VIP on lo.
+    if (failures.length > 0) break;
+  }
+  if (failures.length > 0) throw new RoleChangeError(failures.join("; "));
+  return outcomes;
+}

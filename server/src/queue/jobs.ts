@@ -1,0 +1,41 @@
+/** Who asked for something: an API token, a chat user, a job, or the server itself. */
+export interface Actor {
+  type: "token" | "chat" | "job" | "system";
+  name: string;
+}
+
+export type JobKind = "apply" | "start" | "stop";
+
+/** What a queued command carries. */
+export interface CommandJobData {
+  kind: JobKind;
+  cluster: string;
+  /** apply: the desired-state generation the job must see applied (at least). */
+  generation?: number;
+  /** start/stop: the hosts (all of the cluster's when absent). */
+  hosts?: string[];
+  /** The command in words, e.g. `weight 192.168.1.220:80 3 -> 5 in web/http`. */
+  command: string;
+  actor: Actor;
+  /** Where to report the outcome (a chat response_url). */
+  notify?: { responseUrl: string };
+}
+
+export interface HostOutcome {
+  host: string;
+  role: "director" | "real-server";
+  /** What the agent changed, one line per operation or host change. */
+  changes: string[];
+  generation?: number;
+  roleState?: string;
+  /** The director's table after the change, as ipvsadm -Ln prints it. */
+  table?: string;
+}
+
+export interface CommandJobResult {
+  summary: string;
+  generation?: number;
+  hosts: HostOutcome[];
+}
+
+export const QUEUE_NAME = "commands";

@@ -1,0 +1,97 @@
+import { type Job, type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
+
+export interface QueueSettings {
+  prefix: string;
+  attempts: number;
+  retentionCount: number;
+  retentionSeconds: number;
+}
+
+/** What GET /v1/jobs/{id} shows. */
+export interface JobView {
+  id: string;
+  kind: CommandJobData["kind"];
+  cluster: string;
+  command: string;
+  actor: CommandJobData["actor"];
+  state: "queued" | "active" | "completed" | "failed";
+  /** True while a failed attempt waits for its retry. */
+  retrying: boolean;
+  attempts: { made: number; max: number };
+  /** The last attempt's error, while retrying or once failed. */
+  error?: string | undefined;
+  result?: CommandJobResult | undefined;
+  createdAt: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+}
+
+const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+
+/** The producer side: enqueue commands, read jobs back. */
+export class CommandQueue {
+  readonly queue: Queue<CommandJobData, CommandJobResult>;
+  private readonly defaults: JobsOptions;
+
+  constructor(connection: Redis, settings: QueueSettings) {
+    this.queue = new Queue<CommandJobData, CommandJobResult>(QUEUE_NAME, { connection, prefix: settings.prefix });
+    this.defaults = {
+      attempts: settings.attempts,
+      backoff: { type: "capped" },
+      removeOnComplete: { age: settings.retentionSeconds, count: settings.retentionCount },
+      removeOnFail: { age: settings.retentionSeconds, count: settings.retentionCount },
+    };
+  }
+
+  async enqueue(data: CommandJobData): Promise<JobView> {
+    const job = await this.queue.add(data.kind, data, this.defaults);
+    return view(job, "queued");
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(id);
+    if (!job) return undefined;
+    return view(job, await job.getState());
+  }
+
+  /** Re-runs a failed job from the start (its attempts begin again). */
+  async retry(id: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(id);
+    if (!job) return undefined;
+    if ((await job.getState()) === "failed") await job.retry("failed");
+    return view(job, await job.getState());
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
+
+function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): JobView {
+  const state: JobView["state"] =
+    bullState === "completed"
+      ? "completed"
+      : bullState === "failed"
+        ? "failed"
+        : bullState === "active"
+          ? "active"
+          : "queued";
+  const retrying = state !== "failed" && state !== "completed" && job.attemptsMade > 0;
+  return {
+    id: job.id ?? "",
+    kind: job.data.kind,
+    cluster: job.data.cluster,
+    command: job.data.command,
+    actor: job.data.actor,
+    state,
+    retrying,
+    attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },
+    error: job.failedReason || undefined,
+    result: state === "completed" ? job.returnvalue : undefined,
+    createdAt: iso(job.timestamp) ?? "",
+    startedAt: iso(job.processedOn),
+    finishedAt: iso(job.finishedOn),
+  };
+}

@@ -1,0 +1,82 @@
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { AgentPool } from "../agents/pool.ts";
+import type { ClusterStore } from "../store/clusters.ts";
+import { type ClusterApplier, UnknownClusterError } from "./applier.ts";
+import { changeRoles } from "./host-roles.ts";
+import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
+
+export interface WorkerSettings {
+  prefix: string;
+  concurrency: number;
+  backoffMs: number;
+}
+
+export interface WorkerHooks {
+  /** A job finished for good: completed, or failed with no attempts left. */
+  onFinished?(job: Job<CommandJobData, CommandJobResult>, outcome: { result?: CommandJobResult; error?: Error }): void;
+}
+
+/** Doubling retry delays from backoffMs, capped at 30 s. */
+export function cappedBackoff(backoffMs: number) {
+  return (attemptsMade: number) => Math.min(30_000, backoffMs * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+/**
+ * Runs queued commands against the agents. Apply jobs converge the cluster's directors to the
+ * desired state (at least the generation the job was created for); start/stop jobs change roles.
+ * Failures are retried with backoff; every call to an agent has a deadline.
+ */
+export function startWorker(
+  connection: Redis,
+  settings: WorkerSettings,
+  deps: { clusters: ClusterStore; pool: AgentPool; applier: ClusterApplier; log: Logger },
+  hooks: WorkerHooks = {},
+): Worker<CommandJobData, CommandJobResult> {
+  const process = async (job: Job<CommandJobData, CommandJobResult>): Promise<CommandJobResult> => {
+    const { kind, cluster } = job.data;
+    if (kind === "apply") {
+      const outcome = await deps.applier.ensureApplied(cluster, job.data.generation ?? 0);
+      const changed = outcome.hosts.filter((h) => h.changes.length > 0).length;
+      return {
+        summary: `generation ${outcome.generation} applied to ${outcome.hosts.length} director(s)${changed ? `, ${changed} changed` : ", nothing to change"}`,
+        generation: outcome.generation,
+        hosts: outcome.hosts,
+      };
+    }
+    const stored = await deps.clusters.get(cluster);
+    if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
+    const hosts = await changeRoles(deps.pool, stored.spec, stored.generation, kind, job.data.hosts);
+    const verb = kind === "start" ? "started" : "stopped";
+    return {
+      summary: `${verb} ${hosts.map((h) => h.host).join(", ") || "no hosts"}`,
+      generation: stored.generation,
+      hosts,
+    };
+  };
+
+  // A job for a cluster that no longer exists fails at once: retrying cannot help.
+  const run = (job: Job<CommandJobData, CommandJobResult>) =>
+    process(job).catch((error: unknown) => {
+      throw error instanceof UnknownClusterError ? new UnrecoverableError(error.message) : error;
+    });
+  const worker = new Worker<CommandJobData, CommandJobResult>(QUEUE_NAME, run, {
+    connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    settings: { backoffStrategy: cappedBackoff(settings.backoffMs) },
+  });
+  worker.on("completed", (job, result) => hooks.onFinished?.(job, { result }));
+  worker.on("failed", (job, error) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+    deps.log[final ? "error" : "warn"](
+      { job: job.id, kind: job.data.kind, cluster: job.data.cluster, attempt: job.attemptsMade, err: error.message },
+      final ? "job failed" : "job attempt failed; will retry",
+    );
+    if (final) hooks.onFinished?.(job, { error });
+  });
+  worker.on("error", (error) => deps.log.error({ err: error.message }, "worker error"));
+  return worker;
+}

@@ -1,0 +1,105 @@
+import { serve } from "@hono/node-server";
+import type { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { AgentPool } from "./agents/pool.ts";
+import { AgentSupervisor } from "./agents/supervisor.ts";
+import { postToResponseUrl } from "./chat/notify.ts";
+import { outcomeMessage } from "./chat/replies.ts";
+import { type CommandContext, KeyedSerial } from "./commands/context.ts";
+import type { ServerConfig } from "./config.ts";
+import { createHttpApp } from "./http/app.ts";
+import { ClusterApplier } from "./queue/applier.ts";
+import { CommandQueue } from "./queue/queue.ts";
+import { startWorker } from "./queue/worker.ts";
+import { resyncDirector } from "./resync.ts";
+import { AgentRegistry } from "./store/agents.ts";
+import { ClusterStore } from "./store/clusters.ts";
+import { EventLog } from "./store/events.ts";
+import { keys } from "./store/keys.ts";
+
+export interface RunningServer {
+  port: number;
+  context: CommandContext;
+  close(): Promise<void>;
+}
+
+/** Wires Redis, the queue and its worker, the agent supervisor and the HTTP API, and listens. */
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const redisOptions = { maxRetriesPerRequest: null, lazyConnect: true } as const;
+  const redis = new Redis(config.REDIS_URL, redisOptions);
+  const bullConnection = new Redis(config.REDIS_URL, redisOptions);
+  await Promise.all([redis.connect(), bullConnection.connect()]);
+  const k = keys(config.LVSFLEET_PREFIX);
+  const clusters = new ClusterStore(redis, k);
+  const registry = new AgentRegistry(redis, k);
+  const events = new EventLog(redis, k);
+  const pool = new AgentPool(registry, config.LVSFLEET_AGENT_DEADLINE_MS);
+  const queue = new CommandQueue(bullConnection, {
+    prefix: config.LVSFLEET_PREFIX,
+    attempts: config.LVSFLEET_JOB_ATTEMPTS,
+    retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
+    retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
+  });
+  const applier = new ClusterApplier(clusters, pool);
+  const context: CommandContext = {
+    clusters,
+    registry,
+    queue,
+    pool,
+    events,
+    log,
+    clusterLocks: new KeyedSerial(),
+    statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
+    supervisor: undefined as unknown as AgentSupervisor,
+  };
+  context.supervisor = new AgentSupervisor(registry, pool, events, config.LVSFLEET_HEARTBEAT_MS, log, {
+    onAgentBack: (registration, liveness) =>
+      void resyncDirector(context, applier, registration, liveness).catch((error) =>
+        log.warn({ err: (error as Error).message }, "re-sync failed"),
+      ),
+  });
+
+  const worker: Worker = startWorker(
+    new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+    {
+      prefix: config.LVSFLEET_PREFIX,
+      concurrency: config.LVSFLEET_WORKER_CONCURRENCY,
+      backoffMs: config.LVSFLEET_JOB_BACKOFF_MS,
+    },
+    { clusters, pool, applier, log },
+    {
+      onFinished: (job, outcome) => {
+        const url = job.data.notify?.responseUrl;
+        if (url) void postToResponseUrl(url, outcomeMessage(job, outcome), config.LVSFLEET_CHAT_RESPONSE_HOSTS, log);
+      },
+    },
+  );
+  await context.supervisor.start();
+
+  const app = createHttpApp(context, {
+    apiToken: config.LVSFLEET_API_TOKEN,
+    redis,
+    slack: { signingSecret: config.SLACK_SIGNING_SECRET, responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS },
+  });
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.LVSFLEET_BIND }, (info) =>
+      resolve({ server: s, port: info.port }),
+    );
+  });
+  log.info({ port, bind: config.LVSFLEET_BIND, prefix: config.LVSFLEET_PREFIX }, "lvsfleet server listening");
+
+  return {
+    port,
+    context,
+    async close() {
+      context.supervisor.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker.close();
+      await queue.close();
+      pool.close();
+      redis.disconnect();
+      bullConnection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { AgentEvent } from "@lvsfleet/model";
+import type { Redis } from "ioredis";
+import type { Keys } from "./keys.ts";
+
+/** A transition worth keeping: agent events (not heartbeats) and the server's own (agent lost/back). */
+export type StoredEvent =
+  | Exclude<AgentEvent, { type: "heartbeat" }>
+  | { type: "agent"; time: number; host: string; from: string; to: string; detail: string };
+
+/** History of transitions, in a capped Redis Stream; newest last. */
+export class EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly maxLength = 10_000,
+  ) {}
+
+  async append(event: StoredEvent): Promise<void> {
+    await this.redis.xadd(this.keys.events, "MAXLEN", "~", String(this.maxLength), "*", "event", JSON.stringify(event));
+  }
+
+  async recent(count = 100, host?: string): Promise<StoredEvent[]> {
+    const entries = await this.redis.xrevrange(this.keys.events, "+", "-", "COUNT", String(host ? count * 10 : count));
+    const events = entries
+      .map(([, fields]) => JSON.parse(fields[1] ?? "{}") as StoredEvent)
+      .filter((e) => !host || e.host === host);
+    return events.slice(0, count).reverse();
+  }
+}
