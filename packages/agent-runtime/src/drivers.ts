@@ -15,7 +15,23 @@ export interface DataPlaneDriver {
   execute(operations: readonly Operation[]): Promise<void>;
   /** Sysctls the host needs for this table with this driver (kernel IPVS NAT needs ip_forward=1). */
   requiredSysctls(table: IpvsTable): Record<string, string>;
+  /** Whether the kernel can run this data plane, in words (for doctor); drivers that always can may omit it. */
+  support?(): Promise<DataPlaneSupport>;
   close(): Promise<void>;
+}
+
+export interface DataPlaneSupport {
+  available: boolean;
+  /** What was found (`this kernel has no ip_vs …`). */
+  detail: string;
+  /** How to fix it when not available. */
+  fix?: string | undefined;
+}
+
+/** A network interface and whether it is up (`ip -j link`). */
+export interface HostLinkState {
+  name: string;
+  up: boolean;
 }
 
 /**
@@ -33,4 +49,10 @@ export interface HostDriver {
   /** `net.ipv4.ip_forward` → "1"; undefined when the key does not exist. */
   readSysctl(key: string): Promise<string | undefined>;
   writeSysctl(key: string, value: string): Promise<void>;
+  /** `ip route replace`: sets the route whatever was there; without it HostKeeper removes the prior route and adds. */
+  replaceRoute?(route: HostRoute): Promise<void>;
+  /** The host's interfaces, for doctor; undefined when the driver cannot tell. */
+  links?(): Promise<HostLinkState[]>;
+  /** The kernel release (`uname -r`), for doctor and the IPVS sysctls whose safe values depend on it. */
+  kernelRelease?(): Promise<string>;
 }

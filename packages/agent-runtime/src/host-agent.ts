@@ -5,6 +5,7 @@ import {
   type HostChange,
   type IpvsTable,
   type Operation,
+  type Problem,
   type RoleConfig,
   type RoleState,
   serviceKey,
@@ -12,6 +13,7 @@ import {
 import { describeOperation, plan } from "@lvsfleet/planner";
 import { type AgentHandlers, type ApplyResult, GrpcStatus, type RoleChangeResult, RpcError } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
+import { blockingProblems, type Doctor, describeProblems, gatherFacts } from "./doctor.ts";
 import type { DataPlaneDriver, HostDriver } from "./drivers.ts";
 import { EventHub } from "./events.ts";
 import { HostKeeper } from "./host-keeper.ts";
@@ -27,6 +29,8 @@ export interface RoleStatus {
   generation: number;
   /** Keys of the IPVS services lvsfleet installed (others on the host are left alone). */
   managedServices: string[];
+  /** The configuration of the last start (what the doctor checks the host against). */
+  config?: RoleConfig | undefined;
 }
 
 export const INITIAL_STATUS: RoleStatus = { roleState: "stopped", generation: 0, managedServices: [] };
@@ -39,6 +43,8 @@ export interface RoleBehaviour {
   table(config: RoleConfig): { desired: IpvsTable; generation: number } | undefined;
   /** Sysctl keys worth reporting in status. */
   reportedSysctls: string[];
+  /** The role's preflight check; its problems are reported in state and errors stop a start. */
+  doctor?: Doctor | undefined;
 }
 
 export interface HostAgentParts {
@@ -100,6 +106,7 @@ export class HostAgent implements AgentHandlers {
       const value = await host.readSysctl(key);
       if (value !== undefined) sysctls[key] = value;
     }
+    const problems = await this.check(status.config, status.roleState === "running");
     return {
       info: this.parts.info,
       cluster: status.cluster,
@@ -107,7 +114,21 @@ export class HostAgent implements AgentHandlers {
       table,
       host: { addresses, routes, sysctls },
       generation: status.generation,
+      ...(problems ? { problems } : {}),
     };
+  }
+
+  /** What the role's doctor finds on the host now; undefined when the role has no doctor. */
+  async doctor(): Promise<Problem[] | undefined> {
+    const status = await this.parts.statusFile.read();
+    return this.check(status.config, status.roleState === "running");
+  }
+
+  private async check(config: RoleConfig | undefined, running: boolean): Promise<Problem[] | undefined> {
+    const { behaviour, host, dataPlane } = this.parts;
+    if (!behaviour.doctor) return undefined;
+    const facts = await gatherFacts(host, dataPlane, behaviour.doctor.sysctls(config));
+    return behaviour.doctor.check({ facts, config, running });
   }
 
   private checkCluster(status: RoleStatus, cluster: string): void {
@@ -178,9 +199,17 @@ export class HostAgent implements AgentHandlers {
       const { behaviour, dataPlane, statusFile, log } = this.parts;
       const status = await statusFile.read();
       this.checkCluster(status, cluster);
-      const changes: HostChange[] = await this.keeper.takeUp(behaviour.intent(config, dataPlane));
+      const intent = behaviour.intent(config, dataPlane);
+      // Preflight: what start cannot fix itself (a missing interface, a kernel without support) stops it here.
+      const blocking = blockingProblems((await this.check(config, false)) ?? []);
+      if (blocking.length > 0)
+        throw new RpcError(
+          GrpcStatus.FAILED_PRECONDITION,
+          `host ${this.parts.info.host} cannot take up its role: ${describeProblems(blocking)}`,
+        );
+      const changes: HostChange[] = await this.keeper.takeUp(intent);
       const table = behaviour.table(config);
-      let next: RoleStatus = { ...status, cluster, roleState: "running" };
+      let next: RoleStatus = { ...status, cluster, roleState: "running", config };
       if (table && dataPlane) {
         const { operations, managedServices } = await this.reconcile(table.desired, status, false);
         changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));

@@ -65,6 +65,10 @@ export class HostKeeper {
         return this.driver.addRoute(step.route);
       case "remove-route":
         return this.driver.removeRoute(step.route);
+      case "replace-route":
+        if (this.driver.replaceRoute) return this.driver.replaceRoute(step.route);
+        if (step.prior) await this.driver.removeRoute(step.prior);
+        return this.driver.addRoute(step.route);
       case "set-sysctl":
         return this.driver.writeSysctl(step.key, step.value);
     }

@@ -6,6 +6,8 @@ export type HostStep =
   | { kind: "remove-address"; address: HostAddress }
   | { kind: "add-route"; route: HostRoute }
   | { kind: "remove-route"; route: HostRoute }
+  /** `ip route replace`: the route takes the place of `prior` (the host's route to that destination, if any). */
+  | { kind: "replace-route"; route: HostRoute; prior?: HostRoute | undefined }
   | { kind: "set-sysctl"; key: string; value: string };
 
 /** What a role wants on its host. */
@@ -13,6 +15,12 @@ export interface HostIntent {
   addresses: HostAddress[];
   routes: HostRoute[];
   sysctls: Record<string, string>;
+  /**
+   * Routes that take the place of whatever route the host has to the same destination (and
+   * table), e.g. a NAT real server's default route via the director. The prior route is kept
+   * in the ledger and put back on give-up.
+   */
+  replaceRoutes?: HostRoute[] | undefined;
 }
 
 /** What the host has now (only the sysctls the intent names need to be present). */
@@ -30,6 +38,13 @@ export interface HostLedger {
   addresses: HostAddress[];
   routes: HostRoute[];
   sysctlsBefore: Record<string, string>;
+  /** Routes lvsfleet put in place of others, with the route that was there first (none: there was none). */
+  replacedRoutes?: ReplacedRoute[] | undefined;
+}
+
+export interface ReplacedRoute {
+  route: HostRoute;
+  prior?: HostRoute | undefined;
 }
 
 export const EMPTY_LEDGER: HostLedger = { addresses: [], routes: [], sysctlsBefore: {} };
@@ -42,6 +57,14 @@ const sameRoute = (a: HostRoute, b: HostRoute) =>
   (a.via ?? "") === (b.via ?? "") &&
   (a.interface ?? "") === (b.interface ?? "");
 
+const sameDestination = (a: HostRoute, b: HostRoute) =>
+  a.destination === b.destination && (a.table ?? "main") === (b.table ?? "main");
+/** The host's route satisfies the wanted one: same destination and table, and gateway/device where wanted. */
+const routeSatisfies = (host: HostRoute, wanted: HostRoute) =>
+  sameDestination(host, wanted) &&
+  (wanted.via === undefined || wanted.via === host.via) &&
+  (wanted.interface === undefined || wanted.interface === host.interface);
+
 /** The steps that bring the host to the intent; steps for what is already there are left out. */
 export function planTakeUp(intent: HostIntent, host: HostSnapshot): HostStep[] {
   return [
@@ -51,6 +74,15 @@ export function planTakeUp(intent: HostIntent, host: HostSnapshot): HostStep[] {
     ...intent.routes
       .filter((r) => !host.routes.some((h) => sameRoute(r, h)))
       .map((route): HostStep => ({ kind: "add-route", route })),
+    ...(intent.replaceRoutes ?? [])
+      .filter((r) => !host.routes.some((h) => routeSatisfies(h, r)))
+      .map(
+        (route): HostStep => ({
+          kind: "replace-route",
+          route,
+          prior: host.routes.find((h) => sameDestination(h, route)),
+        }),
+      ),
     ...Object.entries(intent.sysctls)
       .filter(([key, value]) => host.sysctls[key] !== value)
       .map(([key, value]): HostStep => ({ kind: "set-sysctl", key, value })),
@@ -66,6 +98,14 @@ export function planGiveUp(ledger: HostLedger, host: HostSnapshot): HostStep[] {
     ...ledger.routes
       .filter((r) => host.routes.some((h) => sameRoute(r, h)))
       .map((route): HostStep => ({ kind: "remove-route", route })),
+    // A replaced route is put back only while the host still has lvsfleet's; a route someone set since is left alone.
+    ...(ledger.replacedRoutes ?? []).flatMap(({ route, prior }): HostStep[] => {
+      const current = host.routes.find((h) => routeSatisfies(h, route));
+      if (!current) return [];
+      return prior
+        ? [{ kind: "replace-route", route: prior, prior: current }]
+        : [{ kind: "remove-route", route: current }];
+    }),
     ...ledger.addresses
       .filter((a) => host.addresses.some((h) => sameAddress(a, h)))
       .map((address): HostStep => ({ kind: "remove-address", address })),
@@ -78,6 +118,7 @@ export function recordSteps(ledger: HostLedger, steps: readonly HostStep[], host
     addresses: [...ledger.addresses],
     routes: [...ledger.routes],
     sysctlsBefore: { ...ledger.sysctlsBefore },
+    ...(ledger.replacedRoutes?.length ? { replacedRoutes: [...ledger.replacedRoutes] } : {}),
   };
   for (const step of steps) {
     switch (step.kind) {
@@ -93,6 +134,16 @@ export function recordSteps(ledger: HostLedger, steps: readonly HostStep[], host
       case "remove-route":
         next.routes = next.routes.filter((r) => !sameRoute(r, step.route));
         break;
+      case "replace-route": {
+        // The first prior route is the one to restore, however often lvsfleet replaced it since.
+        const replaced = next.replacedRoutes ?? [];
+        const earlier = replaced.find((r) => sameDestination(r.route, step.route));
+        next.replacedRoutes = [
+          ...replaced.filter((r) => r !== earlier),
+          { route: step.route, prior: earlier ? earlier.prior : step.prior },
+        ];
+        break;
+      }
       case "set-sysctl": {
         const before = host.sysctls[step.key];
         if (!(step.key in next.sysctlsBefore) && before !== undefined) next.sysctlsBefore[step.key] = before;
@@ -112,9 +163,10 @@ export function describeStep(step: HostStep): string {
       return `ip addr ${verb} ${a.address}/${a.prefixLength} dev ${a.interface}${a.label ? ` label ${a.label}` : ""}`;
     }
     case "add-route":
-    case "remove-route": {
+    case "remove-route":
+    case "replace-route": {
       const r = step.route;
-      const verb = step.kind === "add-route" ? "add" : "del";
+      const verb = step.kind === "add-route" ? "add" : step.kind === "remove-route" ? "del" : "replace";
       return `ip route ${verb} ${r.destination}${r.via ? ` via ${r.via}` : ""}${r.interface ? ` dev ${r.interface}` : ""}${r.table ? ` table ${r.table}` : ""}`;
     }
     case "set-sysctl":

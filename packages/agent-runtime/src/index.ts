@@ -1,4 +1,13 @@
-export type { DataPlaneDriver, HostDriver } from "./drivers.ts";
+export {
+  blockingProblems,
+  type Doctor,
+  type DoctorInput,
+  describeProblems,
+  gatherFacts,
+  type HostFacts,
+  sysctlProblem,
+} from "./doctor.ts";
+export type { DataPlaneDriver, DataPlaneSupport, HostDriver, HostLinkState } from "./drivers.ts";
 export { EventHub } from "./events.ts";
 export { HostAgent, type HostAgentParts, INITIAL_STATUS, type RoleBehaviour, type RoleStatus } from "./host-agent.ts";
 export { HostKeeper } from "./host-keeper.ts";

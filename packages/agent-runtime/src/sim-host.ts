@@ -1,5 +1,5 @@
 import type { HostAddress, HostRoute } from "@lvsfleet/model";
-import type { HostDriver } from "./drivers.ts";
+import type { HostDriver, HostLinkState } from "./drivers.ts";
 import type { StateFile } from "./state-file.ts";
 
 export interface SimHostState {
@@ -108,6 +108,25 @@ export class SimHostDriver implements HostDriver {
     if (state.routes.length === before)
       throw new Error(`RTNETLINK answers: No such process (route ${route.destination})`);
     await this.save();
+  }
+
+  async replaceRoute(route: HostRoute): Promise<void> {
+    const state = await this.load();
+    state.routes = state.routes.filter(
+      (r) => !(r.destination === route.destination && (r.table ?? "main") === (route.table ?? "main")),
+    );
+    state.routes.push({ ...route });
+    await this.save();
+  }
+
+  /** The simulated host's interfaces: those its addresses are on, all up. */
+  async links(): Promise<HostLinkState[]> {
+    const names = new Set((await this.load()).addresses.map((a) => a.interface));
+    return [...names].map((name) => ({ name, up: true }));
+  }
+
+  async kernelRelease(): Promise<string> {
+    return "6.1.0-sim";
   }
 
   async readSysctl(key: string): Promise<string | undefined> {
