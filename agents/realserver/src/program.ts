@@ -6,28 +6,21 @@ import {
   type HostLedger,
   INITIAL_STATUS,
   type RoleStatus,
-  SimHostDriver,
   StateFile,
-  stockSimHost,
 } from "@lvsfleet/agent-runtime";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
-import { ARP_SYSCTLS, realServerIntent } from "./realdr.ts";
+import { realServerDoctor } from "./doctor.ts";
+import { selectHostDriver } from "./host.ts";
+import { ARP_SYSCTLS, configErrors, realServerIntent } from "./realdr.ts";
 
 export const VERSION = "0.1.0";
 
-/** The real-server agent: realdr start/stop and events. */
+/** The real-server agent: realdr start/stop, its doctor, and events. */
 export const realServerProgram: AgentProgram = {
   role: "real-server",
   name: "lvsfleet-realserver",
   async create({ options, stateDir, log }) {
-    if (options.driver !== "sim")
-      throw new Error(`unknown driver ${JSON.stringify(options.driver)}; this real-server agent supports: sim`);
-    const [address, prefix] = (options.address ?? "192.0.2.1/24").split("/");
-    const host = new SimHostDriver(
-      new StateFile(join(stateDir, "sim-host.json"), () =>
-        stockSimHost(address ?? "192.0.2.1", Number(prefix ?? 24), options.interface),
-      ),
-    );
+    const host = selectHostDriver(options, stateDir);
     return new HostAgent({
       info: { host: options.host, role: "real-server", driver: host.name, version: VERSION, startedAt: Date.now() },
       behaviour: {
@@ -37,10 +30,13 @@ export const realServerProgram: AgentProgram = {
               GrpcStatus.INVALID_ARGUMENT,
               "this host runs the real-server agent: start it with a real_server config",
             );
+          const errors = configErrors(config.realServer);
+          if (errors.length > 0) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, errors.join("; "));
           return realServerIntent(config.realServer);
         },
         table: () => undefined,
         reportedSysctls: Object.keys(ARP_SYSCTLS),
+        doctor: realServerDoctor,
       },
       host,
       statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),
