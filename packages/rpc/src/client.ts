@@ -28,6 +28,8 @@ export interface AgentClientOptions {
   /** `127.0.0.1:7101` */
   endpoint: string;
   credentials?: grpc.ChannelCredentials;
+  /** Extra channel options, merged over CHANNEL_OPTIONS (e.g. agentChannelOptions(host) for TLS). */
+  channelOptions?: grpc.ChannelOptions;
   /** Deadline for unary calls unless a call says otherwise (default 5 s). */
   deadlineMs?: number;
 }
@@ -53,6 +55,21 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_reconnect_backoff_ms": 5_000,
 };
 
+/** The RPC names as the proto spells them, for error messages. */
+const RPC_NAMES: Record<string, string> = {
+  getInfo: "GetInfo",
+  apply: "Apply",
+  getState: "GetState",
+  start: "Start",
+  stop: "Stop",
+  watchEvents: "WatchEvents",
+};
+
+/** grpc-js appends an empty "Resolution note:" to connection errors; drop it. */
+function cleanDetails(details: string): string {
+  return details.replace(/\.?\s*Resolution note:\s*$/, "").trim();
+}
+
 type Unary = (
   request: unknown,
   options: grpc.CallOptions,
@@ -73,7 +90,7 @@ export class AgentClient {
     this.deadlineMs = options.deadlineMs ?? 5_000;
     const credentials = options.credentials ?? grpc.credentials.createInsecure();
     const Agent = agentService();
-    this.client = new Agent(options.endpoint, credentials, CHANNEL_OPTIONS);
+    this.client = new Agent(options.endpoint, credentials, { ...CHANNEL_OPTIONS, ...options.channelOptions });
     this.health = new HealthClient(options.endpoint, credentials, { channelOverride: this.client.getChannel() });
   }
 
@@ -89,7 +106,8 @@ export class AgentClient {
   }
 
   private wrap(method: string, error: unknown): Error {
-    if (isServiceError(error)) return new AgentCallError(this.host, this.endpoint, method, error.code, error.details);
+    if (isServiceError(error))
+      return new AgentCallError(this.host, this.endpoint, RPC_NAMES[method] ?? method, error.code, cleanDetails(error.details));
     return error instanceof Error ? error : new Error(String(error));
   }
 

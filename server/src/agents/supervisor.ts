@@ -142,7 +142,8 @@ class Watch {
     this.failures += 1;
     if (error) void this.markUnreachable(error.message);
     // A stream that ends cleanly (deadline reached) is re-opened at once; a broken one with backoff.
-    const delay = error ? Math.min(5_000, 100 * 2 ** Math.min(this.failures, 6)) : 0;
+    const { heartbeatMs } = this.supervisor.deps();
+    const delay = error ? Math.min(5_000, 3 * heartbeatMs, 100 * 2 ** Math.min(this.failures, 6)) : 0;
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 

@@ -10,6 +10,11 @@ export interface ApplyOutcome {
   hosts: HostOutcome[];
 }
 
+/** An outcome as one job sees it: its own round of Apply calls, one it shared, or none needed. */
+export interface JobApplyOutcome extends ApplyOutcome {
+  via: "own" | "shared" | "already-applied";
+}
+
 export class UnknownClusterError extends Error {
   override name = "UnknownClusterError";
 }
@@ -39,14 +44,15 @@ export class ClusterApplier {
     private readonly pool: AgentPool,
   ) {}
 
-  async ensureApplied(cluster: string, minGeneration: number): Promise<ApplyOutcome> {
+  async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
     for (;;) {
       const done = this.applied.get(cluster);
-      if (done && done.generation >= minGeneration) return done;
+      if (done && done.generation >= minGeneration)
+        return { ...done, hosts: done.hosts.map((h) => ({ ...h, changes: [] })), via: "already-applied" };
       const running = this.inflight.get(cluster);
-      if (!running) return this.applyNow(cluster);
+      if (!running) return { ...(await this.applyNow(cluster)), via: "own" };
       const outcome = await running.promise;
-      if (outcome.generation >= minGeneration) return outcome;
+      if (outcome.generation >= minGeneration) return { ...outcome, via: "shared" };
     }
   }
 

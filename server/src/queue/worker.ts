@@ -39,8 +39,13 @@ export function startWorker(
     if (kind === "apply") {
       const outcome = await deps.applier.ensureApplied(cluster, job.data.generation ?? 0);
       const changed = outcome.hosts.filter((h) => h.changes.length > 0).length;
+      const directors = `${outcome.hosts.length} director(s)`;
+      const summary =
+        outcome.via === "already-applied"
+          ? `generation ${outcome.generation} was already applied to ${directors}: nothing to change`
+          : `generation ${outcome.generation} applied to ${directors}${changed ? `, ${changed} changed` : ", nothing to change"}${outcome.via === "shared" ? " (together with other queued changes)" : ""}`;
       return {
-        summary: `generation ${outcome.generation} applied to ${outcome.hosts.length} director(s)${changed ? `, ${changed} changed` : ", nothing to change"}`,
+        summary,
         generation: outcome.generation,
         hosts: outcome.hosts,
       };
