@@ -17,3 +17,16 @@ export {
   type ServeOptions,
   serveAgent,
 } from "./server.ts";
+export {
+  agentChannelCredentials,
+  agentChannelOptions,
+  agentServerCredentials,
+  checkAgentCertificate,
+  knownAgents,
+  onlyTheServer,
+  type PeerAuthorizer,
+  type PeerInfo,
+  peerAuthorizationInterceptor,
+  peerOf,
+  TlsIdentitySource,
+} from "./tls.ts";
