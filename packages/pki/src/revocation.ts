@@ -26,9 +26,10 @@ export class RevocationList {
 
   /** Why `identity` (with certificate `serial`) is refused, or undefined when it is not revoked. */
   reasonRevoked(identity: Identity | undefined, serial?: string): string | undefined {
+    const host = identity?.kind === "agent" ? this.hosts.get(identity.host) : undefined;
+    if (host) return host;
     if (serial !== undefined && this.serials.has(serial.toLowerCase()))
       return `certificate ${serial.toLowerCase()} of ${describeIdentity(identity)} is revoked`;
-    if (identity?.kind === "agent") return this.hosts.get(identity.host);
     return undefined;
   }
 
