@@ -17,16 +17,4 @@ export {
   type ServeOptions,
   serveAgent,
 } from "./server.ts";
-export {
-  agentChannelCredentials,
-  agentChannelOptions,
-  agentServerCredentials,
-  checkAgentCertificate,
-  knownAgents,
-  onlyTheServer,
-  type PeerAuthorizer,
-  type PeerInfo,
-  peerAuthorizationInterceptor,
-  peerOf,
-  TlsIdentitySource,
-} from "./tls.ts";
+// TLS (mTLS credentials, peer identity) lives at @lvsfleet/rpc/tls so that plaintext users do not load X.509 code.

@@ -20,16 +20,18 @@ import {
   AgentCallError,
   AgentClient,
   type AgentHandlers,
-  agentChannelCredentials,
-  agentChannelOptions,
-  agentServerCredentials,
   GrpcStatus,
-  type PeerInfo,
   RpcError,
   type RunningAgentServer,
   serveAgent,
-  TlsIdentitySource,
 } from "../src/index.ts";
+import {
+  agentChannelCredentials,
+  agentChannelOptions,
+  agentServerCredentials,
+  type PeerInfo,
+  TlsIdentitySource,
+} from "../src/tls.ts";
 
 const DAY = 86_400_000;
 
