@@ -8,8 +8,10 @@ import {
   prefixLengthOfNetmask,
 } from "./address.ts";
 import { FORWARDING_METHODS } from "./forwarding.ts";
+import { DurationSeconds, HealthCheck, Quorum, SorryServer } from "./health.ts";
 import { PROTOCOLS } from "./protocol.ts";
 import { flagAppliesTo, SCHEDULER_FLAGS, SCHEDULERS } from "./scheduler.ts";
+import { Vrrp } from "./vrrp.ts";
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
@@ -58,6 +60,10 @@ export const RealServer = z.strictObject({
   upperThreshold: Uint32.default(0),
   /** Lower connection threshold (ipvsadm -y); 0 = none. */
   lowerThreshold: Uint32.default(0),
+  /** Health checks (see health.ts); the server is up while all of them pass. None = always up. */
+  healthChecks: z.array(HealthCheck).optional(),
+  /** Overrides the service's inhibitOnFailure for this server (keepalived real_server inhibit_on_failure). */
+  inhibitOnFailure: z.boolean().optional(),
 });
 export type RealServer = z.output<typeof RealServer>;
 export type RealServerInput = z.input<typeof RealServer>;
@@ -100,6 +106,16 @@ export const VirtualService = z
     /** Keep a failed real server in the table at weight 0 instead of removing it. */
     inhibitOnFailure: z.boolean().default(false),
     realServers: z.array(RealServer).default([]),
+    /** Default seconds between health-check rounds for its real servers (keepalived delay_loop; default 60). */
+    delayLoop: DurationSeconds.optional(),
+    /** Start with every real server down until its checks pass (keepalived alpha). */
+    alpha: z.boolean().optional(),
+    /** Run quorum-down and notify-down scripts when lvsfleet stops (keepalived omega). */
+    omega: z.boolean().optional(),
+    /** Minimum healthy weight for the service to be up (keepalived quorum, hysteresis, quorum_up/down). */
+    quorum: Quorum.optional(),
+    /** Takes the traffic while the quorum is lost (keepalived sorry_server). */
+    sorryServer: SorryServer.optional(),
   })
   .superRefine((service, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -132,6 +148,10 @@ export const VirtualService = z
       else seen.set(key, i);
       if (rs.lowerThreshold > 0 && rs.upperThreshold > 0 && rs.lowerThreshold > rs.upperThreshold)
         issue(["realServers", i, "lowerThreshold"], "must not exceed upperThreshold");
+      rs.healthChecks?.forEach((check, j) => {
+        if (check.type !== "misc" && rs.port === 0 && check.connectPort === undefined)
+          issue(["realServers", i, "healthChecks", j, "connectPort"], "is required when the real server has no port");
+      });
     });
   });
 export type VirtualService = z.output<typeof VirtualService>;
@@ -161,6 +181,8 @@ export const ClusterSpec = z
     vips: z.array(IpAddress).min(1, { error: "must list at least one VIP" }),
     directors: z.array(Director).default([]),
     services: z.array(VirtualService).default([]),
+    /** VRRP between the directors (keepalived vrrp_instance / vrrp_sync_group); see vrrp.ts. */
+    vrrp: Vrrp.optional(),
   })
   .superRefine((spec, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -200,6 +222,31 @@ export const ClusterSpec = z
     const masters = spec.directors.filter((d) => d.role === "master");
     if (masters.length > 1)
       issue(["directors", spec.directors.indexOf(masters[1] as Director), "role"], "only one director may be master");
+    if (spec.vrrp) {
+      if (spec.directors.length === 0) issue(["vrrp"], "needs at least one director");
+      const delaysPreemption = spec.vrrp.instances.some((i) => i.nopreempt || i.preemptDelay !== undefined);
+      spec.directors.forEach((director, i) => {
+        if (delaysPreemption && director.role === "master")
+          issue(
+            ["directors", i, "role"],
+            "must be backup when a VRRP instance has nopreempt or preemptDelay (keepalived ignores them on a MASTER; the highest priority wins)",
+          );
+      });
+      const owner = new Map<string, number>();
+      spec.vrrp.instances.forEach((instance, i) => {
+        instance.vips.forEach((vip, j) => {
+          if (!spec.vips.includes(vip))
+            issue(
+              ["vrrp", "instances", i, "vips", j],
+              `${vip} is not one of the cluster's vips (${spec.vips.join(", ")})`,
+            );
+          const first = owner.get(vip);
+          if (first !== undefined)
+            issue(["vrrp", "instances", i, "vips", j], `is already carried by instances[${first}]`);
+          else owner.set(vip, i);
+        });
+      });
+    }
     spec.services.forEach((service, i) => {
       if (service.address !== undefined && !spec.vips.includes(service.address))
         issue(
