@@ -1,17 +1,23 @@
 #!/usr/bin/env node
-// Bundles each program (server, agents, CLI) into one ESM file under its dist/ with esbuild:
-// workspace packages are compiled in, npm dependencies stay external (loaded from node_modules).
+// Bundles each program (server, agents, demo tools, benchmarks) into one ESM file with esbuild.
+// Workspace packages are compiled in. The agents also bundle (and minify) their npm dependencies
+// so that a small process parses less code; packages that read files next to their own sources
+// at run time (grpc-health-check's proto, BullMQ's Lua scripts) stay external everywhere.
 import { existsSync } from "node:fs";
 import { build } from "esbuild";
 
+const agent = { bundleDependencies: true, external: ["grpc-health-check"] };
+
 export const PROGRAMS = [
   { entry: "server/src/main.ts", out: "server/dist/main.js" },
-  { entry: "agents/director/src/main.ts", out: "agents/director/dist/main.js" },
-  { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js" },
+  { entry: "agents/director/src/main.ts", out: "agents/director/dist/main.js", ...agent },
+  { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js", ...agent },
   { entry: "packages/devfleet/src/demo-main.ts", out: "packages/devfleet/dist/demo.js" },
   { entry: "packages/devfleet/src/chat-main.ts", out: "packages/devfleet/dist/chat.js" },
+  { entry: "bench/command-latency/main.ts", out: "bench/dist/command-latency.js" },
 ];
 
+/** Keeps npm dependencies external (resolved from node_modules at run time). */
 const externalDependencies = {
   name: "external-dependencies",
   setup(b) {
@@ -23,10 +29,15 @@ const externalDependencies = {
   },
 };
 
+// Bundled CommonJS dependencies call require(); give the ESM bundle one.
+const requireShim =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 export async function buildAll({ quiet = false } = {}) {
   const started = Date.now();
+  const programs = PROGRAMS.filter(({ entry }) => existsSync(entry));
   await Promise.all(
-    PROGRAMS.filter(({ entry }) => existsSync(entry)).map(({ entry, out }) =>
+    programs.map(({ entry, out, bundleDependencies, external = [] }) =>
       build({
         entryPoints: [entry],
         outfile: out,
@@ -36,11 +47,13 @@ export async function buildAll({ quiet = false } = {}) {
         target: "node20",
         sourcemap: true,
         logLevel: "warning",
-        plugins: [externalDependencies],
+        ...(bundleDependencies
+          ? { minify: true, keepNames: true, external, banner: { js: requireShim } }
+          : { plugins: [externalDependencies] }),
       }),
     ),
   );
-  if (!quiet) console.log(`built ${PROGRAMS.length} programs in ${Date.now() - started} ms`);
+  if (!quiet) console.log(`built ${programs.length} programs in ${Date.now() - started} ms`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildAll();

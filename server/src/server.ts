@@ -6,7 +6,7 @@ import { AgentPool } from "./agents/pool.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
 import { postToResponseUrl } from "./chat/notify.ts";
 import { outcomeMessage } from "./chat/replies.ts";
-import { type CommandContext, KeyedSerial } from "./commands/context.ts";
+import type { CommandContext } from "./commands/context.ts";
 import type { ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { ClusterApplier } from "./queue/applier.ts";
@@ -14,6 +14,7 @@ import { CommandQueue } from "./queue/queue.ts";
 import { startWorker } from "./queue/worker.ts";
 import { resyncDirector } from "./resync.ts";
 import { AgentRegistry } from "./store/agents.ts";
+import { ClusterWriter } from "./store/cluster-writer.ts";
 import { ClusterStore } from "./store/clusters.ts";
 import { EventLog } from "./store/events.ts";
 import { keys } from "./store/keys.ts";
@@ -49,7 +50,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     pool,
     events,
     log,
-    clusterLocks: new KeyedSerial(),
+    writer: new ClusterWriter(clusters),
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
     supervisor: undefined as unknown as AgentSupervisor,
   };

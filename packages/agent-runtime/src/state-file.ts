@@ -3,24 +3,33 @@ import { dirname } from "node:path";
 
 /**
  * A JSON document kept in the agent's state directory, written atomically (temp file + rename)
- * so that a killed agent never leaves half a file behind.
+ * so that a killed agent never leaves half a file behind. The agent is the file's only writer,
+ * so after the first read the document is served from memory (a copy per read).
  */
 export class StateFile<T> {
+  private cached: { value: T } | undefined;
+
   constructor(
     readonly path: string,
     private readonly initial: () => T,
   ) {}
 
   async read(): Promise<T> {
+    if (this.cached) return structuredClone(this.cached.value);
+    let value: T;
     try {
-      return JSON.parse(await readFile(this.path, "utf8")) as T;
+      value = JSON.parse(await readFile(this.path, "utf8")) as T;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return this.initial();
-      throw new Error(`cannot read state file ${this.path}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new Error(`cannot read state file ${this.path}: ${(error as Error).message}`);
+      value = this.initial();
     }
+    this.cached ??= { value };
+    return structuredClone(this.cached.value);
   }
 
   async write(value: T): Promise<void> {
+    this.cached = { value: structuredClone(value) };
     await mkdir(dirname(this.path), { recursive: true });
     const temp = `${this.path}.${process.pid}.tmp`;
     await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);

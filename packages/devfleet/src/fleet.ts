@@ -32,6 +32,12 @@ export function repoRoot(): string {
   }
 }
 
+/**
+ * How agents run: a young generation of 1 MiB semi-spaces instead of V8's 16 MiB keeps a small,
+ * mostly idle process small (measured in docs/benchmarks.md); the packaging uses the same flags.
+ */
+export const AGENT_NODE_FLAGS = ["--max-semi-space-size=1"];
+
 export const PROGRAM_FILES = {
   server: "server/dist/main.js",
   director: "agents/director/dist/main.js",
@@ -66,6 +72,7 @@ export async function startAgentProcess(options: {
   return startProgram({
     name: agent.host,
     file: join(options.root, PROGRAM_FILES[agent.role]),
+    nodeFlags: AGENT_NODE_FLAGS,
     args: [
       "--host",
       agent.host,

@@ -28,11 +28,13 @@ export async function startProgram<Ready>(options: {
   timeoutMs?: number;
   /** Prefix command, e.g. ["ip", "netns", "exec", "ns1"]. */
   wrapper?: string[];
+  /** Flags for node itself, e.g. AGENT_NODE_FLAGS. */
+  nodeFlags?: string[];
 }): Promise<ProgramHandle<Ready>> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
   const [command, ...prefix] = options.wrapper ?? [];
-  const argv = [...prefix, process.execPath, options.file, ...(options.args ?? [])];
+  const argv = [...prefix, process.execPath, ...(options.nodeFlags ?? []), options.file, ...(options.args ?? [])];
   const child = spawn(command ?? argv.shift()!, argv, {
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],

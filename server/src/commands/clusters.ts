@@ -31,17 +31,13 @@ export async function putCluster(
   const spec = validate(ClusterSpec, input);
   if (spec.name !== name)
     throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
-  return ctx.clusterLocks.run(name, async () => {
-    const current = await ctx.clusters.get(name);
-    const unchanged = current && JSON.stringify(current.spec) === JSON.stringify(spec);
-    const generation = unchanged ? current.generation : await ctx.clusters.put(spec, current?.generation ?? 0);
-    const job = await ctx.queue.enqueue({
-      kind: "apply",
-      cluster: name,
-      generation,
-      command: `${current ? "update" : "create"} cluster ${name}${unchanged ? " (no change)" : ""}`,
-      actor,
-    });
-    return { created: !current, generation, job };
+  const update = await ctx.writer.update(name, (current) => ({ spec, result: { existed: current !== undefined } }));
+  const job = await ctx.queue.enqueue({
+    kind: "apply",
+    cluster: name,
+    generation: update.generation,
+    command: `${update.result.existed ? "update" : "create"} cluster ${name}${update.changed ? "" : " (no change)"}`,
+    actor,
   });
+  return { created: !update.result.existed, generation: update.generation, job };
 }

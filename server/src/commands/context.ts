@@ -3,9 +3,9 @@ import type { AgentPool } from "../agents/pool.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
+import type { ClusterWriter } from "../store/cluster-writer.ts";
 import type { ClusterStore } from "../store/clusters.ts";
 import type { EventLog } from "../store/events.ts";
-import { KeyedSerial } from "./keyed-serial.ts";
 
 /** Everything a command may use. Front doors (REST, chat, CLI, jobs) build nothing else. */
 export interface CommandContext {
@@ -16,10 +16,8 @@ export interface CommandContext {
   supervisor: AgentSupervisor;
   events: EventLog;
   log: Logger;
-  /** Serialises read-modify-write of one cluster's spec within this server. */
-  clusterLocks: KeyedSerial;
+  /** Every change to a cluster's spec goes through it (group commit, compare-and-set). */
+  writer: ClusterWriter;
   /** Deadline for live status reads from agents. */
   statusDeadlineMs: number;
 }
-
-export { KeyedSerial };

@@ -121,24 +121,23 @@ export async function setWeight(
   notify?: { responseUrl: string },
 ): Promise<WeightChange> {
   const weight = validate(Weight, weightInput, ["weight"]);
-  return ctx.clusterLocks.run(target.cluster, async () => {
-    const stored = await ctx.clusters.get(target.cluster);
-    if (!stored) throw new NotFoundError(`no cluster named ${target.cluster}`);
-    const spec = structuredClone(stored.spec);
+  const update = await ctx.writer.update(target.cluster, (current) => {
+    if (!current) throw new NotFoundError(`no cluster named ${target.cluster}`);
+    const spec = structuredClone(current);
     const { service, realServer } = locate(spec, target);
     const before = realServer.weight;
     realServer.weight = weight;
-    const changed = before !== weight;
-    const generation = changed ? await ctx.clusters.put(spec, stored.generation) : stored.generation;
     const ref = { cluster: spec.name, service: service.name, address: realServer.address, port: realServer.port };
-    const job = await ctx.queue.enqueue({
-      kind: "apply",
-      cluster: spec.name,
-      generation,
-      command: `weight ${describeRef(ref)}: ${before} -> ${weight}${changed ? "" : " (no change)"}`,
-      actor,
-      ...(notify ? { notify } : {}),
-    });
-    return { target: ref, before, after: weight, changed, generation, job };
+    return { spec, result: { ref, before } };
   });
+  const { ref, before } = update.result;
+  const job = await ctx.queue.enqueue({
+    kind: "apply",
+    cluster: ref.cluster,
+    generation: update.generation,
+    command: `weight ${describeRef(ref)}: ${before} -> ${weight}${update.changed ? "" : " (no change)"}`,
+    actor,
+    ...(notify ? { notify } : {}),
+  });
+  return { target: ref, before, after: weight, changed: update.changed, generation: update.generation, job };
 }

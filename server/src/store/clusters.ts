@@ -28,7 +28,16 @@ export class ConcurrentUpdateError extends Error {
  * can never interleave a read-modify-write; within one server, changes to one cluster are
  * serialised by the command layer.
  */
-export class ClusterStore {
+/** Reading and compare-and-set writing of specs (what ClusterWriter needs). */
+export interface SpecStore {
+  get(name: string): Promise<StoredCluster | undefined>;
+  put(spec: ClusterSpec, expected: number): Promise<number>;
+}
+
+export class ClusterStore implements SpecStore {
+  /** Parsed specs by their stored text: a spec is validated once, not on every read. */
+  private readonly parsed = new Map<string, { raw: string; spec: ClusterSpec }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -41,8 +50,14 @@ export class ClusterStore {
   async get(name: string): Promise<StoredCluster | undefined> {
     const hash = await this.redis.hgetall(this.keys.cluster(name));
     if (!hash.spec) return undefined;
+    let cached = this.parsed.get(name);
+    if (cached?.raw !== hash.spec) {
+      cached = { raw: hash.spec, spec: ClusterSpec.parse(JSON.parse(hash.spec)) };
+      this.parsed.set(name, cached);
+    }
     return {
-      spec: ClusterSpec.parse(JSON.parse(hash.spec)),
+      // Shared with other readers: treat as read-only (changes go through ClusterWriter on a copy).
+      spec: cached.spec,
       generation: Number(hash.generation),
       updatedAt: Number(hash.updatedAt),
     };

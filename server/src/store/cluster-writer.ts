@@ -1,0 +1,92 @@
+import type { ClusterSpec } from "@lvsfleet/model";
+import { ConcurrentUpdateError, type SpecStore } from "./clusters.ts";
+
+/** A change to a cluster's spec: from the current spec (undefined if there is none yet) to the next. */
+export type SpecChange<T> = (current: ClusterSpec | undefined) => { spec: ClusterSpec; result: T };
+
+export interface SpecUpdate<T> {
+  result: T;
+  /** The generation that holds this change (the batch's, when several were written together). */
+  generation: number;
+  changed: boolean;
+  created: boolean;
+}
+
+interface Pending {
+  change: SpecChange<unknown>;
+  resolve(update: SpecUpdate<unknown>): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Writes spec changes with group commit: the changes to one cluster that arrive while a write
+ * is in flight are applied in arrival order to one copy of the spec and written together with a
+ * single compare-and-set, so a burst of commands costs one read and one write instead of one each.
+ * A change that throws is refused alone; a compare-and-set lost to another server is retried.
+ */
+export class ClusterWriter {
+  private readonly pending = new Map<string, Pending[]>();
+  private readonly flushing = new Set<string>();
+
+  constructor(private readonly clusters: SpecStore) {}
+
+  update<T>(cluster: string, change: SpecChange<T>): Promise<SpecUpdate<T>> {
+    return new Promise((resolve, reject) => {
+      const queue = this.pending.get(cluster) ?? [];
+      queue.push({ change, resolve: resolve as Pending["resolve"], reject });
+      this.pending.set(cluster, queue);
+      if (!this.flushing.has(cluster)) {
+        this.flushing.add(cluster);
+        void this.flush(cluster);
+      }
+    });
+  }
+
+  private async flush(cluster: string): Promise<void> {
+    try {
+      for (let batch = this.take(cluster); batch.length > 0; batch = this.take(cluster))
+        await this.write(cluster, batch);
+    } finally {
+      this.flushing.delete(cluster);
+    }
+  }
+
+  private take(cluster: string): Pending[] {
+    const batch = this.pending.get(cluster) ?? [];
+    this.pending.delete(cluster);
+    return batch;
+  }
+
+  private async write(cluster: string, batch: Pending[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stored = await this.clusters.get(cluster);
+        let spec = stored?.spec;
+        const outcomes = batch.map((p) => {
+          try {
+            const before = spec === undefined ? undefined : JSON.stringify(spec);
+            const next = p.change(spec);
+            const changed = before !== JSON.stringify(next.spec);
+            spec = next.spec;
+            return { ok: true as const, result: next.result, changed };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        });
+        const changed = outcomes.some((o) => o.ok && o.changed);
+        const generation =
+          changed && spec ? await this.clusters.put(spec, stored?.generation ?? 0) : (stored?.generation ?? 0);
+        outcomes.forEach((o, i) => {
+          const p = batch[i] as Pending;
+          if (o.ok) p.resolve({ result: o.result, generation, changed: o.changed, created: !stored && o.changed });
+          else p.reject(o.error);
+        });
+        return;
+      } catch (error) {
+        if (error instanceof ConcurrentUpdateError && attempt < 10) continue;
+        for (const p of batch) p.reject(error);
+        return;
+      }
+    }
+  }
+}
