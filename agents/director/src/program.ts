@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import {
   type AgentProgram,
+  type DataPlaneDriver,
   EMPTY_LEDGER,
   HostAgent,
   type HostLedger,
@@ -10,12 +11,13 @@ import {
   StateFile,
 } from "@lvsfleet/agent-runtime";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
+import { directorDoctor } from "./doctor.ts";
 import { selectDrivers } from "./drivers/select.ts";
 import { directorIntent } from "./lvsdr.ts";
 
 export const VERSION = "0.1.0";
 
-function directorBehaviour(iface: string): RoleBehaviour {
+function directorBehaviour(iface: string, dataPlane: DataPlaneDriver): RoleBehaviour {
   return {
     intent(config, dataPlane) {
       if (config.kind !== "director")
@@ -38,6 +40,7 @@ function directorBehaviour(iface: string): RoleBehaviour {
       "net.ipv4.vs.expire_nodest_conn",
       "net.ipv4.vs.expire_quiescent_template",
     ],
+    doctor: directorDoctor(dataPlane),
   };
 }
 
@@ -50,7 +53,7 @@ export const directorProgram: AgentProgram = {
     await dataPlane.init();
     return new HostAgent({
       info: { host: options.host, role: "director", driver: dataPlane.name, version: VERSION, startedAt: Date.now() },
-      behaviour: directorBehaviour(options.interface),
+      behaviour: directorBehaviour(options.interface, dataPlane),
       host,
       dataPlane,
       statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),

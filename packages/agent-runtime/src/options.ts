@@ -4,7 +4,7 @@ import { z } from "zod";
 
 const ListenAddress = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, { error: "must be HOST:PORT, e.g. 127.0.0.1:7101" });
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "must be HOST:PORT, e.g. 127.0.0.1:7101" });
 
 /** Command-line options every agent takes. */
 export const AgentOptions = z.object({
@@ -20,6 +20,8 @@ export const AgentOptions = z.object({
     .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: "must be ADDRESS/PREFIX, e.g. 192.168.1.252/24" })
     .optional(),
   interface: z.string().default("eth0"),
+  /** ipvs driver: IPVS sysctls the operator chose over the kernel's safe defaults, e.g. conn_reuse_mode=0. */
+  ipvsSysctl: z.array(z.string()).default([]),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
@@ -33,6 +35,8 @@ export const USAGE = `options:
   --server URL         register with the lvsfleet server at URL (token from LVSFLEET_AGENT_TOKEN)
   --address A/P        sim driver: this host's own address, e.g. 192.168.1.252/24
   --interface NAME     the host's main interface (default eth0)
+  --ipvs-sysctl K=V    ipvs driver: conn_reuse_mode, expire_nodest_conn or expire_quiescent_template
+                       instead of the kernel's safe default (repeatable)
   --log-level LEVEL    trace, debug, info, warn, error (default info)`;
 
 /** Parses argv into AgentOptions; throws a ValidationError naming the bad option. */
@@ -48,10 +52,11 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       server: { type: "string" },
       address: { type: "string" },
       interface: { type: "string" },
+      "ipvs-sysctl": { type: "string", multiple: true },
       "log-level": { type: "string" },
     },
     strict: true,
   });
-  const { "state-dir": stateDir, "log-level": logLevel, ...rest } = values;
-  return validate(AgentOptions, { ...rest, stateDir, logLevel });
+  const { "state-dir": stateDir, "log-level": logLevel, "ipvs-sysctl": ipvsSysctl, ...rest } = values;
+  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl });
 }

@@ -1,12 +1,21 @@
 import { join } from "node:path";
 import type { AgentOptions } from "@lvsfleet/agent-runtime";
 import { type DataPlaneDriver, type HostDriver, SimHostDriver, StateFile, stockSimHost } from "@lvsfleet/agent-runtime";
+import { LinuxHostDriver } from "@lvsfleet/hostops";
 import type { IpvsTable } from "@lvsfleet/model";
+import { IpvsDataPlane } from "./ipvs.ts";
+import { parseIpvsSysctl } from "./ipvs-sysctls.ts";
+import { NftablesDataPlane } from "./nftables.ts";
 import { SimDataPlane } from "./sim.ts";
 
-export const DRIVERS = ["sim"] as const;
+export const DRIVERS = ["sim", "nftables", "ipvs"] as const;
 
-/** The data plane and host drivers for --driver. Throws with the list of drivers when unknown. */
+/**
+ * The data plane and host drivers for --driver: `sim` (both simulated, the demo's default),
+ * `nftables` (LVS-DR/NAT from nftables on this host, for kernels without ip_vs) or `ipvs`
+ * (kernel IPVS through ipvsadm). The real ones work on this host through iproute2 and /proc/sys.
+ * Throws with the list of drivers when unknown.
+ */
 export function selectDrivers(
   options: AgentOptions,
   stateDir: string,
@@ -20,6 +29,13 @@ export function selectDrivers(
       const tableFile = new StateFile<IpvsTable>(join(stateDir, "sim-ipvs.json"), () => ({ services: [] }));
       return { dataPlane: new SimDataPlane(tableFile), host: new SimHostDriver(hostFile) };
     }
+    case "nftables":
+      return { dataPlane: new NftablesDataPlane({ device: options.interface }), host: new LinuxHostDriver() };
+    case "ipvs":
+      return {
+        dataPlane: new IpvsDataPlane({ sysctls: Object.fromEntries(options.ipvsSysctl.map(parseIpvsSysctl)) }),
+        host: new LinuxHostDriver(),
+      };
     default:
       throw new Error(
         `unknown driver ${JSON.stringify(options.driver)}; this director supports: ${DRIVERS.join(", ")}`,
