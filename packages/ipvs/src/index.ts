@@ -5,3 +5,13 @@ export { compareDestinations, compareServices, sortedLikeIpvsadm } from "./order
 export { renderRestore, restoreLine } from "./restore-format.ts";
 export { renderSave } from "./save-format.ts";
 export { parseRestore, parseSave } from "./save-parse.ts";
+export {
+  type ConnectionEntry,
+  type ConnectionRequest,
+  type OpenResult,
+  type SimSysctls,
+  Simulator,
+  SimulatorError,
+  type SimulatorOptions,
+  type Timeouts,
+} from "./sim/simulator.ts";

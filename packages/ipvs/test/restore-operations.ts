@@ -53,4 +53,3 @@ export const RESTORE_OPERATIONS: Operation[] = (() => {
     { op: "delete-service", service: dns },
   ];
 })();
-
