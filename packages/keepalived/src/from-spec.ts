@@ -1,0 +1,242 @@
+import type {
+  ClusterSpec,
+  Director,
+  FieldError,
+  ForwardingMethod,
+  HealthCheck,
+  RealServer,
+  VirtualService,
+  VrrpInstance,
+  VrrpNotify,
+} from "@lvsfleet/model";
+import type {
+  CheckerNode,
+  ForwardingNode,
+  KeepalivedConfig,
+  NotifyNodes,
+  RawStatement,
+  RealServerNode,
+  VirtualServerNode,
+  VrrpInstanceNode,
+} from "./ast.ts";
+
+const METHOD: Record<ForwardingMethod, ForwardingNode> = {
+  nat: { kind: "NAT" },
+  dr: { kind: "DR" },
+  tun: { kind: "TUN", options: [] },
+};
+
+/**
+ * The keepalived configuration of one director of a cluster (keepalived.conf is per host: state,
+ * priority and unicast source differ). `warnings` receives what keepalived cannot express.
+ */
+export function fromClusterSpec(
+  spec: ClusterSpec,
+  director: Director | undefined,
+  warnings: FieldError[],
+): KeepalivedConfig {
+  const config: KeepalivedConfig = {
+    vrrpSyncGroups: [],
+    vrrpInstances: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+    extra: [],
+  };
+  const globalExtra: RawStatement[] = [];
+  if (usesScripts(spec))
+    globalExtra.push({ keyword: "enable_script_security", args: [] }, { keyword: "script_user", args: ["root"] });
+  config.globalDefs = { routerId: director?.host, extra: globalExtra };
+
+  if (spec.vrrp && director) {
+    const vrrp = spec.vrrp;
+    config.vrrpInstances = vrrp.instances.map((instance) => vrrpInstance(instance, director));
+    if (vrrp.syncGroup)
+      config.vrrpSyncGroups.push({
+        name: vrrp.syncGroup.name,
+        instances: vrrp.instances.map((i) => i.name),
+        notify: notifyNodes(vrrp.syncGroup.notify),
+        extra: [],
+      });
+  } else if (spec.directors.length > 0)
+    warnings.push({
+      field: spec.vrrp ? "directors" : "vrrp",
+      message: spec.vrrp
+        ? "no director chosen: the file has no vrrp_instance"
+        : "the spec has no VRRP settings (vrrp): the file has no vrrp_instance, so keepalived will not move the VIPs",
+    });
+
+  spec.services.forEach((service, i) => {
+    if (service.realServers.length === 0) {
+      warnings.push({
+        field: `services[${i}]`,
+        message: "has no real servers: keepalived ignores such a virtual_server, so it is left out",
+      });
+      return;
+    }
+    config.virtualServers.push(virtualServer(service, i, warnings));
+  });
+  return config;
+}
+
+function usesScripts(spec: ClusterSpec): boolean {
+  const notifyUsed = (n: VrrpNotify | undefined) => Boolean(n && Object.values(n).some((v) => v !== undefined));
+  return (
+    (spec.vrrp?.instances.some((i) => notifyUsed(i.notify)) ?? false) ||
+    notifyUsed(spec.vrrp?.syncGroup?.notify) ||
+    spec.services.some(
+      (s) =>
+        s.quorum?.up !== undefined ||
+        s.quorum?.down !== undefined ||
+        s.realServers.some((rs) => rs.healthChecks?.some((c) => c.type === "misc")),
+    )
+  );
+}
+
+function notifyNodes(notify: VrrpNotify | undefined): NotifyNodes {
+  const script = (command: string | undefined) => (command === undefined ? undefined : { command });
+  return {
+    master: script(notify?.master),
+    backup: script(notify?.backup),
+    fault: script(notify?.fault),
+    stop: script(notify?.stop),
+    any: script(notify?.any),
+  };
+}
+
+function vrrpInstance(instance: VrrpInstance, director: Director): VrrpInstanceNode {
+  const peers = instance.unicastPeers;
+  return {
+    name: instance.name,
+    state: director.role === "master" ? "MASTER" : "BACKUP",
+    interface: instance.interface ?? director.interface,
+    virtualRouterId: instance.virtualRouterId,
+    priority: director.priority,
+    advertInt: instance.advertInt,
+    version: instance.version,
+    authentication: instance.authentication && {
+      type: instance.authentication.type === "pass" ? "PASS" : "AH",
+      password: instance.authentication.password,
+    },
+    virtualIpAddresses: instance.vips.map((address) => ({ address, options: [] })),
+    unicastSrcIp: peers ? director.address : undefined,
+    unicastPeers: (peers ?? []).filter((p) => p !== director.address).map((address) => ({ address, options: [] })),
+    nopreempt: instance.nopreempt ?? false,
+    preemptDelay: instance.preemptDelay,
+    notify: notifyNodes(instance.notify),
+    extra: [],
+  };
+}
+
+function virtualServer(service: VirtualService, index: number, warnings: FieldError[]): VirtualServerNode {
+  const fwmark = service.protocol === "fwmark";
+  const flags = [...service.schedulerFlags];
+  const node: VirtualServerNode = {
+    target: fwmark
+      ? { kind: "fwmark", mark: service.fwmark as number }
+      : { kind: "address", address: service.address as string, port: service.port },
+    name: service.name,
+    scheduler: service.scheduler,
+    flags,
+    forwarding: METHOD[service.forwarding],
+    protocol: fwmark ? undefined : (service.protocol.toUpperCase() as "TCP" | "UDP" | "SCTP"),
+    persistenceTimeout: service.persistence?.timeout,
+    persistenceGranularity: service.persistence?.netmask,
+    ipFamily: fwmark ? service.family : undefined,
+    inhibitOnFailure: service.inhibitOnFailure || undefined,
+    alpha: service.alpha ?? false,
+    omega: service.omega ?? false,
+    quorum: service.quorum?.weight,
+    hysteresis: service.quorum?.hysteresis,
+    quorumUp: service.quorum?.up === undefined ? undefined : { command: service.quorum.up },
+    quorumDown: service.quorum?.down === undefined ? undefined : { command: service.quorum.down },
+    sorryServer: service.sorryServer && { address: service.sorryServer.address, port: service.sorryServer.port },
+    sorryServerInhibit: service.sorryServer?.inhibit ?? false,
+    sorryServerForwarding: service.sorryServer?.forwarding && METHOD[service.sorryServer.forwarding],
+    checkerDefaults: { delayLoop: service.delayLoop },
+    realServers: service.realServers.map((rs, j) =>
+      realServer(rs, service, `services[${index}].realServers[${j}]`, warnings),
+    ),
+    extra: [],
+  };
+  return node;
+}
+
+function realServer(rs: RealServer, service: VirtualService, field: string, warnings: FieldError[]): RealServerNode {
+  const forwarding = rs.forwarding ?? service.forwarding;
+  if (forwarding !== "nat" && service.protocol !== "fwmark" && rs.port !== service.port)
+    warnings.push({
+      field: `${field}.port`,
+      message: `keepalived gives a ${forwarding.toUpperCase()} real server the virtual server's port ${service.port}, not ${rs.port}`,
+    });
+  if (rs.host !== undefined)
+    warnings.push({
+      field: `${field}.host`,
+      message: "keepalived.conf has no place for the real server's agent host name; not written",
+    });
+  return {
+    address: rs.address,
+    port: rs.port,
+    weight: rs.weight,
+    forwarding: rs.forwarding && rs.forwarding !== service.forwarding ? METHOD[rs.forwarding] : undefined,
+    inhibitOnFailure: rs.inhibitOnFailure,
+    upperThreshold: rs.upperThreshold || undefined,
+    lowerThreshold: rs.lowerThreshold || undefined,
+    checkerDefaults: {},
+    checkers: (rs.healthChecks ?? []).map((check, k) => checker(check, `${field}.healthChecks[${k}]`, warnings)),
+    extra: [],
+  };
+}
+
+function checker(check: HealthCheck, field: string, warnings: FieldError[]): CheckerNode {
+  if (check.rise !== undefined || check.fall !== undefined)
+    warnings.push({
+      field,
+      message: "keepalived has no rise/fall for LVS checkers (it behaves as rise 1, fall 1); not written",
+    });
+  const timing = {
+    connectTimeout: check.connectTimeout,
+    retry: check.retry,
+    delayBeforeRetry: check.delayBeforeRetry,
+    delayLoop: check.delayLoop,
+    warmup: check.warmup,
+  };
+  switch (check.type) {
+    case "tcp":
+      return {
+        type: "TCP_CHECK",
+        connectIp: check.connectIp,
+        connectPort: check.connectPort,
+        bindTo: check.bindTo,
+        ...timing,
+        extra: [],
+      };
+    case "http":
+    case "https":
+      return {
+        type: check.type === "http" ? "HTTP_GET" : "SSL_GET",
+        connectIp: check.connectIp,
+        connectPort: check.connectPort,
+        bindTo: check.bindTo,
+        ...timing,
+        virtualhost: check.virtualhost,
+        enableSni: check.type === "https" ? Boolean(check.enableSni) : false,
+        urls: check.urls.map((url) => ({
+          path: url.path,
+          digest: url.digest,
+          statusCodes: url.statusCodes,
+          virtualhost: url.virtualhost,
+          extra: [],
+        })),
+        extra: [],
+      };
+    case "misc":
+      return {
+        type: "MISC_CHECK",
+        path: { command: check.path },
+        timeout: check.timeout,
+        dynamic: Boolean(check.dynamic),
+        ...timing,
+        extra: [],
+      };
+  }
+}

@@ -1,0 +1,15 @@
+export type * from "./ast.ts";
+export { type Diagnostic, type DiagnosticCode, formatDiagnostic, type SourceLocation } from "./diagnostics.ts";
+export { type ExportOptions, type ExportResult, exportKeepalived } from "./export.ts";
+export { type ConfigFiles, memoryFiles, nodeFiles } from "./files.ts";
+export { fromClusterSpec } from "./from-spec.ts";
+export {
+  type ImportOptions,
+  type ImportResult,
+  importKeepalived,
+  importKeepalivedText,
+  type KeepalivedSource,
+} from "./import.ts";
+export { type ParseOptions, type ParseResult, parseKeepalived, parseKeepalivedText } from "./parse.ts";
+export { renderKeepalived } from "./render.ts";
+export { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";
