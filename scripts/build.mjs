@@ -14,6 +14,7 @@ export const PROGRAMS = [
   { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js", ...agent },
   { entry: "packages/devfleet/src/demo-main.ts", out: "packages/devfleet/dist/demo.js" },
   { entry: "packages/devfleet/src/chat-main.ts", out: "packages/devfleet/dist/chat.js" },
+  { entry: "packages/devfleet/src/setup-main.ts", out: "packages/devfleet/dist/setup.js" },
   { entry: "bench/command-latency/main.ts", out: "bench/dist/command-latency.js" },
 ];
 

@@ -40,6 +40,7 @@ export const ServerConfig = z.object({
 });
 export type ServerConfig = z.output<typeof ServerConfig>;
 
+/** Reads the configuration; an empty variable counts as unset (as compose files pass `${X:-}`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  return validate(ServerConfig, env);
+  return validate(ServerConfig, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
 }
