@@ -1,3 +1,4 @@
+export { formatConnectionLine, parseConnections, renderConnections } from "./connections-format.ts";
 export { SaveFormatError } from "./format-error.ts";
 export { formatLargeNumber, formatServiceLine, type ListFormat, type ListOptions, renderList } from "./list-format.ts";
 export { parseList } from "./list-parse.ts";

@@ -4,7 +4,9 @@ import { FIRST_CLIENT_PORT, REAL_SERVERS, type RealServerName, SCENARIOS, type S
 /** What one connection got: the real server's name, or FAIL when the service had no destination. */
 export type Outcome = RealServerName | "FAIL";
 
-const NAMES = new Map<string, RealServerName>(Object.entries(REAL_SERVERS).map(([name, address]) => [address, name as RealServerName]));
+const NAMES = new Map<string, RealServerName>(
+  Object.entries(REAL_SERVERS).map(([name, address]) => [address, name as RealServerName]),
+);
 
 /** The client port of every connection of every scenario (the guest pins them with ip_local_port_range). */
 export function clientPorts(): Map<string, number[]> {
@@ -23,7 +25,17 @@ export function clientPorts(): Map<string, number[]> {
  * connection opens, completes its handshake and is closed by the server before the next one
  * (so earlier connections sit in TIME_WAIT, inactive), about 40 ms apart.
  */
-export function replay(scenario: Scenario, ports: number[]): Outcome[] {
+export function replay(scenario: Scenario, ports: number[]): Outcome[];
+export function replay(
+  scenario: Scenario,
+  ports: number[],
+  options: { keep: true },
+): { outcomes: Outcome[]; sim: Simulator };
+export function replay(
+  scenario: Scenario,
+  ports: number[],
+  options: { keep?: boolean } = {},
+): Outcome[] | { outcomes: Outcome[]; sim: Simulator } {
   const sim = new Simulator();
   const outcomes: Outcome[] = [];
   let k = 0;
@@ -47,7 +59,7 @@ export function replay(scenario: Scenario, ports: number[]): Outcome[] {
         sim.tick(40);
       }
   }
-  return outcomes;
+  return options.keep ? { outcomes, sim } : outcomes;
 }
 
 /** golden/vectors.txt: `scenario index outcome` per line. */
