@@ -6,6 +6,7 @@ export { compareDestinations, compareServices, sortedLikeIpvsadm } from "./order
 export { renderRestore, restoreLine } from "./restore-format.ts";
 export { renderSave } from "./save-format.ts";
 export { parseRestore, parseSave } from "./save-parse.ts";
+export { SeededRandom } from "./sim/random.ts";
 export {
   type ConnectionEntry,
   type ConnectionRequest,
@@ -16,3 +17,15 @@ export {
   type SimulatorOptions,
   type Timeouts,
 } from "./sim/simulator.ts";
+export { type TrafficCounts, TrafficGenerator, type Workload } from "./sim/traffic.ts";
+export {
+  type Prediction,
+  type ServerPrediction,
+  type ServerRef,
+  type TimelinePoint,
+  type WhatIfAnswer,
+  type WhatIfChange,
+  type WhatIfQuestion,
+  type WhatIfWorkload,
+  whatIf,
+} from "./sim/whatif.ts";

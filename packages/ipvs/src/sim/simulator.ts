@@ -554,10 +554,10 @@ export class Simulator {
     }
   }
 
-  private live(id: number): Conn {
+  /** A connection that is still in the table (it may have expired: then the call does nothing). */
+  private live(id: number): Conn | undefined {
     const conn = this.conns.get(id);
-    if (!conn || conn.template) throw new SimulatorError(`no connection ${id}`);
-    return conn;
+    return conn && !conn.template ? conn : undefined;
   }
 
   /** Whether a packet of this connection still reaches its server (see expire_nodest_conn). */
@@ -567,10 +567,10 @@ export class Simulator {
     return false;
   }
 
-  /** The client's ACK that completes the handshake (TCP); the connection becomes active. */
+  /** The client's ACK that completes the handshake (TCP); the connection becomes active. False if it is gone. */
   establish(id: number): boolean {
     const conn = this.live(id);
-    if (!this.deliverable(conn)) return false;
+    if (!conn || !this.deliverable(conn)) return false;
     if (conn.protocol === "tcp") {
       if (conn.direction === "input") {
         this.countOut(conn, 1, 60);
@@ -589,7 +589,7 @@ export class Simulator {
     traffic: { inPackets?: number; inBytes?: number; outPackets?: number; outBytes?: number },
   ): boolean {
     const conn = this.live(id);
-    if (!this.deliverable(conn)) return false;
+    if (!conn || !this.deliverable(conn)) return false;
     this.countIn(conn, traffic.inPackets ?? 0, traffic.inBytes ?? 0);
     if (conn.direction === "input" && (traffic.outPackets ?? 0) > 0) {
       this.countOut(conn, traffic.outPackets ?? 0, traffic.outBytes ?? 0);
@@ -607,7 +607,7 @@ export class Simulator {
    */
   closeConnection(id: number, by: "client" | "server" | "reset" = "client"): boolean {
     const conn = this.live(id);
-    if (!this.deliverable(conn)) return false;
+    if (!conn || !this.deliverable(conn)) return false;
     if (conn.protocol === "tcp") {
       const nat = conn.direction === "input";
       const steps: ["input" | "output", TcpEvent][] =
@@ -690,6 +690,82 @@ export class Simulator {
     if (dest.refs === 0 && !dest.available) for (const [key, d] of this.trash) if (d === dest) this.trash.delete(key);
   }
 
+  /**
+   * Puts an existing connection on a given real server, bypassing the scheduler: what a
+   * snapshot of a real table (counts only) turns into. `state` is where the connection is
+   * now; it ends (established ones close, the others expire) after `remainingSeconds`.
+   */
+  seedConnection(seed: {
+    service: Pick<IpvsServiceConfig, "protocol" | "address" | "port" | "fwmark" | "family">;
+    destination: { address: string; port: number };
+    client: string;
+    clientPort: number;
+    protocol?: "tcp" | "udp" | "sctp";
+    active: boolean;
+    remainingSeconds: number;
+  }): number {
+    const service = this.services.get(serviceKey(seed.service));
+    if (!service) throw new SimulatorError(`${serviceKey(seed.service)}: No such service`);
+    const dest = service.destinations.find(
+      (d) => d.address === seed.destination.address && d.port === seed.destination.port,
+    );
+    if (!dest)
+      throw new SimulatorError(`${serviceKey(seed.service)} ${destinationKey(seed.destination)}: No such destination`);
+    const protocol = seed.protocol ?? (service.config.protocol === "fwmark" ? "tcp" : service.config.protocol);
+    const vaddr = service.config.address ?? "0.0.0.0";
+    const vport = service.config.port ?? 0;
+    const conn = this.newConn(
+      service,
+      dest,
+      protocol,
+      seed.client,
+      seed.clientPort,
+      vaddr,
+      vport,
+      dest.port || vport,
+      false,
+      false,
+    );
+    const persistence = service.config.persistence;
+    if (persistence) {
+      // the client's template, as the kernel would have made it when it scheduled this connection
+      const fwmark = service.config.protocol === "fwmark";
+      const tProtocol: Conn["protocol"] = fwmark ? "ip" : protocol;
+      const tVaddr = fwmark ? fwmarkAddress(service.config.fwmark ?? 0, service.config.family) : vaddr;
+      const tVport = fwmark || vport === 21 ? 0 : vport;
+      const snet = maskAddress(seed.client, persistence.netmask);
+      const key = `${tProtocol}|${snet}|${tVaddr}|${tVport}|${service.config.family}`;
+      let ct = this.templates.get(key);
+      if (!ct) {
+        const tDport = fwmark || vport === 21 ? 0 : dest.port;
+        ct = this.newConn(service, dest, tProtocol, snet, 0, tVaddr, tVport, tDport, true, false);
+        ct.timeoutMs = persistence.timeout * 1000;
+        ct.templateKey = key;
+        ct.assured = seed.active;
+        this.templates.set(key, ct);
+      }
+      conn.control = ct;
+      ct.nControl++;
+      this.armTimer(ct);
+    }
+    const remaining = Math.max(0, seed.remainingSeconds) * 1000;
+    if (protocol === "tcp") {
+      this.setActive(conn, seed.active);
+      conn.state = seed.active ? "ESTABLISHED" : conn.direction === "input" ? "TIME_WAIT" : "FIN_WAIT";
+    } else if (protocol === "sctp") this.settle(conn, 0, seed.active);
+    if (seed.active && protocol !== "udp") {
+      conn.timeoutMs = this.timeoutsS.tcp * 1000;
+      this.armTimer(conn);
+      this.at(this.nowMs + remaining, () => {
+        if (conn.alive) this.closeConnection(conn.id, "client");
+      });
+    } else {
+      conn.timeoutMs = remaining;
+      this.armTimer(conn);
+    }
+    return conn.id;
+  }
+
   // ---------------------------------------------------------------- observation
 
   private findService(protocol: string, address: string, port: number, fwmark?: number): SimService | undefined {
@@ -699,6 +775,23 @@ export class Simulator {
       if (marked) return marked;
     }
     return this.services.get(`${protocol}|${address}|${port}`) ?? this.services.get(`${protocol}|${address}|0`);
+  }
+
+  /**
+   * Connection counts of a real server of a service, also after it was removed from the table
+   * (while connections still use it); zeros when it is gone for good.
+   */
+  destinationLoad(
+    service: Pick<IpvsServiceConfig, "protocol" | "address" | "port" | "fwmark" | "family">,
+    destination: { address: string; port: number },
+  ): { activeConns: number; inactConns: number; persistConns: number } {
+    const key = serviceKey(service);
+    const dkey = destinationKey(destination);
+    const d =
+      this.services.get(key)?.destinations.find((x) => destinationKey(x) === dkey) ?? this.trash.get(`${key}#${dkey}`);
+    return d
+      ? { activeConns: d.activeConns, inactConns: d.inactConns, persistConns: d.persistConns }
+      : { activeConns: 0, inactConns: 0, persistConns: 0 };
   }
 
   /** The table as `ipvsadm -Ln` sees it now: live connection counts, counters and rates. */
