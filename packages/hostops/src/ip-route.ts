@@ -18,14 +18,15 @@ const KERNEL_ONLY = new Set(["local", "broadcast", "multicast", "anycast", "nat"
 
 /**
  * The unicast routes in `ip -j route show table all` output, without the kernel's local table.
- * The main table is reported without a table name, as HostRoute expects.
+ * The main table is reported without a table name, as HostRoute expects. An IPv6 default route
+ * is `::/0`, so that it never passes for the IPv4 `default`.
  */
-export function parseIpRoute(text: string): HostRoute[] {
+export function parseIpRoute(text: string, family: "inet" | "inet6" = "inet"): HostRoute[] {
   const parsed = IpRouteJson.parse(JSON.parse(text.trim() === "" ? "[]" : text));
   return parsed
     .filter((r) => !KERNEL_ONLY.has(r.type ?? "unicast") && r.table !== "local")
     .map((r) => ({
-      destination: r.dst,
+      destination: family === "inet6" && r.dst === "default" ? "::/0" : r.dst,
       ...(r.dev !== undefined ? { interface: r.dev } : {}),
       ...(r.gateway !== undefined ? { via: r.gateway } : {}),
       ...(r.table !== undefined && r.table !== "main" ? { table: r.table } : {}),
@@ -52,7 +53,7 @@ export async function listRoutes(runner: CommandRunner): Promise<HostRoute[]> {
     runner.run("ip", ["-j", "-4", "route", "show", "table", "all"]),
     runner.run("ip", ["-j", "-6", "route", "show", "table", "all"]),
   ]);
-  return [...parseIpRoute(v4.stdout), ...parseIpRoute(v6.stdout)];
+  return [...parseIpRoute(v4.stdout), ...parseIpRoute(v6.stdout, "inet6")];
 }
 
 export async function addRoute(runner: CommandRunner, route: HostRoute): Promise<void> {

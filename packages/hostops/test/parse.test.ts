@@ -33,11 +33,16 @@ describe("parsing recorded iproute2 JSON", () => {
       { destination: "198.18.0.0/24", interface: "eth0" },
       { destination: "198.18.0.100", interface: "lo" },
     ]);
-    const v6 = parseIpRoute(fixture("realserver.ip6-route.json"));
+    const v6 = parseIpRoute(fixture("realserver.ip6-route.json"), "inet6");
     expect(v6).toEqual([
       { destination: "2001:db8::/64", interface: "eth0" },
       { destination: "fe80::/64", interface: "eth0" },
     ]);
+  });
+
+  it("names an IPv6 default route ::/0, apart from the IPv4 default", () => {
+    const text = JSON.stringify([{ dst: "default", gateway: "2001:db8::1", dev: "eth0", flags: [] }]);
+    expect(parseIpRoute(text, "inet6")).toEqual([{ destination: "::/0", via: "2001:db8::1", interface: "eth0" }]);
   });
 
   it("reads links: up, carrier and MAC", () => {
