@@ -8,6 +8,8 @@ export interface DataPlaneNeeds {
   requiredSysctls(table: DirectorRoleConfig["desired"]): Record<string, string>;
   /** What the data plane would refuse in the table (nftables: schedulers, TUN, fwmark…). */
   unsupported?(table: DirectorRoleConfig["desired"]): string[];
+  /** The one interface the data plane receives VIP traffic on, when it is bound to one (nftables). */
+  device?: string | undefined;
 }
 
 const SYSCTL_REASONS: Record<string, string> = {
@@ -60,6 +62,14 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
       message: `the VIP interface ${config.interface} is down`,
       fix: `ip link set ${config.interface} up`,
     });
+  if (needs.device !== undefined && needs.device !== config.interface)
+    problems.push({
+      code: "interface-mismatch",
+      severity: "error",
+      subject: config.interface,
+      message: `the cluster puts the VIPs on ${config.interface} but this director's data plane listens on ${needs.device}`,
+      fix: `restart the agent with --interface ${config.interface}, or set the director's interface to ${needs.device} in the cluster spec`,
+    });
   for (const why of needs.unsupported?.(config.desired) ?? [])
     problems.push({
       code: "unsupported-by-driver",
@@ -98,6 +108,7 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
 /** The director's doctor, bound to its data plane. */
 export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNeeds>): Doctor {
   const needs: DataPlaneNeeds = {
+    device: dataPlane.device,
     requiredSysctls: (table) => dataPlane.requiredSysctls(table),
     ...(dataPlane.unsupported ? { unsupported: (table) => dataPlane.unsupported?.(table) ?? [] } : {}),
   };

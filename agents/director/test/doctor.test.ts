@@ -97,6 +97,12 @@ describe("director doctor", () => {
     expect(directorProblems({ facts: f, config, running: true }, ipvs).map((p) => p.code)).toEqual(["vip-missing"]);
   });
 
+  it("nftables: the VIP interface must be the one the data plane hooks", () => {
+    expect(directorProblems({ facts: facts(), config, running: false }, { ...nftables, device: "eth1" })).toEqual([
+      expect.objectContaining({ code: "interface-mismatch", fix: expect.stringMatching(/--interface eth0/) }),
+    ]);
+  });
+
   it("nftables: refuses what it cannot do before start (a wlc service)", () => {
     const wlc = structuredClone(config);
     if (wlc.kind === "director") wlc.director.desired.services[0]!.scheduler = "wlc";

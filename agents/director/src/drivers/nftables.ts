@@ -6,15 +6,19 @@ import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import { parseNftState } from "./nft-observe.ts";
 import { methodOf, type NftLayout, type NftState, renderTransition, unsupportedReasons } from "./nft-render.ts";
 
-/** A ruleset with everything the driver uses, checked with `nft -c` (nothing is applied). */
-function probe(layout: NftLayout): string {
+/**
+ * A ruleset with everything the driver uses, checked with `nft -c` (nothing is applied). It hooks
+ * lo, which every host has: whether the VIP interface exists is a separate question.
+ */
+function probe(): string {
   const t = "lvsfleet_probe";
+  const device = "lo";
   return [
     `add table netdev ${t}`,
     `add set netdev ${t} c { type ipv4_addr . inet_service ; flags dynamic,timeout ; timeout 1s ; }`,
-    `add chain netdev ${t} i { type filter hook ingress device "${layout.device}" priority -150 ; policy accept ; }`,
+    `add chain netdev ${t} i { type filter hook ingress device "${device}" priority -150 ; policy accept ; }`,
     `add chain netdev ${t} x`,
-    `add rule netdev ${t} i ip daddr 192.0.2.1 ip saddr . th sport @c update @c { ip saddr . th sport } fwd ip to 192.0.2.2 device "${layout.device}"`,
+    `add rule netdev ${t} i ip daddr 192.0.2.1 ip saddr . th sport @c update @c { ip saddr . th sport } fwd ip to 192.0.2.2 device "${device}"`,
     `add rule netdev ${t} i ip daddr 192.0.2.1 numgen inc mod 2 vmap { 0 : goto x, 1 : goto x }`,
     `add rule netdev ${t} i ip daddr 192.0.2.1 jhash ip saddr . th sport mod 2 seed 0x1 vmap { 0 : goto x, 1 : goto x }`,
     `add table inet ${t}`,
@@ -44,6 +48,11 @@ export class NftablesDataPlane implements DataPlaneDriver {
   private readonly layout: NftLayout;
   private supportResult: DataPlaneSupport | undefined;
 
+  /** The interface the DR hook is on: VIPs must arrive there. */
+  get device(): string {
+    return this.layout.device;
+  }
+
   constructor(options: NftablesOptions) {
     this.runner = options.runner ?? new ExecRunner();
     this.layout = { device: options.device, table: options.table ?? "lvsfleet" };
@@ -51,7 +60,7 @@ export class NftablesDataPlane implements DataPlaneDriver {
 
   async support(): Promise<DataPlaneSupport> {
     if (this.supportResult) return this.supportResult;
-    const result = await nftablesSupport(this.runner, probe(this.layout));
+    const result = await nftablesSupport(this.runner, probe());
     this.supportResult = result.available
       ? result
       : {
