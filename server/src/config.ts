@@ -36,6 +36,16 @@ export const ServerConfig = z.object({
   /** How many finished jobs to keep, and for how long (seconds). */
   LVSFLEET_JOB_RETENTION_COUNT: IntFromEnv(100, 1_000_000).default(10_000),
   LVSFLEET_JOB_RETENTION_SECONDS: IntFromEnv(60, 31_536_000).default(7 * 86_400),
+  /** Chat users' roles: `U0123ABC=admin,alice=operator` (Slack user ids or names). Unlisted users get nothing. */
+  LVSFLEET_CHAT_USERS: z.string().default(""),
+  /** Channels that cap the role of everyone in them: `C0123ABC=viewer`. */
+  LVSFLEET_CHAT_CHANNELS: z.string().default(""),
+  /** Requests per minute per API token. */
+  LVSFLEET_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 10_000_000).default(1_200),
+  /** Commands per minute per chat user. */
+  LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 100_000).default(30),
+  /** Largest request body accepted, in bytes. */
+  LVSFLEET_MAX_BODY_BYTES: IntFromEnv(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

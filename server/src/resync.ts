@@ -1,3 +1,4 @@
+import { SYSTEM } from "./access/roles.ts";
 import type { CommandContext } from "./commands/context.ts";
 import type { ClusterApplier } from "./queue/applier.ts";
 import type { AgentLiveness, AgentRegistration } from "./store/agents.ts";
@@ -24,7 +25,7 @@ export async function resyncDirector(
       cluster: name,
       generation: stored.generation,
       command: `re-sync ${registration.host} (generation ${liveness.generation ?? 0} -> ${stored.generation})`,
-      actor: { type: "system", name: "resync" },
+      actor: { ...SYSTEM, name: "resync" },
     });
     ctx.log.info({ agent: registration.host, cluster: name }, "director behind desired state; re-sync queued");
   }

@@ -2,14 +2,21 @@ import { serve } from "@hono/node-server";
 import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { parseRoleMap } from "./access/chat-roles.ts";
+import { TokenStore } from "./access/tokens.ts";
 import { AgentPool } from "./agents/pool.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
+import { AuditLog } from "./audit/log.ts";
+import { Confirmations } from "./chat/confirmations.ts";
+import type { ChatAction } from "./chat/dispatch.ts";
 import { postToResponseUrl } from "./chat/notify.ts";
 import { outcomeMessage } from "./chat/replies.ts";
 import type { CommandContext } from "./commands/context.ts";
 import type { ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
+import { CallerLimiter } from "./http/rate-limit.ts";
 import { ClusterApplier } from "./queue/applier.ts";
+import { auditJob } from "./queue/audit-job.ts";
 import { CommandQueue } from "./queue/queue.ts";
 import { startWorker } from "./queue/worker.ts";
 import { resyncDirector } from "./resync.ts";
@@ -49,6 +56,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     queue,
     pool,
     events,
+    audit: new AuditLog(redis, k.audit),
+    tokens: new TokenStore(redis, k),
     log,
     writer: new ClusterWriter(clusters),
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
@@ -71,6 +80,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     { clusters, pool, applier, log },
     {
       onFinished: (job, outcome) => {
+        void auditJob(context.audit, job, outcome).catch((error) =>
+          log.error({ err: (error as Error).message }, "audit append failed"),
+        );
         const url = job.data.notify?.responseUrl;
         if (url) void postToResponseUrl(url, outcomeMessage(job, outcome), config.LVSFLEET_CHAT_RESPONSE_HOSTS, log);
       },
@@ -81,7 +93,23 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const app = createHttpApp(context, {
     apiToken: config.LVSFLEET_API_TOKEN,
     redis,
-    slack: { signingSecret: config.SLACK_SIGNING_SECRET, responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS },
+    limiter: new CallerLimiter(redis, `${config.LVSFLEET_PREFIX}:rate:rest`, config.LVSFLEET_RATE_LIMIT_PER_MINUTE),
+    maxBodyBytes: config.LVSFLEET_MAX_BODY_BYTES,
+    slack: {
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+      roles: {
+        users: parseRoleMap(config.LVSFLEET_CHAT_USERS, "LVSFLEET_CHAT_USERS"),
+        channels: parseRoleMap(config.LVSFLEET_CHAT_CHANNELS, "LVSFLEET_CHAT_CHANNELS"),
+      },
+      limiter: new CallerLimiter(
+        redis,
+        `${config.LVSFLEET_PREFIX}:rate:chat`,
+        config.LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE,
+      ),
+      confirmations: new Confirmations<ChatAction>(redis, k.confirmations),
+      firstSeen: async (signature) => (await redis.set(k.slackReplay(signature), "1", "EX", 600, "NX")) === "OK",
+    },
   });
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.LVSFLEET_BIND }, (info) =>

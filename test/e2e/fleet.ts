@@ -21,6 +21,7 @@ export async function startDemoFleet(env: NodeJS.ProcessEnv = {}): Promise<Fleet
       LVSFLEET_PREFIX: `e2e-${randomBytes(4).toString("hex")}`,
       SLACK_SIGNING_SECRET: SLACK_SECRET,
       LVSFLEET_CHAT_RESPONSE_HOSTS: "127.0.0.1",
+      LVSFLEET_CHAT_USERS: "U0001=admin,U0002=operator,U0003=viewer",
       LVSFLEET_HEARTBEAT_MS: "300",
       LVSFLEET_JOB_BACKOFF_MS: "100",
       LVSFLEET_AGENT_DEADLINE_MS: "1500",

@@ -50,6 +50,8 @@ try {
     env: {
       SLACK_SIGNING_SECRET: slackSecret,
       LVSFLEET_CHAT_RESPONSE_HOSTS: "hooks.slack.com,127.0.0.1",
+      // npm run chat signs as Slack user U0001; map your own Slack users the same way.
+      LVSFLEET_CHAT_USERS: process.env.LVSFLEET_CHAT_USERS ?? "U0001=admin",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
     },
   });

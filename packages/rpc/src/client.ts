@@ -107,7 +107,13 @@ export class AgentClient {
 
   private wrap(method: string, error: unknown): Error {
     if (isServiceError(error))
-      return new AgentCallError(this.host, this.endpoint, RPC_NAMES[method] ?? method, error.code, cleanDetails(error.details));
+      return new AgentCallError(
+        this.host,
+        this.endpoint,
+        RPC_NAMES[method] ?? method,
+        error.code,
+        cleanDetails(error.details),
+      );
     return error instanceof Error ? error : new Error(String(error));
   }
 

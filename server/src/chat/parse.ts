@@ -3,7 +3,9 @@ export type ChatCommand =
   | { kind: "help" }
   | { kind: "status"; cluster?: string | undefined }
   | { kind: "weight"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
-  | { kind: "start" | "stop"; args: string[] };
+  | { kind: "start" | "stop"; args: string[] }
+  | { kind: "audit"; cluster?: string | undefined }
+  | { kind: "confirm"; code: string };
 
 export type ParseResult = { ok: true; command: ChatCommand } | { ok: false; error: string; usage: string };
 
@@ -13,12 +15,15 @@ export const USAGE: Record<string, string> = {
   weight: "weight <real-server-ip>[:port] <0-65535> [cluster] [service]",
   start: "start [cluster] [host]",
   stop: "stop [cluster] [host]",
+  audit: "audit [cluster]",
+  confirm: "confirm <code>",
 };
 
 export const HELP_TEXT = [
   "*lvsfleet* — commands:",
   ...Object.values(USAGE).map((u) => `• \`${u}\``),
-  "Examples: `status`, `weight 192.168.1.220 5`, `weight 192.168.1.231:80 0 web http`, `stop web lb-backup`.",
+  "Examples: `status`, `weight 192.168.1.220 5`, `weight 192.168.1.231:80 0 web http`, `stop web lb-backup`, `audit web`.",
+  "Dangerous changes (stopping a director or a cluster, leaving a service with no weight) ask for `confirm <code>` within 2 minutes.",
   "Short forms work when they are unambiguous; otherwise the reply lists the candidates.",
 ].join("\n");
 
@@ -42,6 +47,13 @@ export function parseChatCommand(text: string): ParseResult {
         return fail("weight", `the weight must be a whole number from 0 to 65535, got ${JSON.stringify(n)}`);
       return { ok: true, command: { kind: "weight", target, weight: Number(n), cluster, service } };
     }
+    case "audit":
+      if (args.length > 1) return fail("audit", `audit takes at most one argument (a cluster), got ${args.length}`);
+      return { ok: true, command: { kind: "audit", cluster: args[0] } };
+    case "confirm":
+      if (args.length !== 1 || !/^\d{6}$/.test(args[0] ?? ""))
+        return fail("confirm", "confirm takes the 6-digit code from the confirmation message");
+      return { ok: true, command: { kind: "confirm", code: args[0] as string } };
     case "start":
     case "stop":
       if (args.length > 2)

@@ -1,120 +1,122 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { type ChatRoles, chatRole } from "../access/chat-roles.ts";
+import type { Actor } from "../access/roles.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { AmbiguousError } from "../commands/errors.ts";
-import { changeRole } from "../commands/roles.ts";
-import { clusterStatus } from "../commands/status.ts";
-import { describeRef, parseTarget, resolveRealServer, setWeight } from "../commands/weight.ts";
-import { errorResponse } from "../http/errors.ts";
-import type { Actor } from "../queue/jobs.ts";
-import { renderStatusText } from "../status/render.ts";
-import { responseUrlAllowed } from "./notify.ts";
-import { type ChatCommand, HELP_TEXT, parseChatCommand, USAGE } from "./parse.ts";
-import { codeBlock, ephemeral, type SlackMessage, usageReply } from "./replies.ts";
+import type { CallerLimiter } from "../http/rate-limit.ts";
+import type { Confirmations } from "./confirmations.ts";
+import { type ChatAction, type ChatRequest, dispatch } from "./dispatch.ts";
+import { postToResponseUrl, responseUrlAllowed } from "./notify.ts";
+import { parseChatCommand } from "./parse.ts";
+import { ephemeral, type SlackMessage, usageReply } from "./replies.ts";
 import { verifySlackSignature } from "./signature.ts";
 
 export interface SlackSettings {
   signingSecret: string | undefined;
   responseHosts: readonly string[];
+  roles: ChatRoles;
+  /** Per chat user. */
+  limiter: CallerLimiter;
+  confirmations: Confirmations<ChatAction>;
+  /** True the first time a signature is seen (within 10 minutes); a replay answers false. */
+  firstSeen(signature: string): Promise<boolean>;
 }
 
-class ChatError extends Error {}
-
-/** The cluster a command means: the one named, or the only one there is. */
-async function resolveCluster(ctx: CommandContext, name: string | undefined): Promise<string> {
-  const names = await ctx.clusters.names();
-  if (name !== undefined) {
-    if (!names.includes(name)) throw new ChatError(`no cluster named ${name}; clusters: ${names.join(", ") || "none"}`);
-    return name;
-  }
-  if (names.length === 1) return names[0] as string;
-  throw new ChatError(
-    names.length === 0 ? "no clusters are defined yet" : `which cluster? clusters: ${names.join(", ")}`,
+/** Checks signature, freshness and replay; a Response when the request must be refused. */
+async function refuse(c: Context, settings: SlackSettings, raw: string): Promise<Response | undefined> {
+  if (!settings.signingSecret)
+    return c.json({ error: { message: "chat is not configured: set SLACK_SIGNING_SECRET" } }, 503);
+  const signature = c.req.header("x-slack-signature");
+  const check = verifySlackSignature(
+    settings.signingSecret,
+    { signature, timestamp: c.req.header("x-slack-request-timestamp") },
+    raw,
   );
+  if (!check.ok) return c.json({ error: { message: `bad Slack request: ${check.reason}` } }, 401);
+  if (!(await settings.firstSeen(signature ?? "")))
+    return c.json({ error: { message: "bad Slack request: replayed (this signature was already used)" } }, 401);
+  return undefined;
 }
 
-/** `start`, `start web`, `start lb-backup`, `start web lb-backup`. */
-async function resolveRoleTarget(ctx: CommandContext, args: string[]): Promise<{ cluster: string; host?: string }> {
-  const names = await ctx.clusters.names();
-  if (args.length === 2) return { cluster: await resolveCluster(ctx, args[0]), host: args[1] as string };
-  if (args.length === 1 && names.includes(args[0] as string)) return { cluster: args[0] as string };
-  const cluster = await resolveCluster(ctx, undefined);
-  return args.length === 1 ? { cluster, host: args[0] as string } : { cluster };
-}
-
-async function run(
-  ctx: CommandContext,
-  command: ChatCommand,
-  actor: Actor,
-  notify: { responseUrl: string } | undefined,
-): Promise<SlackMessage> {
-  const later = notify ? " I'll post the result here when it finishes." : "";
-  switch (command.kind) {
-    case "help":
-      return ephemeral(HELP_TEXT);
-    case "status": {
-      const status = await clusterStatus(ctx, await resolveCluster(ctx, command.cluster));
-      return ephemeral(codeBlock(renderStatusText(status)));
-    }
-    case "weight": {
-      const target = parseTarget(command.target, "real server");
-      const found = await resolveRealServer(ctx, { ...target, cluster: command.cluster, service: command.service });
-      const change = await setWeight(ctx, actor, found, command.weight, notify);
-      return ephemeral(
-        `Queued job ${change.job.id}: weight ${describeRef(change.target)} ${change.before} → ${change.after}${change.changed ? "" : " (no change)"}.${later}`,
-      );
-    }
-    case "start":
-    case "stop": {
-      const { cluster, host } = await resolveRoleTarget(ctx, command.args);
-      const { job, hosts } = await changeRole(ctx, actor, command.kind, cluster, host, notify);
-      return ephemeral(`Queued job ${job.id}: ${command.kind} ${cluster} on ${hosts.join(", ")}.${later}`);
-    }
-  }
-}
-
-function errorReply(error: unknown, command: ChatCommand): SlackMessage {
-  if (error instanceof ChatError) return ephemeral(`:warning: ${error.message}`);
-  if (error instanceof AmbiguousError)
-    return ephemeral(
-      `:warning: ${error.message}.${error.candidates.length ? `\nCandidates:\n${error.candidates.map((c) => `• ${c}`).join("\n")}` : ""}\nUsage: \`${USAGE[command.kind]}\``,
-    );
-  const { status, body } = errorResponse(error);
-  if (status === 500) return ephemeral(":x: internal error; see the server log");
-  const field = body.error.field ? `${body.error.field}: ` : "";
-  return usageReply(`${field}${body.error.message}`, USAGE[command.kind] ?? USAGE.help!);
+/** The chat user as an actor, or a reply saying why they may not use lvsfleet. */
+async function actorFor(
+  settings: SlackSettings,
+  user: { id: string; name: string },
+  channel: string | undefined,
+): Promise<{ actor: Actor } | { reply: SlackMessage }> {
+  const role = chatRole(settings.roles, user, channel);
+  if (!role)
+    return {
+      reply: ephemeral(
+        `:no_entry: ${user.name || user.id} is not allowed to use lvsfleet: an admin must map your Slack user (${user.id}) to a role (LVSFLEET_CHAT_USERS).`,
+      ),
+    };
+  const wait = await settings.limiter.check(`chat:${user.id}`);
+  if (wait !== undefined) return { reply: ephemeral(`:hourglass: too many commands; try again in ${wait} s`) };
+  return { actor: { type: "chat", name: `${user.name || "unknown"} (${user.id})`, role, channel: "chat" } };
 }
 
 /**
- * POST /v1/chat/slack/commands: a Slack slash command (form body). The request must carry a
- * valid v0 signature; the reply is ephemeral and comes well within Slack's 3 s; jobs report
- * their outcome to the request's response_url when they end.
+ * POST /v1/chat/slack/commands (slash commands) and /v1/chat/slack/interactions (buttons).
+ * Requests must carry a valid, fresh, never-seen v0 signature; the user must be mapped to a role.
+ * Replies are ephemeral and come well within Slack's 3 s; jobs report to the response_url.
  */
 export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono {
   const app = new Hono();
+  const notifyFor = (url: string | null | undefined) =>
+    url && responseUrlAllowed(url, settings.responseHosts) ? { responseUrl: url } : undefined;
+
   app.post("/slack/commands", async (c) => {
-    if (!settings.signingSecret)
-      return c.json({ error: { message: "chat is not configured: set SLACK_SIGNING_SECRET" } }, 503);
     const raw = await c.req.text();
-    const check = verifySlackSignature(
-      settings.signingSecret,
-      { signature: c.req.header("x-slack-signature"), timestamp: c.req.header("x-slack-request-timestamp") },
-      raw,
-    );
-    if (!check.ok) return c.json({ error: { message: `bad Slack request: ${check.reason}` } }, 401);
+    const refused = await refuse(c, settings, raw);
+    if (refused) return refused;
     const form = new URLSearchParams(raw);
     const parsed = parseChatCommand(form.get("text") ?? "");
     if (!parsed.ok) return c.json(usageReply(parsed.error, parsed.usage));
-    const user = form.get("user_name") || form.get("user_id") || "unknown";
-    const actor: Actor = { type: "chat", name: `${user}${form.get("user_id") ? ` (${form.get("user_id")})` : ""}` };
-    const responseUrl = form.get("response_url") ?? "";
-    const notify = responseUrl && responseUrlAllowed(responseUrl, settings.responseHosts) ? { responseUrl } : undefined;
+    const user = { id: form.get("user_id") ?? "", name: form.get("user_name") ?? "" };
+    const who = await actorFor(settings, user, form.get("channel_id") ?? undefined);
+    if ("reply" in who) return c.json(who.reply);
+    const request: ChatRequest = { actor: who.actor, userId: user.id, notify: notifyFor(form.get("response_url")) };
+    return c.json(await dispatch(ctx, settings.confirmations, parsed.command, request));
+  });
+
+  app.post("/slack/interactions", async (c) => {
+    const raw = await c.req.text();
+    const refused = await refuse(c, settings, raw);
+    if (refused) return refused;
+    let payload: {
+      type?: string;
+      user?: { id?: string; username?: string; name?: string };
+      channel?: { id?: string };
+      actions?: { action_id?: string; value?: string }[];
+      response_url?: string;
+    };
     try {
-      return c.json(await run(ctx, parsed.command, actor, notify));
-    } catch (error) {
-      if (!(error instanceof ChatError || error instanceof AmbiguousError))
-        ctx.log.warn({ err: (error as Error).message }, "chat command failed");
-      return c.json(errorReply(error, parsed.command));
+      payload = JSON.parse(new URLSearchParams(raw).get("payload") ?? "");
+    } catch {
+      return c.json({ error: { field: "payload", message: "must be the JSON payload Slack sends" } }, 400);
     }
+    const action = payload.actions?.[0];
+    if (payload.type !== "block_actions" || !action?.value || !payload.user?.id)
+      return c.json({ error: { field: "payload", message: "expected a block_actions payload with a button" } }, 400);
+    const user = { id: payload.user.id, name: payload.user.username ?? payload.user.name ?? "" };
+    const who = await actorFor(settings, user, payload.channel?.id);
+    const reply = async (): Promise<SlackMessage> => {
+      if ("reply" in who) return who.reply;
+      if (action.action_id === "lvsfleet_cancel") {
+        const pending = await settings.confirmations.take(action.value ?? "", user.id);
+        return ephemeral(pending && pending !== "other-user" ? `Cancelled: ${pending.summary}.` : "Nothing to cancel.");
+      }
+      if (action.action_id !== "lvsfleet_confirm") return ephemeral(`:warning: unknown button ${action.action_id}`);
+      const command = { kind: "confirm" as const, code: action.value ?? "" };
+      return dispatch(ctx, settings.confirmations, command, {
+        actor: who.actor,
+        userId: user.id,
+        notify: notifyFor(payload.response_url),
+      });
+    };
+    const message = { ...(await reply()), replace_original: true };
+    if (payload.response_url) void postToResponseUrl(payload.response_url, message, settings.responseHosts, ctx.log);
+    return c.json(message);
   });
   return app;
 }

@@ -1,6 +1,8 @@
 import { HostName, validate } from "@lvsfleet/model";
 import { z } from "zod";
+import type { Actor } from "../access/roles.ts";
 import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
+import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 
 export const AgentRegistrationInput = z.strictObject({
@@ -20,17 +22,56 @@ export interface AgentView extends AgentRegistration {
 }
 
 /** Records how to reach an agent and starts watching it. Idempotent. */
-export async function registerAgent(ctx: CommandContext, host: string, body: unknown): Promise<AgentView> {
+export async function registerAgent(
+  ctx: CommandContext,
+  actor: Actor,
+  host: string,
+  body: unknown,
+): Promise<AgentView> {
   validate(HostName, host, ["host"]);
   const input = validate(AgentRegistrationInput, body);
-  const registration: AgentRegistration = { host, ...input, registeredAt: Date.now() };
-  const { changed } = await ctx.registry.register(registration);
-  if (changed) ctx.log.info({ agent: host, endpoint: input.endpoint, role: input.role }, "agent registered");
-  ctx.supervisor.ensure(registration);
-  return agentView(registration, await ctx.registry.liveness(host));
+  const previous = await ctx.registry.get(host);
+  const unchanged =
+    previous &&
+    previous.endpoint === input.endpoint &&
+    previous.role === input.role &&
+    previous.driver === input.driver;
+  const register = async () => {
+    const registration: AgentRegistration = { host, ...input, registeredAt: Date.now() };
+    await ctx.registry.register(registration);
+    ctx.supervisor.ensure(registration);
+    return agentView(registration, await ctx.registry.liveness(host));
+  };
+  // Agents re-announce themselves every minute: only a change is a mutation worth an audit entry.
+  if (unchanged) {
+    canRead(actor);
+    if (actor.role !== "admin")
+      return audited(
+        ctx,
+        actor,
+        { command: "register agent", need: "admin", action: "registering an agent", target: host },
+        async () => ({ result: await register() }),
+      );
+    return register();
+  }
+  return audited(
+    ctx,
+    actor,
+    { command: "register agent", need: "admin", action: "registering an agent", target: host },
+    async () => {
+      const view = await register();
+      ctx.log.info({ agent: host, endpoint: input.endpoint, role: input.role }, "agent registered");
+      return {
+        result: view,
+        before: previous ?? null,
+        after: { endpoint: input.endpoint, role: input.role, driver: input.driver },
+      };
+    },
+  );
 }
 
-export async function listAgents(ctx: CommandContext): Promise<AgentView[]> {
+export async function listAgents(ctx: CommandContext, actor: Actor): Promise<AgentView[]> {
+  canRead(actor);
   const [registrations, liveness] = await Promise.all([ctx.registry.list(), ctx.registry.allLiveness()]);
   return registrations.map((r) => agentView(r, liveness[r.host]));
 }

@@ -1,17 +1,20 @@
 import { ClusterSpec, ValidationError, validate } from "@lvsfleet/model";
-import type { Actor } from "../queue/jobs.ts";
+import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
 import type { StoredCluster } from "../store/clusters.ts";
+import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
-export async function listClusters(ctx: CommandContext): Promise<{ name: string; generation: number }[]> {
-  const names = await ctx.clusters.names();
+export async function listClusters(ctx: CommandContext, actor: Actor): Promise<{ name: string; generation: number }[]> {
+  canRead(actor);
+  const names = (await ctx.clusters.names()).filter((n) => !actor.clusters || actor.clusters.includes(n));
   const stored = await Promise.all(names.map((n) => ctx.clusters.get(n)));
   return stored.flatMap((s) => (s ? [{ name: s.spec.name, generation: s.generation }] : []));
 }
 
-export async function getCluster(ctx: CommandContext, name: string): Promise<StoredCluster> {
+export async function getCluster(ctx: CommandContext, actor: Actor, name: string): Promise<StoredCluster> {
+  canRead(actor, name);
   const stored = await ctx.clusters.get(name);
   if (!stored) throw new NotFoundError(`no cluster named ${name}`);
   return stored;
@@ -31,13 +34,26 @@ export async function putCluster(
   const spec = validate(ClusterSpec, input);
   if (spec.name !== name)
     throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
-  const update = await ctx.writer.update(name, (current) => ({ spec, result: { existed: current !== undefined } }));
-  const job = await ctx.queue.enqueue({
-    kind: "apply",
-    cluster: name,
-    generation: update.generation,
-    command: `${update.result.existed ? "update" : "create"} cluster ${name}${update.changed ? "" : " (no change)"}`,
+  return audited(
+    ctx,
     actor,
-  });
-  return { created: !update.result.existed, generation: update.generation, job };
+    { command: `put cluster ${name}`, need: "admin", action: "changing a cluster spec", cluster: name, target: name },
+    async () => {
+      const update = await ctx.writer.update(name, (current) => ({ spec, result: { before: current } }));
+      const existed = update.result.before !== undefined;
+      const job = await ctx.queue.enqueue({
+        kind: "apply",
+        cluster: name,
+        generation: update.generation,
+        command: `${existed ? "update" : "create"} cluster ${name}${update.changed ? "" : " (no change)"}`,
+        actor,
+      });
+      return {
+        result: { created: !existed, generation: update.generation, job },
+        before: update.result.before ? { generation: update.generation - (update.changed ? 1 : 0) } : null,
+        after: { generation: update.generation, changed: update.changed },
+        job: job.id,
+      };
+    },
+  );
 }

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
+import type { TokenStore } from "../access/tokens.ts";
 import type { AgentPool } from "../agents/pool.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
+import type { AuditLog } from "../audit/log.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import type { ClusterWriter } from "../store/cluster-writer.ts";
@@ -15,6 +17,8 @@ export interface CommandContext {
   pool: AgentPool;
   supervisor: AgentSupervisor;
   events: EventLog;
+  audit: AuditLog;
+  tokens: TokenStore;
   log: Logger;
   /** Every change to a cluster's spec goes through it (group commit, compare-and-set). */
   writer: ClusterWriter;

@@ -1,16 +1,30 @@
+import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
+import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
-export async function getJob(ctx: CommandContext, id: string): Promise<JobView> {
+export async function getJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView> {
+  canRead(actor);
   const job = await ctx.queue.get(id);
-  if (!job) throw new NotFoundError(`no job ${id} (finished jobs are kept for a limited time)`);
+  if (!job || (actor.clusters && !actor.clusters.includes(job.cluster)))
+    throw new NotFoundError(`no job ${id} (finished jobs are kept for a limited time)`);
   return job;
 }
 
 /** Runs a failed job again from its first step. */
-export async function retryJob(ctx: CommandContext, id: string): Promise<JobView> {
-  const job = await ctx.queue.retry(id);
-  if (!job) throw new NotFoundError(`no job ${id}`);
-  return job;
+export async function retryJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView> {
+  const existing = await getJob(ctx, actor, id);
+  const what = {
+    command: "retry job",
+    need: "operator" as const,
+    action: "retrying a job",
+    cluster: existing.cluster,
+    target: `job ${id}`,
+  };
+  return audited(ctx, actor, what, async () => {
+    const job = await ctx.queue.retry(id);
+    if (!job) throw new NotFoundError(`no job ${id}`);
+    return { result: job, before: { state: existing.state }, after: { state: job.state }, job: id };
+  });
 }

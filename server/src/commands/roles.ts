@@ -1,6 +1,7 @@
 import { clusterHosts } from "@lvsfleet/model";
-import type { Actor } from "../queue/jobs.ts";
+import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
+import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -16,18 +17,23 @@ export async function changeRole(
   host: string | undefined,
   notify?: { responseUrl: string },
 ): Promise<{ job: JobView; hosts: string[] }> {
+  canRead(actor, cluster);
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const hosts = clusterHosts(stored.spec).map((h) => h.host);
   if (host !== undefined && !hosts.includes(host))
     throw new NotFoundError(`no host ${host} in cluster ${cluster}; hosts: ${hosts.join(", ") || "none"}`);
-  const job = await ctx.queue.enqueue({
-    kind: action,
-    cluster,
-    ...(host ? { hosts: [host] } : {}),
-    command: `${action} ${cluster}${host ? ` ${host}` : " (all hosts)"}`,
-    actor,
-    ...(notify ? { notify } : {}),
+  const command = `${action} ${cluster}${host ? ` ${host}` : " (all hosts)"}`;
+  const what = { command, need: "admin" as const, action: `${action}ping hosts`, cluster, target: host ?? cluster };
+  return audited(ctx, actor, what, async () => {
+    const job = await ctx.queue.enqueue({
+      kind: action,
+      cluster,
+      ...(host ? { hosts: [host] } : {}),
+      command,
+      actor,
+      ...(notify ? { notify } : {}),
+    });
+    return { result: { job, hosts: host ? [host] : hosts }, job: job.id };
   });
-  return { job, hosts: host ? [host] : hosts };
 }

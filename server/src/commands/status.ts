@@ -1,6 +1,8 @@
 import { type AgentState, clusterHosts, type HostState, type IpvsTable } from "@lvsfleet/model";
+import type { Actor } from "../access/roles.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { type AgentView, agentView } from "./agents.ts";
+import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -29,7 +31,8 @@ export interface ClusterStatus {
 }
 
 /** Per director and real server: agent reachable, role, the observed table and host state, read live. */
-export async function clusterStatus(ctx: CommandContext, cluster: string): Promise<ClusterStatus> {
+export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: string): Promise<ClusterStatus> {
+  canRead(actor, cluster);
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const hosts = await Promise.all(

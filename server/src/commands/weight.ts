@@ -1,6 +1,7 @@
 import { type ClusterSpec, formatEndpoint, parseEndpoint, ValidationError, validate, Weight } from "@lvsfleet/model";
-import type { Actor } from "../queue/jobs.ts";
+import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
+import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { AmbiguousError, NotFoundError } from "./errors.ts";
 
@@ -51,8 +52,10 @@ export async function findRealServers(
 /** Exactly one real server for the query, or an error that lists what there is. */
 export async function resolveRealServer(
   ctx: CommandContext,
+  actor: Actor,
   query: { address: string; port?: number | undefined; cluster?: string | undefined; service?: string | undefined },
 ): Promise<RealServerMatch> {
+  canRead(actor, query.cluster);
   if (query.cluster && !(await ctx.clusters.get(query.cluster)))
     throw new NotFoundError(`no cluster named ${query.cluster}`);
   const matches = await findRealServers(ctx, query);
@@ -121,23 +124,38 @@ export async function setWeight(
   notify?: { responseUrl: string },
 ): Promise<WeightChange> {
   const weight = validate(Weight, weightInput, ["weight"]);
-  const update = await ctx.writer.update(target.cluster, (current) => {
-    if (!current) throw new NotFoundError(`no cluster named ${target.cluster}`);
-    const spec = structuredClone(current);
-    const { service, realServer } = locate(spec, target);
-    const before = realServer.weight;
-    realServer.weight = weight;
-    const ref = { cluster: spec.name, service: service.name, address: realServer.address, port: realServer.port };
-    return { spec, result: { ref, before } };
+  const where = target.port === undefined ? target.address : formatEndpoint(target.address, target.port);
+  const what = {
+    command: `weight ${weight}`,
+    need: "operator" as const,
+    action: "changing a weight",
+    cluster: target.cluster,
+    target: `${target.cluster}/${target.service}/${where}`,
+  };
+  return audited(ctx, actor, what, async () => {
+    const update = await ctx.writer.update(target.cluster, (current) => {
+      if (!current) throw new NotFoundError(`no cluster named ${target.cluster}`);
+      const spec = structuredClone(current);
+      const { service, realServer } = locate(spec, target);
+      const before = realServer.weight;
+      realServer.weight = weight;
+      const ref = { cluster: spec.name, service: service.name, address: realServer.address, port: realServer.port };
+      return { spec, result: { ref, before } };
+    });
+    const { ref, before } = update.result;
+    const job = await ctx.queue.enqueue({
+      kind: "apply",
+      cluster: ref.cluster,
+      generation: update.generation,
+      command: `weight ${describeRef(ref)}: ${before} -> ${weight}${update.changed ? "" : " (no change)"}`,
+      actor,
+      ...(notify ? { notify } : {}),
+    });
+    return {
+      result: { target: ref, before, after: weight, changed: update.changed, generation: update.generation, job },
+      before: { weight: before },
+      after: { weight, generation: update.generation },
+      job: job.id,
+    };
   });
-  const { ref, before } = update.result;
-  const job = await ctx.queue.enqueue({
-    kind: "apply",
-    cluster: ref.cluster,
-    generation: update.generation,
-    command: `weight ${describeRef(ref)}: ${before} -> ${weight}${update.changed ? "" : " (no change)"}`,
-    actor,
-    ...(notify ? { notify } : {}),
-  });
-  return { target: ref, before, after: weight, changed: update.changed, generation: update.generation, job };
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Actor } from "../access/roles.ts";
+import type { TokenStore } from "../access/tokens.ts";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -8,26 +9,34 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** `Authorization: Bearer <token>`; 401 with a reason otherwise. Sets `actor` for the commands. */
-export function bearerAuth(
-  token: string,
-): MiddlewareHandler<{ Variables: { actor: { type: "token"; name: string } } }> {
-  return async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match)
-      return c.json(
-        { error: { message: "missing bearer token: send Authorization: Bearer <LVSFLEET_API_TOKEN>" } },
-        401,
-        {
-          "www-authenticate": 'Bearer realm="lvsfleet"',
-        },
-      );
-    if (!sameSecret(match[1] ?? "", token))
-      return c.json({ error: { message: "invalid bearer token" } }, 401, {
-        "www-authenticate": 'Bearer error="invalid_token"',
-      });
-    c.set("actor", { type: "token", name: "api-token" });
-    await next();
+export type AuthEnv = { Variables: { actor: Actor } };
+
+export type Authentication = { ok: true; actor: Actor } | { ok: false; message: string; challenge: string };
+
+/**
+ * `Authorization: Bearer <token>`: the bootstrap token (LVSFLEET_API_TOKEN, an admin) or a token
+ * from the token store with its role and clusters. The token itself is never logged or echoed.
+ */
+export async function authenticate(
+  header: string | undefined,
+  bootstrapToken: string,
+  tokens: TokenStore,
+): Promise<Authentication> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  if (!match)
+    return {
+      ok: false,
+      message: "missing bearer token: send Authorization: Bearer <token>",
+      challenge: 'Bearer realm="lvsfleet"',
+    };
+  const token = match[1] ?? "";
+  if (sameSecret(token, bootstrapToken))
+    return { ok: true, actor: { type: "token", name: "bootstrap-admin", role: "admin", channel: "rest" } };
+  const record = await tokens.verify(token);
+  if (!record)
+    return { ok: false, message: "invalid or revoked bearer token", challenge: 'Bearer error="invalid_token"' };
+  return {
+    ok: true,
+    actor: { type: "token", name: record.name, role: record.role, clusters: record.clusters, channel: "rest" },
   };
 }

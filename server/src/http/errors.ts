@@ -2,6 +2,7 @@ import { ValidationError } from "@lvsfleet/model";
 import { AgentCallError } from "@lvsfleet/rpc";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ForbiddenError } from "../access/roles.ts";
 import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
 
@@ -18,6 +19,7 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
       body: { error: { field: first?.field, message: first?.message ?? error.message, details: error.errors } },
     };
   }
+  if (error instanceof ForbiddenError) return { status: 403, body: { error: { message: error.message } } };
   if (error instanceof NotFoundError) return { status: 404, body: { error: { message: error.message } } };
   if (error instanceof AmbiguousError)
     return { status: 400, body: { error: { message: error.message, candidates: error.candidates } } };

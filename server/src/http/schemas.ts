@@ -12,7 +12,45 @@ export const ErrorBody = z
   })
   .openapi("Error");
 
-export const Actor = z.object({ type: z.enum(["token", "chat", "job", "system"]), name: z.string() });
+export const Actor = z
+  .object({
+    type: z.enum(["token", "chat", "job", "agent", "system"]),
+    name: z.string().openapi({ description: "Token name, chat user, job id or agent host (never a secret)" }),
+    role: z.enum(["viewer", "operator", "admin"]),
+    clusters: z.array(z.string()).optional(),
+    channel: z.enum(["rest", "chat", "job", "agent", "system"]),
+  })
+  .openapi("Actor");
+
+export const TokenRecord = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(["viewer", "operator", "admin"]),
+    clusters: z.array(z.string()).optional(),
+    createdAt: z.number(),
+    createdBy: z.string(),
+    lastUsedAt: z.number().optional(),
+    revokedAt: z.number().optional(),
+  })
+  .openapi("Token");
+
+export const AuditEntry = z
+  .object({
+    id: z.string().optional(),
+    time: z.number(),
+    actor: z.object({ type: z.string(), name: z.string(), role: z.string().optional() }),
+    channel: z.string(),
+    command: z.string(),
+    cluster: z.string().optional(),
+    target: z.string().optional(),
+    before: z.unknown().optional(),
+    after: z.unknown().optional(),
+    outcome: z.enum(["accepted", "completed", "failed", "denied"]),
+    detail: z.string().optional(),
+    job: z.string().optional(),
+  })
+  .openapi("AuditEntry");
 
 const HostOutcome = z.object({
   host: z.string(),

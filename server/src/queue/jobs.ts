@@ -1,8 +1,6 @@
-/** Who asked for something: an API token, a chat user, a job, or the server itself. */
-export interface Actor {
-  type: "token" | "chat" | "job" | "system";
-  name: string;
-}
+import type { Actor } from "../access/roles.ts";
+
+export type { Actor };
 
 export type JobKind = "apply" | "start" | "stop";
 

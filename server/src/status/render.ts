@@ -1,4 +1,5 @@
 import { renderList } from "@lvsfleet/ipvs";
+import type { AuditEntry } from "../audit/log.ts";
 import type { ClusterStatus, HostStatus } from "../commands/status.ts";
 import type { StoredEvent } from "../store/events.ts";
 
@@ -61,4 +62,13 @@ export function renderStatusText(status: ClusterStatus, now = Date.now()): strin
     for (const e of status.recentEvents) lines.push(`  ${describeEvent(e)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** One line per audit entry: time, actor, channel, command, target, outcome. */
+export function describeAudit(e: AuditEntry): string {
+  const change =
+    e.before !== undefined || e.after !== undefined
+      ? ` ${JSON.stringify(e.before ?? null)} -> ${JSON.stringify(e.after ?? null)}`
+      : "";
+  return `${new Date(e.time).toISOString()} ${e.actor.type}:${e.actor.name} via ${e.channel}: ${e.command}${e.target ? ` ${e.target}` : ""} ${e.outcome}${e.job ? ` (job ${e.job})` : ""}${change}${e.detail ? ` — ${e.detail}` : ""}`;
 }

@@ -6,7 +6,11 @@ export function keys(prefix: string) {
     agents: `${prefix}:agents`,
     agentStatus: `${prefix}:agent-status`,
     events: `${prefix}:events`,
-    lastState: `${prefix}:last-state`,
+    audit: `${prefix}:audit`,
+    tokens: `${prefix}:tokens`,
+    tokenHashes: `${prefix}:token-hashes`,
+    confirmations: (code: string) => `${prefix}:confirm:${code}`,
+    slackReplay: (signature: string) => `${prefix}:slack-seen:${signature}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

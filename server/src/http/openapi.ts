@@ -1,0 +1,22 @@
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AuthEnv } from "./auth.ts";
+import { ErrorBody } from "./schemas.ts";
+
+/** The app type every route module registers on. */
+export type Api = OpenAPIHono<AuthEnv>;
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+export const errors = {
+  400: json(ErrorBody, "Bad input: the field and the reason; nothing changed"),
+  401: json(ErrorBody, "No, wrong or revoked bearer token"),
+  403: json(ErrorBody, "The token's role (or cluster list) does not allow this"),
+  404: json(ErrorBody, "Unknown cluster, service, real server, host, job or token"),
+  429: json(ErrorBody, "Too many requests from this token; retry after Retry-After seconds"),
+};
+
+export const pathParam = (name: string, example: string, description?: string) =>
+  z.string().openapi({ param: { name, in: "path" }, example, ...(description ? { description } : {}) });

@@ -1,0 +1,158 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getCluster, listClusters, putCluster } from "../../commands/clusters.ts";
+import type { CommandContext } from "../../commands/context.ts";
+import { changeRole } from "../../commands/roles.ts";
+import { clusterStatus } from "../../commands/status.ts";
+import { parseTarget, setWeight } from "../../commands/weight.ts";
+import { renderStatusText } from "../../status/render.ts";
+import { type Api, errors, json, pathParam } from "../openapi.ts";
+import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, WeightBody } from "../schemas.ts";
+
+const routes = {
+  list: createRoute({
+    method: "get",
+    path: "/v1/clusters",
+    responses: {
+      200: json(
+        z.object({ clusters: z.array(z.object({ name: z.string(), generation: z.number() })) }),
+        "The clusters the token may see",
+      ),
+      401: errors[401],
+      403: errors[403],
+    },
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/v1/clusters/{cluster}",
+    request: { params: ClusterParam },
+    responses: {
+      200: json(
+        z.object({ name: z.string(), generation: z.number(), updatedAt: z.string(), spec: ClusterSpecDoc }),
+        "The cluster's desired state",
+      ),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+    },
+  }),
+  put: createRoute({
+    method: "put",
+    path: "/v1/clusters/{cluster}",
+    request: {
+      params: ClusterParam,
+      body: {
+        content: {
+          "application/json": {
+            schema: z
+              .looseObject({})
+              .openapi({ description: "A ClusterSpec (name may be omitted: it is the path's). Admin." }),
+          },
+        },
+        required: true,
+      },
+    },
+    responses: {
+      202: json(
+        Accepted.extend({ created: z.boolean(), generation: z.number() }),
+        "Spec stored; a job applies it to the directors",
+      ),
+      ...errors,
+    },
+  }),
+  status: createRoute({
+    method: "get",
+    path: "/v1/clusters/{cluster}/status",
+    request: {
+      params: ClusterParam,
+      query: z.object({
+        format: z.enum(["json", "text"]).optional().openapi({ description: "text: the ipvsadm-style table" }),
+      }),
+    },
+    responses: {
+      200: {
+        content: {
+          "application/json": {
+            schema: z
+              .looseObject({})
+              .openapi({ description: "Per director and real server: agent, role, observed table, host state" }),
+          },
+          "text/plain": { schema: z.string() },
+        },
+        description: "Live status read from every agent",
+      },
+      ...errors,
+    },
+  }),
+  weight: createRoute({
+    method: "patch",
+    path: "/v1/clusters/{cluster}/services/{service}/real-servers/{server}",
+    request: {
+      params: ClusterParam.extend({
+        service: pathParam("service", "http"),
+        server: pathParam(
+          "server",
+          "192.168.1.220:80",
+          "ADDRESS:PORT, [IPv6]:PORT, or ADDRESS when the port is unambiguous",
+        ),
+      }),
+      body: { content: { "application/json": { schema: WeightBody } }, required: true },
+    },
+    responses: { 202: json(Accepted, "Weight stored; a job applies it to every director. Operator."), ...errors },
+  }),
+  start: createRoute({
+    method: "post",
+    path: "/v1/clusters/{cluster}/start",
+    request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
+    responses: { 202: json(Accepted, "A job starts the host(s): lvsdr/realdr start. Admin."), ...errors },
+  }),
+  stop: createRoute({
+    method: "post",
+    path: "/v1/clusters/{cluster}/stop",
+    request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
+    responses: { 202: json(Accepted, "A job stops the host(s), undoing exactly what start did. Admin."), ...errors },
+  }),
+};
+
+export function registerClusterRoutes(app: Api, ctx: CommandContext): void {
+  app.openapi(routes.list, async (c) => c.json({ clusters: await listClusters(ctx, c.get("actor")) }, 200));
+  app.openapi(routes.get, async (c) => {
+    const stored = await getCluster(ctx, c.get("actor"), c.req.valid("param").cluster);
+    return c.json(
+      {
+        name: stored.spec.name,
+        generation: stored.generation,
+        updatedAt: new Date(stored.updatedAt).toISOString(),
+        spec: stored.spec,
+      },
+      200,
+    );
+  });
+  app.openapi(routes.put, async (c) =>
+    c.json(await putCluster(ctx, c.get("actor"), c.req.valid("param").cluster, c.req.valid("json")), 202),
+  );
+  app.openapi(routes.status, async (c) => {
+    const status = await clusterStatus(ctx, c.get("actor"), c.req.valid("param").cluster);
+    if (c.req.valid("query").format === "text") return c.text(renderStatusText(status), 200);
+    return c.json(status as unknown as Record<string, unknown>, 200);
+  });
+  app.openapi(routes.weight, async (c) => {
+    const { cluster, service, server } = c.req.valid("param");
+    const target = parseTarget(server, "server");
+    const change = await setWeight(ctx, c.get("actor"), { cluster, service, ...target }, c.req.valid("json").weight);
+    return c.json(change, 202);
+  });
+  for (const action of ["start", "stop"] as const)
+    app.openapi(routes[action], async (c) => {
+      const raw = await c.req.text();
+      let body: unknown = {};
+      try {
+        body = raw.trim() ? JSON.parse(raw) : {};
+      } catch {
+        return c.json({ error: { field: "(body)", message: "the body is not valid JSON" } }, 400);
+      }
+      const host = HostBody.safeParse(body);
+      if (!host.success)
+        return c.json({ error: { field: "host", message: "must be a host name of the cluster" } }, 400);
+      return c.json(await changeRole(ctx, c.get("actor"), action, c.req.valid("param").cluster, host.data.host), 202);
+    });
+}
