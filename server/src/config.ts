@@ -40,6 +40,8 @@ export const ServerConfig = z.object({
   LVSFLEET_CHAT_USERS: z.string().default(""),
   /** Channels that cap the role of everyone in them: `C0123ABC=viewer`. */
   LVSFLEET_CHAT_CHANNELS: z.string().default(""),
+  /** How long a dangerous chat command waits for its confirmation. */
+  LVSFLEET_CONFIRM_TTL_SECONDS: IntFromEnv(1, 3_600).default(120),
   /** Requests per minute per API token. */
   LVSFLEET_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 10_000_000).default(1_200),
   /** Commands per minute per chat user. */

@@ -1,4 +1,5 @@
 import { ValidationError } from "@lvsfleet/model";
+import { requestLogFields } from "@lvsfleet/rpc";
 import pino from "pino";
 import { loadConfig } from "./config.ts";
 import { startServer } from "./server.ts";
@@ -12,7 +13,8 @@ try {
   process.stderr.write(`lvsfleet-server: bad configuration\n${reason}\n`);
   process.exit(2);
 }
-const log = pino({ name: "lvsfleet-server", level: config.LOG_LEVEL });
+// Every line logged while serving a request or running its job carries the request id (reqId).
+const log = pino({ name: "lvsfleet-server", level: config.LOG_LEVEL, mixin: requestLogFields });
 const server = await startServer(config, log);
 // A line the demo and tests wait for.
 process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);

@@ -107,7 +107,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         `${config.LVSFLEET_PREFIX}:rate:chat`,
         config.LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE,
       ),
-      confirmations: new Confirmations<ChatAction>(redis, k.confirmations),
+      confirmations: new Confirmations<ChatAction>(redis, k.confirmations, config.LVSFLEET_CONFIRM_TTL_SECONDS),
       firstSeen: async (signature) => (await redis.set(k.slackReplay(signature), "1", "EX", 600, "NX")) === "OK",
     },
   });

@@ -10,7 +10,9 @@ import { inject } from "vitest";
 export const SLACK_SECRET = "e2e-signing-secret";
 
 /** The demo fleet as real processes against the tier's Redis, with a private key prefix. */
-export async function startDemoFleet(env: NodeJS.ProcessEnv = {}): Promise<Fleet & { cleanup(): Promise<void> }> {
+export async function startDemoFleet(
+  env: NodeJS.ProcessEnv = {},
+): Promise<Fleet & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "lvsfleet-e2e-"));
   const fleet = await startFleet({
     redisUrl: inject("redisUrl"),
@@ -36,6 +38,7 @@ export async function startDemoFleet(env: NodeJS.ProcessEnv = {}): Promise<Fleet
   if (job.state !== "completed") throw new Error(`start failed: ${job.error}`);
   return {
     ...fleet,
+    dataDir,
     async cleanup() {
       await fleet.stop();
       rmSync(dataDir, { recursive: true, force: true });

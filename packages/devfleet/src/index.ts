@@ -12,4 +12,4 @@ export {
 export { freePort } from "./ports.ts";
 export { type ProgramHandle, startProgram } from "./program.ts";
 export { ensureRedis, findRedisServer, type RedisHandle, redisAnswers } from "./redis.ts";
-export { signSlackCommand } from "./slack.ts";
+export { signSlackBody, signSlackCommand } from "./slack.ts";

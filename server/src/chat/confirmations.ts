@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { Redis } from "ioredis";
 
-/** How long a confirmation code stays valid. */
+/** How long a confirmation code stays valid by default (2 minutes). */
 export const CONFIRMATION_TTL_SECONDS = 120;
 
 export interface Pending<A> {
@@ -29,6 +29,7 @@ export class Confirmations<A> {
   constructor(
     private readonly redis: Redis,
     private readonly keyOf: (code: string) => string,
+    private readonly ttlSeconds = CONFIRMATION_TTL_SECONDS,
   ) {}
 
   async ask(pending: Omit<Pending<A>, "createdAt">): Promise<string> {
@@ -38,7 +39,7 @@ export class Confirmations<A> {
         this.keyOf(code),
         JSON.stringify({ ...pending, createdAt: Date.now() }),
         "EX",
-        CONFIRMATION_TTL_SECONDS,
+        this.ttlSeconds,
         "NX",
       );
       if (stored) return code;

@@ -75,7 +75,7 @@ export async function execute(ctx: CommandContext, action: ChatAction, request: 
 }
 
 /**
- * Runs a parsed chat command for a user: reads answer at once; changes go through the command
+ * Runs a parsed chat command for a user (every error becomes a reply, hence the awaits): reads answer at once; changes go through the command
  * layer, except dangerous ones, which wait for `confirm <code>` (or the button) by the same user.
  */
 export async function dispatch(
@@ -105,7 +105,7 @@ export async function dispatch(
           return ephemeral(
             ":warning: no pending change with that code: it expired (2 minutes), was used, or never existed",
           );
-        return execute(ctx, pending.action, {
+        return await execute(ctx, pending.action, {
           ...request,
           notify: request.notify ?? (pending.responseUrl ? { responseUrl: pending.responseUrl } : undefined),
         });
@@ -115,7 +115,7 @@ export async function dispatch(
       case "stop": {
         const action = await resolve(ctx, command, request.actor);
         const danger = await dangerOf(ctx, action);
-        if (!danger) return execute(ctx, action, request);
+        if (!danger) return await execute(ctx, action, request);
         const summary = describeAction(action);
         const code = await confirmations.ask({
           userId: request.userId,

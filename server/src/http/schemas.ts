@@ -70,6 +70,10 @@ export const Job = z
     cluster: z.string(),
     command: z.string().openapi({ example: "weight 192.168.1.220:80 in web/http: 3 -> 5" }),
     actor: Actor,
+    requestId: z
+      .string()
+      .optional()
+      .openapi({ description: "X-Request-Id of the request that queued it; the server's and agents' logs carry it" }),
     state: z.enum(["queued", "active", "completed", "failed"]),
     retrying: z.boolean().openapi({ description: "A failed attempt is waiting for its retry (see error)" }),
     attempts: z.object({ made: z.number(), max: z.number() }),

@@ -17,6 +17,8 @@ export interface CommandJobData {
   actor: Actor;
   /** Where to report the outcome (a chat response_url). */
   notify?: { responseUrl: string };
+  /** The id of the REST or chat request that queued it; the worker passes it on to the agents. */
+  requestId?: string;
 }
 
 export interface HostOutcome {

@@ -1,3 +1,4 @@
+import { currentRequestId } from "@lvsfleet/rpc";
 import { type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
@@ -20,6 +21,8 @@ export interface JobView {
   /** True while a failed attempt waits for its retry. */
   retrying: boolean;
   attempts: { made: number; max: number };
+  /** The request that queued the job (X-Request-Id), to follow it in the server's and agents' logs. */
+  requestId?: string | undefined;
   /** The last attempt's error, while retrying or once failed. */
   error?: string | undefined;
   result?: CommandJobResult | undefined;
@@ -46,7 +49,8 @@ export class CommandQueue {
   }
 
   async enqueue(data: CommandJobData): Promise<JobView> {
-    const job = await this.queue.add(data.kind, data, this.defaults);
+    const requestId = data.requestId ?? currentRequestId();
+    const job = await this.queue.add(data.kind, requestId ? { ...data, requestId } : data, this.defaults);
     return view(job, "queued");
   }
 
@@ -85,6 +89,7 @@ function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): Jo
     cluster: job.data.cluster,
     command: job.data.command,
     actor: job.data.actor,
+    requestId: job.data.requestId,
     state,
     retrying,
     attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },

@@ -1,3 +1,5 @@
+import { channel } from "node:diagnostics_channel";
+import { withRequestId } from "@lvsfleet/rpc";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -62,8 +64,9 @@ export function startWorker(
   };
 
   // A job for a cluster that no longer exists fails at once: retrying cannot help.
+  // The request id that queued the job is current while it runs, so the gRPC calls carry it.
   const run = (job: Job<CommandJobData, CommandJobResult>) =>
-    process(job).catch((error: unknown) => {
+    withRequestId(job.data.requestId, () => process(job)).catch((error: unknown) => {
       throw error instanceof UnknownClusterError ? new UnrecoverableError(error.message) : error;
     });
   const worker = new Worker<CommandJobData, CommandJobResult>(QUEUE_NAME, run, {
@@ -72,16 +75,54 @@ export function startWorker(
     concurrency: settings.concurrency,
     settings: { backoffStrategy: cappedBackoff(settings.backoffMs) },
   });
-  worker.on("completed", (job, result) => hooks.onFinished?.(job, { result }));
+  worker.on("completed", (job, result) => {
+    publishJobFinished(job, "completed");
+    hooks.onFinished?.(job, { result });
+  });
   worker.on("failed", (job, error) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
     deps.log[final ? "error" : "warn"](
-      { job: job.id, kind: job.data.kind, cluster: job.data.cluster, attempt: job.attemptsMade, err: error.message },
+      {
+        job: job.id,
+        kind: job.data.kind,
+        cluster: job.data.cluster,
+        attempt: job.attemptsMade,
+        err: error.message,
+        reqId: job.data.requestId,
+      },
       final ? "job failed" : "job attempt failed; will retry",
     );
-    if (final) hooks.onFinished?.(job, { error });
+    if (final) {
+      publishJobFinished(job, "failed");
+      hooks.onFinished?.(job, { error });
+    }
   });
   worker.on("error", (error) => deps.log.error({ err: error.message }, "worker error"));
   return worker;
+}
+
+/** Every job that finished for good is published here (node:diagnostics_channel) for the metrics. */
+export const JOB_FINISHED_CHANNEL = "lvsfleet:job:finished";
+const jobsFinished = channel(JOB_FINISHED_CHANNEL);
+
+export interface JobFinishedRecord {
+  kind: CommandJobData["kind"];
+  outcome: "completed" | "failed";
+  /** From queued to finished, and from the first start to finished (seconds). */
+  totalSeconds: number;
+  runSeconds: number;
+  attempts: number;
+}
+
+function publishJobFinished(job: Job<CommandJobData, CommandJobResult>, outcome: JobFinishedRecord["outcome"]): void {
+  if (!jobsFinished.hasSubscribers) return;
+  const finished = job.finishedOn ?? Date.now();
+  jobsFinished.publish({
+    kind: job.data.kind,
+    outcome,
+    totalSeconds: Math.max(0, finished - job.timestamp) / 1_000,
+    runSeconds: Math.max(0, finished - (job.processedOn ?? finished)) / 1_000,
+    attempts: job.attemptsMade,
+  } satisfies JobFinishedRecord);
 }

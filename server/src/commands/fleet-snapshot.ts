@@ -1,0 +1,154 @@
+import type { AgentState, ClusterSpec, IpvsTable } from "@lvsfleet/model";
+import type { Actor } from "../access/roles.ts";
+import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
+import type { StoredEvent } from "../store/events.ts";
+import { canRead } from "./audited.ts";
+import type { CommandContext } from "./context.ts";
+
+/** A director as the fleet snapshot sees it: its agent's answer to a live GetState, or why there is none. */
+export interface DirectorReading {
+  host: string;
+  /** The spec's role (master/backup). */
+  role: "master" | "backup";
+  registered: boolean;
+  /** True when GetState answered within the status deadline. */
+  answered: boolean;
+  roleState?: AgentState["roleState"] | undefined;
+  generation?: number | undefined;
+  table?: IpvsTable | undefined;
+  error?: string | undefined;
+}
+
+export interface ClusterReading {
+  name: string;
+  generation: number;
+  spec: ClusterSpec;
+  directors: DirectorReading[];
+}
+
+/** The last health result an agent reported for one real server of one service. */
+export interface HealthReading {
+  host: string;
+  service: string;
+  address: string;
+  port: number;
+  state: string;
+  time: number;
+}
+
+/** The last VRRP state an agent reported (state events whose subject starts with `vrrp`). */
+export interface VrrpReading {
+  host: string;
+  instance: string;
+  state: string;
+  time: number;
+}
+
+export interface FleetSnapshot {
+  clusters: ClusterReading[];
+  agents: { registration: AgentRegistration; liveness?: AgentLiveness | undefined }[];
+  health: HealthReading[];
+  vrrp: VrrpReading[];
+  takenAt: number;
+}
+
+/** How far back in the event log health and VRRP results are looked for. */
+const EVENT_WINDOW = 2_000;
+
+/**
+ * Everything the metrics show, read in one pass: each visible cluster's spec, each director's live
+ * table (one GetState per director, with the status deadline), every agent's liveness, and the
+ * latest health and VRRP results agents reported. Read-only; viewer.
+ */
+export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<FleetSnapshot> {
+  canRead(actor);
+  const names = (await ctx.clusters.names()).filter((n) => !actor.clusters || actor.clusters.includes(n));
+  const [stored, registrations, liveness, events] = await Promise.all([
+    Promise.all(names.map((n) => ctx.clusters.get(n))),
+    ctx.registry.list(),
+    ctx.registry.allLiveness(),
+    ctx.events.recent(EVENT_WINDOW),
+  ]);
+  const byHost = new Map(registrations.map((r) => [r.host, r]));
+  const clusters = await Promise.all(
+    stored
+      .flatMap((s) => (s ? [s] : []))
+      .map(
+        async (s): Promise<ClusterReading> => ({
+          name: s.spec.name,
+          generation: s.generation,
+          spec: s.spec,
+          directors: await Promise.all(
+            s.spec.directors.map((d) => readDirector(ctx, d.host, d.role, byHost.get(d.host))),
+          ),
+        }),
+      ),
+  );
+  const visibleHosts = new Set(
+    clusters.flatMap((c) => [
+      ...c.spec.directors.map((d) => d.host),
+      ...c.spec.services.flatMap((s) => s.realServers.flatMap((r) => (r.host ? [r.host] : []))),
+    ]),
+  );
+  const visible = (host: string) => !actor.clusters || visibleHosts.has(host);
+  return {
+    clusters,
+    agents: registrations.filter((r) => visible(r.host)).map((r) => ({ registration: r, liveness: liveness[r.host] })),
+    health: latestHealth(events).filter((h) => visible(h.host)),
+    vrrp: latestVrrp(events).filter((v) => visible(v.host)),
+    takenAt: Date.now(),
+  };
+}
+
+async function readDirector(
+  ctx: CommandContext,
+  host: string,
+  role: "master" | "backup",
+  registration: AgentRegistration | undefined,
+): Promise<DirectorReading> {
+  if (!registration)
+    return { host, role, registered: false, answered: false, error: `agent ${host} is not registered` };
+  try {
+    const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+    return {
+      host,
+      role,
+      registered: true,
+      answered: true,
+      roleState: state.roleState,
+      generation: state.generation,
+      table: state.table,
+    };
+  } catch (error) {
+    return { host, role, registered: true, answered: false, error: (error as Error).message };
+  }
+}
+
+/** The newest health event per (host, service, address, port); events are oldest first. */
+export function latestHealth(events: StoredEvent[]): HealthReading[] {
+  const latest = new Map<string, HealthReading>();
+  for (const e of events)
+    if (e.type === "health")
+      latest.set(`${e.host}|${e.service}|${e.address}|${e.port}`, {
+        host: e.host,
+        service: e.service,
+        address: e.address,
+        port: e.port,
+        state: e.to,
+        time: e.time,
+      });
+  return [...latest.values()];
+}
+
+/** The newest VRRP state per (host, instance): state events with subject `vrrp` or `vrrp:<instance>`. */
+export function latestVrrp(events: StoredEvent[]): VrrpReading[] {
+  const latest = new Map<string, VrrpReading>();
+  for (const e of events) {
+    if (e.type !== "state") continue;
+    const match = /^vrrp(?::(.+))?$/.exec(e.subject);
+    if (!match) continue;
+    const instance = match[1] ?? "";
+    latest.set(`${e.host}|${instance}`, { host: e.host, instance, state: e.to.toUpperCase(), time: e.time });
+  }
+  return [...latest.values()];
+}

@@ -1,0 +1,84 @@
+import { ClusterSpec, desiredTable, ValidationError, validate } from "@lvsfleet/model";
+import { describeOperation } from "@lvsfleet/planner";
+import type { Actor } from "../access/roles.ts";
+import { canRead } from "./audited.ts";
+import type { CommandContext } from "./context.ts";
+import { specChanges } from "./spec-changes.ts";
+
+/** One director's answer to a dry run: the operations it would execute now. */
+export interface DirectorPlan {
+  host: string;
+  /** The agent's role state; a stopped director changes nothing until it starts. */
+  roleState?: "running" | "stopped" | undefined;
+  /** ipvsadm-like operations, as job results word them (empty: nothing to change). */
+  changes: string[];
+  note?: string | undefined;
+  /** Why the director could not be asked (not registered, unreachable, refused). */
+  error?: string | undefined;
+}
+
+export interface ClusterPlan {
+  cluster: string;
+  /** False when no cluster of that name exists yet (PUT would create it). */
+  exists: boolean;
+  /** The stored generation (0 when new). */
+  generation: number;
+  /** False when the spec equals the stored one: PUT would change nothing. */
+  specChanged: boolean;
+  /** What differs between the stored spec and this one, whatever the agents hold. */
+  specChanges: string[];
+  directors: DirectorPlan[];
+}
+
+/**
+ * What PUT /v1/clusters/{cluster} with this spec would do, without doing it: the spec is validated
+ * as PUT validates it, and every director of the new spec is asked for an Apply with dry_run, so
+ * each answers with the operations it would run against the table it really holds. Nothing is
+ * stored, queued or audited. Viewer.
+ */
+export async function planCluster(
+  ctx: CommandContext,
+  actor: Actor,
+  name: string,
+  body: unknown,
+): Promise<ClusterPlan> {
+  canRead(actor, name);
+  const input = typeof body === "object" && body !== null && !Array.isArray(body) ? { name, ...body } : body;
+  const spec = validate(ClusterSpec, input);
+  if (spec.name !== name)
+    throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
+  const stored = await ctx.clusters.get(name);
+  const generation = stored?.generation ?? 0;
+  const desired = desiredTable(spec);
+  const directors = await Promise.all(
+    spec.directors.map(async (director): Promise<DirectorPlan> => {
+      const registration = await ctx.registry.get(director.host);
+      if (!registration) return { host: director.host, changes: [], error: `agent ${director.host} is not registered` };
+      const client = ctx.pool.clientFor(registration);
+      try {
+        const state = await client.getState(ctx.statusDeadlineMs);
+        if (state.roleState !== "running")
+          return {
+            host: director.host,
+            roleState: state.roleState,
+            changes: [],
+            note: "stopped: nothing changes until it starts; start installs the whole desired table",
+          };
+        // One past the stored generation, so that the agent never takes the request for a stale one.
+        const result = await client.apply({ cluster: name, generation: generation + 1, desired, dryRun: true });
+        return { host: director.host, roleState: state.roleState, changes: result.operations.map(describeOperation) };
+      } catch (error) {
+        return { host: director.host, changes: [], error: (error as Error).message };
+      }
+    }),
+  );
+  const changes = specChanges(stored?.spec, spec);
+  return {
+    cluster: name,
+    exists: stored !== undefined,
+    generation,
+    specChanged: !stored || JSON.stringify(stored.spec) !== JSON.stringify(spec),
+    specChanges: changes,
+    directors,
+  };
+}
