@@ -17,10 +17,14 @@ export async function ensureQemu(): Promise<{ ok: true } | { ok: false; reason: 
     return { ok: true };
   } catch {}
   if (process.getuid?.() !== 0) return { ok: false, reason: "qemu-system-x86_64 is missing and we are not root" };
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "qemu-system-x86"], { env, timeout: 240_000 });
   try {
-    await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "qemu-system-x86"], {
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-      timeout: 240_000,
+    // a fresh machine has no package lists yet: update once and try again
+    await install().catch(async () => {
+      await run("apt-get", ["update", "-qq"], { env, timeout: 240_000 });
+      await install();
     });
     await run("qemu-system-x86_64", ["--version"]);
     return { ok: true };

@@ -1,69 +1,63 @@
+interface Entry<T> {
+  at: number;
+  seq: number;
+  item: T;
+}
+
 /** A binary min-heap of timed events, ordered by time then by insertion: deterministic ties. */
 export class EventQueue<T> {
-  private times: number[] = [];
-  private seqs: number[] = [];
-  private items: T[] = [];
+  private heap: Entry<T>[] = [];
   private seq = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.heap.length;
   }
 
   push(at: number, item: T): void {
-    this.times.push(at);
-    this.seqs.push(this.seq++);
-    this.items.push(item);
-    this.up(this.items.length - 1);
+    const entry = { at, seq: this.seq++, item };
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (p.at < at || (p.at === at && p.seq < entry.seq)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = entry;
   }
 
   /** The time of the earliest event, or Infinity. */
   peekTime(): number {
-    return this.items.length ? this.times[0]! : Number.POSITIVE_INFINITY;
+    return this.heap.length ? this.heap[0]!.at : Number.POSITIVE_INFINITY;
   }
 
   pop(): { at: number; item: T } | undefined {
-    if (this.items.length === 0) return undefined;
-    const at = this.times[0]!;
-    const item = this.items[0]!;
-    const last = this.items.length - 1;
-    this.swap(0, last);
-    this.times.pop();
-    this.seqs.pop();
-    this.items.pop();
-    if (this.items.length) this.down(0);
-    return { at, item };
-  }
-
-  private less(a: number, b: number): boolean {
-    return this.times[a]! < this.times[b]! || (this.times[a] === this.times[b] && this.seqs[a]! < this.seqs[b]!);
-  }
-
-  private swap(a: number, b: number): void {
-    [this.times[a], this.times[b]] = [this.times[b]!, this.times[a]!];
-    [this.seqs[a], this.seqs[b]] = [this.seqs[b]!, this.seqs[a]!];
-    [this.items[a], this.items[b]] = [this.items[b]!, this.items[a]!];
-  }
-
-  private up(i: number): void {
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) return;
-      this.swap(i, parent);
-      i = parent;
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return undefined;
+    const last = heap.pop()!;
+    const n = heap.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        let c = l;
+        const lc = heap[l]!;
+        if (r < n) {
+          const rc = heap[r]!;
+          if (rc.at < lc.at || (rc.at === lc.at && rc.seq < lc.seq)) c = r;
+        }
+        const child = heap[c]!;
+        if (last.at < child.at || (last.at === child.at && last.seq < child.seq)) break;
+        heap[i] = child;
+        i = c;
+      }
+      heap[i] = last;
     }
-  }
-
-  private down(i: number): void {
-    const n = this.items.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && this.less(l, m)) m = l;
-      if (r < n && this.less(r, m)) m = r;
-      if (m === i) return;
-      this.swap(i, m);
-      i = m;
-    }
+    return { at: top.at, item: top.item };
   }
 }

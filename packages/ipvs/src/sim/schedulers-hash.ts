@@ -1,4 +1,4 @@
-import { foldAddress, hash32, hsiphash32 } from "./hash.ts";
+import { foldAddress, hash32, hsiphash32, type Key64, key64 } from "./hash.ts";
 import type { FirstPacket, SchedulerState, SimDestination, SimService } from "./types.ts";
 
 /**
@@ -86,10 +86,10 @@ export function destinationHashing(service: SimService): SchedulerState & { buck
 /** CONFIG_IP_VS_MH_TAB_INDEX=12: primes[12 - 8] = 4093 entries, 6 bits of weight resolution. */
 const MH_SIZE = 4093;
 const MH_BITS = 6;
-const MH_KEY1: [bigint, bigint] = [2654435761n, 2654435761n];
-const MH_KEY2: [bigint, bigint] = [2654446892n, 2654446892n];
+const MH_KEY1 = key64(2654435761, 2654435761);
+const MH_KEY2 = key64(2654446892, 2654446892);
 
-const mhKey = (address: string, port: number, key: [bigint, bigint], offset: number) =>
+const mhKey = (address: string, port: number, key: Key64, offset: number) =>
   hsiphash32((offset + port + foldAddress(address)) >>> 0, key);
 
 const fls = (x: number) => (x === 0 ? 0 : 32 - Math.clz32(x));

@@ -94,6 +94,8 @@ interface Conn {
   expiresAt: number;
   /** The timer generation; stale heap entries carry an older one. */
   timer: number;
+  /** When the connection's live heap entry fires (-1: none). */
+  queuedAt: number;
   control: Conn | undefined;
   nControl: number;
   assured: boolean;
@@ -138,6 +140,7 @@ export class Simulator {
   private readonly templates = new Map<string, Conn>();
   private readonly events = new EventQueue<Event>();
   private nextId = 1;
+  private liveConnections = 0;
   private readonly random: SeededRandom;
   private timeoutsS: Timeouts;
   readonly sysctls: SimSysctls;
@@ -312,7 +315,16 @@ export class Simulator {
       this.nowMs = at;
       switch (item.kind) {
         case "expire":
-          if (item.conn.alive && item.conn.timer === item.timer) this.expire(item.conn);
+          if (item.conn.alive && item.conn.timer === item.timer) {
+            // one heap entry per connection: a timer pushed later is re-queued, not duplicated
+            if (item.conn.expiresAt > at) {
+              item.conn.queuedAt = item.conn.expiresAt;
+              this.events.push(item.conn.expiresAt, item);
+            } else {
+              item.conn.queuedAt = -1;
+              this.expire(item.conn);
+            }
+          }
           break;
         case "estimate":
           for (const s of this.services.values()) {
@@ -480,6 +492,7 @@ export class Simulator {
       timeoutMs: 3000,
       expiresAt: 0,
       timer: 0,
+      queuedAt: -1,
       control: undefined,
       nControl: 0,
       assured: false,
@@ -488,6 +501,7 @@ export class Simulator {
       alive: true,
     };
     this.conns.set(conn.id, conn);
+    if (!template) this.liveConnections++;
     // ip_vs_bind_dest
     dest.refs++;
     if (template) dest.persistConns++;
@@ -507,9 +521,12 @@ export class Simulator {
     this.armTimer(conn);
   }
 
+  /** mod_timer(now + timeout). A pending heap entry due no later is reused (re-queued when it fires). */
   private armTimer(conn: Conn): void {
     conn.expiresAt = this.nowMs + conn.timeoutMs;
+    if (conn.queuedAt >= 0 && conn.queuedAt <= conn.expiresAt) return;
     conn.timer++;
+    conn.queuedAt = conn.expiresAt;
     this.events.push(conn.expiresAt, { kind: "expire", conn, timer: conn.timer });
   }
 
@@ -673,6 +690,7 @@ export class Simulator {
     conn.alive = false;
     conn.timer++;
     this.conns.delete(conn.id);
+    if (!conn.template) this.liveConnections--;
     if (conn.templateKey && this.templates.get(conn.templateKey) === conn) this.templates.delete(conn.templateKey);
     if (conn.control) conn.control.nControl--;
     // ip_vs_unbind_dest
@@ -843,14 +861,13 @@ export class Simulator {
 
   /** How many connections (not templates) are in the table. */
   connectionCount(): number {
-    let n = 0;
-    for (const c of this.conns.values()) if (!c.template) n++;
-    return n;
+    return this.liveConnections;
   }
 }
 
 /** The client address with the persistence netmask applied (template granularity). */
 export function maskAddress(address: string, prefix: number): string {
+  if (prefix === 32 && !address.includes(":")) return address;
   if (!address.includes(":")) {
     const n = address.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;

@@ -37,6 +37,7 @@ export class TrafficGenerator {
   private running = false;
   private generation = 0;
   private readonly ports = new Map<number, number>();
+  private readonly addresses: string[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -82,7 +83,7 @@ export class TrafficGenerator {
     this.ports.set(index, (this.ports.get(index) ?? 0) + 1);
     const result = this.sim.openConnection({
       protocol: w.target.protocol ?? "tcp",
-      client: clientAddress(w.target, index, w.firstClient),
+      client: (this.addresses[index] ??= clientAddress(w.target, index, w.firstClient)),
       clientPort: port,
       address: w.target.address,
       port: w.target.port,
