@@ -29,3 +29,4 @@ export {
   type WhatIfWorkload,
   whatIf,
 } from "./sim/whatif.ts";
+export { renderTimeouts } from "./timeouts-format.ts";

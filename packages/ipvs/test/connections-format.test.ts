@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConnections, renderConnections } from "../src/index.ts";
+import { parseConnections, renderConnections, renderTimeouts, Simulator } from "../src/index.ts";
 import { golden } from "./golden.ts";
 import { clientPorts, replay } from "./vectors/replay.ts";
 import { SCENARIOS } from "./vectors/scenarios.ts";
@@ -27,6 +27,11 @@ describe("ipvsadm -Lnc", () => {
     const simulated = parseConnections(renderConnections(sim!.connections())).map(({ expiresIn: _, ...rest }) => rest);
     const key = (e: object) => JSON.stringify(e);
     expect(simulated.map(key).sort()).toEqual(kernel.map(key).sort());
+  });
+
+  it("an empty table, and ipvsadm -L --timeout with the kernel's defaults", () => {
+    expect(renderConnections([])).toBe(golden("formats.Lnc.txt"));
+    expect(renderTimeouts(new Simulator().timeouts())).toBe(golden("formats.timeout.txt"));
   });
 
   it("names the line of a connection it cannot read", () => {
