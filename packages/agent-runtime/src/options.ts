@@ -23,6 +23,8 @@ export const AgentOptions = z.object({
   /** ipvs driver: IPVS sysctls the operator chose over the kernel's safe defaults, e.g. conn_reuse_mode=0. */
   ipvsSysctl: z.array(z.string()).default([]),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Serve Prometheus metrics (GET /metrics) on this address; off when absent. */
+  metrics: ListenAddress.optional(),
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
 
@@ -37,7 +39,9 @@ export const USAGE = `options:
   --interface NAME     the host's main interface (default eth0)
   --ipvs-sysctl K=V    ipvs driver: conn_reuse_mode, expire_nodest_conn or expire_quiescent_template
                        instead of the kernel's safe default (repeatable)
-  --log-level LEVEL    trace, debug, info, warn, error (default info)`;
+  --log-level LEVEL    trace, debug, info, warn, error (default info)
+  --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
+                       bind it to loopback or a management address)`;
 
 /** Parses argv into AgentOptions; throws a ValidationError naming the bad option. */
 export function parseAgentOptions(argv: string[]): AgentOptions {
@@ -54,6 +58,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       interface: { type: "string" },
       "ipvs-sysctl": { type: "string", multiple: true },
       "log-level": { type: "string" },
+      metrics: { type: "string" },
     },
     strict: true,
   });

@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import type { AgentRole } from "@lvsfleet/model";
 import { ValidationError } from "@lvsfleet/model";
-import { type AgentHandlers, serveAgent } from "@lvsfleet/rpc";
+import { type AgentHandlers, requestLogFields, serveAgent } from "@lvsfleet/rpc";
 import pino, { type Logger } from "pino";
+import { loggedHandlers } from "./call-log.ts";
+import type { AgentMetricsListener } from "./metrics-listener.ts";
 import { type AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 import { keepRegistered } from "./registration.ts";
 
@@ -35,7 +37,13 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     process.stderr.write(`${program.name}: ${reason}\n${USAGE}\n`);
     process.exit(2);
   }
-  const log = pino({ name: program.name, level: options.logLevel, base: { host: options.host } });
+  // Lines logged while serving a call carry the caller's request id (reqId), as the server's do.
+  const log = pino({
+    name: program.name,
+    level: options.logLevel,
+    base: { host: options.host },
+    mixin: requestLogFields,
+  });
   const stateDir = options.stateDir ?? join(".data", "agents", options.host);
   let handlers: Awaited<ReturnType<AgentProgram["create"]>>;
   try {
@@ -44,12 +52,22 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     log.fatal({ err: (error as Error).message }, "cannot start");
     process.exit(1);
   }
-  const server = await serveAgent(handlers, { listen: options.listen });
+  let metrics: AgentMetricsListener | undefined;
+  if (options.metrics) {
+    const { startMetricsListener } = await import("./metrics-listener.ts");
+    const state = handlers.state.bind(handlers);
+    metrics = await startMetricsListener(options.metrics, state, log);
+    log.info({ metrics: `http://${metrics.address}/metrics` }, "serving metrics");
+  }
+  const served = loggedHandlers(handlers, log, (call) => metrics?.observe(call));
+  const server = await serveAgent(served, { listen: options.listen });
   const listenHost = options.listen.replace(/:\d+$/, "");
   const endpoint = options.advertise ?? `${listenHost}:${server.port}`;
   log.info({ endpoint, driver: options.driver, stateDir }, `${program.name} serving`);
   // A line the demo and tests wait for: the endpoint the agent really listens on.
-  process.stdout.write(`${JSON.stringify({ ready: true, host: options.host, endpoint })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, host: options.host, endpoint, ...(metrics ? { metrics: metrics.address } : {}) })}\n`,
+  );
   const registration = options.server
     ? keepRegistered(
         {
@@ -70,6 +88,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     log.info({ signal }, "shutting down; the host keeps its state (fail static)");
     registration?.stop();
     await server.close();
+    await metrics?.close();
     await handlers.close();
     process.exit(0);
   };

@@ -12,7 +12,9 @@ import {
 } from "./convert.ts";
 import { AgentCallError, isServiceError } from "./errors.ts";
 import { HealthClient } from "./health.ts";
+import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
+import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
 import type {
   WireAgentInfo,
   WireAgentState,
@@ -72,6 +74,7 @@ function cleanDetails(details: string): string {
 
 type Unary = (
   request: unknown,
+  metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, response: unknown) => void,
 ) => void;
@@ -97,11 +100,27 @@ export class AgentClient {
   private call<T>(method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {
     const fn = (this.client as unknown as Record<string, Unary>)[method];
     if (!fn) throw new Error(`no such method ${method}`);
+    const started = performance.now();
+    const requestId = currentRequestId();
+    const metadata = new grpc.Metadata();
+    if (requestId !== undefined) metadata.set(REQUEST_ID_HEADER, requestId);
     return new Promise<T>((resolve, reject) => {
-      fn.call(this.client, request, { deadline: Date.now() + deadlineMs }, (error, response) => {
+      const done = (error: grpc.ServiceError | null, response: unknown) => {
+        const code = error
+          ? isServiceError(error)
+            ? (grpc.status[error.code] ?? String(error.code))
+            : "UNKNOWN"
+          : "OK";
+        publishRpcCall({
+          host: this.host,
+          method: RPC_NAMES[method] ?? method,
+          code,
+          durationSeconds: (performance.now() - started) / 1_000,
+        });
         if (error) reject(this.wrap(method, error));
         else resolve(response as T);
-      });
+      };
+      fn.call(this.client, request, metadata, { deadline: Date.now() + deadlineMs }, done);
     });
   }
 

@@ -9,7 +9,15 @@ export {
 export * from "./convert.ts";
 export { AgentCallError, describeCode, isServiceError, RpcError } from "./errors.ts";
 export { HealthClient } from "./health.ts";
+export { publishRpcCall, RPC_CALL_CHANNEL, type RpcCallRecord, rpcCalls } from "./observe.ts";
 export { agentService, protoDir } from "./proto.ts";
+export {
+  acceptRequestId,
+  currentRequestId,
+  REQUEST_ID_HEADER,
+  requestLogFields,
+  withRequestId,
+} from "./request-id.ts";
 export {
   AGENT_SERVICE_NAME,
   type AgentHandlers,

@@ -15,6 +15,7 @@ import {
 } from "./convert.ts";
 import { RpcError } from "./errors.ts";
 import { agentService } from "./proto.ts";
+import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
 import type { WireApplyRequest, WireStartRequest, WireStopRequest, WireWatchEventsRequest } from "./wire.ts";
 
 /** What an agent implements; the rpc layer only translates messages and errors. */
@@ -50,7 +51,10 @@ function toStatus(error: unknown): Partial<grpc.StatusObject> {
 
 function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handler(call.request).then(
+    // The caller's request id (if any) is current while the handler runs: agents log it.
+    const given = call.metadata.get(REQUEST_ID_HEADER)[0];
+    const requestId = typeof given === "string" ? acceptRequestId(given) : undefined;
+    withRequestId(requestId, () => handler(call.request)).then(
       (response) => callback(null, response),
       (error) => callback(toStatus(error)),
     );

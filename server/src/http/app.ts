@@ -8,10 +8,14 @@ import { type AuthEnv, authenticate } from "./auth.ts";
 import { sendError } from "./errors.ts";
 import { json } from "./openapi.ts";
 import type { CallerLimiter } from "./rate-limit.ts";
+import { requestIds } from "./request-id.ts";
 import { registerAgentRoutes } from "./routes/agents.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerClusterRoutes } from "./routes/clusters.ts";
+import { registerDocsRoutes } from "./routes/docs.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
+import { registerMetricsRoutes } from "./routes/metrics.ts";
+import { registerPlanRoutes } from "./routes/plan.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
 
 export interface HttpSettings {
@@ -54,6 +58,9 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     return mapped;
   });
   app.notFound((c) => c.json({ error: { message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  // First: every request gets an id (X-Request-Id) and is timed, whatever answers it.
+  app.use("*", requestIds(ctx.log));
+  registerMetricsRoutes(app, ctx, settings);
   app.use(
     "*",
     bodyLimit({
@@ -82,6 +89,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerAgentRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerPlanRoutes(app, ctx);
+  registerDocsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerPath({
@@ -108,6 +117,13 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
       200: { description: "An ephemeral Slack message" },
       401: { description: "Bad, stale or replayed signature" },
     },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    description: "This document (OpenAPI 3.0), generated from the zod schemas that validate the requests",
+    security: [],
+    responses: { 200: { description: "The OpenAPI document" } },
   });
   app.doc("/openapi.json", {
     openapi: "3.0.3",

@@ -1,0 +1,51 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Actor } from "../../access/roles.ts";
+import type { CommandContext } from "../../commands/context.ts";
+import { observeRequests } from "../../metrics/http.ts";
+import { MetricsScraper } from "../../metrics/scrape.ts";
+import { ServerMetrics } from "../../metrics/server-metrics.ts";
+import { authenticate } from "../auth.ts";
+import { type Api, errors } from "../openapi.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/metrics",
+  description:
+    "Prometheus exposition (text format 0.0.4): per virtual service and real server the configured and effective weight, connections and counters, each director's sync and VRRP state, agents, jobs, request and gRPC latency. Needs a bearer token of any role without a cluster list (metrics cover every cluster). docs/metrics.md lists every metric.",
+  responses: {
+    200: {
+      content: { "text/plain": { schema: z.string().openapi({ example: "lvsfleet_real_server_weight{…} 3" }) } },
+      description: "The metrics",
+    },
+    401: errors[401],
+    403: errors[403],
+  },
+});
+
+/** The system actor a scrape reads the fleet as, once the caller's token has been checked. */
+const SCRAPER: Actor = { type: "system", name: "metrics", role: "viewer", channel: "system" };
+
+/**
+ * GET /metrics, and the request-latency middleware (registered first, so it times every route).
+ * The endpoint is outside /v1 (Prometheus' convention) but not open: it takes the same bearer
+ * tokens as the API, because its labels name every VIP and real server of the fleet.
+ */
+export function registerMetricsRoutes(app: Api, ctx: CommandContext, settings: { apiToken: string }): void {
+  const scraper = new MetricsScraper(ctx, new ServerMetrics());
+  app.use("*", observeRequests(scraper.metrics));
+  app.openapi(route, async (c) => {
+    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
+    if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
+    if (auth.actor.clusters)
+      return c.json(
+        {
+          error: {
+            message: `token ${auth.actor.name} is limited to clusters ${auth.actor.clusters.join(", ")}; metrics cover every cluster: scrape with a token without a cluster list (e.g. lvsctl tokens create prometheus --role viewer)`,
+          },
+        },
+        403,
+      );
+    const text = await scraper.render(SCRAPER);
+    return c.text(text, 200, { "content-type": scraper.metrics.registry.contentType });
+  });
+}
