@@ -173,11 +173,15 @@ describe("LVS-DR with the nftables data plane, real agents in network namespaces
     const load = await lab.burst(2000, 8);
     expect(load.failures).toBe(0);
     figures.requestsPerSecond = load.rps;
+    // The same client straight to one real server through the router, for comparison.
+    figures.directRequestsPerSecond = (await lab.burst(2000, 8, `http://${SERVER_NET}.11/`)).rps;
     figures.loadSplit = load.counts;
   });
 
   it("a weight change is followed: 1:1 splits 400 connections evenly (±5 points)", async () => {
+    const t0 = performance.now();
     const applied = await agent("dir1").apply({ cluster: CLUSTER, generation: 2, desired: table([1, 1]) });
+    figures.weightChangeApplyMs = Math.round(performance.now() - t0);
     expect(applied.operations.map((o) => o.op)).toEqual(["edit-destination"]);
     const result = await lab.burst(400);
     figures.wrr11 = result.counts;
