@@ -3,7 +3,7 @@
 // Workspace packages are compiled in. The agents also bundle (and minify) their npm dependencies
 // so that a small process parses less code; packages that read files next to their own sources
 // at run time (grpc-health-check's proto, BullMQ's Lua scripts) stay external everywhere.
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { build } from "esbuild";
 
 const agent = { bundleDependencies: true, external: ["grpc-health-check"] };
@@ -16,6 +16,8 @@ export const PROGRAMS = [
   { entry: "packages/devfleet/src/chat-main.ts", out: "packages/devfleet/dist/chat.js" },
   { entry: "packages/devfleet/src/setup-main.ts", out: "packages/devfleet/dist/setup.js" },
   { entry: "bench/command-latency/main.ts", out: "bench/dist/command-latency.js" },
+  // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
+  { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
 ];
 
 /** Keeps npm dependencies external (resolved from node_modules at run time). */
@@ -38,7 +40,7 @@ export async function buildAll({ quiet = false } = {}) {
   const started = Date.now();
   const programs = PROGRAMS.filter(({ entry }) => existsSync(entry));
   await Promise.all(
-    programs.map(({ entry, out, bundleDependencies, external = [] }) =>
+    programs.map(({ entry, out, bundleDependencies, external = [], shebang = false }) =>
       build({
         entryPoints: [entry],
         outfile: out,
@@ -49,11 +51,17 @@ export async function buildAll({ quiet = false } = {}) {
         sourcemap: true,
         logLevel: "warning",
         ...(bundleDependencies
-          ? { minify: true, keepNames: true, external, banner: { js: requireShim } }
+          ? {
+              minify: true,
+              keepNames: true,
+              external,
+              banner: { js: `${shebang ? "#!/usr/bin/env node\n" : ""}${requireShim}` },
+            }
           : { plugins: [externalDependencies] }),
       }),
     ),
   );
+  for (const { out, shebang } of programs) if (shebang) chmodSync(out, 0o755);
   if (!quiet) console.log(`built ${programs.length} programs in ${Date.now() - started} ms`);
 }
 

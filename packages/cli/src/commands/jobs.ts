@@ -1,0 +1,171 @@
+import { formatEndpoint } from "@lvsfleet/model";
+import type { Command } from "commander";
+import { CliError, EXIT } from "../exit-codes.ts";
+import { describeJob, type JobView } from "../jobs.ts";
+import { columns, formatData } from "../output.ts";
+import { resolveRealServer } from "./real-servers.ts";
+import type { MakeContext } from "./types.ts";
+import { parseWeight } from "./weight.ts";
+
+const DURATION = /^(\d{1,6})(s|m|h|d)$/;
+
+function duration(text: string | undefined, flag: string): string | undefined {
+  if (text === undefined) return undefined;
+  if (!DURATION.test(text))
+    throw new CliError(`${flag} ${text}: must be a duration like 90s, 15m, 2h or 1d`, EXIT.usage);
+  return text;
+}
+
+function positive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} ${text}: must be a number above 0`, EXIT.usage);
+  return n;
+}
+
+/**
+ * Jobs: one job (GET /v1/jobs/{id}) and retry work on every server; listing, cancel, drain and
+ * what-if use the maintenance-jobs and what-if endpoints (POST /v1/clusters/{c}/jobs,
+ * GET /v1/jobs, POST /v1/jobs/{id}/cancel, POST /v1/clusters/{c}/simulate) and say so plainly
+ * (exit 7) on a server that does not have them yet.
+ */
+export function registerJobs(program: Command, make: MakeContext): void {
+  program
+    .command("jobs [id]")
+    .description("one job (state, what each host changed, error), or the recent jobs")
+    .option("--state <state>", "list only jobs in this state (queued, active, completed, failed)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  lvsctl jobs 42                 one job
+  lvsctl jobs --cluster web      recent jobs of a cluster (needs a server with maintenance jobs)`,
+    )
+    .action(async (id: string | undefined, opts: { state?: string }, cmd: Command) => {
+      const ctx = make(cmd);
+      if (id) {
+        const job = await ctx.api.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
+        ctx.print(job, () => describeJob(job));
+        return;
+      }
+      const query = new URLSearchParams();
+      if (ctx.options.cluster ?? ctx.settings.cluster)
+        query.set("cluster", (ctx.options.cluster ?? ctx.settings.cluster) as string);
+      if (opts.state) query.set("state", opts.state);
+      const answer = await ctx.api.get<{ jobs: JobView[] }>(`/v1/jobs${query.size ? `?${query}` : ""}`);
+      ctx.print(answer, () =>
+        columns(
+          ["ID", "KIND", "CLUSTER", "STATE", "CREATED", "COMMAND"],
+          answer.jobs.map((j) => [j.id, j.kind, j.cluster, j.state, j.createdAt, j.command]),
+        ),
+      );
+    });
+
+  program
+    .command("retry <id>")
+    .description("run a failed job again from its first step (operator)")
+    .action(async (id: string, _opts, cmd: Command) => {
+      const ctx = make(cmd);
+      await ctx.finishJob(await ctx.api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/retry`));
+    });
+
+  program
+    .command("cancel <id>")
+    .description(
+      "cancel a queued or running job; it stops at its next safe point and restores what it changed (operator)",
+    )
+    .action(async (id: string, _opts, cmd: Command) => {
+      const ctx = make(cmd);
+      const job = await ctx.api.post<JobView>(`/v1/jobs/${encodeURIComponent(id)}/cancel`);
+      ctx.print(job, () => describeJob(job));
+    });
+
+  program
+    .command("drain <real-server>")
+    .description("queue a drain job: weight 0, wait until the real server's connections end, then keep or remove it")
+    .option("-s, --service <name>", "the virtual service (needed when the server is in several)")
+    .option("--for <duration>", "keep it drained this long, then restore its weight (e.g. 30m): a maintenance window")
+    .option("--drain-timeout <duration>", "give up waiting for connections to end after this long (e.g. 10m)")
+    .option("--remove", "remove the real server from the table once drained")
+    .addHelpText(
+      "after",
+      `
+Needs a server with maintenance jobs (POST /v1/clusters/{cluster}/jobs); on an older one it says so
+and exits 7. For a plain weight 0 use: lvsctl weight <real-server> 0. Operator.
+
+Examples:
+  lvsctl drain 192.168.1.220:80
+  lvsctl drain 192.168.1.231 --for 30m`,
+    )
+    .action(
+      async (
+        server: string,
+        opts: { service?: string; for?: string; drainTimeout?: string; remove?: boolean },
+        cmd: Command,
+      ) => {
+        const ctx = make(cmd);
+        const target = await resolveRealServer(ctx, server, { cluster: ctx.options.cluster, service: opts.service });
+        const options = {
+          ...(duration(opts.for, "--for") ? { for: opts.for } : {}),
+          ...(duration(opts.drainTimeout, "--drain-timeout") ? { timeout: opts.drainTimeout } : {}),
+          ...(opts.remove ? { remove: true } : {}),
+        };
+        const answer = await ctx.api.post<{ job: JobView } & JobView>(
+          `/v1/clusters/${encodeURIComponent(target.cluster)}/jobs`,
+          {
+            kind: opts.for ? "maintenance" : "drain",
+            targets: [{ service: target.service, address: target.address, port: target.port }],
+            options,
+          },
+        );
+        await ctx.finishJob(
+          answer.job ?? answer,
+          `drain ${formatEndpoint(target.address, target.port)} in ${target.cluster}/${target.service}`,
+        );
+      },
+    );
+
+  const whatif = program
+    .command("whatif")
+    .description("predict what a change would do before making it (the IPVS simulator; nothing changes)");
+  whatif
+    .command("weight <real-server> <weight>")
+    .description("predicted share of new connections, connections over time and time to drain after a weight change")
+    .option("-s, --service <name>", "the virtual service")
+    .option("--cps <n>", "new connections per second to simulate", "100")
+    .option("--lifetime <seconds>", "mean connection lifetime", "30")
+    .option("--clients <n>", "distinct client addresses", "1000")
+    .option("--duration <seconds>", "how long to predict", "300")
+    .addHelpText(
+      "after",
+      `
+Needs a server with the what-if endpoint (POST /v1/clusters/{cluster}/simulate); on an older one it
+says so and exits 7.
+
+Example:
+  lvsctl whatif weight 192.168.1.220:80 0 --cps 200`,
+    )
+    .action(
+      async (
+        server: string,
+        weightText: string,
+        opts: { service?: string; cps: string; lifetime: string; clients: string; duration: string },
+        cmd: Command,
+      ) => {
+        const ctx = make(cmd);
+        const weight = parseWeight(weightText);
+        const target = await resolveRealServer(ctx, server, { cluster: ctx.options.cluster, service: opts.service });
+        const answer = await ctx.api.post(`/v1/clusters/${encodeURIComponent(target.cluster)}/simulate`, {
+          service: target.service,
+          change: { kind: "weight", server: { address: target.address, port: target.port }, weight },
+          workload: {
+            connectionsPerSecond: positive(opts.cps, "--cps"),
+            meanLifetimeSeconds: positive(opts.lifetime, "--lifetime"),
+            clients: positive(opts.clients, "--clients"),
+            durationSeconds: positive(opts.duration, "--duration"),
+          },
+        });
+        ctx.print(answer, () => formatData(answer, "yaml"));
+      },
+    );
+}

@@ -1,0 +1,114 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { z } from "zod";
+import { CliError, EXIT } from "./exit-codes.ts";
+
+export const DEFAULT_URL = "http://127.0.0.1:8080";
+
+/** The config file: YAML (or JSON), every key optional. */
+export const ConfigFile = z.strictObject({
+  url: z.url({ error: "must be the server's URL, e.g. http://127.0.0.1:8080" }).optional(),
+  token: z.string().min(1).optional(),
+  /** A file holding the token (first line), e.g. one only the operator can read. */
+  tokenFile: z.string().min(1).optional(),
+  /** The cluster commands use when none is given. */
+  cluster: z.string().min(1).optional(),
+});
+export type ConfigFile = z.infer<typeof ConfigFile>;
+
+export interface Settings {
+  url: string;
+  token: string | undefined;
+  cluster: string | undefined;
+  /** Where each setting came from, for `lvsctl config` and error messages. */
+  sources: { url: string; token: string; configFile: string | undefined };
+}
+
+export interface GlobalFlags {
+  server?: string | undefined;
+  token?: string | undefined;
+  config?: string | undefined;
+  cluster?: string | undefined;
+}
+
+/** `$LVSFLEET_CONFIG`, else `$XDG_CONFIG_HOME/lvsfleet/config.yaml` (~/.config/lvsfleet/config.yaml). */
+export function configPath(env: NodeJS.ProcessEnv): string {
+  if (env.LVSFLEET_CONFIG) return env.LVSFLEET_CONFIG;
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config");
+  return join(base, "lvsfleet", "config.yaml");
+}
+
+function readConfig(path: string, explicit: boolean): ConfigFile {
+  if (!existsSync(path)) {
+    if (explicit) throw new CliError(`config file ${path} does not exist`, EXIT.usage);
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, "utf8")) ?? {};
+  } catch (error) {
+    throw new CliError(`config file ${path} is not valid YAML: ${(error as Error).message}`, EXIT.usage);
+  }
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success)
+    throw new CliError(
+      `config file ${path} is not valid`,
+      EXIT.usage,
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`),
+    );
+  return parsed.data;
+}
+
+function readTokenFile(path: string): string {
+  try {
+    const token = readFileSync(path, "utf8").split("\n")[0]?.trim();
+    if (token) return token;
+  } catch (error) {
+    throw new CliError(`cannot read the token file ${path}: ${(error as Error).message}`, EXIT.usage);
+  }
+  throw new CliError(`the token file ${path} is empty`, EXIT.usage);
+}
+
+/** A config file holding a token that others can read is worth a warning. */
+export function looseModeWarning(path: string | undefined, config: ConfigFile): string | undefined {
+  if (!path || !config.token) return undefined;
+  try {
+    if ((statSync(path).mode & 0o077) !== 0)
+      return `warning: ${path} holds a token and can be read by others: chmod 600 ${path}`;
+  } catch {}
+  return undefined;
+}
+
+/**
+ * Where lvsctl finds its server and token, first match wins: --server/--token, then
+ * LVSFLEET_URL/LVSFLEET_TOKEN, then the config file (url, token or tokenFile, cluster), then
+ * http://127.0.0.1:8080 and no token.
+ */
+export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings & { warning?: string } {
+  const path = flags.config ?? configPath(env);
+  const config = readConfig(path, flags.config !== undefined || env.LVSFLEET_CONFIG !== undefined);
+  const fileUsed = Object.keys(config).length > 0 ? path : undefined;
+  const url = flags.server ?? env.LVSFLEET_URL ?? config.url ?? DEFAULT_URL;
+  const urlSource = flags.server ? "--server" : env.LVSFLEET_URL ? "LVSFLEET_URL" : config.url ? path : "default";
+  let token: string | undefined;
+  let tokenSource = "none";
+  if (flags.token) [token, tokenSource] = [flags.token, "--token"];
+  else if (env.LVSFLEET_TOKEN) [token, tokenSource] = [env.LVSFLEET_TOKEN, "LVSFLEET_TOKEN"];
+  else if (config.token) [token, tokenSource] = [config.token, path];
+  else if (config.tokenFile) [token, tokenSource] = [readTokenFile(config.tokenFile), config.tokenFile];
+  try {
+    new URL(url);
+  } catch {
+    throw new CliError(`${url} (from ${urlSource}) is not a URL; e.g. http://127.0.0.1:8080`, EXIT.usage);
+  }
+  const warning = looseModeWarning(fileUsed, config);
+  return {
+    url,
+    token,
+    cluster: flags.cluster ?? env.LVSFLEET_CLUSTER ?? config.cluster,
+    sources: { url: urlSource, token: tokenSource, configFile: fileUsed },
+    ...(warning ? { warning } : {}),
+  };
+}
