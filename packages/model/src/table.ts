@@ -143,10 +143,25 @@ export function serviceConfigOf(service: IpvsServiceConfig): IpvsServiceConfig {
     scheduler: service.scheduler,
     schedulerFlags: service.schedulerFlags,
     persistence: service.persistence,
+    ...(service.onePacket ? { onePacket: true } : {}),
   };
 }
 
+/**
+ * A tunnel destination's encapsulation in its normal form: undefined for ipip (the kernel's
+ * default, which `ipvsadm -Sn` and `-Ln --tun-info` print without options) and for destinations
+ * that do not tunnel; gue and gre with their checksum mode (nocsum when unset), gue with its port.
+ */
+export function tunnelOf(d: Pick<IpvsDestinationConfig, "forwarding" | "tunnel">): IpvsTunnel | undefined {
+  const t = d.tunnel;
+  if (d.forwarding !== "tun" || !t || t.type === "ipip") return undefined;
+  return t.type === "gue"
+    ? { type: "gue", port: t.port, checksum: t.checksum ?? "nocsum" }
+    : { type: "gre", checksum: t.checksum ?? "nocsum" };
+}
+
 export function destinationConfigOf(d: IpvsDestinationConfig): IpvsDestinationConfig {
+  const tunnel = tunnelOf(d);
   return {
     address: d.address,
     port: d.port,
@@ -154,6 +169,7 @@ export function destinationConfigOf(d: IpvsDestinationConfig): IpvsDestinationCo
     weight: d.weight,
     upperThreshold: d.upperThreshold,
     lowerThreshold: d.lowerThreshold,
+    ...(tunnel ? { tunnel } : {}),
   };
 }
 
@@ -162,16 +178,22 @@ export function sameServiceConfig(a: IpvsServiceConfig, b: IpvsServiceConfig): b
     a.scheduler === b.scheduler &&
     [...a.schedulerFlags].sort().join(",") === [...b.schedulerFlags].sort().join(",") &&
     a.persistence?.timeout === b.persistence?.timeout &&
-    a.persistence?.netmask === b.persistence?.netmask
+    a.persistence?.netmask === b.persistence?.netmask &&
+    !!a.onePacket === !!b.onePacket
   );
 }
 
 export function sameDestinationConfig(a: IpvsDestinationConfig, b: IpvsDestinationConfig): boolean {
+  const ta = tunnelOf(a);
+  const tb = tunnelOf(b);
   return (
     a.forwarding === b.forwarding &&
     a.weight === b.weight &&
     a.upperThreshold === b.upperThreshold &&
-    a.lowerThreshold === b.lowerThreshold
+    a.lowerThreshold === b.lowerThreshold &&
+    ta?.type === tb?.type &&
+    ta?.port === tb?.port &&
+    ta?.checksum === tb?.checksum
   );
 }
 

@@ -57,7 +57,9 @@ function applyOne(services: IpvsService[], operation: Operation): void {
     case "edit-destination": {
       const current = service.destinations[dindex];
       if (!current) throw refused(`no such destination ${dkey}`);
-      service.destinations[dindex] = { ...current, ...operation.destination };
+      // the edit sets every setting (an encapsulation it does not name is the default, ipip); counts stay
+      const { tunnel: _tunnel, ...kept } = current;
+      service.destinations[dindex] = { ...kept, ...operation.destination };
       return;
     }
     case "delete-destination":

@@ -1,4 +1,4 @@
-import type { IpvsDestination, IpvsService, IpvsTable } from "@lvsfleet/model";
+import type { IpvsDestination, IpvsService, IpvsTable, IpvsTunnel } from "@lvsfleet/model";
 import { destinationKey, FORWARDING_METHODS, SCHEDULERS, serviceKey } from "@lvsfleet/model";
 import fc from "fast-check";
 
@@ -6,17 +6,31 @@ import fc from "fast-check";
 const vip = fc.constantFrom("192.168.1.229", "192.168.1.228", "2001:db8::29");
 const rip = fc.constantFrom("192.168.1.220", "192.168.1.231", "192.168.1.232", "2001:db8::20");
 
-export const destination: fc.Arbitrary<IpvsDestination> = fc.record({
-  address: rip,
-  port: fc.constantFrom(80, 8080),
-  forwarding: fc.constantFrom(...FORWARDING_METHODS),
-  weight: fc.integer({ min: 0, max: 65535 }),
-  upperThreshold: fc.constantFrom(0, 100),
-  lowerThreshold: fc.constantFrom(0, 10),
-  activeConns: fc.nat(1000),
-  inactConns: fc.nat(1000),
-  persistConns: fc.nat(10),
-});
+/** Encapsulations of a tun destination, as the parsers produce them (ipip is absent, the default). */
+const tunnel: fc.Arbitrary<IpvsTunnel | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.record({
+    type: fc.constant("gue" as const),
+    port: fc.constantFrom(5555, 6080),
+    checksum: fc.constantFrom("nocsum" as const, "csum" as const, "remcsum" as const),
+  }),
+  fc.record({ type: fc.constant("gre" as const), checksum: fc.constantFrom("nocsum" as const, "csum" as const) }),
+);
+
+export const destination: fc.Arbitrary<IpvsDestination> = fc
+  .record({
+    address: rip,
+    port: fc.constantFrom(80, 8080),
+    forwarding: fc.constantFrom(...FORWARDING_METHODS),
+    weight: fc.integer({ min: 0, max: 65535 }),
+    upperThreshold: fc.constantFrom(0, 100),
+    lowerThreshold: fc.constantFrom(0, 10),
+    activeConns: fc.nat(1000),
+    inactConns: fc.nat(1000),
+    persistConns: fc.nat(10),
+    tunnel,
+  })
+  .map(({ tunnel, ...d }) => (d.forwarding === "tun" && tunnel ? { ...d, tunnel } : d));
 
 export const service: fc.Arbitrary<IpvsService> = fc
   .record({
@@ -29,8 +43,9 @@ export const service: fc.Arbitrary<IpvsService> = fc
       nil: undefined,
     }),
     destinations: fc.uniqueArray(destination, { selector: destinationKey, maxLength: 5 }),
+    onePacket: fc.boolean(),
   })
-  .map(({ kind, address, port, fwmark, ...rest }) =>
+  .map(({ kind, address, port, fwmark, onePacket, ...rest }) =>
     kind === "fwmark"
       ? { protocol: "fwmark" as const, fwmark, family: "inet" as const, schedulerFlags: [], ...rest }
       : {
@@ -39,6 +54,8 @@ export const service: fc.Arbitrary<IpvsService> = fc
           port,
           family: address.includes(":") ? ("inet6" as const) : ("inet" as const),
           schedulerFlags: [],
+          // one-packet scheduling (-o) is for UDP services only
+          ...(kind === "udp" && onePacket ? { onePacket: true } : {}),
           ...rest,
         },
   );

@@ -58,6 +58,47 @@ describe("plan", () => {
     expect(plan(changed, demo).map((o) => o.op)).toEqual(["add-destination", "delete-destination"]);
   });
 
+  it("reconciles one-packet scheduling (-o): turning it on or off is one edit-service", () => {
+    const udp = structuredClone(demo);
+    udp.services[0]!.protocol = "udp";
+    const ops = { on: { services: [{ ...udp.services[0]!, onePacket: true }] }, off: udp };
+    expect(plan(ops.on, ops.off)).toMatchObject([{ op: "edit-service", service: { onePacket: true } }]);
+    const off = plan(ops.off, ops.on);
+    expect(off.map((o) => o.op)).toEqual(["edit-service"]);
+    expect(off[0]!.service.onePacket).toBeFalsy();
+    expect(configOf(applyOperations(ops.on, off))).toEqual(configOf(ops.off));
+    expect(plan(ops.on, { services: [{ ...udp.services[0]!, onePacket: true }] })).toEqual([]);
+  });
+
+  it("reconciles a tunnel's encapsulation; ipip named or not is the same (the kernel's default)", () => {
+    const tun = structuredClone(demo);
+    for (const d of tun.services[0]!.destinations) d.forwarding = "tun";
+    const gue = structuredClone(tun);
+    gue.services[0]!.destinations[0]!.tunnel = { type: "gue", port: 6080, checksum: "csum" };
+    const ipip = structuredClone(tun);
+    ipip.services[0]!.destinations[0]!.tunnel = { type: "ipip" };
+    expect(plan(ipip, tun)).toEqual([]);
+    const toGue = plan(gue, tun);
+    expect(toGue).toMatchObject([
+      { op: "edit-destination", destination: { address: "192.168.1.220", tunnel: { type: "gue", port: 6080 } } },
+    ]);
+    const back = plan(tun, gue);
+    expect(back.map((o) => o.op)).toEqual(["edit-destination"]);
+    const reached = applyOperations(gue, back);
+    expect(reached.services[0]!.destinations[0]!.tunnel).toBeUndefined();
+    expect(reached.services[0]!.destinations[0]!.weight).toBe(3);
+    // gre's checksum defaults to nocsum: unset and nocsum are the same setting
+    const gre = structuredClone(tun);
+    gre.services[0]!.destinations[0]!.tunnel = { type: "gre" };
+    const greNocsum = structuredClone(tun);
+    greNocsum.services[0]!.destinations[0]!.tunnel = { type: "gre", checksum: "nocsum" };
+    expect(plan(gre, greNocsum)).toEqual([]);
+    // a DR destination has no encapsulation, whatever a stray field says
+    const dr = structuredClone(demo);
+    dr.services[0]!.destinations[0]!.tunnel = { type: "gre" };
+    expect(plan(dr, demo)).toEqual([]);
+  });
+
   it("leaves services lvsfleet does not manage alone", () => {
     const foreign = structuredClone(demo);
     foreign.services[0]!.port = 8443;
