@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -235,8 +235,12 @@ export class Lab {
    */
   async startAgent(name: string, role: "director" | "realserver", driver: string): Promise<LabAgent> {
     const host = this.host(name);
+    const program = join(ROOT, "agents", role, "dist", "main.js");
+    // The lab speaks plaintext gRPC through its relays; agents built with TLS support must be told so.
+    const insecure = readFileSync(program, "utf8").includes("--insecure") ? ["--insecure"] : [];
     const { child, ready } = await this.spawnIn(name, "agent", "node", [
-      join(ROOT, "agents", role, "dist", "main.js"),
+      program,
+      ...insecure,
       "--host",
       name,
       "--driver",
