@@ -48,6 +48,16 @@ export const ServerConfig = z.object({
   LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 100_000).default(30),
   /** Largest request body accepted, in bytes. */
   LVSFLEET_MAX_BODY_BYTES: IntFromEnv(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** Where the server keeps its CA and its own certificate (pki/, mode 0700). */
+  LVSFLEET_DATA_DIR: z.string().default(".data/server"),
+  /** An operator-supplied CA (both or neither); otherwise one is generated on first start. */
+  LVSFLEET_CA_CERT: z.string().optional(),
+  LVSFLEET_CA_KEY: z.string().optional(),
+  /** Plaintext gRPC to agents: for labs only; the server warns at every start. */
+  LVSFLEET_INSECURE_GRPC: z
+    .enum(["0", "1", "true", "false"], { error: "must be 1/true or 0/false" })
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

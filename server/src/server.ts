@@ -15,6 +15,8 @@ import type { CommandContext } from "./commands/context.ts";
 import type { ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CallerLimiter } from "./http/rate-limit.ts";
+import { RedisPkiStore } from "./pki/redis-store.ts";
+import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
 import { ClusterApplier } from "./queue/applier.ts";
 import { auditJob } from "./queue/audit-job.ts";
 import { CommandQueue } from "./queue/queue.ts";
@@ -42,7 +44,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const clusters = new ClusterStore(redis, k);
   const registry = new AgentRegistry(redis, k);
   const events = new EventLog(redis, k);
-  const pool = new AgentPool(registry, config.LVSFLEET_AGENT_DEADLINE_MS);
+  let trust: ServerTrust | undefined;
+  if (config.LVSFLEET_INSECURE_GRPC)
+    log.warn(
+      "LVSFLEET_INSECURE_GRPC is set: gRPC to the agents is PLAINTEXT and unauthenticated; anyone on the network can impersonate the server or an agent",
+    );
+  else
+    trust = await ServerTrust.open({
+      dataDir: config.LVSFLEET_DATA_DIR,
+      caCert: config.LVSFLEET_CA_CERT,
+      caKey: config.LVSFLEET_CA_KEY,
+      store: new RedisPkiStore(redis, config.LVSFLEET_PREFIX),
+      log,
+    });
+  const pool = new AgentPool(registry, config.LVSFLEET_AGENT_DEADLINE_MS, (registration) =>
+    trust ? trust.channelFor(registration.host, registration.role) : INSECURE_CHANNEL,
+  );
   const queue = new CommandQueue(bullConnection, {
     prefix: config.LVSFLEET_PREFIX,
     attempts: config.LVSFLEET_JOB_ATTEMPTS,
@@ -58,6 +75,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     events,
     audit: new AuditLog(redis, k.audit),
     tokens: new TokenStore(redis, k),
+    trust,
     log,
     writer: new ClusterWriter(clusters),
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
@@ -123,6 +141,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     context,
     async close() {
       context.supervisor.stop();
+      trust?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker.close();
       await queue.close();

@@ -23,6 +23,15 @@ export const AgentOptions = z.object({
   /** ipvs driver: IPVS sysctls the operator chose over the kernel's safe defaults, e.g. conn_reuse_mode=0. */
   ipvsSysctl: z.array(z.string()).default([]),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** The pin (sha256:<hex>) of the server's CA, from the join token's answer: trusted on first enrollment. */
+  caPin: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { error: "must be sha256:<64 hex digits> (the caPin of the join token)" })
+    .optional(),
+  /** A file holding the one-time join token (or set LVSFLEET_JOIN_TOKEN). */
+  joinTokenFile: z.string().optional(),
+  /** Plaintext gRPC, no certificates: for labs only; warned about at every start. */
+  insecure: z.boolean().default(false),
   /** Serve Prometheus metrics (GET /metrics) on this address; off when absent. */
   metrics: ListenAddress.optional(),
 });
@@ -39,6 +48,9 @@ export const USAGE = `options:
   --interface NAME     the host's main interface (default eth0)
   --ipvs-sysctl K=V    ipvs driver: conn_reuse_mode, expire_nodest_conn or expire_quiescent_template
                        instead of the kernel's safe default (repeatable)
+  --ca-pin PIN         sha256 pin of the server's CA (printed with the join token); first start only
+  --join-token-file F  file with the one-time join token (or env LVSFLEET_JOIN_TOKEN); first start only
+  --insecure           plaintext gRPC without certificates (labs only; warned about at every start)
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
                        bind it to loopback or a management address)`;
@@ -59,9 +71,19 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "ipvs-sysctl": { type: "string", multiple: true },
       "log-level": { type: "string" },
       metrics: { type: "string" },
+      "ca-pin": { type: "string" },
+      "join-token-file": { type: "string" },
+      insecure: { type: "boolean" },
     },
     strict: true,
   });
-  const { "state-dir": stateDir, "log-level": logLevel, "ipvs-sysctl": ipvsSysctl, ...rest } = values;
-  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl });
+  const {
+    "state-dir": stateDir,
+    "log-level": logLevel,
+    "ipvs-sysctl": ipvsSysctl,
+    "ca-pin": caPin,
+    "join-token-file": joinTokenFile,
+    ...rest
+  } = values;
+  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl, caPin, joinTokenFile });
 }

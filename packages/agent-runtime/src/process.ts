@@ -1,12 +1,15 @@
 import { join } from "node:path";
 import type { AgentRole } from "@lvsfleet/model";
 import { ValidationError } from "@lvsfleet/model";
+import { signRegistration, type TlsMaterial } from "@lvsfleet/pki/light";
 import { type AgentHandlers, requestLogFields, serveAgent } from "@lvsfleet/rpc";
+import { agentServerCredentials, TlsIdentitySource } from "@lvsfleet/rpc/tls";
 import pino, { type Logger } from "pino";
 import { loggedHandlers } from "./call-log.ts";
 import type { AgentMetricsListener } from "./metrics-listener.ts";
 import { type AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 import { keepRegistered } from "./registration.ts";
+import { ensureAgentIdentity, keepRenewed, runIdentityCommand } from "./tls/bootstrap.ts";
 
 export interface AgentContext {
   options: AgentOptions;
@@ -26,9 +29,11 @@ export interface AgentProgram {
  * lvsfleet server, and a clean exit on SIGINT/SIGTERM. A bad option exits 2 with the reason.
  */
 export async function runAgentProcess(program: AgentProgram, argv = process.argv.slice(2)): Promise<void> {
+  const action = argv[0] === "enroll" || argv[0] === "renew" ? argv[0] : undefined;
+  const optionArgs = action ? argv.slice(1) : argv;
   let options: AgentOptions;
   try {
-    options = parseAgentOptions(argv);
+    options = parseAgentOptions(optionArgs);
   } catch (error) {
     const reason =
       error instanceof ValidationError
@@ -45,6 +50,27 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     mixin: requestLogFields,
   });
   const stateDir = options.stateDir ?? join(".data", "agents", options.host);
+  if (action) {
+    // The child process that enrolls or renews (see tls/bootstrap.ts); prints the reason on failure.
+    try {
+      await runIdentityCommand(action, program.role, options, stateDir);
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exit(1);
+    }
+  }
+  let material: TlsMaterial | undefined;
+  if (options.insecure)
+    log.warn("--insecure: gRPC is PLAINTEXT and unauthenticated; anyone who reaches this port can command this host");
+  else
+    try {
+      material = await ensureAgentIdentity({ role: program.role, options, stateDir, argv: optionArgs, log });
+    } catch (error) {
+      log.fatal({ err: (error as Error).message }, "cannot start");
+      process.exit(1);
+    }
+  const identity = material ? new TlsIdentitySource(material) : undefined;
   let handlers: Awaited<ReturnType<AgentProgram["create"]>>;
   try {
     handlers = await program.create({ options, stateDir, log });
@@ -60,7 +86,10 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     log.info({ metrics: `http://${metrics.address}/metrics` }, "serving metrics");
   }
   const served = loggedHandlers(handlers, log, (call) => metrics?.observe(call));
-  const server = await serveAgent(served, { listen: options.listen });
+  const server = await serveAgent(served, {
+    listen: options.listen,
+    ...(identity ? { credentials: agentServerCredentials(identity) } : {}),
+  });
   const listenHost = options.listen.replace(/:\d+$/, "");
   const endpoint = options.advertise ?? `${listenHost}:${server.port}`;
   log.info({ endpoint, driver: options.driver, stateDir }, `${program.name} serving`);
@@ -72,14 +101,32 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     ? keepRegistered(
         {
           server: options.server,
-          token: process.env.LVSFLEET_AGENT_TOKEN,
           host: options.host,
           endpoint,
           role: program.role,
           driver: options.driver,
+          proof: identity
+            ? {
+                kind: "certificate",
+                sign: (fields) => signRegistration(identity.current.keyPem, identity.current.certPem, fields),
+              }
+            : { kind: "token", token: process.env.LVSFLEET_AGENT_TOKEN },
         },
         log,
       )
+    : undefined;
+  const renewal = identity
+    ? keepRenewed({
+        current: () => identity.current,
+        options,
+        stateDir,
+        argv: optionArgs,
+        log,
+        onRenewed: (renewed) => {
+          identity.update(renewed);
+          registration?.renew();
+        },
+      })
     : undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -87,6 +134,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     stopping = true;
     log.info({ signal }, "shutting down; the host keeps its state (fail static)");
     registration?.stop();
+    renewal?.stop();
     await server.close();
     await metrics?.close();
     await handlers.close();

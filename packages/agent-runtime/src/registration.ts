@@ -3,31 +3,55 @@ import type { Logger } from "pino";
 
 export interface Registration {
   server: string;
-  token: string | undefined;
   host: string;
   endpoint: string;
   role: AgentRole;
   driver: string;
+  /**
+   * How the agent proves who it is. Enrolled (mutual TLS): a body signed with its certificate's key,
+   * POSTed to /v1/pki/register. Insecure mode: a bearer token (LVSFLEET_AGENT_TOKEN) on PUT /v1/agents/{host}.
+   */
+  proof:
+    | {
+        kind: "certificate";
+        sign(fields: { host: string; endpoint: string; role: AgentRole; driver: string }): unknown;
+      }
+    | { kind: "token"; token: string | undefined };
+}
+
+function request(registration: Registration): { url: URL; init: RequestInit } {
+  const { server, host, endpoint, role, driver, proof } = registration;
+  if (proof.kind === "certificate")
+    return {
+      url: new URL("/v1/pki/register", server),
+      init: { method: "POST", body: JSON.stringify(proof.sign({ host, endpoint, role, driver })) },
+    };
+  return {
+    url: new URL(`/v1/agents/${encodeURIComponent(host)}`, server),
+    init: {
+      method: "PUT",
+      body: JSON.stringify({ endpoint, role, driver }),
+      ...(proof.token ? { headers: { authorization: `Bearer ${proof.token}` } } : {}),
+    },
+  };
 }
 
 /**
- * Announces the agent to the server (PUT /v1/agents/{host}) until it succeeds, then again every
- * minute so a server that lost its registry learns it back. Never throws; stop() ends it.
+ * Announces the agent to the server until it succeeds, then again every minute so a server that
+ * lost its registry learns it back. Never throws; stop() ends it, renew() announces again now
+ * (after a certificate renewal).
  */
-export function keepRegistered(registration: Registration, log: Logger): { stop(): void } {
+export function keepRegistered(registration: Registration, log: Logger): { stop(): void; renew(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let failures = 0;
-  const url = new URL(`/v1/agents/${encodeURIComponent(registration.host)}`, registration.server);
   const attempt = async () => {
+    clearTimeout(timer);
     try {
+      const { url, init } = request(registration);
       const response = await fetch(url, {
-        method: "PUT",
-        headers: {
-          "content-type": "application/json",
-          ...(registration.token ? { authorization: `Bearer ${registration.token}` } : {}),
-        },
-        body: JSON.stringify({ endpoint: registration.endpoint, role: registration.role, driver: registration.driver }),
+        ...init,
+        headers: { "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) },
         signal: AbortSignal.timeout(5_000),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
@@ -48,7 +72,10 @@ export function keepRegistered(registration: Registration, log: Logger): { stop(
   return {
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
+    },
+    renew() {
+      if (!stopped) void attempt();
     },
   };
 }

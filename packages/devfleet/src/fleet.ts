@@ -115,8 +115,11 @@ export async function startFleet(options: {
   agents: AgentSpec[];
   env?: NodeJS.ProcessEnv;
   port?: number;
+  /** Plaintext gRPC without certificates (default: mutual TLS, each agent enrolled with a join token). */
+  insecure?: boolean;
 }): Promise<Fleet> {
   const root = options.root ?? repoRoot();
+  const insecure = options.insecure ?? false;
   const server = await startServerProcess({
     root,
     env: {
@@ -124,6 +127,8 @@ export async function startFleet(options: {
       PORT: String(options.port ?? 0),
       REDIS_URL: options.redisUrl,
       LVSFLEET_API_TOKEN: options.token,
+      LVSFLEET_DATA_DIR: join(options.dataDir, "server"),
+      ...(insecure ? { LVSFLEET_INSECURE_GRPC: "1" } : {}),
       ...options.env,
     },
     logFile: join(options.dataDir, "logs", "server.log"),
@@ -132,16 +137,27 @@ export async function startFleet(options: {
   const api = new Api(url, options.token);
   const agents = new Map<string, ProgramHandle<{ endpoint: string; host: string }>>();
   const specs = new Map(options.agents.map((a) => [a.host, a]));
+  const enrolled = new Set<string>();
   const launch = async (agent: AgentSpec, listen?: string) => {
+    // First start of a host: an admin's join token (one-time) and the CA pin, as an operator would.
+    let enrollment: { args: string[]; env: NodeJS.ProcessEnv } = { args: [], env: {} };
+    if (!insecure && !enrolled.has(agent.host)) {
+      const ticket = await api.post("/v1/pki/join-tokens", { host: agent.host, role: agent.role });
+      if (ticket.status !== 201) throw new Error(`join token for ${agent.host}: ${ticket.status} ${ticket.text}`);
+      enrollment = { args: ["--ca-pin", ticket.body.caPin], env: { LVSFLEET_JOIN_TOKEN: ticket.body.token } };
+    }
     const handle = await startAgentProcess({
       root,
       agent,
       serverUrl: url,
-      token: options.token,
+      ...(insecure ? { token: options.token } : {}),
       stateDir: join(options.dataDir, "agents", agent.host),
       logFile: join(options.dataDir, "logs", `${agent.host}.log`),
+      extraArgs: [...(insecure ? ["--insecure"] : []), ...enrollment.args],
+      env: enrollment.env,
       ...(listen ? { listen } : {}),
     });
+    enrolled.add(agent.host);
     agents.set(agent.host, handle);
   };
   const fleet: Fleet = {

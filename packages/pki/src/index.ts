@@ -72,6 +72,12 @@ export {
 export { generateSigningKey, importSigningKey, privateKeyToPem, publicKeyPin, type SigningKey } from "./keys.ts";
 export type { TlsMaterial } from "./material.ts";
 export { MemoryPkiStore } from "./memory-store.ts";
+export {
+  RegistrationRequest,
+  registrationProofMessage,
+  registrationSignatureValid,
+  signRegistration,
+} from "./registration-proof.ts";
 export { DEFAULT_RENEW_FRACTION, RENEWAL_PROOF_WINDOW_MS, renewalTime } from "./renewal.ts";
 export { RevocationList } from "./revocation.ts";
 export type {

@@ -2,16 +2,7 @@ import { createHash, createPublicKey, sign, verify } from "node:crypto";
 import { PkiError } from "./errors.ts";
 import { x509 } from "./x509.ts";
 
-/** Agents renew at 2/3 of their certificate's lifetime: 20 days into 30, leaving 10 days to retry. */
-export const DEFAULT_RENEW_FRACTION = 2 / 3;
-/** A renewal proof older or newer than this is refused (limits replay of a captured request). */
-export const RENEWAL_PROOF_WINDOW_MS = 5 * 60_000;
-
-/** When a certificate valid from notBefore to notAfter should be renewed. */
-export function renewalTime(validity: { notBefore: Date; notAfter: Date }, fraction = DEFAULT_RENEW_FRACTION): Date {
-  const start = validity.notBefore.getTime();
-  return new Date(start + (validity.notAfter.getTime() - start) * fraction);
-}
+export { DEFAULT_RENEW_FRACTION, RENEWAL_PROOF_WINDOW_MS, renewalTime } from "./renewal-time.ts";
 
 /**
  * The bytes an agent signs with its *current* key to prove that the renewal request (and the new CSR,

@@ -17,7 +17,7 @@ export class RevocationList {
         `${h.host} was revoked at ${new Date(h.revokedAt).toISOString()}${h.reason ? ` (${h.reason})` : ""}`,
       ]),
     );
-    this.serials = new Set(snapshot.serials.map((s) => s.serial.toLowerCase()));
+    this.serials = new Set(snapshot.serials.map((s) => normalizeSerial(s.serial)));
   }
 
   static empty(): RevocationList {
@@ -28,12 +28,17 @@ export class RevocationList {
   reasonRevoked(identity: Identity | undefined, serial?: string): string | undefined {
     const host = identity?.kind === "agent" ? this.hosts.get(identity.host) : undefined;
     if (host) return host;
-    if (serial !== undefined && this.serials.has(serial.toLowerCase()))
-      return `certificate ${serial.toLowerCase()} of ${describeIdentity(identity)} is revoked`;
+    if (serial !== undefined && this.serials.has(normalizeSerial(serial)))
+      return `certificate ${normalizeSerial(serial)} of ${describeIdentity(identity)} is revoked`;
     return undefined;
   }
 
   isHostRevoked(host: string): boolean {
     return this.hosts.has(host.toLowerCase());
   }
+}
+
+/** Serials compare as lower-case hex without leading zeros (X.509 libraries differ on both). */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, "");
 }

@@ -2,14 +2,8 @@ import type { PeerCertificate } from "node:tls";
 import { createSecureContext } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { AgentRole } from "@lvsfleet/model";
-import {
-  type CertificateInfo,
-  describeIdentity,
-  type Identity,
-  inspectCertificate,
-  type RevocationList,
-  type TlsMaterial,
-} from "@lvsfleet/pki";
+import { describeIdentity, type Identity, type RevocationList, type TlsMaterial } from "@lvsfleet/pki/light";
+import { type CertificateSummary, summarizeCertificate } from "./peer-certificate.ts";
 
 type CertificateProvider = grpc.experimental.CertificateProvider;
 type CaListener = grpc.experimental.CaCertificateUpdateListener;
@@ -45,9 +39,9 @@ export class TlsIdentitySource implements CertificateProvider {
     return this.material;
   }
 
-  /** The current certificate, parsed. */
-  get certificate(): CertificateInfo {
-    return inspectCertificate(this.material.certPem);
+  /** The current certificate, summarized (identity, serial, validity). */
+  get certificate(): CertificateSummary {
+    return summarizeCertificate(this.material.certPem);
   }
 
   /** Replaces the material; listeners (servers, channels) see it at once. Validated first: a bad update changes nothing. */
@@ -101,7 +95,7 @@ export interface PeerInfo {
 function peerInfo(raw: Buffer | undefined): PeerInfo | undefined {
   if (!raw) return undefined;
   try {
-    const info = inspectCertificate(new Uint8Array(raw));
+    const info = summarizeCertificate(raw);
     return { identity: info.identity, serial: info.serial, notAfter: info.notAfter, subject: info.subject };
   } catch {
     return undefined;
@@ -224,3 +218,4 @@ export function agentChannelCredentials(
 export function agentChannelOptions(host: string): grpc.ChannelOptions {
   return { "grpc.ssl_target_name_override": host.toLowerCase() };
 }
+export { type CertificateSummary, summarizeCertificate } from "./peer-certificate.ts";

@@ -1,4 +1,5 @@
 import { AgentClient } from "@lvsfleet/rpc";
+import type { AgentChannel } from "../pki/trust.ts";
 import type { AgentRegistration, AgentRegistry } from "../store/agents.ts";
 
 /** Raised when a command needs an agent that never announced itself. */
@@ -6,28 +7,35 @@ export class AgentNotRegisteredError extends Error {
   override name = "AgentNotRegisteredError";
   constructor(readonly host: string) {
     super(
-      `agent ${host} is not registered: start lvsfleet's agent on ${host} with --server pointing here, or PUT /v1/agents/${host}`,
+      `agent ${host} is not registered: enroll lvsfleet's agent on ${host} (POST /v1/pki/join-tokens) and start it with --server pointing here`,
     );
   }
 }
 
-/** One gRPC client per agent, re-created when the agent's endpoint changes. */
+/**
+ * One gRPC client per agent, re-created when the agent's endpoint changes. `channelFor` decides how
+ * to dial (mutual TLS expecting that host's certificate, or plaintext when explicitly insecure).
+ */
 export class AgentPool {
   private readonly clients = new Map<string, AgentClient>();
 
   constructor(
     private readonly registry: AgentRegistry,
     private readonly deadlineMs: number,
+    private readonly channelFor: (registration: AgentRegistration) => AgentChannel,
   ) {}
 
   clientFor(registration: AgentRegistration): AgentClient {
     const existing = this.clients.get(registration.host);
     if (existing && existing.endpoint === registration.endpoint) return existing;
     existing?.close();
+    const channel = this.channelFor(registration);
     const client = new AgentClient({
       host: registration.host,
       endpoint: registration.endpoint,
       deadlineMs: this.deadlineMs,
+      credentials: channel.credentials,
+      ...(channel.channelOptions ? { channelOptions: channel.channelOptions } : {}),
     });
     this.clients.set(registration.host, client);
     return client;
@@ -37,6 +45,12 @@ export class AgentPool {
     const registration = await this.registry.get(host);
     if (!registration) throw new AgentNotRegisteredError(host);
     return this.clientFor(registration);
+  }
+
+  /** Closes the client of a host (e.g. revoked): its open connections end now. */
+  drop(host: string): void {
+    this.clients.get(host)?.close();
+    this.clients.delete(host);
   }
 
   close(): void {

@@ -45,6 +45,12 @@ export class AgentSupervisor {
     watch.open();
   }
 
+  /** Stops watching a host (revoked, or deregistered). */
+  forget(host: string): void {
+    this.watches.get(host)?.stop();
+    this.watches.delete(host);
+  }
+
   stop(): void {
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();

@@ -3,6 +3,7 @@ import type { TokenStore } from "../access/tokens.ts";
 import type { AgentPool } from "../agents/pool.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { AuditLog } from "../audit/log.ts";
+import type { ServerTrust } from "../pki/trust.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import type { ClusterWriter } from "../store/cluster-writer.ts";
@@ -19,6 +20,8 @@ export interface CommandContext {
   events: EventLog;
   audit: AuditLog;
   tokens: TokenStore;
+  /** Mutual TLS with the agents; undefined only when the server runs with LVSFLEET_INSECURE_GRPC. */
+  trust: ServerTrust | undefined;
   log: Logger;
   /** Every change to a cluster's spec goes through it (group commit, compare-and-set). */
   writer: ClusterWriter;

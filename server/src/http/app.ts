@@ -15,6 +15,7 @@ import { registerClusterRoutes } from "./routes/clusters.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
+import { PUBLIC_PKI_PATHS, registerPkiRoutes } from "./routes/pki.ts";
 import { registerPlanRoutes } from "./routes/plan.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
 
@@ -72,7 +73,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   app.openapi(health, async (c) => c.json({ status: "ok" as const, redis: await settings.redis.ping() }, 200));
   app.route("/v1/chat", slackRoutes(ctx, settings.slack));
   app.use("/v1/*", async (c, next) => {
-    if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/")) return next();
+    if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/") || PUBLIC_PKI_PATHS.has(c.req.path))
+      return next();
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     const wait = await settings.limiter.check(`token:${auth.actor.name}`);
@@ -89,6 +91,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerAgentRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerPkiRoutes(app, ctx);
   registerPlanRoutes(app, ctx);
   registerDocsRoutes(app);
 

@@ -1,9 +1,11 @@
 import { ValidationError } from "@lvsfleet/model";
+import { PkiError } from "@lvsfleet/pki";
 import { AgentCallError } from "@lvsfleet/rpc";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ForbiddenError } from "../access/roles.ts";
 import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
+import { InsecureModeError } from "../commands/pki.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
 
 export interface ErrorPayload {
@@ -19,6 +21,8 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
       body: { error: { field: first?.field, message: first?.message ?? error.message, details: error.errors } },
     };
   }
+  if (error instanceof PkiError) return pkiErrorResponse(error);
+  if (error instanceof InsecureModeError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof ForbiddenError) return { status: 403, body: { error: { message: error.message } } };
   if (error instanceof NotFoundError) return { status: 404, body: { error: { message: error.message } } };
   if (error instanceof AmbiguousError)
@@ -31,4 +35,20 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
 export function sendError(c: Context, error: unknown) {
   const { status, body } = errorResponse(error);
   return c.json(body, status);
+}
+
+/** PKI refusals: bad input 400, failed proof of who you are 401, a known identity refused 403. */
+function pkiErrorResponse(error: PkiError): { status: ContentfulStatusCode; body: ErrorPayload } {
+  const status: ContentfulStatusCode =
+    error.code === "invalid-input" || error.code === "invalid-csr" || error.code === "unsupported-key"
+      ? 400
+      : error.code === "identity-mismatch" || error.code === "revoked"
+        ? 403
+        : error.code === "ca-files"
+          ? 500
+          : 401;
+  const message = error.message.startsWith(`${error.field}: `)
+    ? error.message.slice(error.field.length + 2)
+    : error.message;
+  return { status, body: { error: { field: error.field, message } } };
 }
