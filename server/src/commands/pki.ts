@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { HostName, ValidationError, validate } from "@lvsfleet/model";
+import { HostName, validate } from "@lvsfleet/model";
 import {
   type CertificateResponse,
   type JoinTicket,
@@ -30,8 +30,6 @@ function trustOf(ctx: CommandContext): ServerTrust {
   if (!ctx.trust) throw new InsecureModeError();
   return ctx.trust;
 }
-
-const agentActor = (host: string): Actor => ({ type: "agent", name: host, role: "viewer", channel: "agent" });
 
 export const JoinTokenInput = z.strictObject({
   host: HostName,
@@ -219,4 +217,3 @@ export function caCertificate(ctx: CommandContext): { pem: string; pin: string }
   return { pem: trust.ca.pem, pin: trust.ca.pin };
 }
 
-export { ValidationError };
