@@ -122,6 +122,21 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     },
   });
   app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/chat/slack/interactions",
+    description:
+      "Slack interactivity (a button pressed in a message, e.g. confirming a dangerous change): application/x-www-form-urlencoded with one field, payload (Slack's block_actions JSON), signed like the slash commands",
+    security: [],
+    request: {
+      body: { content: { "application/x-www-form-urlencoded": { schema: z.object({ payload: z.string() }) } } },
+    },
+    responses: {
+      200: { description: "An ephemeral Slack message" },
+      400: { description: "The payload is not a block_actions payload with a button" },
+      401: { description: "Bad, stale or replayed signature" },
+    },
+  });
+  app.openAPIRegistry.registerPath({
     method: "get",
     path: "/openapi.json",
     description: "This document (OpenAPI 3.0), generated from the zod schemas that validate the requests",
