@@ -29,6 +29,8 @@ export const ServerConfig = z.object({
   /** First retry delay; it doubles per attempt up to 30 s. */
   LVSFLEET_JOB_BACKOFF_MS: IntFromEnv(10, 60_000).default(500),
   LVSFLEET_WORKER_CONCURRENCY: IntFromEnv(1, 1000).default(32),
+  /** A job held by a server that died is taken over after this long (BullMQ lock and stalled check). */
+  LVSFLEET_JOB_LOCK_MS: IntFromEnv(1_000, 600_000).default(30_000),
   /** Heartbeat period asked of agents; an agent is unreachable after three missed beats. */
   LVSFLEET_HEARTBEAT_MS: IntFromEnv(200, 60_000).default(2_000),
   /** Deadline of each gRPC call to an agent. */

@@ -94,6 +94,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       prefix: config.LVSFLEET_PREFIX,
       concurrency: config.LVSFLEET_WORKER_CONCURRENCY,
       backoffMs: config.LVSFLEET_JOB_BACKOFF_MS,
+      lockMs: config.LVSFLEET_JOB_LOCK_MS,
     },
     { clusters, pool, applier, log },
     {

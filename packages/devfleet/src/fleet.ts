@@ -99,6 +99,8 @@ export interface Fleet {
   agents: Map<string, ProgramHandle<{ endpoint: string; host: string }>>;
   /** Restarts an agent that was stopped or killed, with the same state directory and port. */
   restartAgent(host: string): Promise<void>;
+  /** Starts the server again on the same port and settings (after stop() or a kill). */
+  restartServer(): Promise<void>;
   waitForAgents(hosts: string[], timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -120,17 +122,18 @@ export async function startFleet(options: {
 }): Promise<Fleet> {
   const root = options.root ?? repoRoot();
   const insecure = options.insecure ?? false;
+  const serverEnv = (port: number): NodeJS.ProcessEnv => ({
+    ...process.env,
+    PORT: String(port),
+    REDIS_URL: options.redisUrl,
+    LVSFLEET_API_TOKEN: options.token,
+    LVSFLEET_DATA_DIR: join(options.dataDir, "server"),
+    ...(insecure ? { LVSFLEET_INSECURE_GRPC: "1" } : {}),
+    ...options.env,
+  });
   const server = await startServerProcess({
     root,
-    env: {
-      ...process.env,
-      PORT: String(options.port ?? 0),
-      REDIS_URL: options.redisUrl,
-      LVSFLEET_API_TOKEN: options.token,
-      LVSFLEET_DATA_DIR: join(options.dataDir, "server"),
-      ...(insecure ? { LVSFLEET_INSECURE_GRPC: "1" } : {}),
-      ...options.env,
-    },
+    env: serverEnv(options.port ?? 0),
     logFile: join(options.dataDir, "logs", "server.log"),
   });
   const url = `http://127.0.0.1:${server.ready.port}`;
@@ -165,6 +168,14 @@ export async function startFleet(options: {
     api,
     server,
     agents,
+    async restartServer() {
+      await fleet.server.stop();
+      fleet.server = await startServerProcess({
+        root,
+        env: serverEnv(server.ready.port),
+        logFile: join(options.dataDir, "logs", "server.log"),
+      });
+    },
     async restartAgent(host) {
       const previous = agents.get(host);
       const spec = specs.get(host);
@@ -185,7 +196,7 @@ export async function startFleet(options: {
     },
     async stop() {
       await Promise.all([...agents.values()].map((a) => a.stop()));
-      await server.stop();
+      await fleet.server.stop();
     },
   };
   try {

@@ -61,6 +61,8 @@ export async function ensureRedis(options: { url?: string | undefined; dataDir: 
       "",
       "--appendonly",
       "yes",
+      "--appendfsync",
+      "everysec",
       "--logfile",
       join(options.dataDir, "redis.log"),
     ],

@@ -13,6 +13,8 @@ export interface WorkerSettings {
   prefix: string;
   concurrency: number;
   backoffMs: number;
+  /** How long a worker holds a job before another server may take it over (a crashed server's jobs resume after it). */
+  lockMs: number;
 }
 
 export interface WorkerHooks {
@@ -73,6 +75,8 @@ export function startWorker(
     connection,
     prefix: settings.prefix,
     concurrency: settings.concurrency,
+    lockDuration: settings.lockMs,
+    stalledInterval: settings.lockMs,
     settings: { backoffStrategy: cappedBackoff(settings.backoffMs) },
   });
   worker.on("completed", (job, result) => {
