@@ -1,9 +1,10 @@
+import type { SimulatedTrafficChange } from "@lvsfleet/model";
 import { type AgentHandlers, GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 
 /** What each served call did, for the agent's metrics. */
 export interface ServedCall {
-  method: "Apply" | "GetState" | "Start" | "Stop" | "GetInfo";
+  method: "Apply" | "GetState" | "Start" | "Stop" | "GetInfo" | "SetSimulatedTraffic";
   /** `OK` or the gRPC status name the caller got. */
   code: string;
   durationSeconds: number;
@@ -58,6 +59,16 @@ export function loggedHandlers(
         (r) => ({ cluster, changes: r.changes.length }),
       ),
     watch: (interval, emit, signal) => handlers.watch(interval, emit, signal),
+    ...(handlers.setSimulatedTraffic
+      ? {
+          setSimulatedTraffic: (change: SimulatedTrafficChange) =>
+            timed(
+              "SetSimulatedTraffic",
+              () => handlers.setSimulatedTraffic!(change),
+              (r) => ({ load: r.load, held: r.held, connections: r.connections }),
+            ),
+        }
+      : {}),
     close: () => handlers.close(),
   };
 }

@@ -1,4 +1,11 @@
-import type { HostAddress, HostRoute, IpvsTable, Operation } from "@lvsfleet/model";
+import type {
+  HostAddress,
+  HostRoute,
+  IpvsTable,
+  Operation,
+  SimulatedTraffic,
+  SimulatedTrafficChange,
+} from "@lvsfleet/model";
 
 /**
  * The data plane of a director: where virtual services and real servers live.
@@ -17,6 +24,8 @@ export interface DataPlaneDriver {
   requiredSysctls(table: IpvsTable): Record<string, string>;
   /** Whether the kernel can run this data plane, in words (for doctor); drivers that always can may omit it. */
   support?(): Promise<DataPlaneSupport>;
+  /** Simulated data planes only: changes the simulated client traffic and says what it does now. */
+  setSimulatedTraffic?(change: SimulatedTrafficChange): Promise<SimulatedTraffic>;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,8 @@ import {
   type Problem,
   type RoleConfig,
   type RoleState,
+  type SimulatedTraffic,
+  type SimulatedTrafficChange,
   serviceKey,
 } from "@lvsfleet/model";
 import { describeOperation, plan } from "@lvsfleet/planner";
@@ -246,6 +248,17 @@ export class HostAgent implements AgentHandlers {
 
   private publishRole(from: RoleState, to: RoleState, cluster: string): void {
     this.hub.publish({ type: "state", subject: "role", from, to, detail: `cluster ${cluster}` } as AgentEvent);
+  }
+
+  /** Sim data planes only: changes the simulated client traffic; other drivers refuse (FAILED_PRECONDITION). */
+  async setSimulatedTraffic(change: SimulatedTrafficChange): Promise<SimulatedTraffic> {
+    const dataPlane = this.requireDataPlane();
+    if (!dataPlane.setSimulatedTraffic)
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `host ${this.parts.info.host} runs the ${dataPlane.name} data plane: only the sim driver simulates client traffic`,
+      );
+    return dataPlane.setSimulatedTraffic(change);
   }
 
   watch(intervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void {

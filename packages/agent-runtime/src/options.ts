@@ -1,10 +1,21 @@
 import { parseArgs } from "node:util";
-import { HostName, validate } from "@lvsfleet/model";
+import { HostName, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
 import { z } from "zod";
 
 const ListenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "must be HOST:PORT, e.g. 127.0.0.1:7101" });
+
+/** `--sim-traffic 2,30` → the simulated load (validated: the error says which part is wrong). */
+const SimTrafficOption = z.string().transform((text, ctx) => {
+  try {
+    return parseSimTraffic(text);
+  } catch (error) {
+    const message = error instanceof ValidationError ? (error.errors[0]?.message ?? "invalid") : String(error);
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  }
+});
 
 /** Command-line options every agent takes. */
 export const AgentOptions = z.object({
@@ -34,6 +45,8 @@ export const AgentOptions = z.object({
   insecure: z.boolean().default(false),
   /** Serve Prometheus metrics (GET /metrics) on this address; off when absent. */
   metrics: ListenAddress.optional(),
+  /** sim driver: synthetic client load against each virtual service, `RATE[,LIFETIME[,CLIENTS]]`. */
+  simTraffic: SimTrafficOption.optional(),
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
 
@@ -53,7 +66,9 @@ export const USAGE = `options:
   --insecure           plaintext gRPC without certificates (labs only; warned about at every start)
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
-                       bind it to loopback or a management address)`;
+                       bind it to loopback or a management address)
+  --sim-traffic R[,L[,C]] sim driver: simulated clients open R connections/s against each virtual service,
+                       lasting L s on average (default 30), from C addresses (default 1000); e.g. 2,30`;
 
 /** Parses argv into AgentOptions; throws a ValidationError naming the bad option. */
 export function parseAgentOptions(argv: string[]): AgentOptions {
@@ -71,6 +86,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "ipvs-sysctl": { type: "string", multiple: true },
       "log-level": { type: "string" },
       metrics: { type: "string" },
+      "sim-traffic": { type: "string" },
       "ca-pin": { type: "string" },
       "join-token-file": { type: "string" },
       insecure: { type: "boolean" },
@@ -81,9 +97,10 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "state-dir": stateDir,
     "log-level": logLevel,
     "ipvs-sysctl": ipvsSysctl,
+    "sim-traffic": simTraffic,
     "ca-pin": caPin,
     "join-token-file": joinTokenFile,
     ...rest
   } = values;
-  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl, caPin, joinTokenFile });
+  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl, caPin, joinTokenFile, simTraffic });
 }

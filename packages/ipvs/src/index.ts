@@ -17,7 +17,7 @@ export {
   type SimulatorOptions,
   type Timeouts,
 } from "./sim/simulator.ts";
-export { type TrafficCounts, TrafficGenerator, type Workload } from "./sim/traffic.ts";
+export { clientAddress, type TrafficCounts, TrafficGenerator, type Workload } from "./sim/traffic.ts";
 export {
   type Prediction,
   type ServerPrediction,

@@ -1,11 +1,24 @@
 import * as grpc from "@grpc/grpc-js";
-import type { AgentEvent, AgentInfo, AgentState, HostChange, IpvsTable, Operation, RoleConfig } from "@lvsfleet/model";
+import type {
+  AgentEvent,
+  AgentInfo,
+  AgentState,
+  HostChange,
+  IpvsTable,
+  Operation,
+  RoleConfig,
+  SimulatedTraffic,
+} from "@lvsfleet/model";
 import {
   directorConfigToWire,
   eventFromWire,
+  type HeldConnectionsInput,
   infoFromWire,
   operationFromWire,
   realServerConfigToWire,
+  type SimulatedLoadInput,
+  simulatedTrafficChangeToWire,
+  simulatedTrafficFromWire,
   stateFromWire,
   tableFromWire,
   tableToWire,
@@ -20,6 +33,7 @@ import type {
   WireAgentState,
   WireApplyResponse,
   WireEvent,
+  WireSimulatedTraffic,
   WireStartRequest,
   WireStartResponse,
 } from "./wire.ts";
@@ -65,6 +79,7 @@ const RPC_NAMES: Record<string, string> = {
   start: "Start",
   stop: "Stop",
   watchEvents: "WatchEvents",
+  setSimulatedTraffic: "SetSimulatedTraffic",
 };
 
 /** grpc-js appends an empty "Resolution note:" to connection errors; drop it. */
@@ -177,6 +192,24 @@ export class AgentClient {
   async stop(cluster: string, deadlineMs?: number): Promise<RoleChangeResult> {
     const response = await this.call<WireStartResponse>("stop", { cluster }, deadlineMs);
     return { changes: response.changes, state: stateFromWire(response.state) };
+  }
+
+  /**
+   * Sim driver only: changes the simulated traffic (the load, connections held on real servers,
+   * releasing them) and returns what it does now. `{}` only reads it. Other drivers refuse with
+   * FAILED_PRECONDITION; bad values with INVALID_ARGUMENT.
+   */
+  async setSimulatedTraffic(
+    change: {
+      load?: SimulatedLoadInput | undefined;
+      hold?: HeldConnectionsInput[] | undefined;
+      releaseHeld?: boolean | undefined;
+    },
+    deadlineMs?: number,
+  ): Promise<SimulatedTraffic> {
+    return simulatedTrafficFromWire(
+      await this.call<WireSimulatedTraffic>("setSimulatedTraffic", simulatedTrafficChangeToWire(change), deadlineMs),
+    );
   }
 
   /** grpc.health.v1 Check: SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */

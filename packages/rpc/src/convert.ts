@@ -4,19 +4,25 @@ import type {
   AgentState,
   DirectorRoleConfig,
   ForwardingMethod,
+  HeldConnections,
   HostChange,
   HostState,
   IpvsDestination,
   IpvsDestinationConfig,
+  IpvsRates,
   IpvsService,
   IpvsServiceConfig,
+  IpvsStats,
   IpvsTable,
+  IpvsTunnel,
   Operation,
   Protocol,
   RealServerRoleConfig,
   RoleState,
   Scheduler,
   SchedulerFlag,
+  SimulatedLoad,
+  SimulatedTraffic,
 } from "@lvsfleet/model";
 import type {
   WireAgentInfo,
@@ -30,9 +36,15 @@ import type {
   WireOperation,
   WireOperationKind,
   WireProtocol,
+  WireRates,
   WireRealServerConfig,
   WireService,
+  WireSetSimulatedTrafficRequest,
+  WireSimulatedLoad,
+  WireSimulatedTraffic,
+  WireStats,
   WireTable,
+  WireTunnel,
 } from "./wire.ts";
 
 /** Raised when a message from the other side does not make sense (an unset enum, a missing field). */
@@ -63,6 +75,56 @@ const OPERATION_TO_WIRE: Record<Operation["op"], WireOperationKind> = {
 };
 const OPERATION_FROM_WIRE = invert(OPERATION_TO_WIRE);
 
+const TUNNEL_TYPES = { ipip: "ipip", gue: "gue", gre: "gre" } as const;
+const CHECKSUMS = { nocsum: "nocsum", csum: "csum", remcsum: "remcsum" } as const;
+
+function tunnelToWire(t: IpvsTunnel): WireTunnel {
+  return { type: t.type, port: t.port ?? 0, checksum: t.checksum ?? "" };
+}
+
+function tunnelFromWire(t: WireTunnel): IpvsTunnel {
+  const type = lookup(TUNNEL_TYPES, t.type, "tunnel type");
+  return {
+    type,
+    ...(type === "gue" ? { port: t.port } : {}),
+    ...(t.checksum ? { checksum: lookup(CHECKSUMS, t.checksum, "tunnel checksum") } : {}),
+  };
+}
+
+const statsOf = (s: IpvsStats): WireStats => ({ ...s });
+const ratesOf = (r: IpvsRates): WireRates => ({ ...r });
+
+/** Counters and rates travel only when the source reports them (absent on the wire: absent here). */
+function countersFromWire(x: { stats?: WireStats | null; rates?: WireRates | null }): {
+  stats?: IpvsStats;
+  rates?: IpvsRates;
+} {
+  return {
+    ...(x.stats
+      ? {
+          stats: {
+            conns: x.stats.conns,
+            inPkts: x.stats.inPkts,
+            outPkts: x.stats.outPkts,
+            inBytes: x.stats.inBytes,
+            outBytes: x.stats.outBytes,
+          },
+        }
+      : {}),
+    ...(x.rates
+      ? {
+          rates: {
+            cps: x.rates.cps,
+            inPps: x.rates.inPps,
+            outPps: x.rates.outPps,
+            inBps: x.rates.inBps,
+            outBps: x.rates.outBps,
+          },
+        }
+      : {}),
+  };
+}
+
 export function destinationToWire(d: IpvsDestinationConfig & Partial<IpvsDestination>): WireDestination {
   return {
     address: d.address,
@@ -74,6 +136,9 @@ export function destinationToWire(d: IpvsDestinationConfig & Partial<IpvsDestina
     activeConns: d.activeConns ?? 0,
     inactConns: d.inactConns ?? 0,
     persistConns: d.persistConns ?? 0,
+    ...(d.tunnel ? { tunnel: tunnelToWire(d.tunnel) } : {}),
+    ...(d.stats ? { stats: statsOf(d.stats) } : {}),
+    ...(d.rates ? { rates: ratesOf(d.rates) } : {}),
   };
 }
 
@@ -88,10 +153,14 @@ export function destinationFromWire(d: WireDestination): IpvsDestination {
     activeConns: d.activeConns,
     inactConns: d.inactConns,
     persistConns: d.persistConns,
+    ...(d.tunnel ? { tunnel: tunnelFromWire(d.tunnel) } : {}),
+    ...countersFromWire(d),
   };
 }
 
-export function serviceToWire(s: IpvsServiceConfig & { destinations?: IpvsDestination[] }): WireService {
+export function serviceToWire(
+  s: IpvsServiceConfig & Partial<Pick<IpvsService, "destinations" | "stats" | "rates">>,
+): WireService {
   return {
     protocol: PROTOCOL_TO_WIRE[s.protocol],
     address: s.address ?? "",
@@ -102,6 +171,9 @@ export function serviceToWire(s: IpvsServiceConfig & { destinations?: IpvsDestin
     schedulerFlags: [...s.schedulerFlags],
     persistence: s.persistence ? { ...s.persistence } : null,
     destinations: (s.destinations ?? []).map(destinationToWire),
+    onePacket: !!s.onePacket,
+    ...(s.stats ? { stats: statsOf(s.stats) } : {}),
+    ...(s.rates ? { rates: ratesOf(s.rates) } : {}),
   };
 }
 
@@ -117,7 +189,9 @@ export function serviceFromWire(s: WireService): IpvsService {
     scheduler: s.scheduler as Scheduler,
     schedulerFlags: s.schedulerFlags as SchedulerFlag[],
     persistence: s.persistence ? { timeout: s.persistence.timeout, netmask: s.persistence.netmask } : undefined,
+    ...(s.onePacket ? { onePacket: true } : {}),
     destinations: s.destinations.map(destinationFromWire),
+    ...countersFromWire(s),
   };
 }
 
@@ -140,10 +214,17 @@ export function operationToWire(op: Operation): WireOperation {
 export function operationFromWire(op: WireOperation): Operation {
   const kind = lookup(OPERATION_FROM_WIRE, op.kind, "operation kind");
   if (!op.service) throw new WireError(`${kind} without a service`);
-  const { destinations: _, ...service } = serviceFromWire(op.service);
+  const { destinations: _, stats: _s, rates: _r, ...service } = serviceFromWire(op.service);
   if (kind === "add-service" || kind === "edit-service" || kind === "delete-service") return { op: kind, service };
   if (!op.destination) throw new WireError(`${kind} without a destination`);
-  const { activeConns: _a, inactConns: _i, persistConns: _p, ...destination } = destinationFromWire(op.destination);
+  const {
+    activeConns: _a,
+    inactConns: _i,
+    persistConns: _p,
+    stats: _ds,
+    rates: _dr,
+    ...destination
+  } = destinationFromWire(op.destination);
   return { op: kind, service, destination };
 }
 
@@ -203,6 +284,7 @@ export function stateToWire(state: AgentState): WireAgentState {
     table: tableToWire(state.table),
     host: hostStateToWire(state.host),
     generation: state.generation,
+    problems: (state.problems ?? []).map((p) => ({ ...p })),
   };
 }
 
@@ -215,6 +297,8 @@ export function stateFromWire(state: WireAgentState | null): AgentState {
     table: tableFromWire(state.table),
     host: hostStateFromWire(state.host),
     generation: state.generation,
+    // An agent that did not check its host sends none; one that checked and found nothing, too.
+    problems: (state.problems ?? []).map((p) => ({ ...p, severity: p.severity === "error" ? "error" : "warning" })),
   };
 }
 
@@ -282,4 +366,83 @@ export function eventFromWire(event: WireEvent): AgentEvent {
   if (event.stateChange) return { ...base, type: "state", ...event.stateChange };
   if (event.healthChange) return { ...base, type: "health", ...event.healthChange };
   throw new WireError("event without a kind");
+}
+
+/** What a caller gives: the rate, and optionally the lifetime and client pool (the agent's defaults otherwise). */
+export type SimulatedLoadInput = Pick<SimulatedLoad, "connectionsPerSecond"> & Partial<SimulatedLoad>;
+
+/** Connections to hold: the lifetime is optional (0, the default, holds them until released). */
+export type HeldConnectionsInput = Omit<HeldConnections, "lifetimeSeconds"> & { lifetimeSeconds?: number | undefined };
+
+export function simulatedLoadToWire(load: SimulatedLoadInput): WireSimulatedLoad {
+  return {
+    connectionsPerSecond: load.connectionsPerSecond,
+    meanLifetimeSeconds: load.meanLifetimeSeconds ?? 0,
+    clients: load.clients ?? 0,
+  };
+}
+
+/** The wire's zeros mean "the default" for the lifetime and the client pool (proto3 has no absent numbers). */
+export function simulatedLoadFromWire(load: WireSimulatedLoad): unknown {
+  return {
+    connectionsPerSecond: load.connectionsPerSecond,
+    ...(load.meanLifetimeSeconds ? { meanLifetimeSeconds: load.meanLifetimeSeconds } : {}),
+    ...(load.clients ? { clients: load.clients } : {}),
+  };
+}
+
+export function simulatedTrafficChangeToWire(change: {
+  load?: SimulatedLoadInput | undefined;
+  hold?: HeldConnectionsInput[] | undefined;
+  releaseHeld?: boolean | undefined;
+}): WireSetSimulatedTrafficRequest {
+  return {
+    load: change.load ? simulatedLoadToWire(change.load) : null,
+    hold: (change.hold ?? []).map((h) => ({
+      address: h.address,
+      port: h.port,
+      count: h.count,
+      lifetimeSeconds: h.lifetimeSeconds ?? 0,
+    })),
+    releaseHeld: change.releaseHeld ?? false,
+  };
+}
+
+/** The request as the agent validates it (with SimulatedTrafficChange): unknown input, not yet trusted. */
+export function simulatedTrafficChangeFromWire(request: WireSetSimulatedTrafficRequest): unknown {
+  return {
+    ...(request.load ? { load: simulatedLoadFromWire(request.load) } : {}),
+    hold: request.hold.map((h) => ({
+      address: h.address,
+      port: h.port,
+      count: h.count,
+      lifetimeSeconds: h.lifetimeSeconds,
+    })),
+    releaseHeld: request.releaseHeld,
+  };
+}
+
+export function simulatedTrafficToWire(traffic: SimulatedTraffic): WireSimulatedTraffic {
+  return {
+    load: simulatedLoadToWire(traffic.load),
+    opened: traffic.opened,
+    refused: traffic.refused,
+    held: traffic.held,
+    connections: traffic.connections,
+  };
+}
+
+export function simulatedTrafficFromWire(traffic: WireSimulatedTraffic): SimulatedTraffic {
+  const load = traffic.load ?? { connectionsPerSecond: 0, meanLifetimeSeconds: 0, clients: 0 };
+  return {
+    load: {
+      connectionsPerSecond: load.connectionsPerSecond,
+      meanLifetimeSeconds: load.meanLifetimeSeconds,
+      clients: load.clients,
+    },
+    opened: traffic.opened,
+    refused: traffic.refused,
+    held: traffic.held,
+    connections: traffic.connections,
+  };
 }

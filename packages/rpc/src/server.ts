@@ -1,5 +1,15 @@
 import * as grpc from "@grpc/grpc-js";
-import type { AgentEvent, AgentInfo, AgentState, IpvsTable, RoleConfig } from "@lvsfleet/model";
+import {
+  type AgentEvent,
+  type AgentInfo,
+  type AgentState,
+  type IpvsTable,
+  type RoleConfig,
+  type SimulatedTraffic,
+  SimulatedTrafficChange,
+  ValidationError,
+  validate,
+} from "@lvsfleet/model";
 import { HealthImplementation } from "grpc-health-check";
 import type { ApplyResult, RoleChangeResult } from "./client.ts";
 import {
@@ -9,6 +19,8 @@ import {
   infoToWire,
   operationToWire,
   realServerConfigFromWire,
+  simulatedTrafficChangeFromWire,
+  simulatedTrafficToWire,
   stateToWire,
   tableFromWire,
   tableToWire,
@@ -16,7 +28,13 @@ import {
 import { RpcError } from "./errors.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
-import type { WireApplyRequest, WireStartRequest, WireStopRequest, WireWatchEventsRequest } from "./wire.ts";
+import type {
+  WireApplyRequest,
+  WireSetSimulatedTrafficRequest,
+  WireStartRequest,
+  WireStopRequest,
+  WireWatchEventsRequest,
+} from "./wire.ts";
 
 /** What an agent implements; the rpc layer only translates messages and errors. */
 export interface AgentHandlers {
@@ -27,6 +45,8 @@ export interface AgentHandlers {
   stop(cluster: string): Promise<RoleChangeResult>;
   /** Calls emit for every event until signal aborts. */
   watch(heartbeatIntervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void;
+  /** Sim driver only: changes the simulated traffic. Absent: the call answers FAILED_PRECONDITION. */
+  setSimulatedTraffic?(change: SimulatedTrafficChange): Promise<SimulatedTraffic>;
 }
 
 export interface ServeOptions {
@@ -96,6 +116,18 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
     stop: unary(async (request: WireStopRequest) => {
       const result = await handlers.stop(request.cluster);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
+    }),
+    setSimulatedTraffic: unary(async (request: WireSetSimulatedTrafficRequest) => {
+      if (!handlers.setSimulatedTraffic)
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, "this agent has no simulated traffic (sim driver only)");
+      let change: SimulatedTrafficChange;
+      try {
+        change = validate(SimulatedTrafficChange, simulatedTrafficChangeFromWire(request));
+      } catch (error) {
+        if (error instanceof ValidationError) throw new RpcError(grpc.status.INVALID_ARGUMENT, error.message);
+        throw error;
+      }
+      return simulatedTrafficToWire(await handlers.setSimulatedTraffic(change));
     }),
     watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
       const controller = new AbortController();

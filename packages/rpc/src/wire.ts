@@ -17,6 +17,31 @@ export interface WireDestination {
   activeConns: number;
   inactConns: number;
   persistConns: number;
+  tunnel?: WireTunnel | null;
+  stats?: WireStats | null;
+  rates?: WireRates | null;
+}
+
+export interface WireTunnel {
+  type: string;
+  port: number;
+  checksum: string;
+}
+
+export interface WireStats {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+}
+
+export interface WireRates {
+  cps: number;
+  inPps: number;
+  outPps: number;
+  inBps: number;
+  outBps: number;
 }
 
 export interface WireService {
@@ -29,6 +54,9 @@ export interface WireService {
   schedulerFlags: string[];
   persistence: { timeout: number; netmask: number } | null;
   destinations: WireDestination[];
+  onePacket?: boolean;
+  stats?: WireStats | null;
+  rates?: WireRates | null;
 }
 
 export interface WireTable {
@@ -91,6 +119,14 @@ export interface WireHostState {
   sysctls: Record<string, string>;
 }
 
+export interface WireProblem {
+  code: string;
+  severity: string;
+  subject: string;
+  message: string;
+  fix: string;
+}
+
 export interface WireAgentState {
   info: WireAgentInfo | null;
   cluster: string;
@@ -98,6 +134,7 @@ export interface WireAgentState {
   table: WireTable | null;
   host: WireHostState | null;
   generation: number;
+  problems: WireProblem[];
 }
 
 export interface WireDirectorConfig {
@@ -169,4 +206,31 @@ export interface WireEvent {
   stateChange?: WireStateChange | null;
   healthChange?: WireHealthChange | null;
   kind?: "heartbeat" | "stateChange" | "healthChange";
+}
+
+export interface WireSimulatedLoad {
+  connectionsPerSecond: number;
+  meanLifetimeSeconds: number;
+  clients: number;
+}
+
+export interface WireHeldConnections {
+  address: string;
+  port: number;
+  count: number;
+  lifetimeSeconds: number;
+}
+
+export interface WireSetSimulatedTrafficRequest {
+  load: WireSimulatedLoad | null;
+  hold: WireHeldConnections[];
+  releaseHeld: boolean;
+}
+
+export interface WireSimulatedTraffic {
+  load: WireSimulatedLoad | null;
+  opened: number;
+  refused: number;
+  held: number;
+  connections: number;
 }

@@ -20,6 +20,8 @@ export function selectDrivers(
   options: AgentOptions,
   stateDir: string,
 ): { dataPlane: DataPlaneDriver; host: HostDriver } {
+  if (options.simTraffic && options.driver !== "sim")
+    throw new Error(`--sim-traffic simulates clients for the sim driver only, not ${options.driver}`);
   switch (options.driver) {
     case "sim": {
       const [address, prefix] = (options.address ?? "192.0.2.1/24").split("/");
@@ -27,7 +29,10 @@ export function selectDrivers(
         stockSimHost(address ?? "192.0.2.1", Number(prefix ?? 24), options.interface),
       );
       const tableFile = new StateFile<IpvsTable>(join(stateDir, "sim-ipvs.json"), () => ({ services: [] }));
-      return { dataPlane: new SimDataPlane(tableFile), host: new SimHostDriver(hostFile) };
+      return {
+        dataPlane: new SimDataPlane(tableFile, { load: options.simTraffic, backgroundTickMs: 1_000 }),
+        host: new SimHostDriver(hostFile),
+      };
     }
     case "nftables":
       return { dataPlane: new NftablesDataPlane({ device: options.interface }), host: new LinuxHostDriver() };

@@ -304,8 +304,9 @@ export class Simulator {
     this.advanceTo(this.nowMs + ms);
   }
 
-  /** Runs `fn` when the clock reaches `atMs` (during a later tick), in order with the kernel's timers. */
+  /** Runs `fn` when the clock reaches `atMs` (during a later tick), in order with the kernel's timers; never at Infinity. */
   at(atMs: number, fn: () => void): void {
+    if (atMs === Number.POSITIVE_INFINITY) return;
     this.events.push(Math.max(atMs, this.nowMs), { kind: "call", fn });
   }
 
