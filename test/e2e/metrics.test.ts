@@ -275,6 +275,21 @@ describe("--metrics on an agent", () => {
   });
 });
 
+describe("the Grafana dashboard", () => {
+  it("queries only metrics that the server or the agents expose", async () => {
+    const dashboard = readFileSync(join(repoRoot(), "docs/grafana/lvsfleet.json"), "utf8");
+    const used = new Set(
+      [...dashboard.matchAll(/\b(lvsfleet_[a-z_]+)/g)].map((m) => (m[1] as string).replace(/_(bucket|count|sum)$/, "")),
+    );
+    const exposed = new Set([
+      ...(await scrape(`${fleet.url}/metrics`, fleet.api.token)).map((f) => f.name),
+      ...(await scrape(`http://${extra.ready.metrics}/metrics`)).map((f) => f.name),
+    ]);
+    expect(used.size).toBeGreaterThan(15);
+    expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
+  });
+});
+
 describe("request ids", () => {
   it("X-Request-Id comes back, is stored with the job, and is in the server's and both directors' log lines", async () => {
     const id = `e2e-${randomBytes(6).toString("hex")}`;
