@@ -2,11 +2,13 @@ import type { Actor } from "../access/roles.ts";
 import { readAudit } from "../commands/audit.ts";
 import type { CommandContext } from "../commands/context.ts";
 import { stopDanger, weightDanger } from "../commands/danger.ts";
+import { clusterDoctor } from "../commands/doctor.ts";
 import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
 import { changeRole } from "../commands/roles.ts";
 import { clusterStatus } from "../commands/status.ts";
 import { describeRef, parseTarget, type RealServerMatch, resolveRealServer, setWeight } from "../commands/weight.ts";
 import { errorResponse } from "../http/errors.ts";
+import { renderDoctorText } from "../status/doctor-text.ts";
 import { describeAudit, renderStatusText } from "../status/render.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { type ChatCommand, HELP_TEXT, USAGE } from "./parse.ts";
@@ -91,6 +93,10 @@ export async function dispatch(
       case "status": {
         const status = await clusterStatus(ctx, request.actor, await resolveCluster(ctx, command.cluster));
         return ephemeral(codeBlock(renderStatusText(status)));
+      }
+      case "doctor": {
+        const report = await clusterDoctor(ctx, request.actor, await resolveCluster(ctx, command.cluster));
+        return ephemeral(codeBlock(renderDoctorText(report)));
       }
       case "audit": {
         const cluster = command.cluster === undefined ? undefined : await resolveCluster(ctx, command.cluster);

@@ -5,6 +5,7 @@ export type ChatCommand =
   | { kind: "weight"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
   | { kind: "start" | "stop"; args: string[] }
   | { kind: "audit"; cluster?: string | undefined }
+  | { kind: "doctor"; cluster?: string | undefined }
   | { kind: "confirm"; code: string };
 
 export type ParseResult = { ok: true; command: ChatCommand } | { ok: false; error: string; usage: string };
@@ -16,6 +17,7 @@ export const USAGE: Record<string, string> = {
   start: "start [cluster] [host]",
   stop: "stop [cluster] [host]",
   audit: "audit [cluster]",
+  doctor: "doctor [cluster]",
   confirm: "confirm <code>",
 };
 
@@ -50,6 +52,9 @@ export function parseChatCommand(text: string): ParseResult {
     case "audit":
       if (args.length > 1) return fail("audit", `audit takes at most one argument (a cluster), got ${args.length}`);
       return { ok: true, command: { kind: "audit", cluster: args[0] } };
+    case "doctor":
+      if (args.length > 1) return fail("doctor", `doctor takes at most one argument (a cluster), got ${args.length}`);
+      return { ok: true, command: { kind: "doctor", cluster: args[0] } };
     case "confirm":
       if (args.length !== 1 || !/^\d{6}$/.test(args[0] ?? ""))
         return fail("confirm", "confirm takes the 6-digit code from the confirmation message");

@@ -1,4 +1,4 @@
-import { type AgentState, clusterHosts, type HostState, type IpvsTable } from "@lvsfleet/model";
+import { type AgentState, clusterHosts, type HostState, type IpvsTable, type Problem } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { type AgentView, agentView } from "./agents.ts";
@@ -20,6 +20,8 @@ export interface HostStatus {
   inSync?: boolean | undefined;
   table?: IpvsTable | undefined;
   hostState?: HostState | undefined;
+  /** What the agent's doctor finds wrong with the host for its role, each with the fix (from the live GetState). */
+  problems?: Problem[] | undefined;
   error?: string | undefined;
 }
 
@@ -67,6 +69,7 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
         inSync: h.kind === "director" ? state.generation >= stored.generation : undefined,
         table: h.kind === "director" ? state.table : undefined,
         hostState: state.host,
+        problems: state.problems,
       };
     }),
   );

@@ -13,6 +13,7 @@ import { registerAgentRoutes } from "./routes/agents.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerClusterRoutes } from "./routes/clusters.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
+import { registerDoctorRoutes } from "./routes/doctor.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { PUBLIC_PKI_PATHS, registerPkiRoutes } from "./routes/pki.ts";
@@ -93,6 +94,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerAuditRoutes(app, ctx);
   registerPkiRoutes(app, ctx);
   registerPlanRoutes(app, ctx);
+  registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -100,7 +102,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     method: "post",
     path: "/v1/chat/slack/commands",
     description:
-      "Slack slash command (application/x-www-form-urlencoded, signed with X-Slack-Signature/X-Slack-Request-Timestamp). Text: help | status [cluster] | weight <ip>[:port] <n> [cluster] [service] | start [cluster] [host] | stop [cluster] [host] | audit [cluster] | confirm <code>",
+      "Slack slash command (application/x-www-form-urlencoded, signed with X-Slack-Signature/X-Slack-Request-Timestamp). Text: help | status [cluster] | weight <ip>[:port] <n> [cluster] [service] | start [cluster] [host] | stop [cluster] [host] | audit [cluster] | doctor [cluster] | confirm <code>",
     request: {
       body: {
         content: {

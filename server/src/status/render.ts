@@ -2,6 +2,7 @@ import { renderList } from "@lvsfleet/ipvs";
 import type { AuditEntry } from "../audit/log.ts";
 import type { ClusterStatus, HostStatus } from "../commands/status.ts";
 import type { StoredEvent } from "../store/events.ts";
+import { describeProblem } from "./doctor-text.ts";
 
 /** One line per stored event: time, host, what changed, from -> to, why. */
 export function describeEvent(e: StoredEvent): string {
@@ -56,6 +57,7 @@ export function renderStatusText(status: ClusterStatus, now = Date.now()): strin
         `real server ${h.host} ${h.addresses.join(", ")} — ${agentLine(h, now)}${state}${realServerDetails(h)}`,
       );
     }
+    for (const p of h.problems ?? []) lines.push(...describeProblem(p));
   }
   if (status.recentEvents.length > 0) {
     lines.push("", "recent events:");

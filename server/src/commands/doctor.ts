@@ -1,0 +1,82 @@
+import { clusterHosts, type Problem, type RoleState } from "@lvsfleet/model";
+import type { Actor } from "../access/roles.ts";
+import { canRead } from "./audited.ts";
+import type { CommandContext } from "./context.ts";
+import { NotFoundError } from "./errors.ts";
+
+/** What the doctor found on one host of a cluster. */
+export interface HostDoctor {
+  host: string;
+  kind: "director" | "real-server";
+  /** True when the host's agent answered and ran its doctor (its problems are the host's real ones). */
+  checked: boolean;
+  roleState?: RoleState | undefined;
+  /** Every problem, each with its fix; empty when the host is fit for its role. */
+  problems: Problem[];
+}
+
+export interface ClusterDoctor {
+  cluster: string;
+  /** True when every host was checked and none has a problem. */
+  healthy: boolean;
+  /** Problems over all hosts. */
+  problemCount: number;
+  hosts: HostDoctor[];
+}
+
+/** A host the server cannot ask is a problem too: nothing else can be checked there. */
+function unreachable(host: string, why: string, endpoint: string): Problem {
+  return {
+    code: "agent-unreachable",
+    severity: "error",
+    subject: host,
+    message: `the agent on ${host} did not answer at ${endpoint}: ${why}`,
+    fix: `start lvsfleet's agent on ${host} (see docs/operations.md) and make sure this server can reach ${endpoint}`,
+  };
+}
+
+function notRegistered(host: string): Problem {
+  return {
+    code: "agent-not-registered",
+    severity: "error",
+    subject: host,
+    message: `no agent has registered as ${host}`,
+    fix: `enroll the agent on ${host} (POST /v1/pki/join-tokens) and start it with --host ${host} --server <this server's URL>`,
+  };
+}
+
+/**
+ * The preflight check of every host of a cluster, read live: each agent's doctor runs against its
+ * host's real state (addresses, routes, sysctls, the kernel's data-plane support) and reports every
+ * problem with the fix (GetState's problems). Hosts whose agent cannot be asked are reported as such.
+ * Read-only; viewer.
+ */
+export async function clusterDoctor(ctx: CommandContext, actor: Actor, cluster: string): Promise<ClusterDoctor> {
+  canRead(actor, cluster);
+  const stored = await ctx.clusters.get(cluster);
+  if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
+  const hosts = await Promise.all(
+    clusterHosts(stored.spec).map(async (h): Promise<HostDoctor> => {
+      const base = { host: h.host, kind: h.kind };
+      const registration = await ctx.registry.get(h.host);
+      if (!registration) return { ...base, checked: false, problems: [notRegistered(h.host)] };
+      try {
+        const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+        return {
+          ...base,
+          checked: state.problems !== undefined,
+          roleState: state.roleState,
+          problems: state.problems ?? [],
+        };
+      } catch (error) {
+        return {
+          ...base,
+          checked: false,
+          problems: [unreachable(h.host, (error as Error).message, registration.endpoint)],
+        };
+      }
+    }),
+  );
+  const problemCount = hosts.reduce((n, h) => n + h.problems.length, 0);
+  return { cluster, healthy: problemCount === 0 && hosts.every((h) => h.checked), problemCount, hosts };
+}

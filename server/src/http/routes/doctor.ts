@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { CommandContext } from "../../commands/context.ts";
+import { clusterDoctor } from "../../commands/doctor.ts";
+import { renderDoctorText } from "../../status/doctor-text.ts";
+import { type Api, errors } from "../openapi.ts";
+import { ClusterParam } from "../schemas.ts";
+
+const Problem = z
+  .object({
+    code: z.string().openapi({ example: "arp-ignore" }),
+    severity: z.enum(["error", "warning"]),
+    subject: z.string().openapi({ example: "net.ipv4.conf.all.arp_ignore" }),
+    message: z.string().openapi({
+      example:
+        "net.ipv4.conf.all.arp_ignore is 0, needs 1: with 0 this server answers ARP for the VIP on lo and steals the director's traffic (the most common LVS-DR mistake)",
+    }),
+    fix: z.string().openapi({ example: "sysctl -w net.ipv4.conf.all.arp_ignore=1" }),
+  })
+  .openapi("Problem");
+
+const ClusterDoctor = z
+  .object({
+    cluster: z.string(),
+    healthy: z.boolean().openapi({ description: "Every host was checked and none has a problem" }),
+    problemCount: z.number(),
+    hosts: z.array(
+      z.object({
+        host: z.string(),
+        kind: z.enum(["director", "real-server"]),
+        checked: z.boolean().openapi({ description: "The agent answered and ran its doctor" }),
+        roleState: z.enum(["running", "stopped"]).optional(),
+        problems: z.array(Problem),
+      }),
+    ),
+  })
+  .openapi("ClusterDoctor");
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/clusters/{cluster}/doctor",
+  description:
+    "The preflight check of every host of the cluster, read live from the agents: on real servers the VIP on lo, arp_ignore/arp_announce on all and lo, the NAT reply path; on directors ip_forward, the VIP interface, the kernel's ip_vs or nftables support and the IPVS sysctls. Every problem comes with its fix. Viewer.",
+  request: {
+    params: ClusterParam,
+    query: z.object({
+      format: z.enum(["json", "text"]).optional().openapi({ description: "text: one line per problem and its fix" }),
+    }),
+  },
+  responses: {
+    200: {
+      content: { "application/json": { schema: ClusterDoctor }, "text/plain": { schema: z.string() } },
+      description: "Every host and every problem found on it, with the fix",
+    },
+    ...errors,
+  },
+});
+
+export function registerDoctorRoutes(app: Api, ctx: CommandContext): void {
+  app.openapi(route, async (c) => {
+    const report = await clusterDoctor(ctx, c.get("actor"), c.req.valid("param").cluster);
+    if (c.req.valid("query").format === "text") return c.text(renderDoctorText(report), 200);
+    return c.json(report, 200);
+  });
+}
