@@ -14,7 +14,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "agents/*/test/**/*.test.ts", "server/test/**/*.test.ts"],
+          include: [
+            "packages/*/test/**/*.test.ts",
+            "agents/*/test/**/*.test.ts",
+            "server/test/**/*.test.ts",
+            "test/fuzz/**/*.test.ts",
+          ],
         },
       },
       {
