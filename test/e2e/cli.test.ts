@@ -330,6 +330,20 @@ describe("lvsctl against a running server", () => {
     expect(bad.stderr).toContain("url: must be the server's URL");
   });
 
+  it("diff against a stopped director shows what start would do to the table it holds", async () => {
+    const stop = await lvsctl(["stop", "web", "--host", "lb-backup"]);
+    expect(stop.code).toBe(0);
+    const specFile = file("current.yaml", (await lvsctl(["get", "web", "-o", "yaml"])).stdout);
+    const diff = await lvsctl(["diff", "-f", specFile]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain("director lb-master (running): nothing to change");
+    expect(diff.stdout).toContain(
+      "director lb-backup (stopped): nothing changes until it starts; these are what start would do to the table it holds\n  add-service TCP 192.168.1.229:80 wrr persistent 60\n",
+    );
+    expect((await lvsctl(["start", "web", "--host", "lb-backup"])).code).toBe(0);
+    expect((await lvsctl(["diff", "-f", specFile])).code).toBe(0);
+  });
+
   it("start and stop one host go through jobs", async () => {
     const stop = await lvsctl(["stop", "web", "--host", "web2"]);
     expect(stop.code).toBe(0);

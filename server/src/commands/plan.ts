@@ -1,5 +1,5 @@
 import { ClusterSpec, desiredTable, ValidationError, validate } from "@lvsfleet/model";
-import { describeOperation } from "@lvsfleet/planner";
+import { describeOperation, plan } from "@lvsfleet/planner";
 import type { Actor } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
@@ -57,13 +57,17 @@ export async function planCluster(
       const client = ctx.pool.clientFor(registration);
       try {
         const state = await client.getState(ctx.statusDeadlineMs);
-        if (state.roleState !== "running")
+        if (state.roleState !== "running") {
+          // A stopped director holds no lvsfleet services: start would add and edit, never remove
+          // what is there (e.g. the table keepalived built), so that is the plan against its table.
+          const operations = plan(desired, state.table, { isManaged: () => false });
           return {
             host: director.host,
             roleState: state.roleState,
-            changes: [],
-            note: "stopped: nothing changes until it starts; start installs the whole desired table",
+            changes: operations.map(describeOperation),
+            note: "nothing changes until it starts; these are what start would do to the table it holds",
           };
+        }
         // One past the stored generation, so that the agent never takes the request for a stale one.
         const result = await client.apply({ cluster: name, generation: generation + 1, desired, dryRun: true });
         return { host: director.host, roleState: state.roleState, changes: result.operations.map(describeOperation) };

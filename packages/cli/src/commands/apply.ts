@@ -33,7 +33,8 @@ export function describePlan(plan: ClusterPlan): string {
   ];
   for (const d of plan.directors) {
     if (d.error) lines.push(`director ${d.host}: not asked: ${d.error}`);
-    else if (d.note) lines.push(`director ${d.host} (${d.roleState ?? "?"}): ${d.note}`);
+    else if (d.note)
+      lines.push(`director ${d.host} (${d.roleState ?? "?"}): ${d.note}`, ...d.changes.map((c) => `  ${c}`));
     else
       lines.push(
         `director ${d.host} (${d.roleState ?? "?"}): ${d.changes.length ? `${d.changes.length} operation(s)` : "nothing to change"}`,
