@@ -1,3 +1,4 @@
+export { assertInterfaceExists, assertSysctlWritable, RefusedHostChange, sysctlWritable } from "./allowlist.ts";
 export {
   addAddress,
   addressArgs,

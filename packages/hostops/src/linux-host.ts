@@ -1,4 +1,5 @@
 import type { HostAddress, HostRoute } from "@lvsfleet/model";
+import { assertInterfaceExists, assertSysctlWritable } from "./allowlist.ts";
 import { addAddress, type HostLink, listAddresses, listLinks, removeAddress } from "./ip-addr.ts";
 import { addRoute, listRoutes, removeRoute, replaceRoute } from "./ip-route.ts";
 import { kernelRelease } from "./kernel.ts";
@@ -8,7 +9,8 @@ import { readSysctl, writeSysctl } from "./sysctl.ts";
 /**
  * A real Linux host: addresses and routes through iproute2, sysctls through /proc/sys.
  * It has the shape of agent-runtime's HostDriver (and its optional replaceRoute, links and
- * kernelRelease); every value is validated before it reaches a command.
+ * kernelRelease); every value is validated before it reaches a command, interfaces must exist,
+ * and only the sysctls lvsfleet manages can be written (allowlist.ts), whoever asks.
  */
 export class LinuxHostDriver {
   readonly name = "linux";
@@ -19,7 +21,8 @@ export class LinuxHostDriver {
     return listAddresses(this.runner);
   }
 
-  addAddress(address: HostAddress): Promise<void> {
+  async addAddress(address: HostAddress): Promise<void> {
+    assertInterfaceExists(address.interface, await this.links());
     return addAddress(this.runner, address);
   }
 
@@ -31,7 +34,8 @@ export class LinuxHostDriver {
     return listRoutes(this.runner);
   }
 
-  addRoute(route: HostRoute): Promise<void> {
+  async addRoute(route: HostRoute): Promise<void> {
+    assertInterfaceExists(route.interface, await this.links());
     return addRoute(this.runner, route);
   }
 
@@ -39,7 +43,8 @@ export class LinuxHostDriver {
     return removeRoute(this.runner, route);
   }
 
-  replaceRoute(route: HostRoute): Promise<void> {
+  async replaceRoute(route: HostRoute): Promise<void> {
+    assertInterfaceExists(route.interface, await this.links());
     return replaceRoute(this.runner, route);
   }
 
@@ -47,7 +52,8 @@ export class LinuxHostDriver {
     return readSysctl(this.runner, key);
   }
 
-  writeSysctl(key: string, value: string): Promise<void> {
+  async writeSysctl(key: string, value: string): Promise<void> {
+    assertSysctlWritable(key);
     return writeSysctl(this.runner, key, value);
   }
 

@@ -13,9 +13,15 @@ class FakeRunner implements CommandRunner {
   readonly netns = undefined;
   readonly calls: { command: string; args: readonly string[]; input?: string | undefined }[] = [];
   readonly files = new Map<string, string>();
+  /** What `ip -j link` answers: the host's interfaces. */
+  links = [
+    { ifname: "lo", flags: ["LOOPBACK", "UP"], mtu: 65536, operstate: "UNKNOWN" },
+    { ifname: "eth0", flags: ["BROADCAST", "UP"], mtu: 1500, operstate: "UP" },
+  ];
   run(command: string, args: readonly string[], options: RunOptions = {}) {
     this.calls.push({ command, args, input: options.input });
-    return Promise.resolve({ stdout: "[]", stderr: "" });
+    const stdout = args.includes("link") ? JSON.stringify(this.links) : "[]";
+    return Promise.resolve({ stdout, stderr: "" });
   }
   readFile(path: string) {
     return Promise.resolve(this.files.get(path));
@@ -99,11 +105,23 @@ describe("host commands as argument arrays", () => {
     await host.addAddress({ address: "198.18.0.100", prefixLength: 32, interface: "lo", label: "lo:0" });
     await host.replaceRoute({ destination: "default", via: "198.18.0.2", interface: "eth0" });
     await host.routes();
-    expect(runner.calls.map((c) => [c.command, ...c.args].join(" "))).toEqual([
+    expect(runner.calls.map((c) => [c.command, ...c.args].join(" ")).filter((c) => !c.includes(" link"))).toEqual([
       "ip addr add 198.18.0.100/32 dev lo label lo:0",
       "ip route replace default via 198.18.0.2 dev eth0",
       "ip -j -4 route show table all",
       "ip -j -6 route show table all",
     ]);
+  });
+
+  it("refuses interfaces the host does not have and sysctls lvsfleet does not manage, before running anything", async () => {
+    const runner = new FakeRunner();
+    const host = new LinuxHostDriver(runner);
+    await expect(host.addAddress({ address: "198.18.0.100", prefixLength: 32, interface: "eth7" })).rejects.toThrow(
+      /eth7: it does not exist/,
+    );
+    await expect(host.addRoute({ destination: "198.18.0.100", interface: "eth7" })).rejects.toThrow(/does not exist/);
+    await expect(host.writeSysctl("kernel.core_pattern", "|/tmp/x")).rejects.toThrow(/not one lvsfleet manages/);
+    expect(runner.calls.filter((c) => !c.args.includes("link"))).toEqual([]);
+    expect(runner.files.size).toBe(0);
   });
 });
