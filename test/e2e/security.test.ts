@@ -247,5 +247,10 @@ describe("the audit trail", () => {
       expect(audit).not.toContain(secret);
       expect(logs).not.toContain(secret);
     }
+    // Nor any API token, join token (the agents enrolled with some) or private key, by shape.
+    for (const pattern of [/lvsf_[A-Za-z0-9_-]{43}/, /lvsj_[A-Za-z0-9_-]{43}/, /PRIVATE KEY/]) {
+      expect(audit).not.toMatch(pattern);
+      expect(logs).not.toMatch(pattern);
+    }
   });
 });
