@@ -15,8 +15,14 @@ export function specChanges(before: ClusterSpec | undefined, after: ClusterSpec)
     ...[...hostsAfter].filter((h) => !hostsBefore.has(h)).map((h) => `add director ${h}`),
     ...[...hostsBefore].filter((h) => !hostsAfter.has(h)).map((h) => `remove director ${h}`),
   ];
+  // A director, service or real server added or removed is already said above.
+  const entity = (p: string[]) =>
+    (p.length === 2 && (p[0] === "directors" || p[0] === "services")) ||
+    (p.length === 4 && p[0] === "services" && p[2] === "realServers");
   const settings = before
-    ? changedPaths(withoutTableFields(before), withoutTableFields(after)).map((p) => `change ${p}`)
+    ? changedPaths(withoutTableFields(before), withoutTableFields(after))
+        .filter((p) => !entity(p))
+        .map((p) => `change ${p.join(".") || "(spec)"}`)
     : [];
   return [...table, ...directors, ...settings];
 }
@@ -51,13 +57,13 @@ function withoutTableFields(spec: ClusterSpec): unknown {
   };
 }
 
-/** Dotted paths where two JSON values differ (both present, or only one). */
-export function changedPaths(a: unknown, b: unknown, path = ""): string[] {
+/** Paths (as segments) where two JSON values differ (both present, or only one). */
+export function changedPaths(a: unknown, b: unknown, path: string[] = []): string[][] {
   if (isRecord(a) && isRecord(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => changedPaths(a[k], b[k], path ? `${path}.${k}` : k));
+    return keys.flatMap((k) => changedPaths(a[k], b[k], [...path, k]));
   }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || "(spec)"];
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
