@@ -51,7 +51,7 @@ export interface BurstResult {
   rps: number;
 }
 
-interface Child {
+export interface Child {
   name: string;
   process: ChildProcess;
   output: string[];
@@ -82,7 +82,8 @@ export async function sweepLeftovers(): Promise<string[]> {
 
 export class Lab {
   readonly prefix = `lvslab${process.pid}x${randomBytes(2).toString("hex")}`;
-  readonly dir = mkdtempSync(join(tmpdir(), "lvsfleet-lab-"));
+  /** Named after the run, so that sweep.mjs can remove it after a killed run. */
+  readonly dir = mkdtempSync(join(tmpdir(), `${this.prefix}-`));
   readonly hosts = new Map<string, LabHost>();
   private readonly namespaces: string[] = [];
   private readonly children: Child[] = [];
@@ -187,35 +188,55 @@ export class Lab {
     return new ExecRunner({ netns: this.host(name).ns });
   }
 
-  /** Starts a program inside a host's namespace and waits for its first JSON line (`{"ready":true,…}`). */
-  private async spawnIn(
-    name: string,
+  /** The environment of every process the lab starts: LVSLAB_RUN lets sweep.mjs find them after a killed run. */
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...process.env, ...extra, LVSLAB_RUN: this.prefix };
+  }
+
+  /**
+   * Starts a program inside a host's namespace — or, with `name` undefined, in the machine's own
+   * namespace (for programs that only use loopback: Redis, the server, relays) — and waits for its
+   * first JSON line (`{"ready":true,…}`) unless `ready` is false. Its stderr and, after that line,
+   * its stdout are kept for failure messages.
+   */
+  async spawnProgram(
+    name: string | undefined,
     label: string,
     command: string,
     args: string[],
+    options: { env?: NodeJS.ProcessEnv; ready?: boolean } = {},
   ): Promise<{ child: Child; ready: Record<string, unknown> }> {
-    const host = this.host(name);
-    const process = spawn("ip", ["netns", "exec", host.ns, command, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-      cwd: ROOT,
-    });
-    const child: Child = { name: `${label}@${name}`, process, output: [] };
+    const [file, argv] =
+      name === undefined ? [command, args] : ["ip", ["netns", "exec", this.host(name).ns, command, ...args]];
+    const process = spawn(file, argv, { stdio: ["pipe", "pipe", "pipe"], cwd: ROOT, env: this.env(options.env) });
+    const child: Child = { name: `${label}@${name ?? "loopback"}`, process, output: [] };
     this.children.push(child);
-    process.stderr?.on("data", (d: Buffer) => child.output.push(d.toString()));
+    const keep = (d: Buffer) => {
+      child.output.push(d.toString());
+      if (child.output.length > 200) child.output.splice(0, 100);
+    };
+    process.stderr?.on("data", keep);
+    if (options.ready === false) {
+      process.stdout?.on("data", keep);
+      return { child, ready: {} };
+    }
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let buffer = "";
       const timer = setTimeout(
         () => reject(new Error(`${child.name} not ready in 20 s: ${child.output.join("").slice(-2000)}`)),
         20_000,
       );
-      process.stdout?.on("data", (d: Buffer) => {
+      const onData = (d: Buffer) => {
         buffer += d.toString();
         const line = buffer.split("\n").find((l) => l.startsWith("{") && l.includes('"ready":true'));
         if (line) {
           clearTimeout(timer);
+          process.stdout?.off("data", onData);
+          process.stdout?.on("data", keep);
           resolve(JSON.parse(line));
         }
-      });
+      };
+      process.stdout?.on("data", onData);
       process.once("exit", (code) => {
         clearTimeout(timer);
         reject(new Error(`${child.name} exited (${code}) before it was ready: ${child.output.join("").slice(-2000)}`));
@@ -224,9 +245,14 @@ export class Lab {
     return { child, ready };
   }
 
+  /** Stops one process the lab started (SIGTERM, SIGKILL after 3 s). */
+  async stopProgram(child: Child): Promise<void> {
+    await this.stopChild(child);
+  }
+
   /** A web server on port 80 of a real server that answers with the host's name. */
   async startWebServer(name: string): Promise<void> {
-    await this.spawnIn(name, "http", "node", [join(PROGRAMS, "http-server.mjs"), name]);
+    await this.spawnProgram(name, "http", "node", [join(PROGRAMS, "http-server.mjs"), name]);
   }
 
   /**
@@ -238,7 +264,7 @@ export class Lab {
     const program = join(ROOT, "agents", role, "dist", "main.js");
     // The lab speaks plaintext gRPC through its relays; agents built with TLS support must be told so.
     const insecure = readFileSync(program, "utf8").includes("--insecure") ? ["--insecure"] : [];
-    const { child, ready } = await this.spawnIn(name, "agent", "node", [
+    const { child, ready } = await this.spawnProgram(name, "agent", "node", [
       program,
       ...insecure,
       "--host",
@@ -258,7 +284,7 @@ export class Lab {
       .split(":")
       .at(-1);
     const socket = join(this.dir, `${name}.sock`);
-    const relay = await this.spawnIn(name, "relay", "node", [join(PROGRAMS, "relay.mjs"), socket, port ?? "0"]);
+    const relay = await this.spawnProgram(name, "relay", "node", [join(PROGRAMS, "relay.mjs"), socket, port ?? "0"]);
     const client = new AgentClient({ host: name, endpoint: `unix:${socket}`, deadlineMs: 15_000 });
     const stop = async () => {
       client.close();
@@ -362,7 +388,7 @@ export class Lab {
         url,
         ...(target ? [target] : []),
       ],
-      { stdio: ["pipe", "pipe", "pipe"] },
+      { stdio: ["pipe", "pipe", "pipe"], env: this.env() },
     );
     const child: Child = { name: "keep@client", process, output: [] };
     process.stderr?.on("data", (d: Buffer) => child.output.push(d.toString()));

@@ -1,7 +1,12 @@
 // Removes lab namespaces left behind: those whose owning process (the pid in the name) is gone,
 // or, with --prefix P, those of run P. Kills the processes still inside them first (they can
-// only be the lab's: agents, web servers, relays). Prints {"removed":[...]}.
+// only be the lab's: agents, web servers, relays), and the lab's processes in the machine's own
+// namespace (Redis, the server, relays), which carry LVSLAB_RUN=<run> in their environment, and
+// the run's directory in the temp directory. Prints {"removed":[...],"killed":[...]}.
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const NAME = /^lvslab(\d+)x[0-9a-f]+-/;
 const args = process.argv.slice(2);
@@ -15,6 +20,33 @@ const alive = (pid) => {
     return error.code === "EPERM";
   }
 };
+
+const ours = (run) => {
+  const match = NAME.exec(`${run}-`);
+  if (!match) return false;
+  return prefix ? run === prefix : !alive(Number(match[1]));
+};
+
+// Processes started with the environment of a run to sweep (the marker is never inherited by the test itself).
+const killed = [];
+for (const entry of readdirSync("/proc")) {
+  if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  let environ;
+  try {
+    environ = readFileSync(`/proc/${entry}/environ`, "utf8");
+  } catch {
+    continue;
+  }
+  const run = environ
+    .split("\0")
+    .find((v) => v.startsWith("LVSLAB_RUN="))
+    ?.slice("LVSLAB_RUN=".length);
+  if (!run || !ours(run)) continue;
+  try {
+    process.kill(Number(entry), "SIGKILL");
+    killed.push(Number(entry));
+  } catch {}
+}
 
 const removed = [];
 const namespaces = execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
@@ -38,4 +70,9 @@ for (const ns of namespaces) {
     process.stderr.write(`cannot delete ${ns}: ${error.message}\n`);
   }
 }
-process.stdout.write(`${JSON.stringify({ removed })}\n`);
+// The run's files (sockets, state directories, Redis), once nothing uses them.
+for (const entry of readdirSync(tmpdir())) {
+  const run = /^(lvslab\d+x[0-9a-f]+)-/.exec(entry)?.[1];
+  if (run && ours(run)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+}
+process.stdout.write(`${JSON.stringify({ removed, killed })}\n`);
