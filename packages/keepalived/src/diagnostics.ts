@@ -72,6 +72,10 @@ export class Diagnostics {
     message: string,
     hint: string | undefined,
   ): void {
+    const same = this.list.some(
+      (d) => d.file === at.file && d.line === at.line && d.column === at.column && d.message === message,
+    );
+    if (same) return;
     this.list.push({
       file: at.file,
       line: at.line,

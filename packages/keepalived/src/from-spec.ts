@@ -194,7 +194,7 @@ function checker(check: HealthCheck, field: string, warnings: FieldError[]): Che
       message: "keepalived has no rise/fall for LVS checkers (it behaves as rise 1, fall 1); not written",
     });
   const timing = {
-    connectTimeout: check.connectTimeout,
+    connectTimeout: check.type === "misc" ? undefined : check.connectTimeout,
     retry: check.retry,
     delayBeforeRetry: check.delayBeforeRetry,
     delayLoop: check.delayLoop,

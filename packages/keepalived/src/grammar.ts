@@ -9,7 +9,7 @@ export type Handlers<T> = Record<string, Handler<T>>;
 
 /**
  * Applies each statement of a block to its node: known keywords through their handler, valid but
- * unmodelled keywords kept with a warning, anything else refused as unknown.
+ * unmodelled keywords kept with a warning, anything else refused as unknown (or given to `unknown`).
  */
 export function interpret<T extends { extra: RawStatement[] }>(
   statements: Statement[],
@@ -18,12 +18,14 @@ export function interpret<T extends { extra: RawStatement[] }>(
   unmodelled: readonly string[],
   node: T,
   reader: Reader,
+  unknown?: Handler<T>,
 ): void {
   for (const statement of statements) {
     const keyword = statement.keyword.text;
     const handler = Object.hasOwn(handlers, keyword) ? handlers[keyword] : undefined;
     if (handler) handler(statement, node, reader);
     else if (unmodelled.includes(keyword)) reader.keep(statement, where, node.extra);
+    else if (unknown) unknown(statement, node, reader);
     else reader.unknown(statement, where, [...Object.keys(handlers), ...unmodelled]);
   }
 }
@@ -34,7 +36,7 @@ export function interpret<T extends { extra: RawStatement[] }>(
  */
 export function script(statement: Statement, reader: Reader): ScriptNode | undefined {
   reader.noBlock(statement);
-  const args = reader.args(statement, 1, 3, { free: true });
+  const args = reader.scriptArgs(statement, 1, 3);
   if (!args) return undefined;
   const [command, user, group] = args as [Word, Word | undefined, Word | undefined];
   if (command.text.trim() === "") {

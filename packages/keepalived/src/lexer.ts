@@ -1,27 +1,32 @@
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 
 /**
- * The tokenizer. It reads a file the way keepalived's parser does (lib/parser.c):
+ * The tokenizer. It reads a line the way keepalived's parser does (lib/parser.c, read_line and
+ * alloc_strvec_r):
  * - `#` and `!` start a comment anywhere outside double quotes; `\#` and `\!` are literal;
- * - words are separated by space, tab, CR, FF and VT;
- * - `{` and `}` outside double quotes are tokens of their own, even inside a word;
- * - "..." and '...' quote (the quotes are removed, adjacent pieces join into one word), with shell-like
- *   backslash escapes;
- * and, unlike keepalived, it repairs the copy-paste damage that has exactly one reading, reporting each
- * repair: a byte-order mark, Unicode spaces such as U+00A0 (which keepalived makes part of the word),
- * invisible zero-width characters, and paired typographic double quotes. A word starting with `//`
+ * - `{` and `}` outside double quotes are tokens of their own, even inside a word (except on an
+ *   include line, which keepalived globs before it splits braces off);
+ * - words are separated by space, tab, CR, FF and VT; a word starting with `"` runs to the next `"`
+ *   (no escapes; single quotes are ordinary characters);
+ * - script keywords (notify_*, quorum_up, misc_path) re-read the rest of their line with quotes and
+ *   backslash escapes: see scriptWords.
+ * Unlike keepalived, it repairs the copy-paste damage that has exactly one reading, reporting each
+ * repair: a byte-order mark, Unicode spaces such as U+00A0 (which keepalived makes part of a word),
+ * invisible zero-width characters and paired typographic double quotes. A word starting with `//`
  * becomes a `slash` token holding the rest of the line: whether it is a stray comment is decided by
  * the grammar, which knows how many arguments the keyword takes.
  */
 
 export interface Word {
   kind: "word";
-  /** The word after quotes and escapes are resolved. */
+  /** The word without its quotes. */
   text: string;
   /** The word as written. */
   raw: string;
   quoted: boolean;
   at: SourceLocation;
+  /** The rest of the line after this word (up to a brace or comment), for script keywords. */
+  rest: { text: string; at: SourceLocation };
 }
 
 export interface SlashComment {
@@ -43,7 +48,7 @@ export interface EndOfLine {
 
 export type Token = Word | SlashComment | Brace | EndOfLine;
 
-const ASCII_SPACE = new Set([" ", "\t", "\r", "\f", "\v"]);
+const SPACE = /[ \t\r\f\v]/;
 
 /** Spaces that keepalived does not treat as spaces; a copy from a web page is full of them. */
 const UNICODE_SPACES: Record<string, string> = {
@@ -74,17 +79,6 @@ const INVISIBLE: Record<string, string> = {
   "\ufeff": "U+FEFF ZERO WIDTH NO-BREAK SPACE",
 };
 
-const ESCAPES: Record<string, string> = {
-  a: "\x07",
-  b: "\b",
-  E: "\x1b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
-
 export function lex(text: string, file: string, diagnostics: Diagnostics): Token[] {
   const tokens: Token[] = [];
   const lines = text.split("\n");
@@ -111,8 +105,15 @@ export function lex(text: string, file: string, diagnostics: Diagnostics): Token
 export interface LinePosition {
   file: string;
   line: number;
-  /** Characters removed from the start of the line before lexing (a BOM), for column numbers. */
+  /** Column of the first character of `line`, minus one. */
   offset: number;
+}
+
+/** A line after repairs, with the original column of each character. */
+interface Normalized {
+  text: string;
+  /** columns[i] is the 1-based column of text[i] in the file. */
+  columns: number[];
 }
 
 /**
@@ -126,125 +127,71 @@ export function lexLine(
   diagnostics: Diagnostics,
   slashComments = true,
 ): void {
-  const at = (i: number): SourceLocation => ({ file: pos.file, line: pos.line, column: i + pos.offset + 1 });
-  if (slashComments && unsupportedLine(line, at, diagnostics)) return;
+  const at = (column: number): SourceLocation => ({ file: pos.file, line: pos.line, column });
+  if (slashComments && unsupportedLine(line, (i) => at(i + pos.offset + 1), diagnostics)) return;
+  const normal = repair(line, pos, diagnostics);
+  const code = decomment(normal, pos, diagnostics);
+  const columnOf = (i: number) => normal.columns[i] ?? (normal.columns[normal.columns.length - 1] ?? pos.offset) + 1;
   // keepalived recognises include lines before it splits braces off, so `include {a,b}.conf` globs.
-  const braces = !/^[ \t]*include[rmwba]?[ \t]/.test(line);
+  const braces = !/^[ \t]*include[rmwba]?[ \t]/.test(code);
 
+  let segmentStart = 0;
+  const segment = (end: number): boolean => {
+    const stop = words(code, segmentStart, end, columnOf, at, out, diagnostics, slashComments);
+    segmentStart = end + 1;
+    return stop;
+  };
+  let quoted = false;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i];
+    if (c === '"') quoted = !quoted;
+    else if (braces && !quoted && (c === "{" || c === "}")) {
+      if (segment(i)) return;
+      out.push({ kind: c, at: at(columnOf(i)) });
+    }
+  }
+  segment(code.length);
+}
+
+/** Applies the repairs to a line: Unicode spaces to spaces, invisible characters out, “…” to "…". */
+function repair(line: string, pos: LinePosition, diagnostics: Diagnostics): Normalized {
   const spaces = new Map<string, { count: number; first: number }>();
   const invisible = new Map<string, { count: number; first: number }>();
-  const tally = (map: typeof spaces, c: string, i: number) => {
+  const tally = (map: typeof spaces, c: string, column: number) => {
     const entry = map.get(c);
     if (entry) entry.count++;
-    else map.set(c, { count: 1, first: i });
+    else map.set(c, { count: 1, first: column });
   };
-
-  let word: { text: string; start: number; quoted: boolean } | undefined;
-  let quote: { close: string; start: number } | undefined;
-  const flush = (end: number) => {
-    if (!word) return;
-    out.push({
-      kind: "word",
-      text: word.text,
-      raw: line.slice(word.start, end),
-      quoted: word.quoted,
-      at: at(word.start),
-    });
-    word = undefined;
-  };
-  const append = (text: string, i: number) => {
-    if (!word) word = { text: "", start: i, quoted: false };
-    word.text += text;
-  };
-
-  let i = 0;
-  while (i < line.length) {
+  let text = "";
+  const columns: number[] = [];
+  let quoted = false;
+  let smartClose = -1;
+  for (let i = 0; i < line.length; i++) {
     const c = line[i] as string;
-    if (c === "\\") {
-      const [value, length] = readEscape(line, i, quote === undefined);
-      append(value, i);
-      i += length;
+    const column = i + pos.offset + 1;
+    if (c === '"') quoted = !quoted;
+    if (!quoted && c in UNICODE_SPACES) {
+      tally(spaces, c, column);
+      text += " ";
+    } else if (!quoted && c in INVISIBLE) {
+      tally(invisible, c, column);
       continue;
-    }
-    if (quote) {
-      if (c === quote.close) quote = undefined;
-      else if (c in INVISIBLE) tally(invisible, c, i);
-      else append(c, i);
-      i++;
-      continue;
-    }
-    if (c === "#" || c === "!") {
-      if (word)
-        diagnostics.warn(
-          "note",
-          at(i),
-          `'${c}' starts a comment in the middle of '${line.slice(word.start, i + 1)}…'; keepalived reads only '${word.text}'`,
-          `write \\${c} if '${c}' belongs to the value`,
-        );
-      break;
-    }
-    if (ASCII_SPACE.has(c)) {
-      flush(i);
-      i++;
-      continue;
-    }
-    if (c in UNICODE_SPACES) {
-      tally(spaces, c, i);
-      flush(i);
-      i++;
-      continue;
-    }
-    if (c in INVISIBLE) {
-      tally(invisible, c, i);
-      i++;
-      continue;
-    }
-    if (braces && (c === "{" || c === "}")) {
-      flush(i);
-      out.push({ kind: c, at: at(i) });
-      i++;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      append("", i);
-      (word as { quoted: boolean }).quoted = true;
-      quote = { close: c, start: i };
-      i++;
-      continue;
-    }
-    if (c === "\u201c" && line.indexOf("\u201d", i + 1) > 0) {
+    } else if (!quoted && c === "\u201c" && line.indexOf("\u201d", i + 1) > 0) {
+      smartClose = line.indexOf("\u201d", i + 1);
       diagnostics.repair(
-        at(i),
+        { file: pos.file, line: pos.line, column },
         "read typographic quotes \u201c\u2026\u201d as a double-quoted string",
         'keepalived would make the quote characters part of the words; use plain "',
       );
-      append("", i);
-      (word as { quoted: boolean }).quoted = true;
-      quote = { close: "\u201d", start: i };
-      i++;
-      continue;
-    }
-    if (slashComments && !word && c === "/" && line[i + 1] === "/") {
-      const rest = line.slice(i).split(/[#!]/)[0]?.trimEnd() ?? "";
-      if (!/[{}"']/.test(rest)) {
-        out.push({ kind: "slash", raw: rest, at: at(i) });
-        i = line.length;
-        break;
-      }
-    }
-    append(c, i);
-    i++;
+      quoted = true;
+      text += '"';
+    } else if (i === smartClose) {
+      quoted = false;
+      text += '"';
+    } else text += c;
+    columns.push(column);
   }
-  if (quote) {
-    diagnostics.error(
-      "syntax",
-      at(quote.start),
-      `missing closing ${quote.close} for the string that starts here`,
-      "keepalived strings end on the same line",
-    );
-  }
-  flush(i);
-
+  const at = (column: number): SourceLocation => ({ file: pos.file, line: pos.line, column });
   for (const [c, { count, first }] of spaces)
     diagnostics.repair(
       at(first),
@@ -257,6 +204,203 @@ export function lexLine(
       `removed ${count} × invisible ${INVISIBLE[c]}`,
       "keepalived reads it as part of the word",
     );
+  return { text, columns };
+}
+
+/**
+ * keepalived's decomment(): cuts the line at the first `#` or `!` outside double quotes and turns
+ * `\#`/`\!` into literal characters. Returns the code part (same indices as `normal.text` up to the cut,
+ * except that removed backslashes are replaced by nothing and their columns dropped).
+ */
+function decomment(normal: Normalized, pos: LinePosition, diagnostics: Diagnostics): string {
+  let quoted = false;
+  let code = "";
+  const columns: number[] = [];
+  const text = normal.text;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\\" && i + 1 < text.length) {
+      const next = text[i + 1] as string;
+      if (!quoted && (next === "#" || next === "!")) {
+        code += next;
+        columns.push(normal.columns[i + 1] as number);
+      } else {
+        code += c + next;
+        columns.push(normal.columns[i] as number, normal.columns[i + 1] as number);
+      }
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (!quoted && (c === "#" || c === "!")) {
+      const before = code.replace(/[ \t]+$/, "");
+      const word = /[^ \t{}]+$/.exec(before)?.[0];
+      if (word && before.length === code.length && !word.startsWith("//"))
+        diagnostics.warn(
+          "note",
+          { file: pos.file, line: pos.line, column: normal.columns[i] as number },
+          `'${c}' starts a comment in the middle of '${word}${c}…'; keepalived reads only '${word.replace(/"/g, "")}'`,
+          `write \\${c} if '${c}' belongs to the value`,
+        );
+      break;
+    }
+    code += c;
+    columns.push(normal.columns[i] as number);
+  }
+  if (quoted) {
+    const start = code.lastIndexOf('"');
+    diagnostics.error(
+      "syntax",
+      { file: pos.file, line: pos.line, column: columns[start] as number },
+      'missing closing " for the string that starts here',
+      "keepalived strings end on the same line",
+    );
+  }
+  normal.columns = columns;
+  return code;
+}
+
+/**
+ * The words of code[start, end) as keepalived's alloc_strvec_r splits them. Returns true when a
+ * `//` remainder took the rest of the line.
+ */
+function words(
+  code: string,
+  start: number,
+  end: number,
+  columnOf: (i: number) => number,
+  at: (column: number) => SourceLocation,
+  out: Token[],
+  diagnostics: Diagnostics,
+  slashComments: boolean,
+): boolean {
+  const pending: Word[] = [];
+  let i = start;
+  while (i < end) {
+    while (i < end && SPACE.test(code[i] as string)) i++;
+    if (i >= end) break;
+    const begin = i;
+    let text: string;
+    let quoted = false;
+    if (code[i] === '"') {
+      quoted = true;
+      const close = code.indexOf('"', i + 1);
+      if (close < 0 || close >= end) {
+        diagnostics.error(
+          "syntax",
+          at(columnOf(i)),
+          'missing closing " for the string that starts here',
+          "keepalived strings end on the same line",
+        );
+        text = code.slice(i + 1, end);
+        i = end;
+      } else {
+        text = code.slice(i + 1, close);
+        i = close + 1;
+      }
+    } else {
+      if (slashComments && code.startsWith("//", i)) {
+        const rest = code.slice(i).trimEnd();
+        if (!/[{}"]/.test(rest)) {
+          out.push(...pending, { kind: "slash", raw: rest, at: at(columnOf(i)) });
+          return true;
+        }
+      }
+      while (i < end && !SPACE.test(code[i] as string) && code[i] !== '"') i++;
+      text = code.slice(begin, i);
+    }
+    if (quoted && (text === "{" || text === "}"))
+      diagnostics.error(
+        "syntax",
+        at(columnOf(begin)),
+        `a quoted '${text}' is still a brace to keepalived`,
+        "keepalived 2.2 ends or opens the block at it; choose another value",
+      );
+    pending.push({
+      kind: "word",
+      text,
+      raw: code.slice(begin, i),
+      quoted,
+      at: at(columnOf(begin)),
+      rest: { text: code.slice(i, end), at: at(columnOf(i)) },
+    });
+  }
+  out.push(...pending);
+  return false;
+}
+
+/**
+ * The words of a script keyword's arguments as keepalived's alloc_strvec_quoted_escaped reads them:
+ * "..." and '...' quote (the quotes are removed, adjacent pieces join into one word) and backslash
+ * escapes work as in the shell.
+ */
+export function scriptWords(after: Word): Word[] {
+  const line = after.rest.text;
+  const base = after.rest.at;
+  const result: Word[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && SPACE.test(line[i] as string)) i++;
+    if (i >= line.length) break;
+    const begin = i;
+    let text = "";
+    let quote: string | undefined;
+    while (i < line.length) {
+      const c = line[i] as string;
+      if (c === "\\") {
+        const [value, length] = readEscape(line, i);
+        text += value;
+        i += length;
+      } else if (quote) {
+        if (c === quote) quote = undefined;
+        else text += c;
+        i++;
+      } else if (c === '"' || c === "'") {
+        quote = c;
+        i++;
+      } else if (SPACE.test(c)) break;
+      else {
+        text += c;
+        i++;
+      }
+    }
+    result.push({
+      kind: "word",
+      text,
+      raw: line.slice(begin, i),
+      quoted: /["']/.test(line.slice(begin, i)),
+      at: { ...base, column: base.column + begin },
+      rest: { text: line.slice(i), at: { ...base, column: base.column + i } },
+    });
+  }
+  return result;
+}
+
+const ESCAPES: Record<string, string> = {
+  a: "\x07",
+  b: "\b",
+  E: "\x1b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+};
+
+/** Resolves a backslash escape at `i`; returns the character and how many input characters it used. */
+function readEscape(line: string, i: number): [string, number] {
+  const next = line[i + 1];
+  if (next === undefined) return ["\\", 1];
+  if (next === "x" && /[0-9a-fA-F]/.test(line[i + 2] ?? "")) {
+    const hex = /^[0-9a-fA-F]+/.exec(line.slice(i + 2))?.[0] ?? "";
+    return [String.fromCharCode(Number.parseInt(hex.slice(-2), 16)), 2 + hex.length];
+  }
+  if (next === "c" && line[i + 2] !== undefined) return [String.fromCharCode(line.charCodeAt(i + 2) & 0x1f), 3];
+  if (/[0-7]/.test(next)) {
+    const octal = /^[0-7]{1,3}/.exec(line.slice(i + 1))?.[0] ?? "";
+    return [String.fromCharCode(Number.parseInt(octal, 8) & 0xff), 1 + octal.length];
+  }
+  return [ESCAPES[next] ?? next, 2];
 }
 
 /** `@id` conditional lines, `$NAME=` definitions and `~SEQ` blocks change the text before parsing. */
@@ -276,21 +420,4 @@ function unsupportedLine(line: string, at: (i: number) => SourceLocation, diagno
     "expand them first, e.g. with the file keepalived itself would read for this host",
   );
   return true;
-}
-
-/** Resolves a backslash escape at `i`; returns the character(s) and how many input characters it used. */
-function readEscape(line: string, i: number, outsideQuotes: boolean): [string, number] {
-  const next = line[i + 1];
-  if (next === undefined) return ["\\", 1];
-  if (outsideQuotes && (next === "#" || next === "!")) return [next, 2];
-  if (next === "x" && /[0-9a-fA-F]/.test(line[i + 2] ?? "")) {
-    const hex = /^[0-9a-fA-F]+/.exec(line.slice(i + 2))?.[0] ?? "";
-    return [String.fromCharCode(Number.parseInt(hex.slice(-2), 16)), 2 + hex.length];
-  }
-  if (next === "c" && line[i + 2] !== undefined) return [String.fromCharCode(line.charCodeAt(i + 2) & 0x1f), 3];
-  if (/[0-7]/.test(next)) {
-    const octal = /^[0-7]{1,3}/.exec(line.slice(i + 1))?.[0] ?? "";
-    return [String.fromCharCode(Number.parseInt(octal, 8) & 0xff), 1 + octal.length];
-  }
-  return [ESCAPES[next] ?? next, 2];
 }

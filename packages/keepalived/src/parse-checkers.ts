@@ -90,16 +90,21 @@ const HTTP: Handlers<HttpCheckNode> = {
   },
 };
 
+const { connect_timeout: _noConnectTimeout, ...miscTiming } = timingHandlers<MiscCheckNode>((node) => node);
+
+/** MISC_CHECK has the timing of the other checkers except connect_timeout (misc_timeout instead). */
 const MISC: Handlers<MiscCheckNode> = {
-  ...timingHandlers<MiscCheckNode>((node) => node),
+  ...miscTiming,
   misc_path: (statement, node, reader) => {
     reader.noBlock(statement);
-    const words = reader.args(statement, 1, 64, { free: true });
+    const words = reader.scriptArgs(statement, 1, 64);
     if (words) node.path = { command: commandLine(words) };
   },
   misc_timeout: (statement, node, reader) => {
     const word = reader.one(statement);
-    if (word) node.timeout = reader.seconds(word, "misc_timeout");
+    // Whole seconds; 0 is keepalived's "not set" (the virtual server's delay_loop).
+    const seconds = word && reader.uint(word, 0, 2147483, "misc_timeout");
+    if (seconds !== undefined) node.timeout = seconds || undefined;
   },
   misc_dynamic: (statement, node, reader) => {
     node.dynamic = reader.flag(statement) ?? node.dynamic;

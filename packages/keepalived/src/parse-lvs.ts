@@ -165,8 +165,8 @@ function virtualServerTarget(words: Word[], reader: Reader): VirtualServerTarget
     const mark = reader.uint(second, 1, 4294967295, "fwmark");
     return mark === undefined ? undefined : { kind: "fwmark", mark };
   }
-  const glued = /^(.*):(\d+)$/.exec(first.text);
-  if (glued && !second && !first.text.includes("::")) {
+  const glued = /^([0-9.]+):(\d+)$/.exec(first.text);
+  if (glued && !second) {
     reader.invalid(
       first,
       `'${first.raw}' is not an address`,

@@ -189,6 +189,16 @@ export function parseVrrpSyncGroup(statement: Statement, reader: Reader): VrrpSy
   const block = reader.block(statement);
   if (!name || !block) return undefined;
   const node: VrrpSyncGroupNode = { name: name.text, instances: [], notify: {}, extra: [], at: statement.keyword.at };
-  interpret(block, `vrrp_sync_group ${name.text}`, SYNC_GROUP, VRRP_SYNC_GROUP_UNMODELLED, node, reader);
+  const where = `vrrp_sync_group ${name.text}`;
+  interpret(block, where, SYNC_GROUP, VRRP_SYNC_GROUP_UNMODELLED, node, reader, (s, _n, r) =>
+    r.unknown(
+      s,
+      where,
+      [...Object.keys(SYNC_GROUP), ...VRRP_SYNC_GROUP_UNMODELLED],
+      s.args.length === 0 && !s.block
+        ? `if '${s.keyword.raw}' is a vrrp_instance, list it inside 'group { ... }': keepalived 2 no longer reads the 1.x form without 'group'`
+        : undefined,
+    ),
+  );
   return node;
 }

@@ -5,7 +5,7 @@ import { type Handlers, interpret } from "./grammar.ts";
 import { GLOBAL_DEFS_UNMODELLED, TOP_LEVEL_UNMODELLED } from "./keywords.ts";
 import { parseVirtualServer, parseVirtualServerGroup } from "./parse-lvs.ts";
 import { parseVrrpInstance, parseVrrpSyncGroup } from "./parse-vrrp.ts";
-import { Reader } from "./reader.ts";
+import { Reader, raw } from "./reader.ts";
 import { readStatements, readStatementsFromText, type Statement } from "./syntax.ts";
 
 export interface ParseOptions {
@@ -36,6 +36,16 @@ export function parseKeepalivedText(text: string, file = "keepalived.conf", opti
 const GLOBAL_DEFS: Handlers<GlobalDefs> = {
   router_id: (statement, node, reader) => {
     node.routerId = reader.one(statement)?.text;
+  },
+  // Export writes these two whenever the spec has scripts (keepalived refuses to run scripts
+  // without them); lvsfleet's agents set them the same way, so they are read without a warning.
+  enable_script_security: (statement, node, reader) => {
+    reader.noBlock(statement);
+    if (reader.args(statement, 0, 0)) node.extra.push(raw(statement));
+  },
+  script_user: (statement, node, reader) => {
+    reader.noBlock(statement);
+    if (reader.args(statement, 1, 2)) node.extra.push(raw(statement));
   },
 };
 

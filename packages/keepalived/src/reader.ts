@@ -2,7 +2,7 @@ import { canonicalIp, isIpAddress, prefixLengthOfNetmask } from "@lvsfleet/model
 import type { RawStatement } from "./ast.ts";
 import type { Diagnostics } from "./diagnostics.ts";
 import { didYouMean } from "./keywords.ts";
-import { lexLine, type Token, type Word } from "./lexer.ts";
+import { lexLine, scriptWords, type Token, type Word } from "./lexer.ts";
 import type { Statement } from "./syntax.ts";
 
 /**
@@ -77,6 +77,27 @@ export class Reader {
       return undefined;
     }
     return words;
+  }
+
+  /**
+   * The arguments of a script keyword (notify_*, quorum_up/down, misc_path), re-read with quotes and
+   * escapes as keepalived does for scripts; a `//` remainder after the script is a comment (a repair),
+   * a `//` where the script should be is the script.
+   */
+  scriptArgs(statement: Statement, min: number, max: number): Word[] | undefined {
+    const keyword = statement.keyword;
+    let rest = keyword.rest;
+    const slash = statement.slash;
+    if (slash && statement.args.length > 0) {
+      this.diagnostics.repair(
+        slash.at,
+        `read '${slash.raw}' after '${keyword.text}' as a comment`,
+        `keepalived has no '//' comments: it reads the text as more arguments of '${keyword.text}'; use '#' or '!'`,
+      );
+      rest = { ...rest, text: rest.text.slice(0, slash.at.column - rest.at.column) };
+    }
+    const words = scriptWords({ ...keyword, rest });
+    return this.args({ keyword, args: words }, min, max);
   }
 
   /** Reports a block where none belongs. */
@@ -212,7 +233,7 @@ export class Reader {
   }
 
   /** Refuses a keyword the block does not have. */
-  unknown(statement: Statement, where: string, known: Iterable<string>): void {
+  unknown(statement: Statement, where: string, known: Iterable<string>, hint?: string): void {
     const keyword = statement.keyword;
     const near = didYouMean(keyword.text, known);
     this.diagnostics.error(
@@ -220,7 +241,7 @@ export class Reader {
       keyword.at,
       `unknown keyword '${keyword.raw}' in ${where}`,
       confusableHint(keyword.raw) ??
-        (near ? `did you mean '${near}'?` : "check the spelling against keepalived.conf(5)"),
+        (near ? `did you mean '${near}'?` : (hint ?? "check the spelling against keepalived.conf(5)")),
     );
   }
 }

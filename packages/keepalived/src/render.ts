@@ -77,7 +77,9 @@ class Writer {
   }
 
   script(keyword: string, script: ScriptNode | undefined): void {
-    if (script) this.statement(keyword, script.command, script.user, script.group);
+    if (!script) return;
+    const who = [script.user, script.group].filter((w) => w !== undefined).map((w) => quote(w as string));
+    this.line([keyword, quoteScript(script.command), ...who].join(" "));
   }
 
   text(): string {
@@ -85,10 +87,35 @@ class Writer {
   }
 }
 
-/** Quotes a word when keepalived would otherwise split it, comment it out or take it as a brace. */
+/**
+ * Writes a value so that keepalived reads it back unchanged. keepalived splits ordinary values on
+ * white space and reads "..." without escapes (alloc_strvec_r), after cutting comments at # or !
+ * outside double quotes and splitting braces off: so a value with white space, #, !, { or } goes in
+ * double quotes, and a value with a double quote cannot be written at all (nor a lone brace, which
+ * keepalived 2.2 takes as the end of the block even when quoted).
+ */
 export function quote(word: string): string {
-  if (word !== "" && !/[\s#!{}"'\\]/.test(word) && !/[^\x21-\x7e]/.test(word)) return word;
-  return `"${word.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  if (word.includes('"'))
+    throw new Error(`${JSON.stringify(word)} cannot be written in keepalived.conf (double quote)`);
+  if (word === "{" || word === "}")
+    throw new Error(
+      `${JSON.stringify(word)} cannot be written in keepalived.conf (keepalived takes it as a brace even quoted)`,
+    );
+  if (word !== "" && !/[\s#!{}]/.test(word)) return word;
+  if (/\\$/.test(word))
+    throw new Error(`${JSON.stringify(word)} cannot be written in keepalived.conf (quoted, ends in a backslash)`);
+  return `"${word}"`;
+}
+
+/**
+ * Writes a script command line (notify_*, quorum_up/down, misc_path), which keepalived re-reads with
+ * quotes and backslash escapes: always double-quoted, with \ and " escaped. keepalived splits braces off
+ * before it knows about escapes, so a command cannot hold both a double quote and a brace.
+ */
+export function quoteScript(command: string): string {
+  if (command.includes('"') && /[{}]/.test(command))
+    throw new Error(`${JSON.stringify(command)} cannot be written in keepalived.conf (double quote and brace)`);
+  return `"${command.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
 /** Seconds with at most microsecond precision, never in exponent notation. */

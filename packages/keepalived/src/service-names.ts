@@ -41,7 +41,8 @@ export function nameServices(
   );
   for (const name of names) if (name) taken.add(name);
   const bases = entries.map((e) => baseName(e.service));
-  const unnamedWithBase = (base: string) => bases.filter((b, i) => b === base && names[i] === undefined).length;
+  const unnamed = bases.filter((_, i) => names[i] === undefined);
+  const unnamedWithBase = (base: string) => unnamed.filter((b) => b === base).length;
   entries.forEach((entry, i) => {
     if (names[i] !== undefined) return;
     const base = bases[i] as string;

@@ -23,6 +23,7 @@ import type {
   ScriptNode,
   VirtualServerNode,
   VirtualServerTarget,
+  VrrpInstanceNode,
 } from "./ast.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
 import { nameServices } from "./service-names.ts";
@@ -118,7 +119,8 @@ export function toClusterSpec(
     diagnostics.error(
       "value",
       top,
-      "nothing to import: no vrrp_instance with a virtual_ipaddress and no virtual_server",
+      "no VIPs: no vrrp_instance has a virtual_ipaddress and no virtual_server has an address",
+      "lvsfleet needs the cluster's VIPs; for fwmark services, list the VIPs the marks select in a vrrp_instance",
     );
     return undefined;
   }
@@ -519,12 +521,13 @@ function healthCheck(
   const at = node.at as SourceLocation;
   if (node.type === "MISC_CHECK") {
     if (!node.path) return undefined;
+    const { connectTimeout: _none, ...scriptTiming } = timing(node, defaults);
     return {
       type: "misc",
       path: scriptCommand(node.path, "misc_path", at, diagnostics),
       ...(node.timeout !== undefined ? { timeout: node.timeout } : {}),
       ...(node.dynamic ? { dynamic: true } : {}),
-      ...timing(node, defaults),
+      ...scriptTiming,
     };
   }
   const connection = definedOnly({ connectIp: node.connectIp, connectPort: node.connectPort, bindTo: node.bindTo });
@@ -568,15 +571,15 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
   const first = instances[0];
   if (!first) return undefined;
   const at = first.at as SourceLocation;
+  const state = (node: VrrpInstanceNode) => effectiveState(node, diagnostics);
+  const firstState = state(first);
   for (const instance of instances.slice(1)) {
-    if (
-      (instance.state ?? "BACKUP") !== (first.state ?? "BACKUP") ||
-      (instance.priority ?? 100) !== (first.priority ?? 100)
-    )
+    const own = state(instance);
+    if (own !== firstState || (instance.priority ?? 100) !== (first.priority ?? 100))
       diagnostics.error(
         "conflict",
         instance.at as SourceLocation,
-        `vrrp_instance ${instance.name} has state/priority ${instance.state ?? "BACKUP"}/${instance.priority ?? 100}, ${first.name} has ${first.state ?? "BACKUP"}/${first.priority ?? 100}`,
+        `vrrp_instance ${instance.name} has state/priority ${own}/${instance.priority ?? 100}, ${first.name} has ${firstState}/${first.priority ?? 100}`,
         "lvsfleet gives a director one role and one priority for all its VRRP instances",
       );
   }
@@ -604,14 +607,14 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
     director: {
       host: identity.host,
       address: identity.address,
-      role: first.state === "MASTER" ? "master" : "backup",
+      role: firstState === "MASTER" ? "master" : "backup",
       priority: first.priority ?? 100,
       interface: iface,
     },
     instances: [],
     at,
   };
-  for (const node of instances) {
+  for (let node of instances) {
     const nodeAt = node.at as SourceLocation;
     if (node.virtualRouterId === undefined) {
       diagnostics.error(
@@ -632,7 +635,18 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
       vips: [...new Set(node.virtualIpAddresses.map((v) => v.address))],
     };
     if (node.interface && node.interface !== iface) instance.interface = node.interface;
-    if (node.advertInt !== undefined) instance.advertInt = node.advertInt;
+    if (node.advertInt !== undefined) {
+      instance.advertInt = node.advertInt;
+      if (!Number.isInteger(node.advertInt) && node.version !== 3) {
+        instance.advertInt = Math.max(1, Math.round(node.advertInt));
+        diagnostics.warn(
+          "note",
+          nodeAt,
+          `advert_int ${node.advertInt}: VRRPv2 needs whole seconds, keepalived rounds it to ${instance.advertInt}; so does the import`,
+          "add 'version 3' for sub-second adverts",
+        );
+      }
+    }
     if (node.version !== undefined) instance.version = node.version;
     if (node.authentication) {
       if (!node.authentication.type || node.authentication.password === undefined)
@@ -655,6 +669,18 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
         nodeAt,
         `unicast_src_ip ${node.unicastSrcIp} is not the director's address ${identity.address}; lvsfleet uses the director's address`,
       );
+    if (node.nopreempt && node.priority === 255) {
+      diagnostics.warn(
+        "note",
+        nodeAt,
+        "keepalived resets nopreempt at priority 255 (the address owner always preempts); so does the import",
+      );
+      node = { ...node, nopreempt: false };
+    }
+    if (node.nopreempt && node.preemptDelay !== undefined) {
+      diagnostics.warn("note", nodeAt, "keepalived resets preempt_delay under nopreempt; so does the import");
+      node = { ...node, preemptDelay: undefined };
+    }
     if (node.state === "MASTER" && (node.nopreempt || node.preemptDelay !== undefined))
       diagnostics.warn(
         "note",
@@ -707,6 +733,20 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
     }
   }
   return out;
+}
+
+/** keepalived starts an instance with AH authentication as BACKUP even when it says MASTER (below priority 255). */
+function effectiveState(node: VrrpInstanceNode, diagnostics: Diagnostics): "MASTER" | "BACKUP" {
+  if (node.state !== "MASTER") return "BACKUP";
+  if (node.authentication?.type === "AH" && (node.priority ?? 100) < 255) {
+    diagnostics.warn(
+      "note",
+      node.at as SourceLocation,
+      `vrrp_instance ${node.name}: keepalived starts an instance with AH authentication as BACKUP, not MASTER; so does the import`,
+    );
+    return "BACKUP";
+  }
+  return "MASTER";
 }
 
 function identityFromFile(source: ParsedSource): DirectorIdentity | undefined {

@@ -75,6 +75,12 @@ const CheckTiming = {
   fall: Streak.optional(),
 };
 
+/** A script has no connection: `timeout` takes the place of connectTimeout (keepalived has none for MISC_CHECK). */
+function scriptTiming() {
+  const { connectTimeout: _none, ...rest } = CheckTiming;
+  return rest;
+}
+
 /** Where a network checker connects; each defaults to the real server's own address and port. */
 const CheckConnection = {
   /** Address to connect to instead of the real server's. keepalived connect_ip. */
@@ -110,7 +116,7 @@ export const HttpStatusRange = z
 /** One URL an HTTP(S) checker fetches (keepalived `url { ... }`). */
 export const HttpCheckUrl = z.strictObject({
   /** Path of the GET request. keepalived path. */
-  path: z.string().regex(/^\S+$/, { error: "must be a URL path without spaces" }),
+  path: z.string().regex(/^[^\s"]+$/, { error: "must be a URL path without spaces or double quotes" }),
   /** Status codes that count as success. keepalived status_code; default 200-299. */
   statusCodes: z.array(HttpStatusRange).min(1).optional(),
   /** MD5 (hex) of the response body that counts as success. keepalived digest (computed with genhash). */
@@ -120,7 +126,10 @@ export const HttpCheckUrl = z.strictObject({
     .transform((d) => d.toLowerCase())
     .optional(),
   /** Host header for this URL. keepalived virtualhost. */
-  virtualhost: z.string().regex(/^\S+$/, { error: "must be a host name" }).optional(),
+  virtualhost: z
+    .string()
+    .regex(/^[^\s"]+$/, { error: "must be a host name" })
+    .optional(),
 });
 export type HttpCheckUrl = z.output<typeof HttpCheckUrl>;
 
@@ -128,7 +137,10 @@ const HttpFields = {
   /** Fetched one after another; the check round succeeds only if every URL does. */
   urls: z.array(HttpCheckUrl).min(1, { error: "must list at least one URL" }),
   /** Host header for URLs that set none. keepalived virtualhost (checker, real_server or virtual_server). */
-  virtualhost: z.string().regex(/^\S+$/, { error: "must be a host name" }).optional(),
+  virtualhost: z
+    .string()
+    .regex(/^[^\s"]+$/, { error: "must be a host name" })
+    .optional(),
   ...CheckConnection,
   ...CheckTiming,
 };
@@ -154,11 +166,19 @@ export const MiscCheck = z.strictObject({
   type: z.literal("misc"),
   /** The program and its arguments. keepalived misc_path. */
   path: ScriptCommand,
-  /** Seconds the program may run before it is killed and the attempt fails. keepalived misc_timeout; default delayLoop. */
-  timeout: Seconds.optional(),
+  /**
+   * Whole seconds the program may run before it is killed (SIGTERM, then SIGKILL) and the attempt
+   * fails. keepalived misc_timeout; default the service's delayLoop.
+   */
+  timeout: z
+    .number({ error: "must be a number of seconds" })
+    .int({ error: "must be whole seconds (keepalived misc_timeout)" })
+    .min(1, { error: "must be at least 1 second" })
+    .max(2147483, { error: "must be at most 2147483 seconds" })
+    .optional(),
   /** Exit status sets the weight (see above). keepalived misc_dynamic. */
   dynamic: z.boolean().optional(),
-  ...CheckTiming,
+  ...scriptTiming(),
 });
 export type MiscCheck = z.output<typeof MiscCheck>;
 

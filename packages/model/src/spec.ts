@@ -64,6 +64,8 @@ export const RealServer = z.strictObject({
   healthChecks: z.array(HealthCheck).optional(),
   /** Overrides the service's inhibitOnFailure for this server (keepalived real_server inhibit_on_failure). */
   inhibitOnFailure: z.boolean().optional(),
+  /** Overrides the service's slowStart for this server (0 = none). */
+  slowStart: DurationSeconds.max(3600, { error: "must be at most 3600 seconds" }).optional(),
 });
 export type RealServer = z.output<typeof RealServer>;
 export type RealServerInput = z.input<typeof RealServer>;
@@ -116,6 +118,11 @@ export const VirtualService = z
     quorum: Quorum.optional(),
     /** Takes the traffic while the quorum is lost (keepalived sorry_server). */
     sorryServer: SorryServer.optional(),
+    /**
+     * lvsfleet (as HAProxy's slowstart): seconds over which a real server's weight ramps from 0 to
+     * its weight after it recovers, so that a cold server is not flooded. Default 0 (at once).
+     */
+    slowStart: DurationSeconds.max(3600, { error: "must be at most 3600 seconds" }).optional(),
   })
   .superRefine((service, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -225,11 +232,23 @@ export const ClusterSpec = z
     if (spec.vrrp) {
       if (spec.directors.length === 0) issue(["vrrp"], "needs at least one director");
       const delaysPreemption = spec.vrrp.instances.some((i) => i.nopreempt || i.preemptDelay !== undefined);
+      const usesAh = spec.vrrp.instances.some((i) => i.authentication?.type === "ah");
+      const nopreempt = spec.vrrp.instances.some((instance) => instance.nopreempt);
       spec.directors.forEach((director, i) => {
-        if (delaysPreemption && director.role === "master")
+        if (usesAh && director.role === "master" && director.priority < 255)
+          issue(
+            ["directors", i, "role"],
+            "must be backup when a VRRP instance uses AH authentication, unless priority is 255 (keepalived starts it as BACKUP)",
+          );
+        else if (delaysPreemption && director.role === "master")
           issue(
             ["directors", i, "role"],
             "must be backup when a VRRP instance has nopreempt or preemptDelay (keepalived ignores them on a MASTER; the highest priority wins)",
+          );
+        if (nopreempt && director.priority === 255)
+          issue(
+            ["directors", i, "priority"],
+            "cannot be 255 with nopreempt (the address owner always preempts; keepalived resets nopreempt)",
           );
       });
       const owner = new Map<string, number>();

@@ -37,9 +37,27 @@ export type VrrpNotifyInput = z.input<typeof VrrpNotify>;
 export const VrrpAuthentication = z.strictObject({
   type: z.enum(["pass", "ah"]),
   /** keepalived uses only the first 8 characters. */
-  password: z.string().regex(/^\S{1,8}$/, { error: "must be 1-8 characters without spaces (keepalived uses only 8)" }),
+  password: z.string().regex(/^[^\s"]{1,8}$/, {
+    error: "must be 1-8 characters without spaces or double quotes (keepalived uses only 8)",
+  }),
 });
 export type VrrpAuthentication = z.output<typeof VrrpAuthentication>;
+
+/**
+ * Gratuitous ARP after a take-over (keepalived sends one burst on becoming MASTER, and a second
+ * burst `delay` seconds later).
+ */
+export const VrrpGarp = z.strictObject({
+  /** Messages per burst. keepalived garp_master_repeat; default 5. */
+  repeat: z.number().int().min(1, { error: "must be between 1 and 255" }).max(255).optional(),
+  /** Seconds before the second burst (0: none). keepalived garp_master_delay; default 5. */
+  delay: DurationSeconds.max(255, { error: "must be at most 255 seconds" }).optional(),
+  /** Keep sending a burst this often while MASTER (0: never). keepalived garp_master_refresh; default 0. */
+  refresh: DurationSeconds.max(86400, { error: "must be at most 86400 seconds" }).optional(),
+  /** Messages per refresh burst. keepalived garp_master_refresh_repeat; default 1. */
+  refreshRepeat: z.number().int().min(1, { error: "must be between 1 and 255" }).max(255).optional(),
+});
+export type VrrpGarp = z.output<typeof VrrpGarp>;
 
 /** One VRRP virtual router: a set of VIPs that move together from director to director. */
 export const VrrpInstance = z.strictObject({
@@ -76,6 +94,8 @@ export const VrrpInstance = z.strictObject({
   /** Seconds to wait before preempting. keepalived preempt_delay (0-1000). */
   preemptDelay: DurationSeconds.max(1000, { error: "must be at most 1000 seconds" }).optional(),
   notify: VrrpNotify.optional(),
+  /** Gratuitous ARP (IPv6: unsolicited NA) after taking over, so that neighbours learn the new MAC at once. */
+  garp: VrrpGarp.optional(),
 });
 export type VrrpInstance = z.output<typeof VrrpInstance>;
 export type VrrpInstanceInput = z.input<typeof VrrpInstance>;
@@ -104,6 +124,8 @@ export const Vrrp = z
       const sameId = ids.get(instance.virtualRouterId);
       if (sameId !== undefined) issue(["instances", i, "virtualRouterId"], `duplicates instances[${sameId}]`);
       else ids.set(instance.virtualRouterId, i);
+      if (instance.nopreempt && instance.preemptDelay !== undefined)
+        issue(["instances", i, "preemptDelay"], "has no effect with nopreempt (keepalived resets it)");
       const families = new Set(instance.vips.map((vip) => (vip.includes(":") ? "inet6" : "inet")));
       if (families.size > 1)
         issue(["instances", i, "vips"], "must all be IPv4 or all IPv6 (a VRRP instance carries one address family)");
