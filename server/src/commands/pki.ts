@@ -216,4 +216,3 @@ export function caCertificate(ctx: CommandContext): { pem: string; pin: string }
   const trust = trustOf(ctx);
   return { pem: trust.ca.pem, pin: trust.ca.pin };
 }
-

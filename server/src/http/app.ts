@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fieldErrors } from "@lvsfleet/model";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
@@ -74,8 +75,16 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   app.openapi(health, async (c) => c.json({ status: "ok" as const, redis: await settings.redis.ping() }, 200));
   app.route("/v1/chat", slackRoutes(ctx, settings.slack));
   app.use("/v1/*", async (c, next) => {
-    if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/") || PUBLIC_PKI_PATHS.has(c.req.path))
+    if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/")) return next();
+    if (PUBLIC_PKI_PATHS.has(c.req.path)) {
+      // Enrollment, renewal and registration carry their own proof; limit them per source address.
+      const wait = await settings.limiter.check(`ip:${getConnInfo(c).remote.address ?? "unknown"}`);
+      if (wait !== undefined)
+        return c.json({ error: { message: `too many requests; retry in ${wait} s` } }, 429, {
+          "retry-after": String(wait),
+        });
       return next();
+    }
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     const wait = await settings.limiter.check(`token:${auth.actor.name}`);
