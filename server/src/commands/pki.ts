@@ -86,27 +86,25 @@ export async function deleteJoinToken(ctx: CommandContext, actor: Actor, id: str
 
 /** An agent enrolls: join token + CSR → certificate (the token is the credential; no bearer token). */
 export async function enrollAgent(ctx: CommandContext, body: unknown): Promise<CertificateResponse> {
-  const response = await trustOf(ctx).enrollment.enroll(body);
-  const host = hostOf(response.certificate);
-  await ctx.audit.append({
-    actor: { type: "agent", name: host },
-    channel: "agent",
-    command: "enroll",
-    target: host,
-    after: { serial: response.serial, notAfter: response.notAfter },
-    outcome: "completed",
-  });
-  return response;
+  return auditIssued(ctx, "enroll", await trustOf(ctx).enrollment.enroll(body));
 }
 
 /** An agent renews before expiry, authenticated by its current certificate's key. */
 export async function renewAgent(ctx: CommandContext, body: unknown): Promise<CertificateResponse> {
-  const response = await trustOf(ctx).enrollment.renew(body);
+  return auditIssued(ctx, "renew certificate", await trustOf(ctx).enrollment.renew(body));
+}
+
+/** One audit entry for a certificate issued to an agent (the agent is the actor). */
+async function auditIssued(
+  ctx: CommandContext,
+  command: string,
+  response: CertificateResponse,
+): Promise<CertificateResponse> {
   const host = hostOf(response.certificate);
   await ctx.audit.append({
     actor: { type: "agent", name: host },
     channel: "agent",
-    command: "renew certificate",
+    command,
     target: host,
     after: { serial: response.serial, notAfter: response.notAfter },
     outcome: "completed",
