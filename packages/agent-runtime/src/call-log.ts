@@ -1,10 +1,10 @@
-import type { SimulatedTrafficChange } from "@lvsfleet/model";
+import type { SimulatedHealthChange, SimulatedTrafficChange } from "@lvsfleet/model";
 import { type AgentHandlers, GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 
 /** What each served call did, for the agent's metrics. */
 export interface ServedCall {
-  method: "Apply" | "GetState" | "Start" | "Stop" | "GetInfo" | "SetSimulatedTraffic";
+  method: "Apply" | "GetState" | "Start" | "Stop" | "GetInfo" | "SetSimulatedTraffic" | "SetSimulatedHealth";
   /** `OK` or the gRPC status name the caller got. */
   code: string;
   durationSeconds: number;
@@ -66,6 +66,16 @@ export function loggedHandlers(
               "SetSimulatedTraffic",
               () => handlers.setSimulatedTraffic!(change),
               (r) => ({ load: r.load, held: r.held, connections: r.connections }),
+            ),
+        }
+      : {}),
+    ...(handlers.setSimulatedHealth
+      ? {
+          setSimulatedHealth: (change: SimulatedHealthChange) =>
+            timed(
+              "SetSimulatedHealth",
+              () => handlers.setSimulatedHealth!(change),
+              () => ({ address: change.address, port: change.port, healthy: change.healthy }),
             ),
         }
       : {}),

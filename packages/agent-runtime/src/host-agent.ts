@@ -2,12 +2,15 @@ import {
   type AgentEvent,
   type AgentInfo,
   type AgentState,
+  type ClusterSpec,
   type HostChange,
   type IpvsTable,
   type Operation,
   type Problem,
+  type RealServerHealth,
   type RoleConfig,
   type RoleState,
+  type SimulatedHealthChange,
   type SimulatedTraffic,
   type SimulatedTrafficChange,
   serviceKey,
@@ -18,6 +21,7 @@ import type { Logger } from "pino";
 import { blockingProblems, type Doctor, describeProblems, gatherFacts } from "./doctor.ts";
 import type { DataPlaneDriver, HostDriver } from "./drivers.ts";
 import { EventHub } from "./events.ts";
+import type { ExtensionHost, RoleExtension } from "./extension.ts";
 import { HostKeeper } from "./host-keeper.ts";
 import type { HostIntent, HostLedger } from "./host-plan.ts";
 import { Serial } from "./serial.ts";
@@ -33,6 +37,10 @@ export interface RoleStatus {
   managedServices: string[];
   /** The configuration of the last start (what the doctor checks the host against). */
   config?: RoleConfig | undefined;
+  /** The last desired table accepted (before health overrides), for re-planning after a health change. */
+  desired?: IpvsTable | undefined;
+  /** The latest cluster spec a Start or Apply carried (health checks, VRRP), for the role extension. */
+  spec?: ClusterSpec | undefined;
 }
 
 export const INITIAL_STATUS: RoleStatus = { roleState: "stopped", generation: 0, managedServices: [] };
@@ -57,6 +65,8 @@ export interface HostAgentParts {
   statusFile: StateFile<RoleStatus>;
   ledgerFile: StateFile<HostLedger>;
   log: Logger;
+  /** What the role adds beside the intent and the table (the director's health checks and VRRP). */
+  extension?: ((host: ExtensionHost) => RoleExtension) | undefined;
 }
 
 /**
@@ -68,10 +78,15 @@ export class HostAgent implements AgentHandlers {
   readonly hub: EventHub;
   private readonly keeper: HostKeeper;
   private readonly serial = new Serial();
+  private readonly extension: RoleExtension | undefined;
 
   constructor(private readonly parts: HostAgentParts) {
     this.keeper = new HostKeeper(parts.host, parts.ledgerFile);
     this.hub = new EventHub(parts.info.host, () => this.heartbeat());
+    this.extension = parts.extension?.({
+      publish: (event) => this.hub.publish(event as AgentEvent),
+      refresh: (reason) => this.refresh(reason),
+    });
   }
 
   info(): AgentInfo {
@@ -92,6 +107,7 @@ export class HostAgent implements AgentHandlers {
       destinations: destinations.length,
       activeConns: destinations.reduce((n, d) => n + d.activeConns, 0),
       inactConns: destinations.reduce((n, d) => n + d.inactConns, 0),
+      ...(this.extension?.beat() ? { failover: this.extension.beat() } : {}),
     };
   }
 
@@ -109,6 +125,7 @@ export class HostAgent implements AgentHandlers {
       if (value !== undefined) sysctls[key] = value;
     }
     const problems = await this.check(status.config, status.roleState === "running");
+    const failover = await this.extension?.report();
     return {
       info: this.parts.info,
       cluster: status.cluster,
@@ -117,6 +134,7 @@ export class HostAgent implements AgentHandlers {
       host: { addresses, routes, sysctls },
       generation: status.generation,
       ...(problems ? { problems } : {}),
+      ...(failover ? { failover } : {}),
     };
   }
 
@@ -155,12 +173,20 @@ export class HostAgent implements AgentHandlers {
     const dataPlane = this.requireDataPlane();
     const managed = new Set(status.managedServices);
     const observed = await dataPlane.observe();
-    const operations = plan(desired, observed, { isManaged: (key) => managed.has(key) });
+    // The role extension's local overrides (health) apply on top of the operator's desired table.
+    const effective = this.extension ? this.extension.effective(desired) : desired;
+    const operations = plan(effective, observed, { isManaged: (key) => managed.has(key) });
     if (!dryRun) await dataPlane.execute(operations);
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
 
-  apply(request: { cluster: string; generation: number; desired: IpvsTable; dryRun: boolean }): Promise<ApplyResult> {
+  apply(request: {
+    cluster: string;
+    generation: number;
+    desired: IpvsTable;
+    dryRun: boolean;
+    spec?: ClusterSpec | undefined;
+  }): Promise<ApplyResult> {
     return this.serial.run(async () => {
       const dataPlane = this.requireDataPlane();
       const status = await this.parts.statusFile.read();
@@ -173,6 +199,14 @@ export class HostAgent implements AgentHandlers {
           await this.parts.statusFile.write({ ...status, cluster: request.cluster, generation });
         return { operations: [], observed: await dataPlane.observe(), generation };
       }
+      const spec = request.spec ?? status.spec;
+      if (!request.dryRun && this.extension && status.config)
+        await this.extension.configure({
+          cluster: request.cluster,
+          config: status.config,
+          spec,
+          desired: request.desired,
+        });
       const { operations, managedServices } = await this.reconcile(request.desired, status, request.dryRun);
       if (request.dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
       await this.parts.statusFile.write({
@@ -180,6 +214,7 @@ export class HostAgent implements AgentHandlers {
         cluster: request.cluster,
         generation: request.generation,
         managedServices,
+        ...(this.extension ? { desired: request.desired, ...(spec ? { spec } : {}) } : {}),
       });
       if (operations.length > 0) this.publishTableChange(status.generation, request.generation, operations);
       return { operations, observed: await dataPlane.observe(), generation: request.generation };
@@ -211,7 +246,12 @@ export class HostAgent implements AgentHandlers {
         );
       const changes: HostChange[] = await this.keeper.takeUp(intent);
       const table = behaviour.table(config);
+      const spec = config.kind === "director" ? config.director.spec : undefined;
       let next: RoleStatus = { ...status, cluster, roleState: "running", config };
+      if (this.extension && table) {
+        changes.push(...(await this.extension.configure({ cluster, config, spec, desired: table.desired })));
+        next = { ...next, desired: table.desired, spec };
+      }
       if (table && dataPlane) {
         const { operations, managedServices } = await this.reconcile(table.desired, status, false);
         changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));
@@ -234,12 +274,20 @@ export class HostAgent implements AgentHandlers {
           `host ${this.parts.info.host} serves cluster ${status.cluster}, not ${cluster}`,
         );
       const changes: HostChange[] = [];
+      // VRRP goes first: the VIPs move to another director before this one's table empties.
+      if (this.extension) changes.push(...(await this.extension.stop()));
       if (dataPlane) {
         const { operations } = await this.reconcile({ services: [] }, status, false);
         changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));
       }
       changes.push(...(await this.keeper.giveUp()));
-      await statusFile.write({ ...status, cluster, roleState: "stopped", managedServices: [] });
+      await statusFile.write({
+        ...status,
+        cluster,
+        roleState: "stopped",
+        managedServices: [],
+        desired: undefined,
+      });
       if (status.roleState !== "stopped") this.publishRole(status.roleState, "stopped", cluster);
       log.info({ cluster, changes: changes.length }, "role stopped");
       return { changes, state: await this.state() };
@@ -261,11 +309,59 @@ export class HostAgent implements AgentHandlers {
     return dataPlane.setSimulatedTraffic(change);
   }
 
+  /** Sim data planes only: fails or restores a simulated real server's health checks. */
+  async setSimulatedHealth(change: SimulatedHealthChange): Promise<RealServerHealth[]> {
+    this.requireDataPlane();
+    if (!this.extension?.setSimulatedHealth)
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `host ${this.parts.info.host} runs the ${this.parts.dataPlane?.name} data plane: only the sim driver simulates health (real servers are checked for real)`,
+      );
+    return this.extension.setSimulatedHealth(change);
+  }
+
+  /**
+   * Re-plans the data plane from the last desired table through the extension's overrides (after a
+   * health change). Runs in turn with Apply/Start/Stop; a stopped role is left alone.
+   */
+  refresh(reason: string): Promise<void> {
+    return this.serial
+      .run(async () => {
+        const status = await this.parts.statusFile.read();
+        if (status.roleState !== "running" || !status.desired || !this.parts.dataPlane) return;
+        const { operations } = await this.reconcile(status.desired, status, false);
+        if (operations.length > 0)
+          this.hub.publish({
+            type: "state",
+            subject: "table",
+            from: `generation ${status.generation}`,
+            to: `generation ${status.generation}`,
+            detail: `${reason}: ${operations.map(describeOperation).join("; ")}`,
+          } as AgentEvent);
+      })
+      .catch((error) => this.parts.log.error({ err: (error as Error).message, reason }, "health re-plan failed"));
+  }
+
+  /**
+   * After a restart of the agent process: a running role's extension picks up where it was
+   * (health checks start again, keepalived is adopted or started). Call once after construction.
+   */
+  resume(): Promise<void> {
+    return this.serial.run(async () => {
+      const status = await this.parts.statusFile.read();
+      if (!this.extension || status.roleState !== "running" || !status.config || !status.cluster) return;
+      const desired = status.desired ?? this.parts.behaviour.table(status.config)?.desired;
+      if (!desired) return;
+      await this.extension.configure({ cluster: status.cluster, config: status.config, spec: status.spec, desired });
+    });
+  }
+
   watch(intervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void {
     this.hub.watch(intervalMs, emit, signal);
   }
 
   async close(): Promise<void> {
+    await this.extension?.close();
     await this.parts.dataPlane?.close();
   }
 }

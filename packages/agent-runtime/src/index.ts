@@ -9,6 +9,7 @@ export {
 } from "./doctor.ts";
 export type { DataPlaneDriver, DataPlaneSupport, HostDriver, HostLinkState } from "./drivers.ts";
 export { EventHub } from "./events.ts";
+export type { ExtensionEvent, ExtensionHost, RoleExtension, RoleUpdate } from "./extension.ts";
 export { HostAgent, type HostAgentParts, INITIAL_STATUS, type RoleBehaviour, type RoleStatus } from "./host-agent.ts";
 export { HostKeeper } from "./host-keeper.ts";
 export * from "./host-plan.ts";

@@ -1,4 +1,6 @@
+import type { FailoverBeat, FailoverReport } from "./failover.ts";
 import type { ForwardingMethod } from "./forwarding.ts";
+import type { ClusterSpec } from "./spec.ts";
 import type { IpvsTable } from "./table.ts";
 
 export type AgentRole = "director" | "real-server";
@@ -47,6 +49,8 @@ export interface AgentState {
   generation: number;
   /** What the agent's preflight check (doctor) found wrong with the host for its role; absent when not checked. */
   problems?: Problem[] | undefined;
+  /** Directors: health checks, their local decisions, VRRP and the VIPs held (see failover.ts). */
+  failover?: FailoverReport | undefined;
 }
 
 /** Something a host lacks for its role, found by the agent's doctor, with the fix. */
@@ -74,6 +78,11 @@ export interface DirectorRoleConfig {
   interface: string;
   desired: IpvsTable;
   generation: number;
+  /**
+   * The whole cluster spec, for what the table cannot say: health checks, quorum, sorry servers,
+   * slow start and VRRP. Absent: none of them (every real server counts as up, no VRRP).
+   */
+  spec?: ClusterSpec | undefined;
 }
 
 /** What a real server needs to take up its role (realdr.sh start). */
@@ -99,6 +108,8 @@ export interface HeartbeatEvent extends EventBase {
   destinations: number;
   activeConns: number;
   inactConns: number;
+  /** Directors with health checks or VRRP: the VIPs held, VRRP states, real servers down. */
+  failover?: FailoverBeat | undefined;
 }
 
 export interface StateChangeEvent extends EventBase {
@@ -117,6 +128,11 @@ export interface HealthChangeEvent extends EventBase {
   from: string;
   to: string;
   reason: string;
+  /** What the agent did about it (`weight 3 -> 0 (inhibit_on_failure)`, `removed from the table`). */
+  action?: string | undefined;
+  /** The operator's weight, and the weight the data plane has now (-1: out of the table). */
+  desiredWeight?: number | undefined;
+  effectiveWeight?: number | undefined;
 }
 
 export type AgentEvent = HeartbeatEvent | StateChangeEvent | HealthChangeEvent;

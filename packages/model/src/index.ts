@@ -1,6 +1,7 @@
 export * from "./address.ts";
 export * from "./agent.ts";
 export * from "./demo.ts";
+export * from "./failover.ts";
 export * from "./forwarding.ts";
 export * from "./health.ts";
 export * from "./operation.ts";

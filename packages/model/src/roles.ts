@@ -25,7 +25,7 @@ export function clusterHosts(spec: ClusterSpec): ClusterHost[] {
 }
 
 export function directorRoleConfig(spec: ClusterSpec, director: Director, generation: number): DirectorRoleConfig {
-  return { vips: spec.vips, interface: director.interface, desired: desiredTable(spec), generation };
+  return { vips: spec.vips, interface: director.interface, desired: desiredTable(spec), generation, spec };
 }
 
 /** For each VIP a real-server host serves, the forwarding methods the directors use to reach it. */

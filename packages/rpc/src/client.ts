@@ -3,9 +3,11 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
+  ClusterSpec,
   HostChange,
   IpvsTable,
   Operation,
+  RealServerHealth,
   RoleConfig,
   SimulatedTraffic,
 } from "@lvsfleet/model";
@@ -23,6 +25,7 @@ import {
   tableFromWire,
   tableToWire,
 } from "./convert.ts";
+import { realServerHealthFromWire, specToJson } from "./convert-failover.ts";
 import { AgentCallError, isServiceError } from "./errors.ts";
 import { HealthClient } from "./health.ts";
 import { publishRpcCall } from "./observe.ts";
@@ -37,6 +40,7 @@ import type {
   WireStartRequest,
   WireStartResponse,
 } from "./wire.ts";
+import type { WireSetSimulatedHealthResponse } from "./wire-failover.ts";
 
 export interface AgentClientOptions {
   /** Host name, for error messages. */
@@ -80,6 +84,7 @@ const RPC_NAMES: Record<string, string> = {
   stop: "Stop",
   watchEvents: "WatchEvents",
   setSimulatedTraffic: "SetSimulatedTraffic",
+  setSimulatedHealth: "SetSimulatedHealth",
 };
 
 /** grpc-js appends an empty "Resolution note:" to connection errors; drop it. */
@@ -155,8 +160,9 @@ export class AgentClient {
     return infoFromWire(await this.call<WireAgentInfo>("getInfo", {}, deadlineMs));
   }
 
+  /** `spec` (health checks, quorum, sorry servers, slow start, VRRP) replaces the agent's; absent: unchanged. */
   async apply(
-    request: { cluster: string; generation: number; desired: IpvsTable; dryRun?: boolean },
+    request: { cluster: string; generation: number; desired: IpvsTable; dryRun?: boolean; spec?: ClusterSpec },
     deadlineMs?: number,
   ): Promise<ApplyResult> {
     const response = await this.call<WireApplyResponse>(
@@ -166,6 +172,7 @@ export class AgentClient {
         generation: request.generation,
         desired: tableToWire(request.desired),
         dryRun: request.dryRun ?? false,
+        specJson: specToJson(request.spec),
       },
       deadlineMs,
     );
@@ -210,6 +217,23 @@ export class AgentClient {
     return simulatedTrafficFromWire(
       await this.call<WireSimulatedTraffic>("setSimulatedTraffic", simulatedTrafficChangeToWire(change), deadlineMs),
     );
+  }
+
+  /**
+   * Sim driver only: fails (healthy false) or restores a simulated real server's health checks; the
+   * agent's checkers see it at their next round. Returns the real servers' health now. Other drivers
+   * refuse with FAILED_PRECONDITION, an unknown real server with NOT_FOUND.
+   */
+  async setSimulatedHealth(
+    change: { address: string; port: number; healthy: boolean; service?: string | undefined },
+    deadlineMs?: number,
+  ): Promise<RealServerHealth[]> {
+    const response = await this.call<WireSetSimulatedHealthResponse>(
+      "setSimulatedHealth",
+      { address: change.address, port: change.port, healthy: change.healthy, service: change.service ?? "" },
+      deadlineMs,
+    );
+    return response.realServers.map(realServerHealthFromWire);
   }
 
   /** grpc.health.v1 Check: SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */

@@ -24,6 +24,14 @@ import type {
   SimulatedLoad,
   SimulatedTraffic,
 } from "@lvsfleet/model";
+import {
+  failoverBeatFromWire,
+  failoverBeatToWire,
+  failoverFromWire,
+  failoverToWire,
+  specFromJson,
+  specToJson,
+} from "./convert-failover.ts";
 import type {
   WireAgentInfo,
   WireAgentState,
@@ -285,6 +293,7 @@ export function stateToWire(state: AgentState): WireAgentState {
     host: hostStateToWire(state.host),
     generation: state.generation,
     problems: (state.problems ?? []).map((p) => ({ ...p })),
+    ...(state.failover ? { failover: failoverToWire(state.failover) } : {}),
   };
 }
 
@@ -299,6 +308,7 @@ export function stateFromWire(state: WireAgentState | null): AgentState {
     generation: state.generation,
     // An agent that did not check its host sends none; one that checked and found nothing, too.
     problems: (state.problems ?? []).map((p) => ({ ...p, severity: p.severity === "error" ? "error" : "warning" })),
+    ...(state.failover ? { failover: failoverFromWire(state.failover) } : {}),
   };
 }
 
@@ -312,6 +322,7 @@ export function directorConfigToWire(config: DirectorRoleConfig): WireDirectorCo
     interface: config.interface,
     desired: tableToWire(config.desired),
     generation: config.generation,
+    specJson: specToJson(config.spec),
   };
 }
 
@@ -321,6 +332,7 @@ export function directorConfigFromWire(config: WireDirectorConfig): DirectorRole
     interface: config.interface,
     desired: tableFromWire(config.desired),
     generation: config.generation,
+    ...(config.specJson ? { spec: specFromJson(config.specJson) } : {}),
   };
 }
 
@@ -345,26 +357,57 @@ export function eventToWire(event: AgentEvent): WireEvent {
   const base = { timeMs: event.time, host: event.host };
   switch (event.type) {
     case "heartbeat": {
-      const { type: _t, time: _time, host: _h, ...heartbeat } = event;
-      return { ...base, heartbeat };
+      const { type: _t, time: _time, host: _h, failover, ...heartbeat } = event;
+      return { ...base, heartbeat: { ...heartbeat, ...(failover ? { failover: failoverBeatToWire(failover) } : {}) } };
     }
     case "state": {
       const { subject, from, to, detail } = event;
       return { ...base, stateChange: { subject, from, to, detail } };
     }
     case "health": {
-      const { service, address, port, from, to, reason } = event;
-      return { ...base, healthChange: { service, address, port, from, to, reason } };
+      const { service, address, port, from, to, reason, action, desiredWeight, effectiveWeight } = event;
+      const weights =
+        desiredWeight !== undefined ? { desired: desiredWeight, effective: effectiveWeight ?? -1 } : undefined;
+      return {
+        ...base,
+        healthChange: {
+          service,
+          address,
+          port,
+          from,
+          to,
+          reason,
+          action: action ?? "",
+          ...(weights ? { weights } : {}),
+        },
+      };
     }
   }
 }
 
 export function eventFromWire(event: WireEvent): AgentEvent {
   const base = { time: event.timeMs, host: event.host };
-  if (event.heartbeat)
-    return { ...base, type: "heartbeat", ...event.heartbeat, roleState: event.heartbeat.roleState as RoleState };
+  if (event.heartbeat) {
+    const { failover, ...heartbeat } = event.heartbeat;
+    return {
+      ...base,
+      type: "heartbeat",
+      ...heartbeat,
+      roleState: heartbeat.roleState as RoleState,
+      ...(failover ? { failover: failoverBeatFromWire(failover) } : {}),
+    };
+  }
   if (event.stateChange) return { ...base, type: "state", ...event.stateChange };
-  if (event.healthChange) return { ...base, type: "health", ...event.healthChange };
+  if (event.healthChange) {
+    const { action, weights, ...change } = event.healthChange;
+    return {
+      ...base,
+      type: "health",
+      ...change,
+      ...(action ? { action } : {}),
+      ...(weights ? { desiredWeight: weights.desired, effectiveWeight: weights.effective } : {}),
+    };
+  }
   throw new WireError("event without a kind");
 }
 

@@ -7,6 +7,7 @@ export {
   type RoleChangeResult,
 } from "./client.ts";
 export * from "./convert.ts";
+export * from "./convert-failover.ts";
 export { AgentCallError, describeCode, isServiceError, RpcError } from "./errors.ts";
 export { HealthClient } from "./health.ts";
 export { publishRpcCall, RPC_CALL_CHANNEL, type RpcCallRecord, rpcCalls } from "./observe.ts";

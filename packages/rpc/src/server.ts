@@ -3,8 +3,11 @@ import {
   type AgentEvent,
   type AgentInfo,
   type AgentState,
+  type ClusterSpec,
   type IpvsTable,
+  type RealServerHealth,
   type RoleConfig,
+  SimulatedHealthChange,
   type SimulatedTraffic,
   SimulatedTrafficChange,
   ValidationError,
@@ -25,6 +28,7 @@ import {
   tableFromWire,
   tableToWire,
 } from "./convert.ts";
+import { realServerHealthToWire, specFromJson } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
@@ -35,11 +39,19 @@ import type {
   WireStopRequest,
   WireWatchEventsRequest,
 } from "./wire.ts";
+import type { WireSetSimulatedHealthRequest } from "./wire-failover.ts";
 
 /** What an agent implements; the rpc layer only translates messages and errors. */
 export interface AgentHandlers {
   info(): AgentInfo;
-  apply(request: { cluster: string; generation: number; desired: IpvsTable; dryRun: boolean }): Promise<ApplyResult>;
+  /** `spec`: the cluster spec for health checks and VRRP, when the caller sent one (absent: keep the current). */
+  apply(request: {
+    cluster: string;
+    generation: number;
+    desired: IpvsTable;
+    dryRun: boolean;
+    spec?: ClusterSpec | undefined;
+  }): Promise<ApplyResult>;
   state(): Promise<AgentState>;
   start(cluster: string, config: RoleConfig): Promise<RoleChangeResult>;
   stop(cluster: string): Promise<RoleChangeResult>;
@@ -47,6 +59,19 @@ export interface AgentHandlers {
   watch(heartbeatIntervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void;
   /** Sim driver only: changes the simulated traffic. Absent: the call answers FAILED_PRECONDITION. */
   setSimulatedTraffic?(change: SimulatedTrafficChange): Promise<SimulatedTraffic>;
+  /** Sim driver only: fails or restores a simulated real server's health. Absent: FAILED_PRECONDITION. */
+  setSimulatedHealth?(change: SimulatedHealthChange): Promise<RealServerHealth[]>;
+}
+
+/** A bad spec_json (or another message part that does not validate) is the caller's mistake: INVALID_ARGUMENT. */
+function parsed<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ValidationError || error instanceof SyntaxError)
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${what}: ${error.message}`);
+    throw error;
+  }
 }
 
 export interface ServeOptions {
@@ -95,6 +120,7 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
         generation: request.generation,
         desired: tableFromWire(request.desired),
         dryRun: request.dryRun,
+        ...(request.specJson ? { spec: parsed("spec_json", () => specFromJson(request.specJson ?? "")) } : {}),
       });
       return {
         operations: result.operations.map(operationToWire),
@@ -104,8 +130,9 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
     }),
     getState: unary(async () => stateToWire(await handlers.state())),
     start: unary(async (request: WireStartRequest) => {
-      const config: RoleConfig | undefined = request.director
-        ? { kind: "director", director: directorConfigFromWire(request.director) }
+      const director = request.director;
+      const config: RoleConfig | undefined = director
+        ? { kind: "director", director: parsed("director", () => directorConfigFromWire(director)) }
         : request.realServer
           ? { kind: "real-server", realServer: realServerConfigFromWire(request.realServer) }
           : undefined;
@@ -128,6 +155,19 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
         throw error;
       }
       return simulatedTrafficToWire(await handlers.setSimulatedTraffic(change));
+    }),
+    setSimulatedHealth: unary(async (request: WireSetSimulatedHealthRequest) => {
+      if (!handlers.setSimulatedHealth)
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, "this agent has no simulated health (sim driver only)");
+      const change = parsed("health change", () =>
+        validate(SimulatedHealthChange, {
+          address: request.address,
+          port: request.port,
+          healthy: request.healthy,
+          ...(request.service ? { service: request.service } : {}),
+        }),
+      );
+      return { realServers: (await handlers.setSimulatedHealth(change)).map(realServerHealthToWire) };
     }),
     watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
       const controller = new AbortController();

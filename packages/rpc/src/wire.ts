@@ -1,3 +1,5 @@
+import type { WireFailover, WireFailoverBeat, WireHealthWeights } from "./wire-failover.ts";
+
 /**
  * The messages of proto/lvsfleet/v1/agent.proto as proto-loader hands them over
  * (camelCase, enums as strings, 64-bit integers as numbers, defaults filled in).
@@ -91,6 +93,7 @@ export interface WireApplyRequest {
   generation: number;
   desired: WireTable | null;
   dryRun: boolean;
+  specJson?: string;
 }
 
 export interface WireApplyResponse {
@@ -135,6 +138,7 @@ export interface WireAgentState {
   host: WireHostState | null;
   generation: number;
   problems: WireProblem[];
+  failover?: WireFailover | null;
 }
 
 export interface WireDirectorConfig {
@@ -142,6 +146,7 @@ export interface WireDirectorConfig {
   interface: string;
   desired: WireTable | null;
   generation: number;
+  specJson?: string;
 }
 
 export interface WireRealServerConfig {
@@ -181,6 +186,7 @@ export interface WireHeartbeat {
   destinations: number;
   activeConns: number;
   inactConns: number;
+  failover?: WireFailoverBeat | null;
 }
 
 export interface WireStateChange {
@@ -197,6 +203,8 @@ export interface WireHealthChange {
   from: string;
   to: string;
   reason: string;
+  action?: string;
+  weights?: WireHealthWeights | null;
 }
 
 export interface WireEvent {

@@ -1,0 +1,172 @@
+import {
+  type CheckStatus,
+  ClusterSpec,
+  type FailoverBeat,
+  type FailoverReport,
+  type HealthAction,
+  type HealthState,
+  type RealServerHealth,
+  type ServiceHealth,
+  VRRP_STATES,
+  type VrrpState,
+  type VrrpStatus,
+  validate,
+} from "@lvsfleet/model";
+import type {
+  WireCheckStatus,
+  WireFailover,
+  WireFailoverBeat,
+  WireRealServerHealth,
+  WireServiceHealth,
+  WireVrrpStatus,
+} from "./wire-failover.ts";
+
+const HEALTH_STATES: readonly HealthState[] = ["up", "down", "unknown"];
+const ACTIONS: readonly HealthAction[] = [
+  "none",
+  "inhibited",
+  "removed",
+  "slow-start",
+  "dynamic",
+  "quorum-lost",
+  "sorry",
+];
+const PROCESSES: readonly VrrpStatus["process"][] = ["running", "starting", "restarting", "stopped", "simulated"];
+
+const oneOf = <T extends string>(values: readonly T[], value: string, fallback: T): T =>
+  (values as readonly string[]).includes(value) ? (value as T) : fallback;
+
+export const healthStateFromWire = (s: string): HealthState => oneOf(HEALTH_STATES, s, "unknown");
+export const vrrpStateFromWire = (s: string): VrrpState => oneOf(VRRP_STATES, s, "UNKNOWN");
+
+/** The spec travels as JSON and is validated by the agent with the same schema as the server's. */
+export function specToJson(spec: ClusterSpec | undefined): string {
+  return spec ? JSON.stringify(spec) : "";
+}
+
+/** Parses and validates a spec_json field; throws a ValidationError (or SyntaxError) when it is bad. */
+export function specFromJson(json: string): ClusterSpec | undefined {
+  if (json === "") return undefined;
+  return validate(ClusterSpec, JSON.parse(json), ["spec"]);
+}
+
+function checkToWire(c: CheckStatus): WireCheckStatus {
+  return { type: c.type, state: c.state, detail: c.detail, lastRoundMs: c.lastRound ?? 0, lastMs: c.lastMs ?? 0 };
+}
+
+function checkFromWire(c: WireCheckStatus): CheckStatus {
+  return {
+    type: c.type,
+    state: healthStateFromWire(c.state),
+    detail: c.detail,
+    ...(c.lastRoundMs ? { lastRound: c.lastRoundMs, lastMs: c.lastMs } : {}),
+  };
+}
+
+export function realServerHealthToWire(h: RealServerHealth): WireRealServerHealth {
+  return {
+    service: h.service,
+    address: h.address,
+    port: h.port,
+    state: h.state,
+    desiredWeight: h.desiredWeight,
+    effectiveWeight: h.effectiveWeight ?? -1,
+    action: h.action,
+    reason: h.reason,
+    sinceMs: h.since,
+    checks: h.checks.map(checkToWire),
+  };
+}
+
+export function realServerHealthFromWire(h: WireRealServerHealth): RealServerHealth {
+  return {
+    service: h.service,
+    address: h.address,
+    port: h.port,
+    state: healthStateFromWire(h.state),
+    desiredWeight: h.desiredWeight,
+    effectiveWeight: h.effectiveWeight < 0 ? undefined : h.effectiveWeight,
+    action: oneOf(ACTIONS, h.action, "none"),
+    reason: h.reason,
+    since: h.sinceMs,
+    checks: h.checks.map(checkFromWire),
+  };
+}
+
+function serviceHealthToWire(s: ServiceHealth): WireServiceHealth {
+  return {
+    service: s.service,
+    healthyWeight: s.healthyWeight,
+    quorum: s.quorum,
+    quorumState: s.quorumState,
+    sorryServer: s.sorryServer ?? "",
+  };
+}
+
+function serviceHealthFromWire(s: WireServiceHealth): ServiceHealth {
+  return {
+    service: s.service,
+    healthyWeight: s.healthyWeight,
+    quorum: s.quorum,
+    quorumState: s.quorumState === "down" ? "down" : "up",
+    ...(s.sorryServer === "active" || s.sorryServer === "standby" ? { sorryServer: s.sorryServer } : {}),
+  };
+}
+
+function vrrpToWire(v: VrrpStatus): WireVrrpStatus {
+  return {
+    instance: v.instance,
+    state: v.state,
+    sinceMs: v.since,
+    vips: [...v.vips],
+    priority: v.priority,
+    process: v.process,
+    detail: v.detail ?? "",
+  };
+}
+
+function vrrpFromWire(v: WireVrrpStatus): VrrpStatus {
+  return {
+    instance: v.instance,
+    state: vrrpStateFromWire(v.state),
+    since: v.sinceMs,
+    vips: [...v.vips],
+    priority: v.priority,
+    process: oneOf(PROCESSES, v.process, "stopped"),
+    ...(v.detail ? { detail: v.detail } : {}),
+  };
+}
+
+export function failoverToWire(report: FailoverReport): WireFailover {
+  return {
+    realServers: report.realServers.map(realServerHealthToWire),
+    services: report.services.map(serviceHealthToWire),
+    vrrp: report.vrrp.map(vrrpToWire),
+    vipsHeld: [...report.vipsHeld],
+  };
+}
+
+export function failoverFromWire(report: WireFailover): FailoverReport {
+  return {
+    realServers: report.realServers.map(realServerHealthFromWire),
+    services: report.services.map(serviceHealthFromWire),
+    vrrp: report.vrrp.map(vrrpFromWire),
+    vipsHeld: [...report.vipsHeld],
+  };
+}
+
+export function failoverBeatToWire(beat: FailoverBeat): WireFailoverBeat {
+  return {
+    vipsHeld: [...beat.vipsHeld],
+    vrrp: beat.vrrp.map((v) => ({ instance: v.instance, state: v.state })),
+    realServersDown: beat.realServersDown,
+  };
+}
+
+export function failoverBeatFromWire(beat: WireFailoverBeat): FailoverBeat {
+  return {
+    vipsHeld: [...beat.vipsHeld],
+    vrrp: beat.vrrp.map((v) => ({ instance: v.instance, state: vrrpStateFromWire(v.state) })),
+    realServersDown: beat.realServersDown,
+  };
+}
