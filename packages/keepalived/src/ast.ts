@@ -80,6 +80,8 @@ export interface VrrpInstanceNode {
   unicastPeers: UnicastPeerNode[];
   nopreempt: boolean;
   preemptDelay?: number | undefined;
+  /** garp_master_repeat, garp_master_delay, garp_master_refresh, garp_master_refresh_repeat. */
+  garp?: { repeat?: number; delay?: number; refresh?: number; refreshRepeat?: number } | undefined;
   notify: NotifyNodes;
   extra: RawStatement[];
   at?: SourceLocation | undefined;

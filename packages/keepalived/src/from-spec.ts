@@ -49,7 +49,9 @@ export function fromClusterSpec(
 
   if (spec.vrrp && director) {
     const vrrp = spec.vrrp;
-    config.vrrpInstances = vrrp.instances.map((instance) => vrrpInstance(instance, director));
+    config.vrrpInstances = vrrp.instances.map((instance, i) =>
+      vrrpInstance(instance, director, `vrrp.instances[${i}]`, warnings),
+    );
     if (vrrp.syncGroup)
       config.vrrpSyncGroups.push({
         name: vrrp.syncGroup.name,
@@ -73,6 +75,8 @@ export function fromClusterSpec(
       });
       return;
     }
+    if (service.slowStart !== undefined)
+      warnings.push({ field: `services[${i}].slowStart`, message: "keepalived has no slow start; not written" });
     config.virtualServers.push(virtualServer(service, i, warnings));
   });
   return config;
@@ -103,8 +107,27 @@ function notifyNodes(notify: VrrpNotify | undefined): NotifyNodes {
   };
 }
 
-function vrrpInstance(instance: VrrpInstance, director: Director): VrrpInstanceNode {
+function vrrpInstance(
+  instance: VrrpInstance,
+  director: Director,
+  field: string,
+  warnings: FieldError[],
+): VrrpInstanceNode {
   const peers = instance.unicastPeers;
+  const wholeSeconds = (value: number | undefined, name: string) => {
+    if (value === undefined || Number.isInteger(value)) return value;
+    warnings.push({
+      field: `${field}.garp.${name}`,
+      message: `keepalived takes whole seconds: ${value} written as ${Math.round(value)}`,
+    });
+    return Math.round(value);
+  };
+  const garp = instance.garp && {
+    repeat: instance.garp.repeat,
+    delay: wholeSeconds(instance.garp.delay, "delay"),
+    refresh: wholeSeconds(instance.garp.refresh, "refresh"),
+    refreshRepeat: instance.garp.refreshRepeat,
+  };
   return {
     name: instance.name,
     state: director.role === "master" ? "MASTER" : "BACKUP",
@@ -122,6 +145,8 @@ function vrrpInstance(instance: VrrpInstance, director: Director): VrrpInstanceN
     unicastPeers: (peers ?? []).filter((p) => p !== director.address).map((address) => ({ address, options: [] })),
     nopreempt: instance.nopreempt ?? false,
     preemptDelay: instance.preemptDelay,
+    garp:
+      garp && (Object.fromEntries(Object.entries(garp).filter(([, v]) => v !== undefined)) as VrrpInstanceNode["garp"]),
     notify: notifyNodes(instance.notify),
     extra: [],
   };
@@ -168,6 +193,8 @@ function realServer(rs: RealServer, service: VirtualService, field: string, warn
       field: `${field}.port`,
       message: `keepalived gives a ${forwarding.toUpperCase()} real server the virtual server's port ${service.port}, not ${rs.port}`,
     });
+  if (rs.slowStart !== undefined)
+    warnings.push({ field: `${field}.slowStart`, message: "keepalived has no slow start; not written" });
   if (rs.host !== undefined)
     warnings.push({
       field: `${field}.host`,

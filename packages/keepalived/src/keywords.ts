@@ -42,8 +42,7 @@ export const GLOBAL_DEFS_UNMODELLED = words(`
 
 export const VRRP_INSTANCE_UNMODELLED = words(`
   accept check_unicast_src debug dont_track_primary down_timer_adverts garp_extra_if
-  garp_lower_prio_delay garp_lower_prio_repeat garp_master_delay garp_master_refresh
-  garp_master_refresh_repeat garp_master_repeat higher_prio_send_advert kernel_rx_buf_size
+  garp_lower_prio_delay garp_lower_prio_repeat higher_prio_send_advert kernel_rx_buf_size
   linkbeat_use_polling lower_prio_no_advert mcast_dst_ip native_ipv6 no_accept
   notify_master_rx_lower_pri notify_priority_changes notify_deleted old_unicast_checksum
   promote_secondaries skip_check_adv_addr smtp_alert strict_mode track_bfd track_file track_interface

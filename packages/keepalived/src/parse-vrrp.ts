@@ -146,8 +146,26 @@ const INSTANCE: Handlers<VrrpInstanceNode> = {
     const word = reader.one(statement);
     if (word) node.preemptDelay = reader.seconds(word, "preempt_delay", 1000);
   },
+  garp_master_repeat: garp("repeat", "garp_master_repeat", 1, 255),
+  garp_master_delay: garp("delay", "garp_master_delay", 0, 255),
+  garp_master_refresh: garp("refresh", "garp_master_refresh", 0, 86400),
+  garp_master_refresh_repeat: garp("refreshRepeat", "garp_master_refresh_repeat", 1, 255),
   ...notifyHandlers<VrrpInstanceNode>(),
 };
+
+/** The gratuitous-ARP settings: whole numbers (keepalived rejects fractions of a second here). */
+function garp(
+  field: keyof NonNullable<VrrpInstanceNode["garp"]>,
+  what: string,
+  min: number,
+  max: number,
+): (statement: Statement, node: VrrpInstanceNode, reader: Reader) => void {
+  return (statement, node, reader) => {
+    const word = reader.one(statement);
+    const value = word && reader.uint(word, min, max, what);
+    if (value !== undefined) node.garp = { ...node.garp, [field]: value };
+  };
+}
 
 export function parseVrrpInstance(statement: Statement, reader: Reader): VrrpInstanceNode | undefined {
   const name = reader.args(statement, 1, 1)?.[0];

@@ -152,6 +152,10 @@ function vrrpInstance(out: Writer, node: VrrpInstanceNode): void {
   out.optional("version", node.version);
   out.flag("nopreempt", node.nopreempt);
   out.optional("preempt_delay", node.preemptDelay);
+  out.optional("garp_master_repeat", node.garp?.repeat);
+  out.optional("garp_master_delay", node.garp?.delay);
+  out.optional("garp_master_refresh", node.garp?.refresh);
+  out.optional("garp_master_refresh_repeat", node.garp?.refreshRepeat);
   out.optional("mcast_src_ip", node.mcastSrcIp);
   out.optional("unicast_src_ip", node.unicastSrcIp);
   if (node.unicastPeers.length > 0) {

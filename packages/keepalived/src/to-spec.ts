@@ -692,6 +692,7 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
       if (node.nopreempt) instance.nopreempt = true;
       if (node.preemptDelay !== undefined) instance.preemptDelay = node.preemptDelay;
     }
+    if (node.garp) instance.garp = { ...node.garp };
     const notify = notifyOf(node.notify, nodeAt, diagnostics);
     if (notify) instance.notify = notify;
     out.instances.push({ instance, at: nodeAt });

@@ -26,7 +26,8 @@ import { sortAddresses } from "../src/to-spec.ts";
  *   ignores them or the MASTER state); preempt_delay never comes with nopreempt;
  * - quorum is at most the real servers' total weight and hysteresis below it (keepalived lowers them);
  * - real servers have no agent host name and checks no rise/fall (keepalived.conf cannot say them);
- * - times have at most millisecond fractions.
+ * - times have at most millisecond fractions; gratuitous-ARP times are whole seconds (keepalived's rule);
+ * - no slowStart (keepalived has none).
  */
 
 const word = (re: RegExp) => fc.stringMatching(re);
@@ -403,6 +404,17 @@ function instance(
       nopreempt: fc.boolean(),
       preemptDelay: maybe(fc.integer({ min: 0, max: 1_000_000 }).map((ms) => ms / 1000)),
       notify: maybe(notify),
+      garp: maybe(
+        fc.record(
+          {
+            repeat: fc.integer({ min: 1, max: 255 }),
+            delay: fc.integer({ min: 0, max: 255 }),
+            refresh: fc.integer({ min: 0, max: 86400 }),
+            refreshRepeat: fc.integer({ min: 1, max: 255 }),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
     })
     .map((x) => {
       const peers =
@@ -419,6 +431,7 @@ function instance(
         nopreempt: delayed && x.nopreempt ? true : undefined,
         preemptDelay: delayed && !x.nopreempt ? x.preemptDelay : undefined,
         notify: x.notify,
+        garp: x.garp,
       });
     });
 }

@@ -1,0 +1,218 @@
+import { ClusterSpec, type ClusterSpecInput, DEMO_CLUSTER, ValidationError, validate } from "@lvsfleet/model";
+import { describe, expect, it } from "vitest";
+import { exportKeepalived, importKeepalived, importKeepalivedText, memoryFiles } from "../src/index.ts";
+import { dump, fixture, hasKeepalived, keepalivedConfigTest } from "./helpers.ts";
+
+const GUIDE = fixture("guide-keepalived.conf");
+
+function guideSpec() {
+  const result = importKeepalivedText(GUIDE, {
+    name: "web",
+    director: { host: "lb-master", address: "192.168.1.252" },
+  });
+  if (!result.ok) throw new Error(dump(result.diagnostics));
+  return result.spec;
+}
+
+describe("export to keepalived.conf", () => {
+  it("writes the guide's configuration without its damage, for keepalived 2", () => {
+    const { text, warnings } = exportKeepalived(guideSpec(), { header: false });
+    expect(warnings).toEqual([]);
+    expect(text).toBe(`global_defs {
+    router_id lb-master
+}
+
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass 1111
+    }
+    virtual_ipaddress {
+        192.168.1.229
+    }
+}
+
+virtual_server 192.168.1.229 80 {
+    snmp_name http
+    lvs_sched wrr
+    lvs_method DR
+    protocol TCP
+    persistence_timeout 60
+    delay_loop 6
+    inhibit_on_failure
+    real_server 192.168.1.220 80 {
+        weight 3
+        TCP_CHECK {
+            connect_timeout 10
+            retry 3
+            delay_before_retry 3
+        }
+    }
+    real_server 192.168.1.231 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 10
+            retry 3
+            delay_before_retry 3
+        }
+    }
+}
+`);
+  });
+
+  it.skipIf(!hasKeepalived)("is accepted by keepalived -t, unlike the guide's own text", async () => {
+    const exported = await keepalivedConfigTest(exportKeepalived(guideSpec()).text);
+    expect(exported).toEqual({ code: 0, output: "" });
+    const original = await keepalivedConfigTest(GUIDE);
+    expect(original.code).not.toBe(0);
+  });
+
+  it("re-imports to the same spec, for both directors of the guide", () => {
+    const spec = validate(ClusterSpec, {
+      ...guideSpec(),
+      directors: [
+        { host: "lb-master", address: "192.168.1.252", role: "master", priority: 100, interface: "eth0" },
+        { host: "lb-backup", address: "192.168.1.230", role: "backup", priority: 90, interface: "eth0" },
+      ],
+    });
+    const files = memoryFiles({
+      "/m/keepalived.conf": exportKeepalived(spec, { director: "lb-master" }).text,
+      "/b/keepalived.conf": exportKeepalived(spec, { director: "lb-backup" }).text,
+    });
+    expect(exportKeepalived(spec, { director: "lb-backup" }).text).toMatch(
+      /state BACKUP\n {4}interface eth0\n {4}virtual_router_id 51\n {4}priority 90\n/,
+    );
+    const back = importKeepalived(
+      [
+        { path: "/m/keepalived.conf", director: { host: "lb-master", address: "192.168.1.252" } },
+        { path: "/b/keepalived.conf", director: { host: "lb-backup", address: "192.168.1.230" } },
+      ],
+      { files, name: "web" },
+    );
+    if (!back.ok) throw new Error(dump(back.diagnostics));
+    expect(back.spec).toEqual(spec);
+  });
+
+  it("says what keepalived.conf cannot hold: the demo cluster's host names and its missing VRRP settings", () => {
+    const { text, warnings } = exportKeepalived(DEMO_CLUSTER, { director: "lb-master" });
+    expect(warnings).toEqual([
+      {
+        field: "vrrp",
+        message:
+          "the spec has no VRRP settings (vrrp): the file has no vrrp_instance, so keepalived will not move the VIPs",
+      },
+      {
+        field: "services[0].realServers[0].host",
+        message: "keepalived.conf has no place for the real server's agent host name; not written",
+      },
+      {
+        field: "services[0].realServers[1].host",
+        message: "keepalived.conf has no place for the real server's agent host name; not written",
+      },
+    ]);
+    expect(text).not.toMatch(/vrrp_instance/);
+  });
+
+  it("writes one director's file at a time and names the ones left", () => {
+    const spec = { ...guideSpec(), directors: validate(ClusterSpec, DEMO_CLUSTER).directors };
+    expect(exportKeepalived(spec).warnings).toEqual([
+      {
+        field: "director",
+        message: "no director chosen: wrote lb-master's file; the others (lb-backup) need their own",
+      },
+    ]);
+    expect(() => exportKeepalived(spec, { director: "lb-3" })).toThrow(ValidationError);
+  });
+
+  it("reports what keepalived has no keyword for: rise/fall and slow start", () => {
+    const base = guideSpec();
+    const service = base.services[0] as NonNullable<(typeof base.services)[0]>;
+    const spec: ClusterSpecInput = {
+      ...base,
+      services: [
+        {
+          ...service,
+          slowStart: 30,
+          realServers: [{ ...service.realServers[0], healthChecks: [{ type: "tcp", rise: 2, fall: 3 }] }],
+        },
+      ],
+    } as ClusterSpecInput;
+    expect(exportKeepalived(spec).warnings).toEqual([
+      { field: "services[0].slowStart", message: "keepalived has no slow start; not written" },
+      {
+        field: "services[0].realServers[0].healthChecks[0]",
+        message: "keepalived has no rise/fall for LVS checkers (it behaves as rise 1, fall 1); not written",
+      },
+    ]);
+  });
+
+  it("leaves out a service without real servers, which keepalived would ignore", () => {
+    const base = guideSpec();
+    const spec = { ...base, services: [{ ...base.services[0], realServers: [] }] } as ClusterSpecInput;
+    const { text, warnings } = exportKeepalived(spec);
+    expect(text).not.toMatch(/virtual_server/);
+    expect(warnings).toEqual([
+      {
+        field: "services[0]",
+        message: "has no real servers: keepalived ignores such a virtual_server, so it is left out",
+      },
+    ]);
+  });
+
+  it("enables script security when the spec runs scripts, and quotes commands for keepalived", () => {
+    const base = guideSpec();
+    const spec = {
+      ...base,
+      vrrp: {
+        instances: [
+          {
+            ...base.vrrp?.instances[0],
+            notify: { master: "/usr/local/bin/notify.sh MASTER 'VI 1'", backup: 'echo "x"' },
+          },
+        ],
+      },
+    } as ClusterSpecInput;
+    const { text } = exportKeepalived(spec);
+    expect(text).toMatch(
+      /global_defs \{\n {4}router_id lb-master\n {4}enable_script_security\n {4}script_user root\n\}/,
+    );
+    expect(text).toContain(`notify_master "/usr/local/bin/notify.sh MASTER 'VI 1'"`);
+    expect(text).toContain(`notify_backup "echo \\"x\\""`);
+    const back = importKeepalivedText(text, { name: "web", director: { host: "lb-master", address: "192.168.1.252" } });
+    expect(back.ok && back.spec.vrrp?.instances[0]?.notify).toEqual({
+      master: "/usr/local/bin/notify.sh MASTER 'VI 1'",
+      backup: 'echo "x"',
+    });
+  });
+
+  it("refuses values keepalived cannot read back", () => {
+    const base = guideSpec();
+    const withPassword = (password: string) =>
+      ({
+        ...base,
+        vrrp: { instances: [{ ...base.vrrp?.instances[0], authentication: { type: "pass", password } }] },
+      }) as ClusterSpecInput;
+    expect(() => exportKeepalived(withPassword("}"))).toThrow(/keepalived takes it as a brace even quoted/);
+    expect(exportKeepalived(withPassword("a#b")).text).toContain('auth_pass "a#b"');
+  });
+
+  it.skipIf(!hasKeepalived)(
+    "with every real server at weight 0, keepalived itself complains that its default quorum 1 is out of reach",
+    async () => {
+      const base = guideSpec();
+      const service = base.services[0] as NonNullable<(typeof base.services)[0]>;
+      const spec = {
+        ...base,
+        services: [{ ...service, realServers: service.realServers.map((rs) => ({ ...rs, weight: 0 })) }],
+      };
+      const { code, output } = await keepalivedConfigTest(exportKeepalived(spec).text);
+      expect(code).toBe(5);
+      expect(output).toContain("quorum 1 for [192.168.1.229]:tcp:80 exceeds total weight of real servers 0");
+    },
+  );
+});
