@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEMO_CLUSTER } from "@lvsfleet/model";
+import { DEMO_CLUSTER, parseSimTraffic } from "@lvsfleet/model";
 import { DEMO_AGENTS, repoRoot, startFleet } from "./fleet.ts";
 import { ensureRedis } from "./redis.ts";
 
@@ -18,6 +18,15 @@ mkdirSync(dataDir, { recursive: true });
 const token = process.env.LVSFLEET_API_TOKEN ?? randomBytes(24).toString("base64url");
 const slackSecret = process.env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString("hex");
 const port = Number(process.env.PORT ?? 8080);
+// Simulated clients against the VIP on the master director (the backup gets traffic only when it is master).
+const traffic = process.env.LVSFLEET_DEMO_TRAFFIC ?? "2,30";
+try {
+  parseSimTraffic(traffic, "LVSFLEET_DEMO_TRAFFIC");
+} catch (error) {
+  console.error(`demo: ${(error as Error).message}`);
+  process.exit(2);
+}
+const agents = DEMO_AGENTS.map((a) => (a.host === "lb-master" ? { ...a, args: ["--sim-traffic", traffic] } : a));
 const redis = await ensureRedis({
   url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
   dataDir: join(root, ".data", "redis"),
@@ -45,7 +54,7 @@ try {
     redisUrl: redis.url,
     token,
     dataDir,
-    agents: DEMO_AGENTS,
+    agents,
     port,
     env: {
       SLACK_SIGNING_SECRET: slackSecret,
@@ -83,9 +92,19 @@ Try it (another terminal):
   curl -s -H "Authorization: Bearer $LVSFLEET_API_TOKEN" ${u}/v1/jobs/<id from the answer above>
   curl -s -H "Authorization: Bearer $LVSFLEET_API_TOKEN" ${u}/v1/agents
 
+Simulated clients open ${traffic.split(",")[0]} connection(s)/s against the VIP through lb-master (LVSFLEET_DEMO_TRAFFIC=RATE[,LIFETIME[,CLIENTS]]
+sets it, 0 turns it off), so the counts in status move. Change it while the demo runs:
+  npm run sim-traffic -- 20,30                      20 new connections/s, 30 s on average
+  npm run sim-traffic -- hold 192.168.1.231:80 50    50 long-lived connections on web2 (then set its weight to 0)
+  npm run sim-traffic -- release                    their clients close them
+Ask before changing: what happens if web2 gets weight 0?
+  curl -s -X POST -H "Authorization: Bearer $LVSFLEET_API_TOKEN" -H 'content-type: application/json' \\
+       -d '{"change": {"kind": "weight", "server": "192.168.1.231:80", "weight": 0}}' ${u}/v1/clusters/web/simulate
+
 Chat (a slash command signed as Slack signs it; the job's outcome comes back on a response_url):
   npm run chat -- 'weight 192.168.1.220 2'
   npm run chat -- status
+  npm run chat -- 'whatif weight 192.168.1.231 0'
 
 Logs are in .data/demo/logs. Ctrl-C stops everything the demo started.`);
 } catch (error) {

@@ -10,6 +10,8 @@ export interface AgentSpec {
   role: "director" | "real-server";
   address: string;
   interface?: string;
+  /** More command-line arguments for this agent, e.g. `["--sim-traffic", "2,30"]`. */
+  args?: string[];
 }
 
 /** The guide's four hosts. */
@@ -156,7 +158,7 @@ export async function startFleet(options: {
       ...(insecure ? { token: options.token } : {}),
       stateDir: join(options.dataDir, "agents", agent.host),
       logFile: join(options.dataDir, "logs", `${agent.host}.log`),
-      extraArgs: [...(insecure ? ["--insecure"] : []), ...enrollment.args],
+      extraArgs: [...(insecure ? ["--insecure"] : []), ...enrollment.args, ...(agent.args ?? [])],
       env: enrollment.env,
       ...(listen ? { listen } : {}),
     });

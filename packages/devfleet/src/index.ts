@@ -1,3 +1,4 @@
+export { agentControlClient } from "./agent-control.ts";
 export { Api } from "./api.ts";
 export {
   type AgentSpec,

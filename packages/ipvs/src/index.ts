@@ -19,6 +19,7 @@ export {
 } from "./sim/simulator.ts";
 export { clientAddress, type TrafficCounts, TrafficGenerator, type Workload } from "./sim/traffic.ts";
 export {
+  type LifetimeDistribution,
   type Prediction,
   type ServerPrediction,
   type ServerRef,

@@ -91,6 +91,32 @@ describe("whatIf", () => {
     expect(answer.after.drained[0]?.emptyAfterSeconds).toBeGreaterThan(0);
   });
 
+  it("fixed lifetimes: every existing connection ends within one lifetime, then FIN_WAIT's 120 s", () => {
+    const answer = whatIf({
+      table: guide(false),
+      change: { kind: "drain", server: { address: "192.168.1.220" } },
+      workload: { ...workload, lifetime: { kind: "fixed", seconds: 10 } },
+    });
+    const at = (t: number) =>
+      answer.after.timeline.find((p) => p.t >= t)!.servers.find((s) => s.address === "192.168.1.220")!;
+    expect(at(0).activeConns).toBe(30);
+    expect(at(11).activeConns).toBe(0);
+    expect(at(11).inactConns).toBeGreaterThanOrEqual(30);
+    const empty = answer.after.drained[0]!.emptyAfterSeconds!;
+    expect(empty).toBeGreaterThan(120);
+    expect(empty).toBeLessThanOrEqual(131);
+  });
+
+  it("gives up on a drain at the horizon: null when the server is not empty by then", () => {
+    const answer = whatIf({
+      table: guide(true),
+      change: { kind: "drain", server: { address: "192.168.1.231" } },
+      // each client comes back within the 60 s persistence timeout: the templates keep the drained server busy
+      workload: { ...workload, clients: 50, drainHorizonSeconds: 600 },
+    });
+    expect(answer.after.drained).toEqual([{ address: "192.168.1.231", port: 80, emptyAfterSeconds: null }]);
+  });
+
   it("says which field is wrong", () => {
     expect(() =>
       whatIf({ table: guide(), change: { kind: "drain", server: { address: "10.9.9.9" } }, workload }),

@@ -1,3 +1,4 @@
+import { formatEndpoint } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import { readAudit } from "../commands/audit.ts";
 import type { CommandContext } from "../commands/context.ts";
@@ -7,9 +8,11 @@ import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
 import { changeRole } from "../commands/roles.ts";
 import { clusterStatus } from "../commands/status.ts";
 import { describeRef, parseTarget, type RealServerMatch, resolveRealServer, setWeight } from "../commands/weight.ts";
+import { simulateChange } from "../commands/whatif.ts";
 import { errorResponse } from "../http/errors.ts";
 import { renderDoctorText } from "../status/doctor-text.ts";
 import { describeAudit, renderStatusText } from "../status/render.ts";
+import { renderWhatIfText } from "../status/whatif-render.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { type ChatCommand, HELP_TEXT, USAGE } from "./parse.ts";
 import { codeBlock, confirmationMessage, ephemeral, type SlackMessage, usageReply } from "./replies.ts";
@@ -97,6 +100,20 @@ export async function dispatch(
       case "doctor": {
         const report = await clusterDoctor(ctx, request.actor, await resolveCluster(ctx, command.cluster));
         return ephemeral(codeBlock(renderDoctorText(report)));
+      }
+      case "whatif": {
+        // a read: the prediction changes nothing, so it needs no confirmation and no more than viewer
+        const target = parseTarget(command.target, "real server");
+        const found = await resolveRealServer(ctx, request.actor, {
+          ...target,
+          cluster: command.cluster,
+          service: command.service,
+        });
+        const report = await simulateChange(ctx, request.actor, found.cluster, {
+          service: found.service,
+          change: { kind: "weight", server: formatEndpoint(found.address, found.port), weight: command.weight },
+        });
+        return ephemeral(codeBlock(renderWhatIfText(report)));
       }
       case "audit": {
         const cluster = command.cluster === undefined ? undefined : await resolveCluster(ctx, command.cluster);

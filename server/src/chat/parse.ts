@@ -3,6 +3,7 @@ export type ChatCommand =
   | { kind: "help" }
   | { kind: "status"; cluster?: string | undefined }
   | { kind: "weight"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
+  | { kind: "whatif"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
   | { kind: "start" | "stop"; args: string[] }
   | { kind: "audit"; cluster?: string | undefined }
   | { kind: "doctor"; cluster?: string | undefined }
@@ -14,6 +15,7 @@ export const USAGE: Record<string, string> = {
   help: "help",
   status: "status [cluster]",
   weight: "weight <real-server-ip>[:port] <0-65535> [cluster] [service]",
+  whatif: "whatif weight <real-server-ip>[:port] <0-65535> [cluster] [service]",
   start: "start [cluster] [host]",
   stop: "stop [cluster] [host]",
   audit: "audit [cluster]",
@@ -25,6 +27,7 @@ export const HELP_TEXT = [
   "*lvsfleet* — commands:",
   ...Object.values(USAGE).map((u) => `• \`${u}\``),
   "Examples: `status`, `weight 192.168.1.220 5`, `weight 192.168.1.231:80 0 web http`, `stop web lb-backup`, `audit web`.",
+  "`whatif weight 192.168.1.231 0` predicts what a weight change would do (share of new connections, ActiveConn, time to drain) and changes nothing.",
   "Dangerous changes (stopping a director or a cluster, leaving a service with no weight) ask for `confirm <code>` within 2 minutes.",
   "Short forms work when they are unambiguous; otherwise the reply lists the candidates.",
 ].join("\n");
@@ -48,6 +51,18 @@ export function parseChatCommand(text: string): ParseResult {
       if (!/^\d+$/.test(n) || Number(n) > 65535)
         return fail("weight", `the weight must be a whole number from 0 to 65535, got ${JSON.stringify(n)}`);
       return { ok: true, command: { kind: "weight", target, weight: Number(n), cluster, service } };
+    }
+    case "whatif": {
+      const [what = "", ...rest] = args;
+      if (what.toLowerCase() !== "weight")
+        return fail(
+          "whatif",
+          `whatif asks about a weight change: whatif weight <ip>[:port] <n>, got ${JSON.stringify(what || "nothing")}`,
+        );
+      const parsed = parseChatCommand(["weight", ...rest].join(" "));
+      if (!parsed.ok) return fail("whatif", parsed.error.replace(/^weight/, "whatif weight"));
+      const { target, weight, cluster, service } = parsed.command as Extract<ChatCommand, { kind: "weight" }>;
+      return { ok: true, command: { kind: "whatif", target, weight, cluster, service } };
     }
     case "audit":
       if (args.length > 1) return fail("audit", `audit takes at most one argument (a cluster), got ${args.length}`);

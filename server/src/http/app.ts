@@ -20,6 +20,7 @@ import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { PUBLIC_PKI_PATHS, registerPkiRoutes } from "./routes/pki.ts";
 import { registerPlanRoutes } from "./routes/plan.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
+import { registerWhatIfRoutes } from "./routes/whatif.ts";
 
 export interface HttpSettings {
   /** LVSFLEET_API_TOKEN: the bootstrap admin token. */
@@ -103,6 +104,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerAuditRoutes(app, ctx);
   registerPkiRoutes(app, ctx);
   registerPlanRoutes(app, ctx);
+  registerWhatIfRoutes(app, ctx);
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
 

@@ -26,10 +26,17 @@ export type WhatIfChange =
   | { kind: "scheduler"; scheduler: Scheduler; schedulerFlags?: SchedulerFlag[] }
   | { kind: "operations"; operations: Operation[] };
 
+/** How long connections live: exponential with a mean (memoryless), or all the same. */
+export type LifetimeDistribution = { kind: "exponential"; meanSeconds: number } | { kind: "fixed"; seconds: number };
+
 export interface WhatIfWorkload {
   connectionsPerSecond: number;
   /** Mean connection lifetime in seconds (exponential; default 30). */
   meanLifetimeSeconds?: number;
+  /** The lifetime distribution; overrides meanLifetimeSeconds. */
+  lifetime?: LifetimeDistribution;
+  /** How long past the duration to keep watching drained servers until they are empty (default 3600 s). */
+  drainHorizonSeconds?: number;
   /** Distinct client addresses (default 1000). */
   clients?: number;
   /** How long to predict, in seconds (default 300). */
@@ -178,7 +185,7 @@ function predict(question: WhatIfQuestion, service: IpvsService, operations: Ope
   const seed = question.seed ?? 1;
   const duration = (w.durationSeconds ?? 300) * 1000;
   const sampleEvery = (w.sampleEverySeconds ?? Math.max(1, Math.round((w.durationSeconds ?? 300) / 30))) * 1000;
-  const meanLifetime = w.meanLifetimeSeconds ?? 30;
+  const lifetime = lifetimeOf(w);
   const sim = new Simulator({ seed, timeouts: question.timeouts, sysctls: question.sysctls });
 
   // the table as it is, with the workload's persistence choice
@@ -187,7 +194,7 @@ function predict(question: WhatIfQuestion, service: IpvsService, operations: Ope
   };
   sim.load(table);
   const target = table.services[question.table.services.indexOf(service)]!;
-  seedExisting(sim, target, meanLifetime, seed, w.clients ?? 1000);
+  seedExisting(sim, target, lifetime, seed, w.clients ?? 1000);
 
   // the workload's persistence choice holds in both branches, whatever the operations say
   const overridden = w.persistence !== undefined && w.persistence !== "as-configured";
@@ -207,7 +214,7 @@ function predict(question: WhatIfQuestion, service: IpvsService, operations: Ope
       ...(target.fwmark !== undefined ? { fwmark: target.fwmark } : {}),
     },
     connectionsPerSecond: w.connectionsPerSecond,
-    lifetime: { kind: "exponential", meanSeconds: meanLifetime },
+    lifetime,
     clients: w.clients ?? 1000,
     seed: seed + 1,
   };
@@ -253,7 +260,7 @@ function predict(question: WhatIfQuestion, service: IpvsService, operations: Ope
   }
   const counts = { ...traffic.counts, byDestination: new Map(traffic.counts.byDestination) };
   // keep the load running past the duration until every drained server is empty (or the horizon)
-  const horizon = Math.max(duration, DRAIN_HORIZON_MS);
+  const horizon = Math.max(duration, (w.drainHorizonSeconds ?? DRAIN_HORIZON_S) * 1000);
   while (sim.now() < horizon && watched.some((d) => !emptyAt.has(`${d.address}:${d.port}`))) {
     sim.tick(1000);
     check();
@@ -285,7 +292,14 @@ function predict(question: WhatIfQuestion, service: IpvsService, operations: Ope
   };
 }
 
-const DRAIN_HORIZON_MS = 3600_000;
+const DRAIN_HORIZON_S = 3600;
+
+function lifetimeOf(w: WhatIfWorkload): LifetimeDistribution {
+  const l = w.lifetime ?? { kind: "exponential", meanSeconds: w.meanLifetimeSeconds ?? 30 };
+  const value = l.kind === "fixed" ? l.seconds : l.meanSeconds;
+  if (!(value > 0)) throw new RangeError("workload.lifetime: must be greater than 0 seconds");
+  return l;
+}
 
 const pick = (l: { activeConns: number; inactConns: number }) => ({
   activeConns: l.activeConns,
@@ -338,8 +352,18 @@ function currentService(sim: Simulator, target: IpvsService): IpvsService | unde
   return sim.table().services.find((s) => sameService(s, target));
 }
 
-/** Existing connections from the snapshot's counts: active ones end after the (memoryless) lifetime, inactive ones within tcpfin. */
-function seedExisting(sim: Simulator, service: IpvsService, meanLifetime: number, seed: number, clients: number): void {
+/**
+ * Existing connections from the snapshot's counts: active ones end after their remaining lifetime
+ * (exponential: memoryless, the same distribution; fixed L: uniform in [0, L], the residual life of
+ * connections opened at a steady rate), inactive ones within tcpfin.
+ */
+function seedExisting(
+  sim: Simulator,
+  service: IpvsService,
+  lifetime: LifetimeDistribution,
+  seed: number,
+  clients: number,
+): void {
   const random = new SeededRandom(seed + 2);
   const timeouts = sim.timeouts();
   // existing clients come from the workload's own client pool, so their persistence templates
@@ -354,7 +378,8 @@ function seedExisting(sim: Simulator, service: IpvsService, meanLifetime: number
         client: client(),
         clientPort: 40000,
         active: true,
-        remainingSeconds: random.exponential(meanLifetime),
+        remainingSeconds:
+          lifetime.kind === "fixed" ? random.next() * lifetime.seconds : random.exponential(lifetime.meanSeconds),
       });
     for (let i = 0; i < d.inactConns; i++)
       sim.seedConnection({
