@@ -199,7 +199,7 @@ describe("simulateChange (what-if)", () => {
   it("a several-service cluster needs the service", async () => {
     const two = validate(ClusterSpec, {
       ...DEMO_CLUSTER,
-      services: [...DEMO_CLUSTER.services, { ...DEMO_CLUSTER.services[0]!, name: "https", port: 443 }],
+      services: [...(DEMO_CLUSTER.services ?? []), { ...DEMO_CLUSTER.services![0]!, name: "https", port: 443 }],
     });
     const ctx = { ...busy(), clusters: { get: async () => ({ spec: two, generation: 1, updatedAt: 0 }) } };
     await expect(

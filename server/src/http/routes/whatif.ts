@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { simulateChange, WhatIfRequest } from "../../commands/whatif.ts";
 import { renderWhatIfText } from "../../status/whatif-render.ts";
-import { type Api, errors, json } from "../openapi.ts";
+import { type Api, errors } from "../openapi.ts";
 import { ClusterParam } from "../schemas.ts";
 
 const BeforeAfter = <T extends z.ZodType>(schema: T) => z.object({ before: schema, after: schema });
