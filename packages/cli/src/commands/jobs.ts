@@ -2,7 +2,7 @@ import { formatEndpoint } from "@lvsfleet/model";
 import type { Command } from "commander";
 import { CliError, EXIT } from "../exit-codes.ts";
 import { describeJob, type JobView } from "../jobs.ts";
-import { columns, formatData } from "../output.ts";
+import { columns } from "../output.ts";
 import { resolveRealServer } from "./real-servers.ts";
 import type { MakeContext } from "./types.ts";
 import { parseWeight } from "./weight.ts";
@@ -127,45 +127,61 @@ Examples:
 
   const whatif = program
     .command("whatif")
-    .description("predict what a change would do before making it (the IPVS simulator; nothing changes)");
-  whatif
-    .command("weight <real-server> <weight>")
-    .description("predicted share of new connections, connections over time and time to drain after a weight change")
-    .option("-s, --service <name>", "the virtual service")
-    .option("--cps <n>", "new connections per second to simulate", "100")
-    .option("--lifetime <seconds>", "mean connection lifetime", "30")
-    .option("--clients <n>", "distinct client addresses", "1000")
-    .option("--duration <seconds>", "how long to predict", "300")
+    .description("predict what a change would do before making it (the IPVS simulator; nothing changes)")
     .addHelpText(
       "after",
       `
-Needs a server with the what-if endpoint (POST /v1/clusters/{cluster}/simulate); on an older one it
-says so and exits 7.
+Starts from the live table of the director the clients reach and simulates the traffic twice, without
+and with the change: each real server's share of new connections, ActiveConn over time, and for a
+drained or removed server the time until it holds no connections. Needs a server with the what-if
+endpoint (POST /v1/clusters/{cluster}/simulate); on an older one lvsctl says so and exits 7. Viewer.
 
-Example:
-  lvsctl whatif weight 192.168.1.220:80 0 --cps 200`,
-    )
-    .action(
-      async (
-        server: string,
-        weightText: string,
-        opts: { service?: string; cps: string; lifetime: string; clients: string; duration: string },
-        cmd: Command,
-      ) => {
-        const ctx = make(cmd);
-        const weight = parseWeight(weightText);
-        const target = await resolveRealServer(ctx, server, { cluster: ctx.options.cluster, service: opts.service });
-        const answer = await ctx.api.post(`/v1/clusters/${encodeURIComponent(target.cluster)}/simulate`, {
-          service: target.service,
-          change: { kind: "weight", server: { address: target.address, port: target.port }, weight },
-          workload: {
-            connectionsPerSecond: positive(opts.cps, "--cps"),
-            meanLifetimeSeconds: positive(opts.lifetime, "--lifetime"),
-            clients: positive(opts.clients, "--clients"),
-            durationSeconds: positive(opts.duration, "--duration"),
-          },
-        });
-        ctx.print(answer, () => formatData(answer, "yaml"));
-      },
+Examples:
+  lvsctl whatif weight 192.168.1.220:80 1
+  lvsctl whatif drain 192.168.1.231 --cps 200 --lifetime 60
+  lvsctl whatif remove 192.168.1.231 -o json`,
     );
+  const traffic = (command: Command) =>
+    command
+      .option("-s, --service <name>", "the virtual service")
+      .option("--cps <n>", "new connections per second (default: what the director measures)")
+      .option("--lifetime <seconds>", "mean connection lifetime (default: from the live table)")
+      .option("--clients <n>", "distinct client addresses (default 1000)")
+      .option("--duration <seconds>", "how long to predict (default 300)");
+  interface TrafficOptions {
+    service?: string;
+    cps?: string;
+    lifetime?: string;
+    clients?: string;
+    duration?: string;
+  }
+  const ask = async (cmd: Command, server: string, opts: TrafficOptions, change: Record<string, unknown>) => {
+    const ctx = make(cmd);
+    const target = await resolveRealServer(ctx, server, { cluster: ctx.options.cluster, service: opts.service });
+    const lifetime = positive(opts.lifetime, "--lifetime");
+    const body = {
+      service: target.service,
+      change: { ...change, server: formatEndpoint(target.address, target.port) },
+      traffic: {
+        ...(opts.cps ? { connectionsPerSecond: positive(opts.cps, "--cps") } : {}),
+        ...(lifetime ? { lifetime: { kind: "exponential", meanSeconds: lifetime } } : {}),
+        ...(opts.clients ? { clients: positive(opts.clients, "--clients") } : {}),
+        ...(opts.duration ? { durationSeconds: positive(opts.duration, "--duration") } : {}),
+      },
+    };
+    const path = `/v1/clusters/${encodeURIComponent(target.cluster)}/simulate`;
+    if (ctx.format === "table")
+      ctx.io.out((await ctx.api.request("POST", `${path}?format=text`, body, "text/plain")).text);
+    else ctx.print(await ctx.api.post(path, body), () => "");
+  };
+  traffic(whatif.command("weight <real-server> <weight>").description("a weight change")).action(
+    (server: string, weightText: string, opts: TrafficOptions, cmd: Command) =>
+      ask(cmd, server, opts, { kind: "weight", weight: parseWeight(weightText) }),
+  );
+  traffic(
+    whatif.command("drain <real-server>").description("weight 0: no new connections, existing ones finish"),
+  ).action((server: string, opts: TrafficOptions, cmd: Command) => ask(cmd, server, opts, { kind: "drain" }));
+  traffic(whatif.command("remove <real-server>").description("removal from the table")).action(
+    (server: string, opts: TrafficOptions, cmd: Command) => ask(cmd, server, opts, { kind: "remove" }),
+  );
 }
