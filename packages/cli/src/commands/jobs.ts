@@ -170,9 +170,10 @@ Examples:
       },
     };
     const path = `/v1/clusters/${encodeURIComponent(target.cluster)}/simulate`;
-    if (ctx.format === "table")
-      ctx.io.out((await ctx.api.request("POST", `${path}?format=text`, body, "text/plain")).text);
-    else ctx.print(await ctx.api.post(path, body), () => "");
+    if (ctx.format === "table") {
+      const { text } = await ctx.api.request("POST", `${path}?format=text`, body, "text/plain");
+      ctx.io.out(text.endsWith("\n") ? text : `${text}\n`);
+    } else ctx.print(await ctx.api.post(path, body), () => "");
   };
   traffic(whatif.command("weight <real-server> <weight>").description("a weight change")).action(
     (server: string, weightText: string, opts: TrafficOptions, cmd: Command) =>
