@@ -6,6 +6,7 @@ import {
   type ForwardingMethod,
   fieldPath,
   type HealthCheckInput,
+  nameServices,
   type RealServerInput,
   type SchedulerFlag,
   serviceIdentity,
@@ -26,7 +27,6 @@ import type {
   VrrpInstanceNode,
 } from "./ast.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { nameServices } from "./service-names.ts";
 
 type DirectorInput = NonNullable<ClusterSpecInput["directors"]>[number];
 

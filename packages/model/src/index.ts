@@ -8,6 +8,7 @@ export * from "./operation.ts";
 export * from "./protocol.ts";
 export * from "./roles.ts";
 export * from "./scheduler.ts";
+export * from "./service-names.ts";
 export * from "./sim-traffic.ts";
 export * from "./spec.ts";
 export * from "./table.ts";

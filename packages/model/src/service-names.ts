@@ -1,6 +1,7 @@
-import { addressFamily, type VirtualServiceInput } from "@lvsfleet/model";
+import { addressFamily } from "./address.ts";
+import type { VirtualServiceInput } from "./spec.ts";
 
-/** Names of well-known ports, for services keepalived.conf leaves unnamed. */
+/** Names of well-known ports, for services an imported configuration (keepalived.conf, ipvsadm -S) leaves unnamed. */
 const PORT_NAMES: Record<number, string> = {
   21: "ftp",
   22: "ssh",
@@ -27,8 +28,8 @@ const PORT_NAMES: Record<number, string> = {
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * Gives each service a unique lvsfleet name: the preferred one (keepalived snmp_name, which export
- * writes) when it is a valid name, else the port's well-known name (80 → http), else protocol-port,
+ * Gives each imported service a unique lvsfleet name: the preferred one (e.g. keepalived snmp_name,
+ * which the keepalived export writes) when it is a valid name, else the port's well-known name (80 → http), else protocol-port,
  * made unique with the address and, if need be, a counter.
  */
 export function nameServices(
