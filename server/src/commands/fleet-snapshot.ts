@@ -16,7 +16,18 @@ export interface DirectorReading {
   roleState?: AgentState["roleState"] | undefined;
   generation?: number | undefined;
   table?: IpvsTable | undefined;
+  /** Live health and VRRP state from GetState, when the agent reports them (its failover report). */
+  health?: { service: string; address: string; port: number; state: string }[] | undefined;
+  vrrp?: { instance: string; state: string }[] | undefined;
+  vipsHeld?: string[] | undefined;
   error?: string | undefined;
+}
+
+/** The part of a director's failover report the metrics use (AgentState.failover, when present). */
+interface FailoverView {
+  realServers?: { service: string; address: string; port: number; state: string }[];
+  vrrp?: { instance: string; state: string }[];
+  vipsHeld?: string[];
 }
 
 export interface ClusterReading {
@@ -110,6 +121,7 @@ async function readDirector(
     return { host, role, registered: false, answered: false, error: `agent ${host} is not registered` };
   try {
     const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+    const failover = (state as AgentState & { failover?: FailoverView }).failover;
     return {
       host,
       role,
@@ -118,6 +130,18 @@ async function readDirector(
       roleState: state.roleState,
       generation: state.generation,
       table: state.table,
+      ...(failover
+        ? {
+            health: failover.realServers?.map(({ service, address, port, state }) => ({
+              service,
+              address,
+              port,
+              state,
+            })),
+            vrrp: failover.vrrp?.map(({ instance, state }) => ({ instance, state })),
+            vipsHeld: failover.vipsHeld,
+          }
+        : {}),
     };
   } catch (error) {
     return { host, role, registered: true, answered: false, error: (error as Error).message };

@@ -18,13 +18,17 @@ export interface FleetReadings {
   directorGeneration: Reading[];
   directorInSync: Reading[];
   vrrpState: Reading[];
+  vipHeld: Reading[];
   agentUp: Reading[];
   heartbeatAge: Reading[];
   table: TableSamples;
 }
 
-/** States a director's VRRP instance can be in (keepalived's); the current one has value 1. */
-export const VRRP_STATES = ["MASTER", "BACKUP", "FAULT", "INIT", "STOP"] as const;
+/** States a director's VRRP instance can be in (keepalived's, and UNKNOWN); the current one has value 1. */
+export const VRRP_STATES = ["MASTER", "BACKUP", "FAULT", "STOP", "UNKNOWN"] as const;
+
+/** Health states with a value: up 1, down 0 (unknown, before the first verdict, has no sample). */
+const HEALTH_VALUE: Record<string, number> = { up: 1, healthy: 1, ok: 1, alive: 1, down: 0, failed: 0, unhealthy: 0 };
 
 const flag = (b: boolean) => (b ? 1 : 0);
 
@@ -40,6 +44,7 @@ export function fleetReadings(snapshot: FleetSnapshot): FleetReadings {
     directorGeneration: [],
     directorInSync: [],
     vrrpState: [],
+    vipHeld: [],
     agentUp: [],
     heartbeatAge: [],
     table: { gauges: [], counters: [] },
@@ -97,7 +102,17 @@ export function fleetReadings(snapshot: FleetSnapshot): FleetReadings {
       }
     }
   }
-  for (const h of snapshot.health)
+  // Health and VRRP: a director's live report (GetState) when it gives one, else the latest events.
+  const live = new Map(
+    snapshot.clusters.flatMap((c) => c.directors.map((d) => [d.host, { cluster: c.name, d }] as const)),
+  );
+  const health = [
+    ...[...live.values()].flatMap(({ d }) => (d.health ?? []).map((h) => ({ ...h, host: d.host }))),
+    ...snapshot.health.filter((h) => !live.get(h.host)?.d.health),
+  ];
+  for (const h of health) {
+    const value = HEALTH_VALUE[h.state.toLowerCase()];
+    if (value === undefined) continue;
     out.realServerUp.push({
       labels: {
         cluster: clusterOfDirector.get(h.host) ?? "",
@@ -105,18 +120,26 @@ export function fleetReadings(snapshot: FleetSnapshot): FleetReadings {
         service: h.service,
         real_server: formatEndpoint(h.address, h.port),
       },
-      value: flag(/^(up|healthy|alive|ok|pass(ing)?)$/i.test(h.state)),
+      value,
     });
-  for (const v of snapshot.vrrp) {
-    const states: readonly string[] = VRRP_STATES.includes(v.state as (typeof VRRP_STATES)[number])
+  }
+  const vrrp = [
+    ...[...live.values()].flatMap(({ d }) => (d.vrrp ?? []).map((v) => ({ ...v, host: d.host }))),
+    ...snapshot.vrrp.filter((v) => !live.get(v.host)?.d.vrrp),
+  ];
+  for (const v of vrrp) {
+    const current = v.state.toUpperCase();
+    const states: readonly string[] = (VRRP_STATES as readonly string[]).includes(current)
       ? VRRP_STATES
-      : [...VRRP_STATES, v.state];
+      : [...VRRP_STATES, current];
     for (const state of states)
       out.vrrpState.push({
         labels: { cluster: clusterOfDirector.get(v.host) ?? "", director: v.host, instance: v.instance, state },
-        value: flag(state === v.state),
+        value: flag(state === current),
       });
   }
+  for (const { cluster, d } of live.values())
+    for (const vip of d.vipsHeld ?? []) out.vipHeld.push({ labels: { cluster, director: d.host, vip }, value: 1 });
   for (const { registration, liveness } of snapshot.agents) {
     out.agentUp.push({
       labels: { host: registration.host, role: registration.role, driver: registration.driver },

@@ -64,6 +64,11 @@ export class ServerMetrics {
       "1 for the VRRP state the director last reported (MASTER, BACKUP, FAULT…), 0 for the others; present once a director reports VRRP",
       ["cluster", "director", "instance", "state"],
     ),
+    vipHeld: this.gauge(
+      "lvsfleet_director_vip_held",
+      "1 for each of the cluster's VIPs the director has on an interface now (two holders of one VIP: split brain); present once directors report it",
+      ["cluster", "director", "vip"],
+    ),
     agentUp: this.gauge("lvsfleet_agent_up", "1 while the agent's heartbeats arrive, 0 after three are missed", [
       "host",
       "role",
