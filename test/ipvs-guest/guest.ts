@@ -46,7 +46,15 @@ export async function buildGuest(): Promise<void> {
  * Boots the guest once, runs the job scripts in order against the real kernel IPVS, and
  * returns the sections their output marks with `=== name` lines (text up to the next marker).
  */
-export async function runJobs(jobs: { name: string; script: string }[]): Promise<Map<string, string>> {
+export async function runJobs(
+  jobs: { name: string; script: string }[],
+  options: {
+    /** Share the host's /usr read-only at /mnt/hostusr (node for jobs that run JavaScript; run-guest.sh -U). */
+    hostUsr?: boolean;
+    /** More files for /job/ (e.g. a bundled program a job runs); only *.sh files run as jobs. */
+    files?: string[];
+  } = {},
+): Promise<Map<string, string>> {
   const dir = await mkdtemp(join(tmpdir(), "lvsfleet-guest-jobs-"));
   try {
     const files: string[] = [];
@@ -55,7 +63,16 @@ export async function runJobs(jobs: { name: string; script: string }[]): Promise
       await writeFile(file, job.script, { mode: 0o755 });
       files.push(file);
     }
-    const { stdout } = await run(join(HERE, "run-guest.sh"), ["-t", "120", "-o", join(dir, "logs"), ...files], {
+    const args = [
+      "-t",
+      "120",
+      "-o",
+      join(dir, "logs"),
+      ...(options.hostUsr ? ["-U"] : []),
+      ...files,
+      ...(options.files ?? []),
+    ];
+    const { stdout } = await run(join(HERE, "run-guest.sh"), args, {
       env: { ...process.env, WORK: GUEST_DIR },
       timeout: 180_000,
       maxBuffer: 64 << 20,

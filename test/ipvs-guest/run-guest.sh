@@ -9,6 +9,10 @@
 #     -m MB       guest memory (default 512)
 #     -c N        vCPUs (default 2)
 #     -u          share the host's /usr read-only at the guest's /usr (9p): node, etc.
+#     -U          share the host's /usr read-only at /mnt/hostusr instead, leaving the guest's own
+#                 /usr (busybox applets) in place for other jobs of the same boot; run a host
+#                 program there with /mnt/hostusr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path
+#                 /mnt/hostusr/lib/x86_64-linux-gnu /mnt/hostusr/bin/node …
 #     -s DIR      share host DIR read-write at /mnt/out (9p) to pass files in and out
 #     -t SECS     hard timeout (default 600)
 #     -o DIR      logs (default /tmp/lvsfleet-ipvs-guest/runs/<time>): console.log (kernel), job.log
@@ -18,12 +22,12 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${WORK:-/tmp/lvsfleet-ipvs-guest}
-ACCEL=""; MEM=""; CPUS=2; USR=0; SHARE=""; TMO=600; O=""; SHELLMODE=0
-while getopts "a:m:c:us:t:o:i" opt; do
+ACCEL=""; MEM=""; CPUS=2; USR=0; HOSTUSR=0; SHARE=""; TMO=600; O=""; SHELLMODE=0
+while getopts "a:m:c:uUs:t:o:i" opt; do
   case $opt in
-    a) ACCEL=$OPTARG ;; m) MEM=$OPTARG ;; c) CPUS=$OPTARG ;; u) USR=1 ;;
+    a) ACCEL=$OPTARG ;; m) MEM=$OPTARG ;; c) CPUS=$OPTARG ;; u) USR=1 ;; U) HOSTUSR=1 ;;
     s) SHARE=$(realpath "$OPTARG") ;; t) TMO=$OPTARG ;; o) O=$OPTARG ;; i) SHELLMODE=1 ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -48,6 +52,7 @@ args=(-accel "$ACCEL" -m "$MEM" -smp "$CPUS" -nodefaults -no-user-config -displa
       -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off")
 [ "$ACCEL" = kvm ] && args+=(-cpu host)
 [ $USR = 1 ] && args+=(-virtfs "local,path=/usr,mount_tag=usr,security_model=none,readonly=on")
+[ $HOSTUSR = 1 ] && args+=(-virtfs "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on")
 [ -n "$SHARE" ] && args+=(-virtfs "local,path=$SHARE,mount_tag=out,security_model=none")
 
 if [ $SHELLMODE = 1 ]; then
