@@ -232,11 +232,12 @@ describe("what the agent decides locally", () => {
   it("leaves services without health policy, and destinations the spec does not know, as desired", () => {
     const spec = cluster();
     const desired = desiredTable(spec);
-    desired.services[0]?.destinations.push({
-      ...(desired.services[0]?.destinations[0] as never),
+    const http = desired.services[0] as IpvsTable["services"][number];
+    http.destinations.push({
+      ...(http.destinations[0] as IpvsTable["services"][number]["destinations"][number]),
       address: "198.18.0.13",
     });
-    desired.services.push({ ...(desired.services[0] as never), port: 443 });
+    desired.services.push({ ...http, port: 443 });
     const result = decide(desired, healthPolicies(spec), () => down(), new Map(), 0);
     expect(result.table.services[1]).toEqual(desired.services[1]);
     expect(weights(result.table)).toEqual({ "198.18.0.13:80": 3 });

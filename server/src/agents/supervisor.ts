@@ -1,7 +1,8 @@
-import type { AgentEvent } from "@lvsfleet/model";
+import type { AgentEvent, HeartbeatEvent } from "@lvsfleet/model";
 import type { Logger } from "pino";
+import type { FleetHealthView } from "../health/fleet-health.ts";
 import type { AgentLiveness, AgentRegistration, AgentRegistry } from "../store/agents.ts";
-import type { EventLog } from "../store/events.ts";
+import type { EventLog, StoredEvent } from "../store/events.ts";
 import type { AgentPool } from "./pool.ts";
 
 export interface SupervisorHooks {
@@ -9,6 +10,12 @@ export interface SupervisorHooks {
   onAgentBack?(registration: AgentRegistration, liveness: AgentLiveness): void;
   /** Called for every non-heartbeat event. */
   onEvent?(event: AgentEvent): void;
+  /** Called for every heartbeat (directors' carry the VIPs they hold and their VRRP states). */
+  onHeartbeat?(host: string, event: HeartbeatEvent): void;
+  /** Called for every transition stored in the event log: agent events, and agents lost and back. */
+  onTransition?(event: StoredEvent): void;
+  /** The fleet-wide health view (VIP ownership, alerts, last states) that status reads. */
+  fleetHealth?: FleetHealthView | undefined;
 }
 
 /** How long a WatchEvents stream lives before it is re-opened (every call has a deadline). */
@@ -54,6 +61,11 @@ export class AgentSupervisor {
   stop(): void {
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
+  }
+
+  /** VIP ownership, alerts and last states across the fleet, when the server keeps them. */
+  get fleetHealth(): FleetHealthView | undefined {
+    return this.hooks.fleetHealth;
   }
 
   /** @internal */ deps() {
@@ -107,6 +119,7 @@ class Watch {
     this.failures = 0;
     this.armStaleTimer();
     if (event.type === "heartbeat") {
+      hooks.onHeartbeat?.(this.registration.host, event);
       const liveness: AgentLiveness = {
         reachable: true,
         lastHeartbeat: event.time,
@@ -125,14 +138,16 @@ class Watch {
         }),
       );
       if (wasReachable !== true) {
-        void events.append({
+        const back: StoredEvent = {
           type: "agent",
           time: Date.now(),
           host: this.registration.host,
           from: "unreachable",
           to: "reachable",
           detail: this.registration.endpoint,
-        });
+        };
+        void events.append(back);
+        hooks.onTransition?.(back);
         log.info({ agent: this.registration.host }, "agent reachable");
         hooks.onAgentBack?.(this.registration, liveness);
       }
@@ -140,6 +155,7 @@ class Watch {
     }
     void events.append(event);
     hooks.onEvent?.(event);
+    hooks.onTransition?.(event);
   }
 
   private onEnd(error: Error | undefined): void {
@@ -166,14 +182,16 @@ class Watch {
       since: Date.now(),
     });
     if (wasReachable) {
-      await events.append({
+      const lost: StoredEvent = {
         type: "agent",
         time: Date.now(),
         host: this.registration.host,
         from: "reachable",
         to: "unreachable",
         detail: reason,
-      });
+      };
+      await events.append(lost);
+      this.supervisor.deps().hooks.onTransition?.(lost);
       log.warn({ agent: this.registration.host, reason }, "agent unreachable");
     }
   }

@@ -1,5 +1,13 @@
-import { type AgentState, clusterHosts, type HostState, type IpvsTable, type Problem } from "@lvsfleet/model";
+import {
+  type AgentState,
+  clusterHosts,
+  type FailoverReport,
+  type HostState,
+  type IpvsTable,
+  type Problem,
+} from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
+import { type ClusterFailover, clusterFailover } from "../health/status-view.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { type AgentView, agentView } from "./agents.ts";
 import { canRead } from "./audited.ts";
@@ -22,6 +30,8 @@ export interface HostStatus {
   hostState?: HostState | undefined;
   /** What the agent's doctor finds wrong with the host for its role, each with the fix (from the live GetState). */
   problems?: Problem[] | undefined;
+  /** Directors: health checks and the agent's local decisions, VRRP, the VIPs held (from the live GetState). */
+  failover?: FailoverReport | undefined;
   error?: string | undefined;
 }
 
@@ -30,6 +40,8 @@ export interface ClusterStatus {
   generation: number;
   hosts: HostStatus[];
   recentEvents: StoredEvent[];
+  /** VIP ownership across the directors, split-brain/no-owner alerts, last states (clusters with checks or VRRP). */
+  failover?: ClusterFailover | undefined;
 }
 
 /** Per director and real server: agent reachable, role, the observed table and host state, read live. */
@@ -70,9 +82,18 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
         table: h.kind === "director" ? state.table : undefined,
         hostState: state.host,
         problems: state.problems,
+        ...(h.kind === "director" && state.failover ? { failover: state.failover } : {}),
       };
     }),
   );
-  const recentEvents = (await ctx.events.recent(50)).filter((e) => hosts.some((h) => h.host === e.host)).slice(-10);
-  return { cluster, generation: stored.generation, hosts, recentEvents };
+  const recentEvents = (await ctx.events.recent(50))
+    .filter((e) => hosts.some((h) => h.host === e.host) || isAlertOf(e, cluster))
+    .slice(-10);
+  const failover = await clusterFailover(ctx.supervisor?.fleetHealth, stored.spec, hosts);
+  return { cluster, generation: stored.generation, hosts, recentEvents, ...(failover ? { failover } : {}) };
+}
+
+/** The server's own VIP ownership alerts for this cluster (host "server"). */
+function isAlertOf(e: StoredEvent, cluster: string): boolean {
+  return e.host === "server" && e.type === "state" && e.detail.startsWith(`cluster ${cluster}:`);
 }

@@ -75,7 +75,8 @@ export class ClusterApplier {
     const results = await Promise.allSettled(
       stored.spec.directors.map(async (director): Promise<HostOutcome> => {
         const client = await this.pool.client(director.host);
-        const result = await client.apply({ cluster, generation: stored.generation, desired });
+        // the spec too: each director's health checks and VRRP follow it
+        const result = await client.apply({ cluster, generation: stored.generation, desired, spec: stored.spec });
         return {
           host: director.host,
           role: "director",

@@ -1,13 +1,14 @@
 import { renderList } from "@lvsfleet/ipvs";
 import type { AuditEntry } from "../audit/log.ts";
 import type { ClusterStatus, HostStatus } from "../commands/status.ts";
+import { clusterFailoverLines, directorFailoverLines } from "../health/status-render.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { describeProblem } from "./doctor-text.ts";
 
 /** One line per stored event: time, host, what changed, from -> to, why. */
 export function describeEvent(e: StoredEvent): string {
   const what = e.type === "state" ? e.subject : e.type === "health" ? `${e.service} ${e.address}:${e.port}` : "agent";
-  const why = e.type === "health" ? e.reason : e.detail;
+  const why = e.type === "health" ? [e.reason, e.action].filter(Boolean).join("; ") : e.detail;
   return `${new Date(e.time).toISOString()} ${e.host} ${what} ${e.from} -> ${e.to}${why ? ` (${why})` : ""}`;
 }
 
@@ -51,6 +52,7 @@ export function renderStatusText(status: ClusterStatus, now = Date.now()): strin
         `director ${h.host} ${h.addresses[0]} ${h.role} priority ${h.priority} — ${agentLine(h, now)}${state}${sync}`,
       );
       if (h.table) lines.push(renderList(h.table).trimEnd());
+      lines.push(...directorFailoverLines(h.failover));
     } else {
       lines.push("");
       lines.push(
@@ -59,6 +61,7 @@ export function renderStatusText(status: ClusterStatus, now = Date.now()): strin
     }
     for (const p of h.problems ?? []) lines.push(...describeProblem(p));
   }
+  lines.push(...clusterFailoverLines(status.failover));
   if (status.recentEvents.length > 0) {
     lines.push("", "recent events:");
     for (const e of status.recentEvents) lines.push(`  ${describeEvent(e)}`);

@@ -1,0 +1,48 @@
+import type { StoredEvent } from "../store/events.ts";
+import type { AlertTransition } from "./alerts.ts";
+
+/**
+ * Short chat messages for the transitions worth a human's attention: real servers going down or
+ * coming back (with what the director did), VRRP states, quorum, agents lost and back, and VIP
+ * ownership alerts. Table re-plans, VIP arrivals and heartbeats are not worth a message.
+ */
+export function transitionMessage(event: StoredEvent, cluster: string | undefined): string | undefined {
+  const where = cluster ? `[${cluster}] ` : "";
+  switch (event.type) {
+    case "health": {
+      const mark = event.to === "down" ? ":red_circle:" : event.to === "up" ? ":large_green_circle:" : ":white_circle:";
+      const action = event.action ? `; ${event.action}` : "";
+      return `${mark} ${where}real server ${endpoint(event.address, event.port)} (${event.service}) is ${event.to.toUpperCase()} on ${event.host} — ${event.reason}${action}`;
+    }
+    case "agent":
+      return event.to === "unreachable"
+        ? `:warning: ${where}agent ${event.host} is UNREACHABLE (${event.detail})`
+        : `:white_check_mark: ${where}agent ${event.host} is reachable again`;
+    case "state": {
+      const vrrp = /^vrrp:(.+)$/.exec(event.subject);
+      if (vrrp)
+        return `:arrows_counterclockwise: ${where}${event.host} is ${event.to} for VRRP ${vrrp[1]} (was ${event.from}; ${event.detail})`;
+      const quorum = /^quorum:(.+)$/.exec(event.subject);
+      if (quorum)
+        return event.to === "down"
+          ? `:red_circle: ${where}service ${quorum[1]} LOST its quorum on ${event.host} (${event.detail})`
+          : `:large_green_circle: ${where}service ${quorum[1]} has its quorum again on ${event.host} (${event.detail})`;
+      if (event.subject === "role") return `${where}${event.host}: role ${event.from} -> ${event.to}`;
+      return undefined;
+    }
+  }
+}
+
+export function alertMessage(transition: AlertTransition): string {
+  const { alert } = transition;
+  const where = `[${alert.cluster}]`;
+  if (transition.kind === "cleared")
+    return `:white_check_mark: ${where} VIP ${alert.vip} resolved (${alert.kind} over): held by ${transition.now.holders.join(", ")}`;
+  return alert.kind === "split-brain"
+    ? `:rotating_light: ${where} SPLIT-BRAIN: VIP ${alert.vip} (${alert.instance}) is held by ${alert.holders.join(" and ")}`
+    : `:rotating_light: ${where} NO OWNER: no director holds VIP ${alert.vip} (${alert.instance})`;
+}
+
+function endpoint(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
