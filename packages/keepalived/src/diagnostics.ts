@@ -87,3 +87,13 @@ export class Diagnostics {
     });
   }
 }
+
+/** Orders findings by file (in the order files were first mentioned), line and column. */
+export function sortByPosition(list: readonly Diagnostic[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  for (const d of list) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+  return [...list].sort(
+    (a, b) =>
+      (fileOrder.get(a.file) as number) - (fileOrder.get(b.file) as number) || a.line - b.line || a.column - b.column,
+  );
+}

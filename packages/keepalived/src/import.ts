@@ -1,8 +1,8 @@
 import type { ClusterSpec } from "@lvsfleet/model";
 import type { KeepalivedConfig } from "./ast.ts";
-import { type Diagnostic, Diagnostics } from "./diagnostics.ts";
+import { type Diagnostic, Diagnostics, sortByPosition } from "./diagnostics.ts";
 import type { ConfigFiles } from "./files.ts";
-import { parseKeepalived, parseKeepalivedText, sortByPosition } from "./parse.ts";
+import { parseKeepalived, parseKeepalivedText } from "./parse.ts";
 import { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";
 
 /** One keepalived.conf to import, usually one per director. */

@@ -1,5 +1,12 @@
 export type * from "./ast.ts";
-export { type Diagnostic, type DiagnosticCode, formatDiagnostic, type SourceLocation } from "./diagnostics.ts";
+export {
+  type Diagnostic,
+  type DiagnosticCode,
+  Diagnostics,
+  formatDiagnostic,
+  type SourceLocation,
+  sortByPosition,
+} from "./diagnostics.ts";
 export { type ExportOptions, type ExportResult, exportKeepalived } from "./export.ts";
 export { type ConfigFiles, memoryFiles, nodeFiles } from "./files.ts";
 export { fromClusterSpec } from "./from-spec.ts";
@@ -10,6 +17,7 @@ export {
   importKeepalivedText,
   type KeepalivedSource,
 } from "./import.ts";
+export { type LinePosition, type RepairedLine, repairLine } from "./lexer.ts";
 export { type ParseOptions, type ParseResult, parseKeepalived, parseKeepalivedText } from "./parse.ts";
 export { renderKeepalived } from "./render.ts";
 export { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";

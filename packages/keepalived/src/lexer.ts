@@ -110,7 +110,7 @@ export interface LinePosition {
 }
 
 /** A line after repairs, with the original column of each character. */
-interface Normalized {
+export interface RepairedLine {
   text: string;
   /** columns[i] is the 1-based column of text[i] in the file. */
   columns: number[];
@@ -129,7 +129,7 @@ export function lexLine(
 ): void {
   const at = (column: number): SourceLocation => ({ file: pos.file, line: pos.line, column });
   if (slashComments && unsupportedLine(line, (i) => at(i + pos.offset + 1), diagnostics)) return;
-  const normal = repair(line, pos, diagnostics);
+  const normal = repairLine(line, pos, diagnostics);
   const code = decomment(normal, pos, diagnostics);
   const columnOf = (i: number) => normal.columns[i] ?? (normal.columns[normal.columns.length - 1] ?? pos.offset) + 1;
   // keepalived recognises include lines before it splits braces off, so `include {a,b}.conf` globs.
@@ -153,8 +153,11 @@ export function lexLine(
   segment(code.length);
 }
 
-/** Applies the repairs to a line: Unicode spaces to spaces, invisible characters out, “…” to "…". */
-function repair(line: string, pos: LinePosition, diagnostics: Diagnostics): Normalized {
+/**
+ * Applies the copy-paste repairs to a line outside double quotes, reporting each: Unicode spaces to
+ * spaces, invisible characters out, paired “…” to "…". Shared with the shell-script importer.
+ */
+export function repairLine(line: string, pos: LinePosition, diagnostics: Diagnostics): RepairedLine {
   const spaces = new Map<string, { count: number; first: number }>();
   const invisible = new Map<string, { count: number; first: number }>();
   const tally = (map: typeof spaces, c: string, column: number) => {
@@ -212,7 +215,7 @@ function repair(line: string, pos: LinePosition, diagnostics: Diagnostics): Norm
  * `\#`/`\!` into literal characters. Returns the code part (same indices as `normal.text` up to the cut,
  * except that removed backslashes are replaced by nothing and their columns dropped).
  */
-function decomment(normal: Normalized, pos: LinePosition, diagnostics: Diagnostics): string {
+function decomment(normal: RepairedLine, pos: LinePosition, diagnostics: Diagnostics): string {
   let quoted = false;
   let code = "";
   const columns: number[] = [];

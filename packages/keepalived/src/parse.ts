@@ -1,5 +1,5 @@
 import { emptyConfig, type GlobalDefs, type KeepalivedConfig } from "./ast.ts";
-import { type Diagnostic, Diagnostics } from "./diagnostics.ts";
+import { type Diagnostic, Diagnostics, sortByPosition } from "./diagnostics.ts";
 import type { ConfigFiles } from "./files.ts";
 import { type Handlers, interpret } from "./grammar.ts";
 import { GLOBAL_DEFS_UNMODELLED, TOP_LEVEL_UNMODELLED } from "./keywords.ts";
@@ -83,14 +83,4 @@ function interpretTop(statements: Statement[], diagnostics: Diagnostics): ParseR
   interpret(statements, "the top level", TOP, TOP_LEVEL_UNMODELLED, config, new Reader(diagnostics));
   const list = sortByPosition(diagnostics.list);
   return { config, ok: !list.some((d) => d.severity === "error"), diagnostics: list };
-}
-
-/** Orders findings by file (in the order files were first mentioned), line and column. */
-export function sortByPosition(list: readonly Diagnostic[]): Diagnostic[] {
-  const fileOrder = new Map<string, number>();
-  for (const d of list) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
-  return [...list].sort(
-    (a, b) =>
-      (fileOrder.get(a.file) as number) - (fileOrder.get(b.file) as number) || a.line - b.line || a.column - b.column,
-  );
 }
