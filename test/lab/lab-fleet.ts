@@ -45,7 +45,11 @@ export class LabFleet {
   ) {}
 
   /** Starts Redis, the server and the agents; resolves once every agent is registered and reachable. */
-  static async start(lab: Lab, agents: LabFleetAgent[]): Promise<LabFleet> {
+  static async start(
+    lab: Lab,
+    agents: LabFleetAgent[],
+    options: { serverEnv?: NodeJS.ProcessEnv } = {},
+  ): Promise<LabFleet> {
     const redisServer = findRedisServer();
     if (!redisServer) throw new Error("redis-server is not installed (scripts/os-packages.txt lists it)");
     const redisPort = await freePort();
@@ -82,6 +86,7 @@ export class LabFleet {
         LVSFLEET_CHAT_USERS: `${CHAT_USER}=admin`,
         LVSFLEET_CHAT_RESPONSE_HOSTS: "127.0.0.1",
         LOG_LEVEL: "warn",
+        ...options.serverEnv,
       },
     });
     const serverPort = Number(server.ready.port);
