@@ -38,6 +38,12 @@ export const ServerConfig = z.object({
   /** How many finished jobs to keep, and for how long (seconds). */
   LVSFLEET_JOB_RETENTION_COUNT: IntFromEnv(100, 1_000_000).default(10_000),
   LVSFLEET_JOB_RETENTION_SECONDS: IntFromEnv(60, 31_536_000).default(7 * 86_400),
+  /** Maintenance jobs (drain, rolling…) run at once; most of their time is spent waiting. */
+  LVSFLEET_MAINTENANCE_CONCURRENCY: IntFromEnv(1, 10_000).default(256),
+  /** How often a maintenance job polls connection counts, health and its own cancel/pause (ms). */
+  LVSFLEET_MAINTENANCE_POLL_MS: IntFromEnv(20, 60_000).default(500),
+  /** A Slack incoming webhook that hears every maintenance job's progress (its host must be in LVSFLEET_CHAT_RESPONSE_HOSTS). */
+  LVSFLEET_CHAT_WEBHOOK_URL: z.url({ error: "must be a URL (a Slack incoming webhook)" }).optional(),
   /** Chat users' roles: `U0123ABC=admin,alice=operator` (Slack user ids or names). Unlisted users get nothing. */
   LVSFLEET_CHAT_USERS: z.string().default(""),
   /** Channels that cap the role of everyone in them: `C0123ABC=viewer`. */

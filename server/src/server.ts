@@ -15,6 +15,10 @@ import type { CommandContext } from "./commands/context.ts";
 import type { ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CallerLimiter } from "./http/rate-limit.ts";
+import { scheduleFirer } from "./commands/maintenance.ts";
+import { AgentEffects } from "./maintenance/effects.ts";
+import { AgentHealthView } from "./maintenance/health.ts";
+import { MaintenanceService } from "./maintenance/service.ts";
 import { RedisPkiStore } from "./pki/redis-store.ts";
 import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
 import { ClusterApplier } from "./queue/applier.ts";
@@ -81,6 +85,30 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
     supervisor: undefined as unknown as AgentSupervisor,
   };
+  context.maintenance = new MaintenanceService(
+    redis,
+    bullConnection,
+    {
+      prefix: config.LVSFLEET_PREFIX,
+      concurrency: config.LVSFLEET_MAINTENANCE_CONCURRENCY,
+      lockMs: config.LVSFLEET_JOB_LOCK_MS,
+      retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
+      retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
+      pollMs: config.LVSFLEET_MAINTENANCE_POLL_MS,
+      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+      webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
+    },
+    new AgentEffects(
+      clusters,
+      context.writer,
+      applier,
+      pool,
+      new AgentHealthView(pool, registry, context.statusDeadlineMs),
+      config.LVSFLEET_AGENT_DEADLINE_MS,
+    ),
+    context.audit,
+    log,
+  );
   context.supervisor = new AgentSupervisor(registry, pool, events, config.LVSFLEET_HEARTBEAT_MS, log, {
     onAgentBack: (registration, liveness) =>
       void resyncDirector(context, applier, registration, liveness).catch((error) =>
@@ -108,6 +136,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     },
   );
   await context.supervisor.start();
+  await context.maintenance.start(new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), scheduleFirer(context));
 
   const app = createHttpApp(context, {
     apiToken: config.LVSFLEET_API_TOKEN,
@@ -144,6 +173,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       context.supervisor.stop();
       trust?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await context.maintenance?.close();
       await worker.close();
       await queue.close();
       pool.close();

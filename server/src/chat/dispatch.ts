@@ -14,13 +14,22 @@ import { renderDoctorText } from "../status/doctor-text.ts";
 import { describeAudit, renderStatusText } from "../status/render.ts";
 import { renderWhatIfText } from "../status/whatif-render.ts";
 import type { Confirmations } from "./confirmations.ts";
+import {
+  cancelReply,
+  executeJob,
+  isChatMaintenanceError,
+  type JobAction,
+  jobsReply,
+  resolveJobCommand,
+} from "./maintenance.ts";
 import { type ChatCommand, HELP_TEXT, USAGE } from "./parse.ts";
 import { codeBlock, confirmationMessage, ephemeral, type SlackMessage, usageReply } from "./replies.ts";
 
 /** A chat command resolved to exactly what it will change. */
 export type ChatAction =
   | { kind: "weight"; target: RealServerMatch; weight: number }
-  | { kind: "start" | "stop"; cluster: string; host?: string | undefined };
+  | { kind: "start" | "stop"; cluster: string; host?: string | undefined }
+  | JobAction;
 
 export interface ChatRequest {
   actor: Actor;
@@ -54,6 +63,7 @@ async function resolveRoleTarget(ctx: CommandContext, args: string[]): Promise<{
 
 /** Why an action needs confirmation, or undefined. */
 async function dangerOf(ctx: CommandContext, action: ChatAction): Promise<string | undefined> {
+  if (action.kind === "job") return undefined;
   const stored = await ctx.clusters.get(action.kind === "weight" ? action.target.cluster : action.cluster);
   if (!stored) return undefined;
   if (action.kind === "weight") return weightDanger(stored.spec, action.target, action.weight);
@@ -61,6 +71,7 @@ async function dangerOf(ctx: CommandContext, action: ChatAction): Promise<string
 }
 
 function describeAction(action: ChatAction): string {
+  if (action.kind === "job") return action.summary;
   return action.kind === "weight"
     ? `weight ${describeRef(action.target)} ${action.target.weight} → ${action.weight}`
     : `${action.kind} ${action.cluster}${action.host ? ` ${action.host}` : " (all hosts)"}`;
@@ -68,6 +79,7 @@ function describeAction(action: ChatAction): string {
 
 /** Carries out a resolved action through the command layer. */
 export async function execute(ctx: CommandContext, action: ChatAction, request: ChatRequest): Promise<SlackMessage> {
+  if (action.kind === "job") return executeJob(ctx, action, request.actor, request.notify);
   const later = request.notify ? " I'll post the result here when it finishes." : "";
   if (action.kind === "weight") {
     const change = await setWeight(ctx, request.actor, action.target, action.weight, request.notify);
@@ -133,6 +145,28 @@ export async function dispatch(
           notify: request.notify ?? (pending.responseUrl ? { responseUrl: pending.responseUrl } : undefined),
         });
       }
+      case "drain":
+      case "undrain":
+      case "rolling":
+      case "switchover": {
+        const { action, danger } = await resolveJobCommand(ctx, command);
+        if (!danger) return await execute(ctx, action, request);
+        const code = await confirmations.ask({
+          userId: request.userId,
+          action,
+          summary: action.summary,
+          responseUrl: request.notify?.responseUrl,
+        });
+        return confirmationMessage(action.summary, danger, code);
+      }
+      case "jobs":
+        return await jobsReply(
+          ctx,
+          request.actor,
+          command.cluster === undefined ? undefined : await resolveCluster(ctx, command.cluster),
+        );
+      case "cancel":
+        return await cancelReply(ctx, request.actor, command.job);
       case "weight":
       case "start":
       case "stop": {
@@ -178,7 +212,7 @@ async function resolve(ctx: CommandContext, command: ChatCommand, actor: Actor):
 }
 
 function errorReply(error: unknown, command: ChatCommand): SlackMessage {
-  if (error instanceof ChatError) return ephemeral(`:warning: ${error.message}`);
+  if (error instanceof ChatError || isChatMaintenanceError(error)) return ephemeral(`:warning: ${error.message}`);
   if (error instanceof AmbiguousError)
     return ephemeral(
       `:warning: ${error.message}.${error.candidates.length ? `\nCandidates:\n${error.candidates.map((c) => `• ${c}`).join("\n")}` : ""}\nUsage: \`${USAGE[command.kind]}\``,

@@ -1,5 +1,8 @@
+import { MAINTENANCE_USAGE, type MaintenanceChatCommand, parseMaintenanceChat } from "./maintenance.ts";
+
 /** A chat command, as typed after the slash command (`/lvs weight 192.168.1.220 5`). */
 export type ChatCommand =
+  | MaintenanceChatCommand
   | { kind: "help" }
   | { kind: "status"; cluster?: string | undefined }
   | { kind: "weight"; target: string; weight: number; cluster?: string | undefined; service?: string | undefined }
@@ -21,6 +24,7 @@ export const USAGE: Record<string, string> = {
   audit: "audit [cluster]",
   doctor: "doctor [cluster]",
   confirm: "confirm <code>",
+  ...MAINTENANCE_USAGE,
 };
 
 export const HELP_TEXT = [
@@ -28,6 +32,7 @@ export const HELP_TEXT = [
   ...Object.values(USAGE).map((u) => `• \`${u}\``),
   "Examples: `status`, `weight 192.168.1.220 5`, `weight 192.168.1.231:80 0 web http`, `stop web lb-backup`, `audit web`.",
   "`whatif weight 192.168.1.231 0` predicts what a weight change would do (share of new connections, ActiveConn, time to drain) and changes nothing.",
+  "Maintenance jobs: `drain 192.168.1.220` (weight 0, wait for connections to end), `drain 192.168.1.220 for 30m` (then restore), `undrain 192.168.1.220`, `rolling http batch 1 min 75%`, `switchover`, `jobs`, `cancel m-12`; their progress is posted here.",
   "Dangerous changes (stopping a director or a cluster, leaving a service with no weight) ask for `confirm <code>` within 2 minutes.",
   "Short forms work when they are unambiguous; otherwise the reply lists the candidates.",
 ].join("\n");
@@ -79,7 +84,11 @@ export function parseChatCommand(text: string): ParseResult {
       if (args.length > 2)
         return fail(verb, `${verb} takes at most a cluster and a host, got ${args.length} arguments`);
       return { ok: true, command: { kind: verb.toLowerCase() as "start" | "stop", args } };
-    default:
+    default: {
+      const maintenance = parseMaintenanceChat(verb.toLowerCase(), args);
+      if (maintenance?.ok) return { ok: true, command: maintenance.command };
+      if (maintenance) return fail(maintenance.kind, maintenance.error);
       return { ok: false, error: `unknown command ${JSON.stringify(verb)}`, usage: Object.values(USAGE).join(" | ") };
+    }
   }
 }

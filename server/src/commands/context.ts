@@ -3,6 +3,7 @@ import type { TokenStore } from "../access/tokens.ts";
 import type { AgentPool } from "../agents/pool.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { AuditLog } from "../audit/log.ts";
+import type { MaintenanceService } from "../maintenance/service.ts";
 import type { ServerTrust } from "../pki/trust.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
@@ -27,4 +28,6 @@ export interface CommandContext {
   writer: ClusterWriter;
   /** Deadline for live status reads from agents. */
   statusDeadlineMs: number;
+  /** Maintenance jobs (drain, maintenance windows, rolling restarts, switch-over); absent in servers built without them. */
+  maintenance?: MaintenanceService | undefined;
 }

@@ -13,3 +13,8 @@ export class AmbiguousError extends Error {
     super(message);
   }
 }
+
+/** The request is valid but the thing is not in a state that allows it (HTTP 409), e.g. cancelling a finished job. */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}

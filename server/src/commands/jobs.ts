@@ -2,10 +2,13 @@ import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
 import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
-import { NotFoundError } from "./errors.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
+import { getMaintenanceJob, MAINTENANCE_ID, type MaintenanceJobView, maintenanceView } from "./maintenance.ts";
 
-export async function getJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView> {
+/** A command job (apply, start, stop) or a maintenance job (m-N, with its steps and progress). */
+export async function getJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView | MaintenanceJobView> {
   canRead(actor);
+  if (MAINTENANCE_ID.test(id) && ctx.maintenance) return maintenanceView(await getMaintenanceJob(ctx, actor, id));
   const job = await ctx.queue.get(id);
   if (!job || (actor.clusters && !actor.clusters.includes(job.cluster)))
     throw new NotFoundError(`no job ${id} (finished jobs are kept for a limited time)`);
@@ -14,7 +17,9 @@ export async function getJob(ctx: CommandContext, actor: Actor, id: string): Pro
 
 /** Runs a failed job again from its first step. */
 export async function retryJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView> {
-  const existing = await getJob(ctx, actor, id);
+  if (MAINTENANCE_ID.test(id))
+    throw new ConflictError(`job ${id} is a maintenance job: submit it again (a failed one restored what it changed)`);
+  const existing = (await getJob(ctx, actor, id)) as JobView;
   const what = {
     command: "retry job",
     need: "operator" as const,

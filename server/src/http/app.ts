@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
 import type { CommandContext } from "../commands/context.ts";
+import { adminOnly, DASHBOARD_PATH, queueDashboard } from "../maintenance/dashboard.ts";
 import { type AuthEnv, authenticate } from "./auth.ts";
 import { sendError } from "./errors.ts";
 import { json } from "./openapi.ts";
@@ -16,6 +17,7 @@ import { registerClusterRoutes } from "./routes/clusters.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
 import { registerDoctorRoutes } from "./routes/doctor.ts";
 import { registerJobRoutes } from "./routes/jobs.ts";
+import { registerMaintenanceRoutes } from "./routes/maintenance.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
 import { PUBLIC_PKI_PATHS, registerPkiRoutes } from "./routes/pki.ts";
 import { registerPlanRoutes } from "./routes/plan.ts";
@@ -99,6 +101,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
 
   registerClusterRoutes(app, ctx);
   registerJobRoutes(app, ctx);
+  registerMaintenanceRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
@@ -107,6 +110,11 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerWhatIfRoutes(app, ctx);
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
+  if (ctx.maintenance) {
+    app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx.tokens));
+    app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx.tokens));
+    app.route(DASHBOARD_PATH, queueDashboard([ctx.queue.queue, ctx.maintenance.queue]));
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.openAPIRegistry.registerPath({

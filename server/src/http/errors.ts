@@ -4,7 +4,7 @@ import { AgentCallError } from "@lvsfleet/rpc";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ForbiddenError } from "../access/roles.ts";
-import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
+import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
 
@@ -27,6 +27,7 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof NotFoundError) return { status: 404, body: { error: { message: error.message } } };
   if (error instanceof AmbiguousError)
     return { status: 400, body: { error: { message: error.message, candidates: error.candidates } } };
+  if (error instanceof ConflictError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof ConcurrentUpdateError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof AgentCallError) return { status: 502, body: { error: { message: error.message } } };
   return { status: 500, body: { error: { message: "internal error; see the server log" } } };

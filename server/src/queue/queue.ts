@@ -60,6 +60,13 @@ export class CommandQueue {
     return view(job, await job.getState());
   }
 
+  /** The newest jobs the queue still keeps (every state), newest first. */
+  async recent(count: number): Promise<JobView[]> {
+    const jobs = await this.queue.getJobs(["active", "waiting", "delayed", "prioritized", "completed", "failed"], 0, count - 1, false);
+    const views = await Promise.all(jobs.filter(Boolean).map(async (job) => view(job, await job.getState())));
+    return views.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, count);
+  }
+
   /** Re-runs a failed job from the start (its attempts begin again). */
   async retry(id: string): Promise<JobView | undefined> {
     const job = await this.queue.getJob(id);

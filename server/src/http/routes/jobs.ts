@@ -3,6 +3,7 @@ import type { CommandContext } from "../../commands/context.ts";
 import { getJob, retryJob } from "../../commands/jobs.ts";
 import { type Api, errors, json, pathParam } from "../openapi.ts";
 import { Job } from "../schemas.ts";
+import { AnyJob } from "./maintenance.ts";
 
 const IdParam = z.object({ id: pathParam("id", "42") });
 
@@ -12,7 +13,7 @@ const routes = {
     path: "/v1/jobs/{id}",
     request: { params: IdParam },
     responses: {
-      200: json(Job, "The job's state, result or error"),
+      200: json(AnyJob, "The job's state, result or error; a maintenance job (m-N) also has its steps and progress"),
       401: errors[401],
       403: errors[403],
       404: errors[404],
@@ -32,6 +33,6 @@ const routes = {
 };
 
 export function registerJobRoutes(app: Api, ctx: CommandContext): void {
-  app.openapi(routes.get, async (c) => c.json(await getJob(ctx, c.get("actor"), c.req.valid("param").id), 200));
+  app.openapi(routes.get, async (c) => c.json((await getJob(ctx, c.get("actor"), c.req.valid("param").id)) as never, 200));
   app.openapi(routes.retry, async (c) => c.json(await retryJob(ctx, c.get("actor"), c.req.valid("param").id), 200));
 }

@@ -1,0 +1,112 @@
+import { type AgentState, type ClusterSpec, desiredService, serviceKey } from "@lvsfleet/model";
+import type { AgentPool } from "../agents/pool.ts";
+import type { ClusterApplier } from "../queue/applier.ts";
+import { changeRoles } from "../queue/host-roles.ts";
+import type { HostOutcome } from "../queue/jobs.ts";
+import type { ClusterWriter, SpecChange, SpecUpdate } from "../store/cluster-writer.ts";
+import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
+import type { HealthView } from "./health.ts";
+import { refKey, type ServerRef } from "./types.ts";
+
+export interface ConnectionCount {
+  /** ActiveConn (+ InActConn when asked) summed over every reachable director, per server. */
+  perServer: Map<string, { active: number; inactive: number }>;
+  /** Directors whose count could not be read (unreachable): the count may be low. */
+  unreadable: string[];
+}
+
+export interface ActionOutcome {
+  exitCode: number;
+  /** The end of the command's output, for the job's record. */
+  output: string;
+  durationMs: number;
+}
+
+/**
+ * Everything a maintenance job does to the world, behind one interface (the runner is tested
+ * against fakes; the server wires the real one below).
+ */
+export interface MaintenanceEffects {
+  spec(cluster: string): Promise<StoredCluster | undefined>;
+  /** A spec change through the group-commit writer. */
+  updateSpec<T>(cluster: string, change: SpecChange<T>): Promise<SpecUpdate<T>>;
+  /** Every director holds at least this generation (throws when one cannot be reached). */
+  apply(cluster: string, generation: number): Promise<HostOutcome[]>;
+  connections(spec: ClusterSpec, servers: ServerRef[]): Promise<ConnectionCount>;
+  health: HealthView;
+  /** Runs an allowlisted action on a real-server agent. */
+  runAction(host: string, name: string): Promise<ActionOutcome>;
+  directorState(host: string): Promise<AgentState>;
+  /** lvsdr start/stop of one director (the job's own call, not a queued command). */
+  changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop"): Promise<HostOutcome[]>;
+}
+
+/** What an AgentClient with the RunAction RPC offers (real-server agents with an action allowlist). */
+interface ActionClient {
+  runAction(name: string, deadlineMs?: number): Promise<ActionOutcome>;
+}
+
+export class AgentEffects implements MaintenanceEffects {
+  constructor(
+    private readonly clusters: ClusterStore,
+    private readonly writer: ClusterWriter,
+    private readonly applier: ClusterApplier,
+    private readonly pool: AgentPool,
+    readonly health: HealthView,
+    private readonly deadlineMs: number,
+    /** The longest an action may run (its own timeout is the agent's; this bounds the call). */
+    private readonly actionDeadlineMs = 15 * 60_000,
+  ) {}
+
+  spec(cluster: string) {
+    return this.clusters.get(cluster);
+  }
+
+  updateSpec<T>(cluster: string, change: SpecChange<T>) {
+    return this.writer.update(cluster, change);
+  }
+
+  async apply(cluster: string, generation: number): Promise<HostOutcome[]> {
+    return (await this.applier.ensureApplied(cluster, generation)).hosts;
+  }
+
+  async connections(spec: ClusterSpec, servers: ServerRef[]): Promise<ConnectionCount> {
+    const keys = new Map(spec.services.map((s) => [s.name, serviceKey(desiredService(s))] as const));
+    const perServer = new Map(servers.map((s) => [refKey(s), { active: 0, inactive: 0 }]));
+    const unreadable: string[] = [];
+    await Promise.all(
+      spec.directors.map(async (d) => {
+        let state: AgentState;
+        try {
+          state = await (await this.pool.client(d.host)).getState(this.deadlineMs);
+        } catch {
+          unreadable.push(d.host);
+          return;
+        }
+        for (const server of servers) {
+          const service = state.table.services.find((s) => serviceKey(s) === keys.get(server.service));
+          const destination = service?.destinations.find((x) => x.address === server.address && x.port === server.port);
+          const count = perServer.get(refKey(server))!;
+          count.active += destination?.activeConns ?? 0;
+          count.inactive += destination?.inactConns ?? 0;
+        }
+      }),
+    );
+    return { perServer, unreadable };
+  }
+
+  async runAction(host: string, name: string): Promise<ActionOutcome> {
+    const client = (await this.pool.client(host)) as unknown as Partial<ActionClient>;
+    if (typeof client.runAction !== "function")
+      throw new Error("this server's agent client has no RunAction RPC (packages/rpc too old)");
+    return client.runAction(name, this.actionDeadlineMs);
+  }
+
+  async directorState(host: string): Promise<AgentState> {
+    return (await this.pool.client(host)).getState(this.deadlineMs);
+  }
+
+  changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop") {
+    return changeRoles(this.pool, spec, generation, action, [host]);
+  }
+}

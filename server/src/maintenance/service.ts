@@ -1,0 +1,254 @@
+import { withRequestId } from "@lvsfleet/rpc";
+import { DelayedError, type Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/log.ts";
+import { postToResponseUrl } from "../chat/notify.ts";
+import { ChatWebhook } from "../notify/webhook.ts";
+import type { MaintenanceEffects } from "./effects.ts";
+import { ClusterLock } from "./lock.ts";
+import { progressMessage } from "./messages.ts";
+import { type RunOutcome, runMaintenanceJob } from "./runner.ts";
+import { MaintenanceStore, maintenanceKeys } from "./store.ts";
+import type { JobEvent, MaintenanceJob, Schedule } from "./types.ts";
+
+export const MAINTENANCE_QUEUE = "maintenance";
+
+/** What a BullMQ job of the maintenance queue carries: the job's id, or the schedule that fired it. */
+export interface MaintenanceQueueData {
+  id?: string;
+  scheduleId?: string;
+}
+
+export interface MaintenanceSettings {
+  prefix: string;
+  concurrency: number;
+  /** BullMQ lock and stalled check, and the cluster lock's time to live (a dead server's job is taken over after it). */
+  lockMs: number;
+  retentionCount: number;
+  retentionSeconds: number;
+  pollMs: number;
+  /** Hosts a chat response_url or webhook may be on. */
+  responseHosts: readonly string[];
+  /** Every maintenance job's progress also goes here (a Slack incoming webhook), when set. */
+  webhookUrl?: string | undefined;
+}
+
+/** Makes a job from a schedule when its cron fires (the command layer validates and audits). */
+export type ScheduleFirer = (schedule: Schedule, firing: string) => Promise<MaintenanceJob | undefined>;
+
+/**
+ * The maintenance queue: a BullMQ queue and worker of its own (long waits do not hold up the
+ * command jobs), the job store, the per-cluster lock, cron schedules (BullMQ job schedulers) and
+ * progress notifications. The runner does the work; this is the imperative shell around it.
+ */
+export class MaintenanceService {
+  readonly store: MaintenanceStore;
+  readonly lock: ClusterLock;
+  readonly queue: Queue<MaintenanceQueueData>;
+  private worker: Worker<MaintenanceQueueData> | undefined;
+  private readonly posting = new Map<string, Promise<unknown>>();
+  private firer: ScheduleFirer | undefined;
+  private readonly webhook: ChatWebhook | undefined;
+  /** Event listeners (SSE clients of this server get events as they are stored, besides polling). */
+  private readonly listeners = new Set<(job: MaintenanceJob, event: JobEvent) => void>();
+
+  constructor(
+    private readonly redis: Redis,
+    bullConnection: Redis,
+    readonly settings: MaintenanceSettings,
+    readonly effects: MaintenanceEffects,
+    private readonly audit: AuditLog,
+    private readonly log: Logger,
+  ) {
+    const keys = maintenanceKeys(settings.prefix);
+    this.store = new MaintenanceStore(redis, keys, {
+      count: settings.retentionCount,
+      seconds: settings.retentionSeconds,
+    });
+    this.lock = new ClusterLock(redis, keys, settings.lockMs);
+    this.webhook = settings.webhookUrl ? new ChatWebhook(settings.webhookUrl, settings.responseHosts, log) : undefined;
+    this.queue = new Queue<MaintenanceQueueData>(MAINTENANCE_QUEUE, {
+      connection: bullConnection,
+      prefix: settings.prefix,
+    });
+  }
+
+  /** Starts the worker (after the command layer registered how schedules become jobs). */
+  async start(workerConnection: Redis, firer: ScheduleFirer): Promise<void> {
+    this.firer = firer;
+    this.worker = new Worker<MaintenanceQueueData>(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
+      connection: workerConnection,
+      prefix: this.settings.prefix,
+      concurrency: this.settings.concurrency,
+      lockDuration: this.settings.lockMs,
+      stalledInterval: this.settings.lockMs,
+      // A job whose server died is taken over (and resumes from its step) however often that happens.
+      maxStalledCount: 1_000,
+    });
+    this.worker.on("error", (error) => this.log.error({ err: error.message }, "maintenance worker error"));
+    await this.requeueOrphans();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.webhook?.close();
+    await this.queue.close();
+  }
+
+  onEvent(listener: (job: MaintenanceJob, event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Queues a stored job to run now or at its runAt. */
+  async enqueue(job: MaintenanceJob): Promise<void> {
+    const delay = job.runAt ? Math.max(0, job.runAt - Date.now()) : 0;
+    await this.queue.add(
+      "maintenance",
+      { id: job.id },
+      {
+        jobId: job.id,
+        delay,
+        attempts: 1,
+        removeOnComplete: { age: this.settings.retentionSeconds, count: this.settings.retentionCount },
+        removeOnFail: { age: this.settings.retentionSeconds, count: this.settings.retentionCount },
+      },
+    );
+  }
+
+  /** Creates or replaces a cron schedule (a BullMQ job scheduler with the same id). */
+  async schedule(schedule: Schedule): Promise<{ next?: number | undefined }> {
+    await this.store.putSchedule(schedule);
+    const job = await this.queue.upsertJobScheduler(
+      schedule.id,
+      { pattern: schedule.cron, tz: schedule.timeZone },
+      {
+        name: "schedule",
+        data: { scheduleId: schedule.id },
+        opts: {
+          attempts: 1,
+          removeOnComplete: { age: this.settings.retentionSeconds, count: this.settings.retentionCount },
+          removeOnFail: { age: this.settings.retentionSeconds, count: this.settings.retentionCount },
+        },
+      },
+    );
+    return { next: job ? job.timestamp + (job.delay ?? 0) : undefined };
+  }
+
+  async nextRun(scheduleId: string): Promise<number | undefined> {
+    const scheduler = await this.queue.getJobScheduler(scheduleId);
+    return scheduler?.next ?? undefined;
+  }
+
+  async unschedule(id: string): Promise<boolean> {
+    await this.queue.removeJobScheduler(id);
+    return this.store.deleteSchedule(id);
+  }
+
+  /** A queued or waiting job's BullMQ job is taken off the queue (cancelled before it started). */
+  async dequeue(job: MaintenanceJob): Promise<void> {
+    const queued = await this.queue.getJob(job.queueJobId ?? job.id);
+    await queued?.remove().catch(() => undefined);
+    await this.lock.leaveLine(job.cluster, job.id);
+  }
+
+  /** Runs a waiting (delayed) job now: after a resume, or when the cluster it waited for is free. */
+  async promote(id: string): Promise<void> {
+    const job = await this.store.get(id);
+    const queued = await this.queue.getJob(job?.queueJobId ?? id);
+    if (queued && (await queued.isDelayed()) && !(job?.runAt && job.runAt > Date.now()))
+      await queued.promote().catch(() => undefined);
+  }
+
+  private async process(bull: Job<MaintenanceQueueData>, token: string | undefined): Promise<string> {
+    let id = bull.data.id;
+    if (!id && bull.data.scheduleId) {
+      const schedule = await this.store.schedule(bull.data.scheduleId);
+      if (!schedule || !this.firer) return "schedule removed";
+      const made = await this.firer(schedule, bull.id ?? String(Date.now()));
+      if (!made) return "schedule could not make a job";
+      id = made.id;
+      await this.store.update(id, (j) => (j.queueJobId ? undefined : { ...j, queueJobId: bull.id }));
+      await bull.updateData({ ...bull.data, id });
+    }
+    if (!id) return "no job";
+    const stored = await this.store.get(id);
+    const outcome: RunOutcome = await withRequestId(stored?.requestId, () =>
+      runMaintenanceJob(
+        {
+          store: this.store,
+          lock: this.lock,
+          effects: this.effects,
+          log: this.log,
+          pollMs: this.settings.pollMs,
+          onEvent: (job, event) => this.published(job, event),
+          onFinished: (job) => void this.finished(job),
+        },
+        id,
+      ),
+    );
+    if (outcome.kind === "wait") {
+      await bull.moveToDelayed(Date.now() + outcome.delayMs, token);
+      throw new DelayedError();
+    }
+    if (outcome.kind === "finished") return outcome.job.summary ?? outcome.job.state;
+    return "taken over by another run";
+  }
+
+  private published(job: MaintenanceJob, event: JobEvent): void {
+    for (const listener of this.listeners) listener(job, event);
+    const message = progressMessage(job, event);
+    if (!message) return;
+    this.webhook?.post(message);
+    const url = job.notify?.responseUrl;
+    if (!url) return;
+    // One job's messages are posted one after the other, in the order of its events.
+    const previous = this.posting.get(job.id) ?? Promise.resolve();
+    const next = previous.then(() =>
+      postToResponseUrl(url, { response_type: "ephemeral", text: message }, this.settings.responseHosts, this.log),
+    );
+    this.posting.set(job.id, next);
+    void next.finally(() => {
+      if (this.posting.get(job.id) === next) this.posting.delete(job.id);
+    });
+  }
+
+  /** One audit entry per job run, and the next job of the cluster is told it may go. */
+  private async finished(job: MaintenanceJob): Promise<void> {
+    try {
+      await this.audit.append({
+        actor: { type: "job", name: `job ${job.id}` },
+        channel: "job",
+        command: job.command,
+        cluster: job.cluster,
+        target: job.servers.map((s) => `${s.service}/${s.address}:${s.port}`).join(",") || job.cluster,
+        after: {
+          state: job.state,
+          steps: job.steps.map((s) => `${s.state}: ${s.title}${s.detail ? ` — ${s.detail}` : ""}`),
+        },
+        outcome: job.state === "failed" ? "failed" : "completed",
+        detail: `${job.state}: ${job.summary ?? ""}${job.error ? ` (${job.error})` : ""} (for ${job.actor.type} ${job.actor.name})`,
+        job: job.id,
+      });
+    } catch (error) {
+      this.log.error({ err: (error as Error).message, job: job.id }, "audit append failed");
+    }
+    const next = await this.lock.release(job.cluster, job.id, job.fence).catch(() => undefined);
+    if (next) await this.promote(next).catch(() => undefined);
+  }
+
+  /** Unfinished jobs whose BullMQ job is gone (Redis restored from an older snapshot) are queued again. */
+  private async requeueOrphans(): Promise<void> {
+    for (const job of await this.store.unfinished()) {
+      if (job.state === "scheduled" && job.runAt && job.runAt > Date.now() && (await this.queue.getJob(job.id)))
+        continue;
+      const queued = await this.queue.getJob(job.queueJobId ?? job.id);
+      if (queued) continue;
+      this.log.warn({ job: job.id, state: job.state }, "maintenance job without a queue entry: queueing it again");
+      const queueJobId = `${job.id}-r${Date.now()}`;
+      await this.store.update(job.id, (j) => ({ ...j, queueJobId }));
+      await this.queue.add("maintenance", { id: job.id }, { jobId: queueJobId, attempts: 1 });
+    }
+  }
+}
