@@ -405,15 +405,17 @@ function instance(
       preemptDelay: maybe(fc.integer({ min: 0, max: 1_000_000 }).map((ms) => ms / 1000)),
       notify: maybe(notify),
       garp: maybe(
-        fc.record(
-          {
-            repeat: fc.integer({ min: 1, max: 255 }),
-            delay: fc.integer({ min: 0, max: 255 }),
-            refresh: fc.integer({ min: 0, max: 86400 }),
-            refreshRepeat: fc.integer({ min: 1, max: 255 }),
-          },
-          { requiredKeys: [] },
-        ),
+        fc
+          .record(
+            {
+              repeat: fc.integer({ min: 1, max: 255 }),
+              delay: fc.integer({ min: 0, max: 255 }),
+              refresh: fc.integer({ min: 0, max: 86400 }),
+              refreshRepeat: fc.integer({ min: 1, max: 255 }),
+            },
+            { requiredKeys: [] },
+          )
+          .filter((g) => Object.keys(g).length > 0),
       ),
     })
     .map((x) => {
