@@ -1,7 +1,11 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { signSlackCommand } from "@lvsfleet/devfleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { directorWeights, responseUrlServer, SLACK_SECRET } from "./fleet.ts";
 import {
+  FOUR_AGENTS,
   finished,
   type MaintenanceFleet,
   readEvents,
@@ -18,12 +22,29 @@ import {
  * restored after the server process is SIGKILLed mid-job and started again.
  */
 let fleet: MaintenanceFleet;
+/** Each real-server agent's allowlist (--actions-file): what a rolling job may run there, by name. */
+const actionsDir = mkdtempSync(join(tmpdir(), "lvsfleet-actions-"));
 
 beforeAll(async () => {
-  fleet = await startMaintenanceFleet();
+  const agents = FOUR_AGENTS.map((agent) => {
+    if (agent.role !== "real-server") return agent;
+    const file = join(actionsDir, `${agent.host}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        actions: {
+          "restart-web": { command: ["/usr/bin/touch", join(actionsDir, `${agent.host}.restarted`)] },
+          broken: { command: ["/bin/false"], description: "always fails" },
+        },
+      }),
+    );
+    return { ...agent, args: ["--actions-file", file] };
+  });
+  fleet = await startMaintenanceFleet({}, agents);
 });
 afterAll(async () => {
   await fleet?.cleanup();
+  rmSync(actionsDir, { recursive: true, force: true });
 });
 
 const submit = (body: unknown) => fleet.api.post("/v1/clusters/web/jobs", body);
@@ -138,6 +159,43 @@ describe("rolling", () => {
       const [a, b] = [await directorWeights(fleet, "lb-master"), await directorWeights(fleet, "lb-backup")];
       return SERVERS.every((s) => a[s] === 1 && b[s] === 1) ? true : undefined;
     });
+  });
+});
+
+describe("actions on the real-server agents", () => {
+  it("runs the allowlisted command on each server in turn, by name only", async () => {
+    const id = (
+      await submit({ kind: "rolling", targets: ["web1", "web2"], options: { action: { command: "restart-web" } } })
+    ).body.job.id;
+    const job = await finished(fleet, id, 30_000);
+    expect(job.state, job.error).toBe("completed");
+    expect(existsSync(join(actionsDir, "web1.restarted"))).toBe(true);
+    expect(existsSync(join(actionsDir, "web2.restarted"))).toBe(true);
+    expect(existsSync(join(actionsDir, "web3.restarted"))).toBe(false);
+    expect(job.steps.filter((s: any) => s.kind === "action").map((s: any) => s.detail)).toEqual([
+      expect.stringMatching(/^action restart-web exited 0 on web1/),
+      expect.stringMatching(/^action restart-web exited 0 on web2/),
+    ]);
+  });
+
+  it("a failing action stops the job and restores the server; an unknown one is refused by the agent", async () => {
+    const broken = await finished(
+      fleet,
+      (await submit({ kind: "rolling", targets: ["web3"], options: { action: { command: "broken" } } })).body.job.id,
+    );
+    expect(broken.state).toBe("failed");
+    expect(broken.error).toMatch(/action broken failed on web3: exit 1/);
+    const unknown = await finished(
+      fleet,
+      (await submit({ kind: "rolling", targets: ["web3"], options: { action: { command: "rm-rf" } } })).body.job.id,
+    );
+    expect(unknown.state).toBe("failed");
+    expect(unknown.error).toMatch(/no action rm-rf in this agent's allowlist; it has: restart-web, broken/);
+    expect(await specWeights(fleet)).toEqual(ALL_ONE);
+    // names outside the grammar never reach an agent
+    const bad = await submit({ kind: "rolling", targets: ["web3"], options: { action: { command: "../../bin/sh" } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("options.action.command");
   });
 });
 

@@ -5,7 +5,9 @@ import {
   HostAgent,
   type HostLedger,
   INITIAL_STATUS,
+  loadActions,
   type RoleStatus,
+  runAllowedAction,
   StateFile,
 } from "@lvsfleet/agent-runtime";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
@@ -21,7 +23,10 @@ export const realServerProgram: AgentProgram = {
   name: "lvsfleet-realserver",
   async create({ options, stateDir, log }) {
     const host = selectHostDriver(options, stateDir);
-    return new HostAgent({
+    // The operator's allowlist of actions (rolling jobs run them by name); read once, at start.
+    const actions = options.actionsFile ? loadActions(options.actionsFile) : undefined;
+    if (actions) log.info({ actions: Object.keys(actions.actions) }, "actions the server may run");
+    const agent = new HostAgent({
       info: { host: options.host, role: "real-server", driver: host.name, version: VERSION, startedAt: Date.now() },
       behaviour: {
         intent(config) {
@@ -43,5 +48,8 @@ export const realServerProgram: AgentProgram = {
       ledgerFile: new StateFile<HostLedger>(join(stateDir, "ledger.json"), () => EMPTY_LEDGER),
       log,
     });
+    return actions
+      ? Object.assign(agent, { runAction: (name: string) => runAllowedAction(actions, name, log) })
+      : agent;
   },
 };

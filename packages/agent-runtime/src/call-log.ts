@@ -4,7 +4,15 @@ import type { Logger } from "pino";
 
 /** What each served call did, for the agent's metrics. */
 export interface ServedCall {
-  method: "Apply" | "GetState" | "Start" | "Stop" | "GetInfo" | "SetSimulatedTraffic" | "SetSimulatedHealth";
+  method:
+    | "Apply"
+    | "GetState"
+    | "Start"
+    | "Stop"
+    | "GetInfo"
+    | "SetSimulatedTraffic"
+    | "SetSimulatedHealth"
+    | "RunAction";
   /** `OK` or the gRPC status name the caller got. */
   code: string;
   durationSeconds: number;
@@ -76,6 +84,16 @@ export function loggedHandlers(
               "SetSimulatedHealth",
               () => handlers.setSimulatedHealth!(change),
               () => ({ address: change.address, port: change.port, healthy: change.healthy }),
+            ),
+        }
+      : {}),
+    ...(handlers.runAction
+      ? {
+          runAction: (name: string) =>
+            timed(
+              "RunAction",
+              () => handlers.runAction!(name),
+              (r) => ({ action: name, exitCode: r.exitCode, durationMs: r.durationMs, timedOut: r.timedOut }),
             ),
         }
       : {}),

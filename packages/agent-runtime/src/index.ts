@@ -1,3 +1,4 @@
+export { ActionsFile, loadActions, OUTPUT_TAIL_BYTES, runAllowedAction } from "./actions.ts";
 export {
   blockingProblems,
   type Doctor,

@@ -45,6 +45,8 @@ export const AgentOptions = z.object({
   insecure: z.boolean().default(false),
   /** Serve Prometheus metrics (GET /metrics) on this address; off when absent. */
   metrics: ListenAddress.optional(),
+  /** Real-server agents: the JSON file of actions the server may run by name (see actions.ts). */
+  actionsFile: z.string().min(1).optional(),
   /** sim driver: synthetic client load against each virtual service, `RATE[,LIFETIME[,CLIENTS]]`. */
   simTraffic: SimTrafficOption.optional(),
 });
@@ -67,6 +69,8 @@ export const USAGE = `options:
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
                        bind it to loopback or a management address)
+  --actions-file F     real-server agent: JSON allowlist of actions the server may run by name during
+                       rolling jobs, e.g. {"actions":{"restart-web":{"command":["/usr/bin/systemctl","restart","nginx"]}}}
   --sim-traffic R[,L[,C]] sim driver: simulated clients open R connections/s against each virtual service,
                        lasting L s on average (default 30), from C addresses (default 1000); e.g. 2,30`;
 
@@ -87,6 +91,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "log-level": { type: "string" },
       metrics: { type: "string" },
       "sim-traffic": { type: "string" },
+      "actions-file": { type: "string" },
       "ca-pin": { type: "string" },
       "join-token-file": { type: "string" },
       insecure: { type: "boolean" },
@@ -100,7 +105,17 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "sim-traffic": simTraffic,
     "ca-pin": caPin,
     "join-token-file": joinTokenFile,
+    "actions-file": actionsFile,
     ...rest
   } = values;
-  return validate(AgentOptions, { ...rest, stateDir, logLevel, ipvsSysctl, caPin, joinTokenFile, simTraffic });
+  return validate(AgentOptions, {
+    ...rest,
+    stateDir,
+    logLevel,
+    ipvsSysctl,
+    caPin,
+    joinTokenFile,
+    simTraffic,
+    actionsFile,
+  });
 }

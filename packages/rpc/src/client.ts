@@ -31,6 +31,7 @@ import { HealthClient } from "./health.ts";
 import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
+import type { RunActionResult } from "./server.ts";
 import type {
   WireAgentInfo,
   WireAgentState,
@@ -85,6 +86,7 @@ const RPC_NAMES: Record<string, string> = {
   watchEvents: "WatchEvents",
   setSimulatedTraffic: "SetSimulatedTraffic",
   setSimulatedHealth: "SetSimulatedHealth",
+  runAction: "RunAction",
 };
 
 /** grpc-js appends an empty "Resolution note:" to connection errors; drop it. */
@@ -234,6 +236,25 @@ export class AgentClient {
       deadlineMs,
     );
     return response.realServers.map(realServerHealthFromWire);
+  }
+
+  /**
+   * Real-server agents: runs an action from the agent's own allowlist (its --actions-file) and
+   * returns its exit status and the end of its output. The deadline should exceed the action's
+   * own timeout. NOT_FOUND for an unknown action, FAILED_PRECONDITION when the agent has none.
+   */
+  async runAction(name: string, deadlineMs?: number): Promise<RunActionResult> {
+    const response = await this.call<{ exitCode: number; output: string; durationMs: number; timedOut: boolean }>(
+      "runAction",
+      { name },
+      deadlineMs,
+    );
+    return {
+      exitCode: response.exitCode,
+      output: response.output,
+      durationMs: response.durationMs,
+      timedOut: response.timedOut,
+    };
   }
 
   /** grpc.health.v1 Check: SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */

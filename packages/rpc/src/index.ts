@@ -20,8 +20,10 @@ export {
   withRequestId,
 } from "./request-id.ts";
 export {
+  ACTION_NAME,
   AGENT_SERVICE_NAME,
   type AgentHandlers,
+  type RunActionResult,
   type RunningAgentServer,
   type ServeOptions,
   serveAgent,

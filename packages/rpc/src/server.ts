@@ -61,7 +61,22 @@ export interface AgentHandlers {
   setSimulatedTraffic?(change: SimulatedTrafficChange): Promise<SimulatedTraffic>;
   /** Sim driver only: fails or restores a simulated real server's health. Absent: FAILED_PRECONDITION. */
   setSimulatedHealth?(change: SimulatedHealthChange): Promise<RealServerHealth[]>;
+  /** Real-server agents with an action allowlist: runs one action by name. Absent: FAILED_PRECONDITION. */
+  runAction?(name: string): Promise<RunActionResult>;
 }
+
+/** What an allowlisted action did (RunAction). */
+export interface RunActionResult {
+  /** -1 when the command was killed (timed out, or a signal). */
+  exitCode: number;
+  /** The end of its output, at most 4 KiB. */
+  output: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** Action names: what an allowlist may define and what RunAction accepts. */
+export const ACTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** A bad spec_json (or another message part that does not validate) is the caller's mistake: INVALID_ARGUMENT. */
 function parsed<T>(what: string, parse: () => T): T {
@@ -168,6 +183,26 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
         }),
       );
       return { realServers: (await handlers.setSimulatedHealth(change)).map(realServerHealthToWire) };
+    }),
+    runAction: unary(async (request: { name?: string }) => {
+      if (!handlers.runAction)
+        throw new RpcError(
+          grpc.status.FAILED_PRECONDITION,
+          "this agent has no actions (start the real-server agent with --actions-file)",
+        );
+      const name = request.name ?? "";
+      if (!ACTION_NAME.test(name))
+        throw new RpcError(
+          grpc.status.INVALID_ARGUMENT,
+          `name: ${JSON.stringify(name.slice(0, 80))} is not an action name (lowercase letters, digits, - and _)`,
+        );
+      const result = await handlers.runAction(name);
+      return {
+        exitCode: result.exitCode,
+        output: result.output,
+        durationMs: Math.round(result.durationMs),
+        timedOut: result.timedOut,
+      };
     }),
     watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
       const controller = new AbortController();

@@ -71,7 +71,7 @@ export function drainedBy(changed: Change[]): string[] {
 }
 
 export async function runMaintenanceJob(deps: RunnerDeps, id: string): Promise<RunOutcome> {
-  const { store, lock, log } = deps;
+  const { store, lock } = deps;
   const first = await store.get(id);
   if (!first || TERMINAL.has(first.state)) return first ? { kind: "finished", job: first } : { kind: "lost" };
   const untouched = first.changed.length === 0 && first.steps.every((s) => s.state === "pending");

@@ -54,7 +54,7 @@ export class MaintenanceService {
   private readonly listeners = new Set<(job: MaintenanceJob, event: JobEvent) => void>();
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     bullConnection: Redis,
     readonly settings: MaintenanceSettings,
     readonly effects: MaintenanceEffects,
