@@ -85,23 +85,41 @@ export class MaintenanceStore {
 
   async get(id: string): Promise<MaintenanceJob | undefined> {
     const raw = await this.redis.get(this.keys.job(id));
-    if (!raw) return undefined;
-    const { version: _, ...job } = JSON.parse(raw) as Stored;
+    if (!raw) {
+      this.known.delete(id);
+      return undefined;
+    }
+    const { version, ...job } = JSON.parse(raw) as Stored;
+    this.remember(id, version, job);
     return job;
+  }
+
+  /** The last version this process read or wrote of each unfinished job: a write needs no read first when it is still current. */
+  private readonly known = new Map<string, { version: number; job: MaintenanceJob }>();
+
+  private remember(id: string, version: number, job: MaintenanceJob): void {
+    if (TERMINAL.has(job.state)) this.known.delete(id);
+    else this.known.set(id, { version, job });
   }
 
   /**
    * Changes a job with compare-and-set (retried when another writer got there first). `change`
    * returns the next job, or undefined to leave it as it is. Returns the job after the change.
+   * The version this process last saw is tried first, without reading; a stale one costs a read.
    */
   async update(
     id: string,
     change: (job: MaintenanceJob) => MaintenanceJob | undefined,
   ): Promise<MaintenanceJob | undefined> {
+    let current = this.known.get(id);
     for (let attempt = 0; attempt < 50; attempt++) {
-      const raw = await this.redis.get(this.keys.job(id));
-      if (!raw) return undefined;
-      const { version, ...job } = JSON.parse(raw) as Stored;
+      if (!current) {
+        const raw = await this.redis.get(this.keys.job(id));
+        if (!raw) return undefined;
+        const { version, ...job } = JSON.parse(raw) as Stored;
+        current = { version, job };
+      }
+      const { version, job } = current;
       const next = change(structuredClone(job));
       if (!next) return job;
       const written = (await this.redis.eval(
@@ -112,10 +130,15 @@ export class MaintenanceStore {
         JSON.stringify({ ...next, version: version + 1 }),
       )) as number;
       if (written === 1) {
+        this.remember(id, version + 1, next);
         if (TERMINAL.has(next.state) && !TERMINAL.has(job.state)) await this.expireFinished(id);
         return next;
       }
-      if (written === -1) return undefined;
+      if (written === -1) {
+        this.known.delete(id);
+        return undefined;
+      }
+      current = undefined;
     }
     throw new ConcurrentJobUpdateError(`job ${id} kept changing while it was being updated`);
   }
