@@ -124,7 +124,7 @@ describe("Simulator properties", () => {
             });
             if (r.ok) got.set(r.destination.address, (got.get(r.destination.address) ?? 0) + 1);
           }
-          weights.forEach((w, i) => expect(got.get(`198.18.0.${i + 1}`)).toBe(w / g));
+          for (const [i, w] of weights.entries()) expect(got.get(`198.18.0.${i + 1}`)).toBe(w / g);
         },
       ),
     );

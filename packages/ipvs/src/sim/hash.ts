@@ -11,11 +11,22 @@ export function hash32(value: number, bits: number): number {
   return Math.imul(value >>> 0, GOLDEN_RATIO_32) >>> (32 - bits);
 }
 
+/** Folded addresses by text: the hashing schedulers fold the same client addresses over and over. */
+const folded = new Map<string, number>();
+
 /** An address as the schedulers fold it: IPv4 as its host-order u32, IPv6 as the XOR of its four words. */
 export function foldAddress(address: string): number {
-  if (!address.includes(":")) return address.split(".").reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
-  const words = ipv6Words(address);
-  return (words[0]! ^ words[1]! ^ words[2]! ^ words[3]!) >>> 0;
+  const known = folded.get(address);
+  if (known !== undefined) return known;
+  let value: number;
+  if (!address.includes(":")) value = address.split(".").reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
+  else {
+    const words = ipv6Words(address);
+    value = (words[0]! ^ words[1]! ^ words[2]! ^ words[3]!) >>> 0;
+  }
+  if (folded.size >= 65_536) folded.clear();
+  folded.set(address, value);
+  return value;
 }
 
 /** The four 32-bit words of an IPv6 address, most significant first. */
@@ -29,54 +40,7 @@ export function ipv6Words(address: string): [number, number, number, number] {
 }
 
 // ---- SipHash-1-3 over one little-endian u32 (the kernel's hsiphash on 64-bit) ----
-// 64-bit lanes as pairs of unsigned 32-bit halves: v[2i] = high word, v[2i+1] = low word.
-
-const V = new Uint32Array(8);
-
-function add(a: number, b: number): void {
-  const lo = V[a + 1]! + V[b + 1]!;
-  V[a] = V[a]! + V[b]! + (lo > 0xffffffff ? 1 : 0);
-  V[a + 1] = lo;
-}
-
-function rotl(a: number, n: number): void {
-  const hi = V[a]!;
-  const lo = V[a + 1]!;
-  if (n === 32) {
-    V[a] = lo;
-    V[a + 1] = hi;
-  } else if (n < 32) {
-    V[a] = (hi << n) | (lo >>> (32 - n));
-    V[a + 1] = (lo << n) | (hi >>> (32 - n));
-  } else {
-    const m = n - 32;
-    V[a] = (lo << m) | (hi >>> (32 - m));
-    V[a + 1] = (hi << m) | (lo >>> (32 - m));
-  }
-}
-
-function xor(a: number, b: number): void {
-  V[a] = V[a]! ^ V[b]!;
-  V[a + 1] = V[a + 1]! ^ V[b + 1]!;
-}
-
-// lanes: v0 = 0, v1 = 2, v2 = 4, v3 = 6
-function sipRound(): void {
-  add(0, 2);
-  rotl(2, 13);
-  xor(2, 0);
-  rotl(0, 32);
-  add(4, 6);
-  rotl(6, 16);
-  xor(6, 4);
-  add(0, 6);
-  rotl(6, 21);
-  xor(6, 0);
-  add(4, 2);
-  rotl(2, 17);
-  xor(2, 4);
-  rotl(4, 32);
-}
+// 64-bit lanes as pairs of unsigned 32-bit halves in local variables (h = high word, l = low word).
 
 /** A 64-bit key as [high, low] 32-bit words. */
 export type Key64 = readonly [number, number, number, number];
@@ -84,27 +48,69 @@ export type Key64 = readonly [number, number, number, number];
 /** hsiphash(&v, 4, key) on a 64-bit kernel: key = [k0 high, k0 low, k1 high, k1 low]. */
 export function hsiphash32(value: number, key: Key64): number {
   // SIPHASH_CONST_0..3 xor the key (v0 ^= k0, v1 ^= k1, v2 ^= k0, v3 ^= k1)
-  V[0] = 0x736f6d65 ^ key[0];
-  V[1] = 0x70736575 ^ key[1];
-  V[2] = 0x646f7261 ^ key[2];
-  V[3] = 0x6e646f6d ^ key[3];
-  V[4] = 0x6c796765 ^ key[0];
-  V[5] = 0x6e657261 ^ key[1];
-  V[6] = 0x74656462 ^ key[2];
-  V[7] = 0x79746573 ^ key[3];
+  let v0h = (0x736f6d65 ^ key[0]) >>> 0;
+  let v0l = (0x70736575 ^ key[1]) >>> 0;
+  let v1h = (0x646f7261 ^ key[2]) >>> 0;
+  let v1l = (0x6e646f6d ^ key[3]) >>> 0;
+  let v2h = (0x6c796765 ^ key[0]) >>> 0;
+  let v2l = (0x6e657261 ^ key[1]) >>> 0;
+  let v3h = (0x74656462 ^ key[2]) >>> 0;
+  let v3l = (0x79746573 ^ key[3]) >>> 0;
   // b = (4 << 56) | value
   const bHi = 0x04000000;
   const bLo = value >>> 0;
-  V[6] = V[6]! ^ bHi;
-  V[7] = V[7]! ^ bLo;
-  sipRound();
-  V[0] = V[0]! ^ bHi;
-  V[1] = V[1]! ^ bLo;
-  V[5] = V[5]! ^ 0xff;
-  sipRound();
-  sipRound();
-  sipRound();
-  return (V[1]! ^ V[3]! ^ V[5]! ^ V[7]!) >>> 0;
+  v3h = (v3h ^ bHi) >>> 0;
+  v3l = (v3l ^ bLo) >>> 0;
+  for (let round = 0; round < 4; round++) {
+    if (round === 1) {
+      v0h = (v0h ^ bHi) >>> 0;
+      v0l = (v0l ^ bLo) >>> 0;
+      v2l = (v2l ^ 0xff) >>> 0;
+    }
+    // SIPROUND: v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+    let lo = v0l + v1l;
+    v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    v0l = lo >>> 0;
+    let h = v1h;
+    v1h = ((h << 13) | (v1l >>> 19)) >>> 0;
+    v1l = ((v1l << 13) | (h >>> 19)) >>> 0;
+    v1h = (v1h ^ v0h) >>> 0;
+    v1l = (v1l ^ v0l) >>> 0;
+    h = v0h;
+    v0h = v0l;
+    v0l = h;
+    // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
+    lo = v2l + v3l;
+    v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    v2l = lo >>> 0;
+    h = v3h;
+    v3h = ((h << 16) | (v3l >>> 16)) >>> 0;
+    v3l = ((v3l << 16) | (h >>> 16)) >>> 0;
+    v3h = (v3h ^ v2h) >>> 0;
+    v3l = (v3l ^ v2l) >>> 0;
+    // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
+    lo = v0l + v3l;
+    v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    v0l = lo >>> 0;
+    h = v3h;
+    v3h = ((h << 21) | (v3l >>> 11)) >>> 0;
+    v3l = ((v3l << 21) | (h >>> 11)) >>> 0;
+    v3h = (v3h ^ v0h) >>> 0;
+    v3l = (v3l ^ v0l) >>> 0;
+    // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+    lo = v2l + v1l;
+    v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    v2l = lo >>> 0;
+    h = v1h;
+    v1h = ((h << 17) | (v1l >>> 15)) >>> 0;
+    v1l = ((v1l << 17) | (h >>> 15)) >>> 0;
+    v1h = (v1h ^ v2h) >>> 0;
+    v1l = (v1l ^ v2l) >>> 0;
+    h = v2h;
+    v2h = v2l;
+    v2l = h;
+  }
+  return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
 /** A key of two unsigned longs that fit in 32 bits each (as ip_vs_mh's). */

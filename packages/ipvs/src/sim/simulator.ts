@@ -9,10 +9,23 @@ import {
   serviceKey,
 } from "@lvsfleet/model";
 import { ESTIMATOR_INTERVAL_MS, estimate, newCounters, ratesOf, statsOf } from "./estimator.ts";
-import { EventQueue } from "./event-queue.ts";
+import { EventQueue, type TimedEvent } from "./event-queue.ts";
 import { SeededRandom } from "./random.ts";
 import { schedulerFor } from "./scheduler-registry.ts";
-import { nextTcpState, TCP_TIMEOUTS, type TcpDirection, type TcpEvent, type TcpState } from "./tcp-states.ts";
+import {
+  DIRECTION_CODE,
+  EVENT_CODE,
+  nextTcpStateCode,
+  S_CLOSED,
+  S_ESTABLISHED,
+  S_FIN_WAIT,
+  S_NONE,
+  S_TIME_WAIT,
+  S_UDP,
+  STATE_NAMES,
+  TCP_TIMEOUT_BY_CODE,
+  TCP_TIMEOUTS,
+} from "./tcp-states.ts";
 import type { FirstPacket, SimDestination, SimService } from "./types.ts";
 
 /** `ipvsadm --set tcp tcpfin udp`, in seconds. */
@@ -78,6 +91,10 @@ export interface ConnectionEntry {
 
 interface Conn {
   id: number;
+  /** Index in the connection table; the id is the slot plus SLOT_SPACE times the slot's reuse count. */
+  slot: number;
+  /** Creation order (the -Lnc listing is oldest first). */
+  serial: number;
   protocol: "tcp" | "udp" | "sctp" | "ip";
   template: boolean;
   client: string;
@@ -88,28 +105,51 @@ interface Conn {
   dport: number;
   dest: SimDestination;
   service: SimService;
-  state: string;
+  /** A code of STATE_NAMES. */
+  state: number;
   inactive: boolean;
   timeoutMs: number;
   expiresAt: number;
-  /** The timer generation; stale heap entries carry an older one. */
+  /** The timer generation (never reset, also when the entry is reused); stale timers carry an older one. */
   timer: number;
   /** When the connection's live heap entry fires (-1: none). */
   queuedAt: number;
   control: Conn | undefined;
   nControl: number;
   assured: boolean;
-  direction: TcpDirection;
+  /** DIRECTION_CODE of the TCP table its input packets use. */
+  direction: number;
   onePacket: boolean;
   alive: boolean;
-  templateKey?: string | undefined;
+  /** A template's place in `templates`: its group and key (the masked client address). */
+  templateGroup: Map<string, Conn> | undefined;
+  templateKey: string;
 }
 
-type Event =
-  | { kind: "expire"; conn: Conn; timer: number }
-  | { kind: "estimate" }
-  | { kind: "scheduler"; service: SimService }
-  | { kind: "call"; fn: () => void };
+/** Event kinds (TimedEvent.kind): target and arg as noted. */
+const EXPIRE = 0; // target: Conn, arg: its timer generation
+const ESTIMATE = 1;
+const SCHEDULER = 2; // target: SimService
+const CALL = 3; // target: () => void
+const CALL_WITH = 4; // target: (arg: number) => void, arg
+
+/** Connection ids: slot + SLOT_SPACE × reuses of the slot (unique for 2^29 reuses of each of 2^24 slots). */
+const SLOT_SPACE = 2 ** 24;
+
+const INPUT = DIRECTION_CODE.input;
+const OUTPUT = DIRECTION_CODE.output;
+const SYN = EVENT_CODE.syn;
+const ACK = EVENT_CODE.ack;
+const FIN = EVENT_CODE.fin;
+const RST = EVENT_CODE.rst;
+/** The packets of a close, in order: [direction (INPUT or OUTPUT), event] pairs, flat. */
+const CLOSE_STEPS = {
+  reset: [INPUT, RST],
+  clientNat: [INPUT, FIN, OUTPUT, ACK, OUTPUT, FIN, INPUT, ACK],
+  clientDr: [INPUT, FIN, INPUT, ACK],
+  serverNat: [OUTPUT, FIN, INPUT, ACK, INPUT, FIN, OUTPUT, ACK],
+  serverDr: [INPUT, ACK, INPUT, FIN],
+} as const;
 
 /** Raised when an operation is refused, with the message ipvsadm would print. */
 export class SimulatorError extends Error {
@@ -136,11 +176,30 @@ export class Simulator {
   private readonly services = new Map<string, SimService>();
   /** Destinations removed while connections still used them (the kernel's dest_trash). */
   private readonly trash = new Map<string, SimDestination>();
-  private readonly conns = new Map<number, Conn>();
-  private readonly templates = new Map<string, Conn>();
-  private readonly events = new EventQueue<Event>();
-  private nextId = 1;
+  /** The connection table: entries by slot (dead ones are reused), and the free slots. */
+  private readonly conns: Conn[] = [];
+  private readonly freeSlots: number[] = [];
+  private nextSerial = 1;
+  /** Persistence templates by (protocol, virtual address, port, family), then by masked client address. */
+  private readonly templates = new Map<string, Map<string, Conn>>();
+  private readonly events: EventQueue;
   private liveConnections = 0;
+  /** Service lookups repeat: the last one, valid while no service is added or deleted. */
+  private lookup: {
+    protocol: string;
+    address: string;
+    port: number;
+    fwmark: number | undefined;
+    service: SimService | undefined;
+  } = { protocol: "", address: "", port: -1, fwmark: undefined, service: undefined };
+  /** The first packet the schedulers see (one object, reused: no scheduler keeps it). */
+  private readonly packet: FirstPacket = {
+    protocol: "tcp",
+    client: "",
+    clientPort: 0,
+    virtualAddress: "",
+    virtualPort: 0,
+  };
   private readonly random: SeededRandom;
   private timeoutsS: Timeouts;
   readonly sysctls: SimSysctls;
@@ -150,7 +209,8 @@ export class Simulator {
     this.random = new SeededRandom(options.seed ?? 1);
     this.timeoutsS = { tcp: 900, tcpfin: 120, udp: 300, ...options.timeouts };
     this.sysctls = { ...DEFAULT_SYSCTLS, ...options.sysctls };
-    this.events.push(this.nowMs + ESTIMATOR_INTERVAL_MS, { kind: "estimate" });
+    this.events = new EventQueue(this.nowMs);
+    this.events.push(this.nowMs + ESTIMATOR_INTERVAL_MS, ESTIMATE, undefined);
   }
 
   /** The virtual time in ms. */
@@ -200,6 +260,7 @@ export class Simulator {
         };
         created.scheduler = this.newScheduler(created);
         this.services.set(key, created);
+        this.lookup.port = -1;
         return;
       }
       case "edit-service": {
@@ -283,6 +344,7 @@ export class Simulator {
     if (!service) return;
     for (const dest of [...service.destinations]) this.unlinkDestination(service, dest, 0);
     this.services.delete(key);
+    this.lookup.port = -1;
   }
 
   private newScheduler(service: SimService) {
@@ -292,7 +354,7 @@ export class Simulator {
       lblcExpiration: () => this.sysctls.lblcExpiration * 1000,
       lblcrExpiration: () => this.sysctls.lblcrExpiration * 1000,
     });
-    if (state.timerDue !== undefined) this.events.push(state.timerDue, { kind: "scheduler", service });
+    if (state.timerDue !== undefined) this.events.push(state.timerDue, SCHEDULER, service);
     return state;
   }
 
@@ -307,45 +369,62 @@ export class Simulator {
   /** Runs `fn` when the clock reaches `atMs` (during a later tick), in order with the kernel's timers; never at Infinity. */
   at(atMs: number, fn: () => void): void {
     if (atMs === Number.POSITIVE_INFINITY) return;
-    this.events.push(Math.max(atMs, this.nowMs), { kind: "call", fn });
+    this.events.push(Math.max(atMs, this.nowMs), CALL, fn);
+  }
+
+  /** As at(), calling `fn(arg)`: a caller with one function for many events allocates nothing per event. */
+  atCall(atMs: number, fn: (arg: number) => void, arg: number): void {
+    if (atMs === Number.POSITIVE_INFINITY) return;
+    this.events.push(Math.max(atMs, this.nowMs), CALL_WITH, fn, arg);
   }
 
   private advanceTo(target: number): void {
-    while (this.events.peekTime() <= target) {
-      const { at, item } = this.events.pop()!;
+    const events = this.events;
+    for (let event = events.next(target); event; event = events.next(target)) {
+      const at = event.at;
       this.nowMs = at;
-      switch (item.kind) {
-        case "expire":
-          if (item.conn.alive && item.conn.timer === item.timer) {
-            // one heap entry per connection: a timer pushed later is re-queued, not duplicated
-            if (item.conn.expiresAt > at) {
-              item.conn.queuedAt = item.conn.expiresAt;
-              this.events.push(item.conn.expiresAt, item);
-            } else {
-              item.conn.queuedAt = -1;
-              this.expire(item.conn);
-            }
-          }
-          break;
-        case "estimate":
-          for (const s of this.services.values()) {
-            estimate(s.counters);
-            for (const d of s.destinations) estimate(d.counters);
-          }
-          this.events.push(at + ESTIMATOR_INTERVAL_MS, { kind: "estimate" });
-          break;
-        case "scheduler":
-          if (this.services.get(serviceKey(item.service.config)) === item.service && item.service.scheduler.timer) {
-            const state = item.service.scheduler;
-            this.events.push(state.timer!(item.service, at), { kind: "scheduler", service: item.service });
-          }
-          break;
-        case "call":
-          item.fn();
-          break;
-      }
+      this.fire(event, at);
+      events.recycle(event);
     }
     this.nowMs = target;
+  }
+
+  private fire(event: TimedEvent, at: number): void {
+    switch (event.kind) {
+      case EXPIRE: {
+        const conn = event.target as Conn;
+        if (conn.alive && conn.timer === event.arg) {
+          // one queued timer per connection: a timer pushed later is re-queued, not duplicated
+          if (conn.expiresAt > at) {
+            conn.queuedAt = conn.expiresAt;
+            this.events.push(conn.expiresAt, EXPIRE, conn, conn.timer);
+          } else {
+            conn.queuedAt = -1;
+            this.expire(conn);
+          }
+        }
+        return;
+      }
+      case ESTIMATE:
+        for (const s of this.services.values()) {
+          estimate(s.counters);
+          for (const d of s.destinations) estimate(d.counters);
+        }
+        this.events.push(at + ESTIMATOR_INTERVAL_MS, ESTIMATE, undefined);
+        return;
+      case SCHEDULER: {
+        const service = event.target as SimService;
+        if (this.services.get(serviceKey(service.config)) === service && service.scheduler.timer)
+          this.events.push(service.scheduler.timer(service, at), SCHEDULER, service);
+        return;
+      }
+      case CALL:
+        (event.target as () => void)();
+        return;
+      case CALL_WITH:
+        (event.target as (arg: number) => void)(event.arg);
+        return;
+    }
   }
 
   // ---------------------------------------------------------------- connections
@@ -356,19 +435,18 @@ export class Simulator {
     const service = this.findService(protocol, request.address, request.port, request.fwmark);
     if (!service) return { ok: false, reason: "no virtual service" };
     const config = service.config;
-    const packet: FirstPacket = {
-      protocol,
-      client: request.client,
-      clientPort: request.clientPort,
-      virtualAddress: request.address,
-      virtualPort: request.port,
-    };
+    const packet = this.packet;
+    packet.protocol = protocol;
+    packet.client = request.client;
+    packet.clientPort = request.clientPort;
+    packet.virtualAddress = request.address;
+    packet.virtualPort = request.port;
     const onePacket = !!config.onePacket && protocol === "udp";
     let conn: Conn;
     if (config.persistence) {
       const scheduled = this.schedulePersistent(service, packet, protocol, onePacket);
-      if (!scheduled.ok) return scheduled;
-      conn = scheduled.conn;
+      if (typeof scheduled === "string") return { ok: false, reason: scheduled };
+      conn = scheduled;
     } else {
       if (config.protocol !== "fwmark" && request.port !== config.port)
         return { ok: false, reason: "port zero only supported in persistent services" };
@@ -390,8 +468,15 @@ export class Simulator {
     }
     service.counters.conns++;
     conn.dest.counters.conns++;
+    const id = conn.id;
+    const dest = conn.dest;
+    const dport = conn.dport;
     this.firstPacket(conn, request.bytes ?? (protocol === "tcp" ? 60 : 100));
-    return { ok: true, id: conn.id, destination: { address: conn.daddr, port: conn.dport } };
+    return {
+      ok: true,
+      id,
+      destination: dport === dest.port ? endpointOf(dest) : { address: dest.address, port: dport },
+    };
   }
 
   /** ip_vs_sched_persist: reuse or create the client's template, then the connection under it. */
@@ -400,10 +485,14 @@ export class Simulator {
     packet: FirstPacket,
     protocol: "tcp" | "udp" | "sctp",
     onePacket: boolean,
-  ): { ok: true; conn: Conn } | { ok: false; reason: string } {
+  ): Conn | string {
     const config = service.config;
     const persistence = config.persistence!;
-    const snet = maskAddress(packet.client, persistence.netmask);
+    // the common case, a whole IPv4 address, needs no parsing
+    const snet =
+      persistence.netmask === 32 && config.family === "inet" && !packet.client.includes(":")
+        ? packet.client
+        : maskAddress(packet.client, persistence.netmask);
     const samePort = config.protocol !== "fwmark" && packet.virtualPort === config.port;
     let tProtocol: Conn["protocol"] = protocol;
     let tVaddr = packet.virtualAddress;
@@ -414,20 +503,21 @@ export class Simulator {
       tProtocol = "ip";
       tVaddr = fwmarkAddress(config.fwmark ?? 0, config.family);
     }
-    const key = `${tProtocol}|${snet}|${tVaddr}|${tVport}|${config.family}`;
-    let ct = this.templates.get(key);
+    const group = this.templateGroup(service, tProtocol, tVaddr, tVport, config.family);
+    let ct = group.get(snet);
     if (ct && !this.templateUsable(ct)) {
       this.invalidateTemplate(ct);
       ct = undefined;
     }
     if (!ct) {
       const dest = service.scheduler.schedule(service, packet, this.nowMs);
-      if (!dest) return { ok: false, reason: "no destination available" };
+      if (!dest) return "no destination available";
       const tDport = samePort && config.port !== 21 ? dest.port : 0;
       ct = this.newConn(service, dest, tProtocol, snet, 0, tVaddr, tVport, tDport, true, false);
       ct.timeoutMs = persistence.timeout * 1000;
-      ct.templateKey = key;
-      this.templates.set(key, ct);
+      ct.templateGroup = group;
+      ct.templateKey = snet;
+      group.set(snet, ct);
     }
     const dest = ct.dest;
     const dport = packet.virtualPort === config.port && dest.port ? dest.port : packet.virtualPort;
@@ -446,7 +536,7 @@ export class Simulator {
     conn.control = ct;
     ct.nControl++;
     this.armTimer(ct); // ip_vs_conn_put(ct): the template's timer restarts with its timeout
-    return { ok: true, conn };
+    return conn;
   }
 
   /** ip_vs_check_template: the server must still be in the table (and, with the sysctl, not quiescent). */
@@ -455,10 +545,35 @@ export class Simulator {
     return d.available && !(this.sysctls.expireQuiescentTemplate && d.weight === 0);
   }
 
+  /**
+   * The templates of one (protocol, virtual address, port, family): the kernel hashes all of them in
+   * its connection table; grouping them lets a connection find its client's template by the masked
+   * address alone. The service remembers its last group.
+   */
+  private templateGroup(
+    service: SimService,
+    protocol: string,
+    vaddr: string,
+    vport: number,
+    family: string,
+  ): Map<string, Conn> {
+    const last = service.lastTemplateGroup;
+    if (last && last.protocol === protocol && last.vaddr === vaddr && last.vport === vport && last.family === family)
+      return last.group as Map<string, Conn>;
+    const key = `${protocol}|${vaddr}|${vport}|${family}`;
+    let group = this.templates.get(key);
+    if (!group) {
+      group = new Map();
+      this.templates.set(key, group);
+    }
+    service.lastTemplateGroup = { protocol, vaddr, vport, family, group };
+    return group;
+  }
+
   /** The kernel re-hashes an invalid template with ports 65535 so nothing finds it; it lives on until its timer. */
   private invalidateTemplate(ct: Conn): void {
-    if (ct.templateKey) this.templates.delete(ct.templateKey);
-    ct.templateKey = undefined;
+    if (ct.templateGroup?.get(ct.templateKey) === ct) ct.templateGroup.delete(ct.templateKey);
+    ct.templateGroup = undefined;
     ct.vport = 65535;
     ct.dport = 65535;
     ct.cport = 0;
@@ -476,32 +591,35 @@ export class Simulator {
     template: boolean,
     onePacket: boolean,
   ): Conn {
-    const conn: Conn = {
-      id: this.nextId++,
-      protocol,
-      template,
-      client,
-      cport,
-      vaddr,
-      vport,
-      daddr: dest.address,
-      dport,
-      dest,
-      service,
-      state: template ? "NONE" : protocol === "udp" ? "UDP" : "NONE",
-      inactive: true,
-      timeoutMs: 3000,
-      expiresAt: 0,
-      timer: 0,
-      queuedAt: -1,
-      control: undefined,
-      nControl: 0,
-      assured: false,
-      direction: dest.forwarding === "nat" ? "input" : "input-only",
-      onePacket,
-      alive: true,
-    };
-    this.conns.set(conn.id, conn);
+    const reused = this.freeSlots.length > 0 ? this.conns[this.freeSlots.pop()!] : undefined;
+    const conn: Conn = reused ?? ({ slot: this.conns.length, id: -1, timer: 0 } as Conn);
+    // a reused entry keeps its slot and its timer generation (so that its old timers stay stale)
+    conn.id = reused ? conn.id + SLOT_SPACE : conn.slot;
+    conn.serial = this.nextSerial++;
+    conn.protocol = protocol;
+    conn.template = template;
+    conn.client = client;
+    conn.cport = cport;
+    conn.vaddr = vaddr;
+    conn.vport = vport;
+    conn.daddr = dest.address;
+    conn.dport = dport;
+    conn.dest = dest;
+    conn.service = service;
+    conn.state = !template && protocol === "udp" ? S_UDP : S_NONE;
+    conn.inactive = true;
+    conn.timeoutMs = 3000;
+    conn.expiresAt = 0;
+    conn.queuedAt = -1;
+    conn.control = undefined;
+    conn.nControl = 0;
+    conn.assured = false;
+    conn.direction = dest.forwarding === "nat" ? DIRECTION_CODE.input : DIRECTION_CODE["input-only"];
+    conn.onePacket = onePacket;
+    conn.alive = true;
+    conn.templateGroup = undefined;
+    conn.templateKey = "";
+    if (!reused) this.conns.push(conn);
     if (!template) this.liveConnections++;
     // ip_vs_bind_dest
     dest.refs++;
@@ -513,7 +631,7 @@ export class Simulator {
 
   private firstPacket(conn: Conn, bytes: number): void {
     this.countIn(conn, 1, bytes);
-    if (conn.protocol === "tcp") this.tcpTransition(conn, "input", "syn");
+    if (conn.protocol === "tcp") this.tcpTransition(conn, INPUT, SYN);
     else this.settle(conn, conn.protocol === "udp" ? this.timeoutsS.udp : TCP_TIMEOUTS.ESTABLISHED, true);
     if (conn.onePacket) {
       this.expire(conn);
@@ -528,22 +646,22 @@ export class Simulator {
     if (conn.queuedAt >= 0 && conn.queuedAt <= conn.expiresAt) return;
     conn.timer++;
     conn.queuedAt = conn.expiresAt;
-    this.events.push(conn.expiresAt, { kind: "expire", conn, timer: conn.timer });
+    this.events.push(conn.expiresAt, EXPIRE, conn, conn.timer);
   }
 
-  private stateTimeout(state: TcpState): number {
-    if (state === "ESTABLISHED") return this.timeoutsS.tcp;
-    if (state === "FIN_WAIT") return this.timeoutsS.tcpfin;
-    return TCP_TIMEOUTS[state];
+  private stateTimeout(state: number): number {
+    if (state === S_ESTABLISHED) return this.timeoutsS.tcp;
+    if (state === S_FIN_WAIT) return this.timeoutsS.tcpfin;
+    return TCP_TIMEOUT_BY_CODE[state]!;
   }
 
   /** set_tcp_state: moves the connection, keeps ActiveConn/InActConn in step, sets the timeout. */
-  private tcpTransition(conn: Conn, direction: "input" | "output", event: TcpEvent): void {
-    const table = direction === "input" ? conn.direction : "output";
-    const next = nextTcpState(conn.state as TcpState, table, event);
+  private tcpTransition(conn: Conn, direction: number, event: number): void {
+    const table = direction === INPUT ? conn.direction : OUTPUT;
+    const next = nextTcpStateCode(conn.state, table, event);
     if (next !== conn.state) {
-      this.setActive(conn, next === "ESTABLISHED");
-      if (next === "ESTABLISHED" && conn.control) conn.control.assured = true;
+      this.setActive(conn, next === S_ESTABLISHED);
+      if (next === S_ESTABLISHED && conn.control) conn.control.assured = true;
     }
     conn.state = next;
     conn.timeoutMs = this.stateTimeout(next) * 1000;
@@ -553,7 +671,7 @@ export class Simulator {
   private settle(conn: Conn, timeoutS: number, active: boolean): void {
     if (conn.protocol === "sctp") {
       this.setActive(conn, active);
-      conn.state = active ? "ESTABLISHED" : "CLOSED";
+      conn.state = active ? S_ESTABLISHED : S_CLOSED;
       if (active && conn.control) conn.control.assured = true;
     }
     conn.timeoutMs = timeoutS * 1000;
@@ -574,8 +692,8 @@ export class Simulator {
 
   /** A connection that is still in the table (it may have expired: then the call does nothing). */
   private live(id: number): Conn | undefined {
-    const conn = this.conns.get(id);
-    return conn && !conn.template ? conn : undefined;
+    const conn = this.conns[id % SLOT_SPACE];
+    return conn && conn.id === id && conn.alive && !conn.template ? conn : undefined;
   }
 
   /** Whether a packet of this connection still reaches its server (see expire_nodest_conn). */
@@ -590,12 +708,12 @@ export class Simulator {
     const conn = this.live(id);
     if (!conn || !this.deliverable(conn)) return false;
     if (conn.protocol === "tcp") {
-      if (conn.direction === "input") {
+      if (conn.direction === INPUT) {
         this.countOut(conn, 1, 60);
-        this.tcpTransition(conn, "output", "syn");
+        this.tcpTransition(conn, OUTPUT, SYN);
       }
       this.countIn(conn, 1, 52);
-      this.tcpTransition(conn, "input", "ack");
+      this.tcpTransition(conn, INPUT, ACK);
     }
     this.armTimer(conn);
     return true;
@@ -609,7 +727,7 @@ export class Simulator {
     const conn = this.live(id);
     if (!conn || !this.deliverable(conn)) return false;
     this.countIn(conn, traffic.inPackets ?? 0, traffic.inBytes ?? 0);
-    if (conn.direction === "input" && (traffic.outPackets ?? 0) > 0) {
+    if (conn.direction === INPUT && (traffic.outPackets ?? 0) > 0) {
       this.countOut(conn, traffic.outPackets ?? 0, traffic.outBytes ?? 0);
       if (conn.protocol === "udp" && conn.control) conn.control.assured = true;
     }
@@ -627,37 +745,22 @@ export class Simulator {
     const conn = this.live(id);
     if (!conn || !this.deliverable(conn)) return false;
     if (conn.protocol === "tcp") {
-      const nat = conn.direction === "input";
-      const steps: ["input" | "output", TcpEvent][] =
+      const nat = conn.direction === INPUT;
+      const steps =
         by === "reset"
-          ? [["input", "rst"]]
+          ? CLOSE_STEPS.reset
           : by === "client"
             ? nat
-              ? [
-                  ["input", "fin"],
-                  ["output", "ack"],
-                  ["output", "fin"],
-                  ["input", "ack"],
-                ]
-              : [
-                  ["input", "fin"],
-                  ["input", "ack"],
-                ]
+              ? CLOSE_STEPS.clientNat
+              : CLOSE_STEPS.clientDr
             : nat
-              ? [
-                  ["output", "fin"],
-                  ["input", "ack"],
-                  ["input", "fin"],
-                  ["output", "ack"],
-                ]
-              : [
-                  ["input", "ack"],
-                  ["input", "fin"],
-                ];
-      for (const [direction, event] of steps) {
-        if (direction === "input") this.countIn(conn, 1, 52);
+              ? CLOSE_STEPS.serverNat
+              : CLOSE_STEPS.serverDr;
+      for (let i = 0; i < steps.length; i += 2) {
+        const direction = steps[i]!;
+        if (direction === INPUT) this.countIn(conn, 1, 52);
         else this.countOut(conn, 1, 52);
-        this.tcpTransition(conn, direction, event);
+        this.tcpTransition(conn, direction, steps[i + 1]!);
       }
     } else if (conn.protocol === "sctp") {
       this.countIn(conn, 1, 52);
@@ -690,10 +793,12 @@ export class Simulator {
     }
     conn.alive = false;
     conn.timer++;
-    this.conns.delete(conn.id);
+    this.freeSlots.push(conn.slot);
     if (!conn.template) this.liveConnections--;
-    if (conn.templateKey && this.templates.get(conn.templateKey) === conn) this.templates.delete(conn.templateKey);
+    if (conn.templateGroup?.get(conn.templateKey) === conn) conn.templateGroup.delete(conn.templateKey);
+    conn.templateGroup = undefined;
     if (conn.control) conn.control.nControl--;
+    conn.control = undefined;
     // ip_vs_unbind_dest
     const dest = conn.dest;
     if (conn.template) dest.persistConns--;
@@ -753,15 +858,16 @@ export class Simulator {
       const tVaddr = fwmark ? fwmarkAddress(service.config.fwmark ?? 0, service.config.family) : vaddr;
       const tVport = fwmark || vport === 21 ? 0 : vport;
       const snet = maskAddress(seed.client, persistence.netmask);
-      const key = `${tProtocol}|${snet}|${tVaddr}|${tVport}|${service.config.family}`;
-      let ct = this.templates.get(key);
+      const group = this.templateGroup(service, tProtocol, tVaddr, tVport, service.config.family);
+      let ct = group.get(snet);
       if (!ct) {
         const tDport = fwmark || vport === 21 ? 0 : dest.port;
         ct = this.newConn(service, dest, tProtocol, snet, 0, tVaddr, tVport, tDport, true, false);
         ct.timeoutMs = persistence.timeout * 1000;
-        ct.templateKey = key;
+        ct.templateGroup = group;
+        ct.templateKey = snet;
         ct.assured = seed.active;
-        this.templates.set(key, ct);
+        group.set(snet, ct);
       }
       conn.control = ct;
       ct.nControl++;
@@ -770,7 +876,7 @@ export class Simulator {
     const remaining = Math.max(0, seed.remainingSeconds) * 1000;
     if (protocol === "tcp") {
       this.setActive(conn, seed.active);
-      conn.state = seed.active ? "ESTABLISHED" : conn.direction === "input" ? "TIME_WAIT" : "FIN_WAIT";
+      conn.state = seed.active ? S_ESTABLISHED : conn.direction === INPUT ? S_TIME_WAIT : S_FIN_WAIT;
     } else if (protocol === "sctp") this.settle(conn, 0, seed.active);
     if (seed.active && protocol !== "udp") {
       conn.timeoutMs = this.timeoutsS.tcp * 1000;
@@ -788,6 +894,15 @@ export class Simulator {
   // ---------------------------------------------------------------- observation
 
   private findService(protocol: string, address: string, port: number, fwmark?: number): SimService | undefined {
+    const last = this.lookup;
+    if (last.port === port && last.address === address && last.protocol === protocol && last.fwmark === fwmark)
+      return last.service;
+    const service = this.findServiceNow(protocol, address, port, fwmark);
+    this.lookup = { protocol, address, port, fwmark, service };
+    return service;
+  }
+
+  private findServiceNow(protocol: string, address: string, port: number, fwmark?: number): SimService | undefined {
     const family = address.includes(":") ? "inet6" : "inet";
     if (fwmark !== undefined) {
       const marked = this.services.get(`fwmark|${fwmark}|${family}`);
@@ -845,11 +960,12 @@ export class Simulator {
 
   /** The connection table (templates included), oldest first. */
   connections(): ConnectionEntry[] {
-    return [...this.conns.values()].map((c) => ({
+    const alive = this.conns.filter((c) => c.alive).sort((a, b) => a.serial - b.serial);
+    return alive.map((c) => ({
       id: c.id,
       protocol: c.protocol === "ip" ? "IP" : (c.protocol.toUpperCase() as "TCP" | "UDP" | "SCTP"),
       template: c.template,
-      state: c.template ? (c.assured ? "ASSURED" : "NONE") : c.state,
+      state: c.template ? (c.assured ? "ASSURED" : "NONE") : STATE_NAMES[c.state]!,
       expiresIn: Math.max(0, Math.floor((c.expiresAt - this.nowMs) / 1000)),
       client: c.client,
       clientPort: c.cport,
@@ -864,6 +980,12 @@ export class Simulator {
   connectionCount(): number {
     return this.liveConnections;
   }
+}
+
+/** A real server's address and port, one frozen object per destination (open results share it). */
+function endpointOf(dest: SimDestination): { address: string; port: number } {
+  dest.endpoint ??= Object.freeze({ address: dest.address, port: dest.port });
+  return dest.endpoint;
 }
 
 /** The client address with the persistence netmask applied (template granularity). */

@@ -64,3 +64,31 @@ const TABLE: Record<TcpDirection, Record<TcpEvent, Row>> = {
 export function nextTcpState(state: TcpState, direction: TcpDirection, event: TcpEvent): TcpState {
   return TABLE[direction][event][TCP_STATES.indexOf(state)]!;
 }
+
+/** State codes for the simulator's hot path: TCP_STATES' indexes, then UDP and a closed SCTP association. */
+export const STATE_NAMES = [...TCP_STATES, "UDP", "CLOSED"] as const;
+export const S_NONE = 0;
+export const S_ESTABLISHED = 1;
+export const S_FIN_WAIT = 4;
+export const S_TIME_WAIT = 5;
+export const S_UDP = TCP_STATES.length;
+export const S_CLOSED = TCP_STATES.length + 1;
+
+const DIRECTIONS: TcpDirection[] = ["input", "output", "input-only"];
+const EVENTS: TcpEvent[] = ["syn", "fin", "ack", "rst"];
+/** TABLE as one flat array: [direction][event][state] → next state code. */
+const CODES = new Uint8Array(DIRECTIONS.length * EVENTS.length * TCP_STATES.length);
+for (const [i, d] of DIRECTIONS.entries())
+  for (const [j, e] of EVENTS.entries())
+    for (const k of TCP_STATES.keys())
+      CODES[(i * EVENTS.length + j) * TCP_STATES.length + k] = TCP_STATES.indexOf(TABLE[d][e][k]!);
+export const DIRECTION_CODE = { input: 0, output: 1, "input-only": 2 } as const;
+export const EVENT_CODE = { syn: 0, fin: 1, ack: 2, rst: 3 } as const;
+
+/** nextTcpState on codes: direction and event from DIRECTION_CODE/EVENT_CODE, the state a TCP state code. */
+export function nextTcpStateCode(state: number, direction: number, event: number): number {
+  return CODES[(direction * EVENTS.length + event) * TCP_STATES.length + state]!;
+}
+
+/** tcp_timeouts[] by state code, in seconds. */
+export const TCP_TIMEOUT_BY_CODE: readonly number[] = TCP_STATES.map((s) => TCP_TIMEOUTS[s]);

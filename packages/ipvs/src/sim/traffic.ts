@@ -1,5 +1,5 @@
 import { SeededRandom } from "./random.ts";
-import type { Simulator } from "./simulator.ts";
+import type { ConnectionRequest, Simulator } from "./simulator.ts";
 
 /** A synthetic client load against one virtual service. */
 export interface Workload {
@@ -36,8 +36,23 @@ export class TrafficGenerator {
   private readonly random: SeededRandom;
   private running = false;
   private generation = 0;
-  private readonly ports = new Map<number, number>();
+  /** Connections each client opened so far (its next source port). */
+  private readonly ports: Uint32Array;
   private readonly addresses: string[] = [];
+  /** "address:port" per destination endpoint object (the simulator gives one per real server). */
+  private readonly keys = new Map<{ address: string; port: number }, string>();
+  // one request and one transfer object, reused: the simulator keeps neither
+  private readonly request: ConnectionRequest;
+  private readonly traffic = { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 };
+  private readonly meanGapMs: number;
+  private readonly arrival = (generation: number) => {
+    if (!this.running || generation !== this.generation) return;
+    this.arrive();
+    this.scheduleNext(generation);
+  };
+  private readonly end = (id: number) => {
+    if (this.sim.transfer(id, this.traffic)) this.sim.closeConnection(id, "client");
+  };
 
   constructor(
     private readonly sim: Simulator,
@@ -45,6 +60,23 @@ export class TrafficGenerator {
   ) {
     if (!(workload.connectionsPerSecond > 0)) throw new RangeError("connectionsPerSecond must be greater than 0");
     this.random = new SeededRandom(workload.seed ?? 7);
+    this.meanGapMs = 1000 / workload.connectionsPerSecond;
+    this.ports = new Uint32Array(workload.clients ?? 1000);
+    const t = workload.target;
+    this.request = {
+      protocol: t.protocol ?? "tcp",
+      client: "",
+      clientPort: 0,
+      address: t.address,
+      port: t.port,
+      ...(t.fwmark !== undefined ? { fwmark: t.fwmark } : {}),
+    };
+    const bytesIn = workload.bytesIn ?? 1000;
+    const bytesOut = workload.bytesOut ?? 20000;
+    this.traffic.inPackets = Math.max(1, Math.ceil(bytesIn / 1448));
+    this.traffic.inBytes = bytesIn;
+    this.traffic.outPackets = Math.max(1, Math.ceil(bytesOut / 1448));
+    this.traffic.outBytes = bytesOut;
   }
 
   /** Starts arrivals from the simulator's current time. */
@@ -62,12 +94,7 @@ export class TrafficGenerator {
   }
 
   private scheduleNext(generation: number): void {
-    const gap = this.random.exponential(1000 / this.workload.connectionsPerSecond);
-    this.sim.at(this.sim.now() + gap, () => {
-      if (!this.running || generation !== this.generation) return;
-      this.arrive();
-      this.scheduleNext(generation);
-    });
+    this.sim.atCall(this.sim.now() + this.random.exponential(this.meanGapMs), this.arrival, generation);
   }
 
   private lifetimeMs(): number {
@@ -76,37 +103,38 @@ export class TrafficGenerator {
   }
 
   private arrive(): void {
-    const w = this.workload;
-    const clients = w.clients ?? 1000;
-    const index = this.random.below(clients);
-    const port = 32768 + ((this.ports.get(index) ?? 0) % 28232);
-    this.ports.set(index, (this.ports.get(index) ?? 0) + 1);
-    const result = this.sim.openConnection({
-      protocol: w.target.protocol ?? "tcp",
-      client: (this.addresses[index] ??= clientAddress(w.target, index, w.firstClient)),
-      clientPort: port,
-      address: w.target.address,
-      port: w.target.port,
-      ...(w.target.fwmark !== undefined ? { fwmark: w.target.fwmark } : {}),
-    });
+    const index = this.random.below(this.ports.length);
+    const used = this.ports[index]!;
+    this.ports[index] = used + 1;
+    const request = this.request;
+    request.client = this.addresses[index] ?? this.clientAt(index);
+    request.clientPort = 32768 + (used % 28232);
+    const result = this.sim.openConnection(request);
     if (!result.ok) {
       this.counts.refused++;
       return;
     }
     this.counts.opened++;
-    const key = `${result.destination.address}:${result.destination.port}`;
+    const key = this.keyOf(result.destination);
     this.counts.byDestination.set(key, (this.counts.byDestination.get(key) ?? 0) + 1);
-    const id = result.id;
-    this.sim.establish(id);
-    const lifetime = this.lifetimeMs();
-    const bytesIn = w.bytesIn ?? 1000;
-    const bytesOut = w.bytesOut ?? 20000;
-    this.sim.at(this.sim.now() + lifetime, () => {
-      const packetsIn = Math.max(1, Math.ceil(bytesIn / 1448));
-      const packetsOut = Math.max(1, Math.ceil(bytesOut / 1448));
-      if (this.sim.transfer(id, { inPackets: packetsIn, inBytes: bytesIn, outPackets: packetsOut, outBytes: bytesOut }))
-        this.sim.closeConnection(id, "client");
-    });
+    this.sim.establish(result.id);
+    this.sim.atCall(this.sim.now() + this.lifetimeMs(), this.end, result.id);
+  }
+
+  private clientAt(index: number): string {
+    const address = clientAddress(this.workload.target, index, this.workload.firstClient);
+    this.addresses[index] = address;
+    return address;
+  }
+
+  private keyOf(destination: { address: string; port: number }): string {
+    let key = this.keys.get(destination);
+    if (key === undefined) {
+      key = `${destination.address}:${destination.port}`;
+      // only the simulator's shared endpoint objects are worth remembering
+      if (Object.isFrozen(destination)) this.keys.set(destination, key);
+    }
+    return key;
   }
 }
 

@@ -43,6 +43,8 @@ export interface SimDestination {
   counters: Counters;
   /** Connections and templates still bound to this destination (its refcount, less the list's). */
   refs: number;
+  /** Its address and port as open results give them (made once). */
+  endpoint?: Readonly<{ address: string; port: number }> | undefined;
 }
 
 /** A virtual service: its settings, its destinations in the kernel's list order (newest first). */
@@ -51,6 +53,8 @@ export interface SimService {
   destinations: SimDestination[];
   counters: Counters;
   scheduler: SchedulerState;
+  /** The persistence templates this service used last (the simulator's lookup shortcut). */
+  lastTemplateGroup?: { protocol: string; vaddr: string; vport: number; family: string; group: Map<string, unknown> };
 }
 
 /** What a scheduler sees of a new connection's first packet. */
