@@ -18,6 +18,7 @@ export const PROGRAMS = [
   { entry: "packages/devfleet/src/sim-traffic-main.ts", out: "packages/devfleet/dist/sim-traffic.js" },
   { entry: "bench/command-latency/main.ts", out: "bench/dist/command-latency.js" },
   { entry: "bench/jobs/main.ts", out: "bench/dist/jobs.js" },
+  { entry: "bench/failover/main.ts", out: "bench/dist/failover.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
   { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
 ];

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { repoRoot } from "@lvsfleet/devfleet";
 import type { Lab } from "./lab.ts";
 
 /**
@@ -11,7 +12,8 @@ import type { Lab } from "./lab.ts";
  * client's ARP entry, the webhook's messages, and keepalived's pids.
  */
 
-const PROGRAMS = new URL("./programs/", import.meta.url).pathname;
+// From the repository root, so that the bundled bench/failover finds them too.
+const PROGRAMS = join(repoRoot(), "test", "lab", "programs");
 
 /** One request of the ticker: when it was sent, and who answered or why it failed. */
 export interface Tick {
@@ -226,4 +228,67 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** When the client's neighbour entry for an address changed MAC, from `ip monitor neigh` (a GARP lands here). */
+export class NeighbourWatch {
+  readonly changes: { t: number; mac: string }[] = [];
+  private readonly child: ChildProcess;
+
+  constructor(ns: string, address: string) {
+    this.child = spawn("ip", ["-n", ns, "-o", "monitor", "neigh"], { stdio: ["ignore", "pipe", "ignore"] });
+    let buffer = "";
+    this.child.stdout?.on("data", (d: Buffer) => {
+      const now = Date.now();
+      buffer += d.toString();
+      let end = buffer.indexOf("\n");
+      while (end >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        const mac = new RegExp(`^${address.replaceAll(".", "\\.")} .*lladdr ([0-9a-f:]{17})`).exec(line)?.[1];
+        if (mac && mac !== this.changes.at(-1)?.mac) this.changes.push({ t: now, mac });
+        end = buffer.indexOf("\n");
+      }
+    });
+  }
+
+  /** The first time at or after `from` the entry pointed at `mac`. */
+  firstAfter(from: number, mac: string): number | undefined {
+    return this.changes.find((c) => c.t >= from && c.mac === mac)?.t;
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+/** Keep-alive connections held open through a fail-over (programs/held.mjs); which of them broke. */
+export async function holdConnections(
+  lab: Lab,
+  url: string,
+  count: number,
+  intervalMs = 50,
+): Promise<{ servers: string[]; stop(): Promise<{ requests: number; broken: number[] }> }> {
+  const { child, ready } = await lab.spawnProgram("client", "held", "node", [
+    join(PROGRAMS, "held.mjs"),
+    url,
+    String(count),
+    String(intervalMs),
+  ]);
+  let buffer = "";
+  let done: { requests: number; broken: number[] } | undefined;
+  child.process.stdout?.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    for (const line of buffer.split("\n"))
+      if (line.includes('"done":true')) done = JSON.parse(line) as { requests: number; broken: number[] };
+    buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+  });
+  return {
+    servers: ready.servers as string[],
+    async stop() {
+      child.process.kill("SIGTERM");
+      await until("held connections report", () => done, Boolean, 5_000);
+      return done as { requests: number; broken: number[] };
+    },
+  };
 }

@@ -334,6 +334,27 @@ describe("fail-over on real namespaces with real keepalived and real traffic", (
     expect((await status()).failover.alerts).toEqual([]);
   });
 
+  it("a restarted agent adopts its running keepalived (fail static): same pids, the VIP never moves", async () => {
+    const owner = (await holder())[0] as string;
+    const pids = keepalivedPids(stateDir(owner));
+    const restarted = Date.now();
+    await fleet.restartAgent(owner);
+    const s = await until(
+      `${owner} reports MASTER again`,
+      status,
+      (st) => director(st, owner)?.failover?.vrrp[0]?.state === "MASTER",
+      10_000,
+    );
+    expect(director(s, owner).failover.vrrp[0]).toMatchObject({
+      process: "running",
+      detail: expect.stringMatching(/adopted/),
+    });
+    expect(keepalivedPids(stateDir(owner))).toEqual(pids);
+    expect(pids.every(alive)).toBe(true);
+    expect(watch[owner]?.firstAfter(restarted, false)).toBeUndefined();
+    expect(await holder()).toEqual([owner]);
+  });
+
   it("stop leaves nothing behind: keepalived gone, no VIP, no lvsfleet tables", async () => {
     traffic.stop();
     const pids = ["dir1", "dir2"].flatMap((d) => keepalivedPids(stateDir(d)));

@@ -31,6 +31,8 @@ export const SLACK_SECRET = "lab-signing-secret";
 /** The chat user the fleet knows (admin). */
 export const CHAT_USER = "U0LAB";
 
+type AgentChild = Awaited<ReturnType<Lab["spawnProgram"]>>["child"];
+
 export interface LabFleetAgent {
   /** The lab host (dir1, rs1, …). */
   name: string;
@@ -50,6 +52,7 @@ export class LabFleet {
     agents: LabFleetAgent[],
     options: { serverEnv?: NodeJS.ProcessEnv } = {},
   ): Promise<LabFleet> {
+    const launchers: LabFleet["launchers"] = new Map();
     const redisServer = findRedisServer();
     if (!redisServer) throw new Error("redis-server is not installed (scripts/os-packages.txt lists it)");
     const redisPort = await freePort();
@@ -111,7 +114,7 @@ export class LabFleet {
           serverSocket,
         ]);
         // biome-ignore format: one option per line
-        await lab.spawnProgram(a.name, "agent", "node", [
+        const launch = () => lab.spawnProgram(a.name, "agent", "node", [
           join(ROOT, "agents", a.role, "dist", "main.js"),
           "--insecure",
           "--host", a.name,
@@ -123,12 +126,30 @@ export class LabFleet {
           "--state-dir", join(lab.dir, "agents", a.name),
           "--log-level", "warn",
         ], { env: { LVSFLEET_AGENT_TOKEN: token } });
+        launchers.set(a.name, { launch, child: (await launch()).child });
       }),
     );
 
     const fleet = new LabFleet(new Api(`http://127.0.0.1:${serverPort}`, token), token);
+    fleet.lab = lab;
+    fleet.launchers = launchers;
     await fleet.waitForAgents(agents.map((a) => a.name));
     return fleet;
+  }
+
+  private lab: Lab | undefined;
+  private launchers = new Map<string, { launch: () => ReturnType<Lab["spawnProgram"]>; child: AgentChild }>();
+
+  /**
+   * Stops an agent process (SIGTERM: it leaves its host as it is, fail static) and starts it again
+   * with the same options and state directory; resolves once the server hears from it again.
+   */
+  async restartAgent(name: string): Promise<void> {
+    const agent = this.launchers.get(name);
+    if (!agent || !this.lab) throw new Error(`no agent ${name} in this fleet`);
+    await this.lab.stopProgram(agent.child);
+    agent.child = (await agent.launch()).child;
+    await this.waitForAgents([name]);
   }
 
   async waitForAgents(hosts: string[], timeoutMs = 20_000): Promise<void> {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { repoRoot } from "@lvsfleet/devfleet";
 import { ExecRunner, LinuxHostDriver, writeSysctl } from "@lvsfleet/hostops";
 import { AgentClient } from "@lvsfleet/rpc";
 
@@ -19,8 +20,9 @@ import { AgentClient } from "@lvsfleet/rpc";
  */
 
 const run = promisify(execFile);
-const ROOT = new URL("../../", import.meta.url).pathname;
-const PROGRAMS = new URL("./programs/", import.meta.url).pathname;
+// From the repository root, so that a bundle of this file (bench/failover) finds them too.
+const ROOT = `${repoRoot()}/`;
+const PROGRAMS = join(ROOT, "test", "lab", "programs");
 
 export const VIP = "198.18.1.100";
 export const CLIENT_NET = "198.18.1";

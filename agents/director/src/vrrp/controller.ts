@@ -82,6 +82,7 @@ export class VrrpController {
       });
     }
     const changes: HostChange[] = [];
+    let adopted = false;
     if (this.options.mode === "simulated") this.simulate(spec, director);
     else {
       await this.process.prepare();
@@ -92,6 +93,7 @@ export class VrrpController {
         this.startedAt = Date.now();
         this.setProcess("running");
       }
+      adopted = change === "adopted";
       if (change !== "unchanged")
         changes.push({
           kind: "keepalived",
@@ -99,6 +101,15 @@ export class VrrpController {
         });
     }
     await this.watcher.watch(vrrpVips(spec));
+    // an adopted keepalived says nothing until its next transition: its VIPs tell where it stands
+    if (adopted)
+      for (const status of this.instances.values())
+        if (status.state === "UNKNOWN")
+          this.setState(
+            status,
+            status.vips.every((vip) => this.watcher.current().includes(vip)) ? "MASTER" : "BACKUP",
+            "adopted a running keepalived: state from the VIPs held",
+          );
     return changes;
   }
 
