@@ -17,6 +17,8 @@ export const PROGRAMS = [
   { entry: "packages/devfleet/src/setup-main.ts", out: "packages/devfleet/dist/setup.js" },
   { entry: "packages/devfleet/src/sim-traffic-main.ts", out: "packages/devfleet/dist/sim-traffic.js" },
   { entry: "bench/command-latency/main.ts", out: "bench/dist/command-latency.js" },
+  { entry: "bench/scheduler/main.ts", out: "bench/dist/scheduler.js" },
+  { entry: "bench/ipvs-sim/main.ts", out: "bench/dist/ipvs-sim.js" },
   { entry: "bench/jobs/main.ts", out: "bench/dist/jobs.js" },
   { entry: "bench/failover/main.ts", out: "bench/dist/failover.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
