@@ -28,6 +28,9 @@ const RS1 = `${SERVER_NET}.11`;
 
 interface Profile {
   name: string;
+  /** The check's delay loop and the VRRP advert interval (ms): each trial starts at a random phase of them. */
+  checkIntervalMs: number;
+  advertMs: number;
   /** The real servers' TCP_CHECK. */
   check: Record<string, unknown>;
   vrrp: Record<string, unknown>;
@@ -41,6 +44,8 @@ const PROFILES: Profile[] = [
     // delay_loop 6, connect_timeout 10 (cut to the 6 s interval), nb_get_retry 3, delay_before_retry 3; advert_int 1
     check: { type: "tcp", delayLoop: 6, connectTimeout: 10, retry: 3, delayBeforeRetry: 3 },
     vrrp: { advertInt: 1 },
+    checkIntervalMs: 6_000,
+    advertMs: 1_000,
     limitMs: 30_000,
   },
   {
@@ -48,6 +53,8 @@ const PROFILES: Profile[] = [
     // a round every 100 ms, 100 ms timeout, no retry; VRRPv3 adverts every 100 ms
     check: { type: "tcp", delayLoop: 0.1, connectTimeout: 0.1, retry: 0, warmup: 0 },
     vrrp: { advertInt: 0.1, version: 3 },
+    checkIntervalMs: 100,
+    advertMs: 100,
     limitMs: 10_000,
   },
 ];
@@ -149,6 +156,8 @@ interface RsTrial {
 }
 
 async function rsTrial(traffic: Traffic, profile: Profile): Promise<RsTrial> {
+  // the failure lands anywhere in the check's round, not always just after one
+  await sleep(Math.random() * profile.checkIntervalMs);
   const killed = Date.now();
   web.get("rs1")?.kill("SIGKILL");
   const removed: number[] = [];
@@ -188,7 +197,7 @@ async function dirTrial(
 ): Promise<DirTrial> {
   const held = await holdConnections(lab, `http://${VIP}/`, 8, 50);
   // a neighbour entry changed less than locktime (1 s) ago ignores a gratuitous ARP: let it age
-  await sleep(1_100);
+  await sleep(1_100 + Math.random() * profile.advertMs);
   const killed = Date.now();
   for (const pid of keepalivedPids(join(lab.dir, "dir1"))) process.kill(pid, "SIGKILL");
   const backupAt = await until(

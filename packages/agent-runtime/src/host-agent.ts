@@ -107,7 +107,7 @@ export class HostAgent implements AgentHandlers {
       destinations: destinations.length,
       activeConns: destinations.reduce((n, d) => n + d.activeConns, 0),
       inactConns: destinations.reduce((n, d) => n + d.inactConns, 0),
-      ...(this.extension?.beat() ? { failover: this.extension.beat() } : {}),
+      ...withFailover(this.extension?.beat()),
     };
   }
 
@@ -352,7 +352,12 @@ export class HostAgent implements AgentHandlers {
       if (!this.extension || status.roleState !== "running" || !status.config || !status.cluster) return;
       const desired = status.desired ?? this.parts.behaviour.table(status.config)?.desired;
       if (!desired) return;
-      await this.extension.configure({ cluster: status.cluster, config: status.config, spec: status.spec, desired });
+      try {
+        await this.extension.configure({ cluster: status.cluster, config: status.config, spec: status.spec, desired });
+      } catch (error) {
+        // the agent serves all the same: its state says what is wrong, the next Start or Apply retries
+        this.parts.log.error({ err: (error as Error).message }, "cannot resume health checks and VRRP");
+      }
     });
   }
 
@@ -364,4 +369,8 @@ export class HostAgent implements AgentHandlers {
     await this.extension?.close();
     await this.parts.dataPlane?.close();
   }
+}
+
+function withFailover<T>(beat: T | undefined): { failover?: T } {
+  return beat === undefined ? {} : { failover: beat };
 }
