@@ -26,32 +26,80 @@ const COARSE_SLOTS = 256;
 const COARSE_MASK = COARSE_SLOTS - 1;
 
 const before = (a: TimedEvent, b: TimedEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-const order = (a: TimedEvent, b: TimedEvent) => a.at - b.at || a.seq - b.seq;
 const fineOf = (at: number) => Math.floor(at / FINE_MS);
 const coarseOfFine = (fine: number) => Math.floor(fine / FINE_PER_COARSE);
 
-/** A slot's events by time, then insertion: insertion sort for the usual handful, the library's sort beyond. */
-function sortEvents(events: TimedEvent[], n: number): void {
-  if (n > 32) {
-    const sorted = events.slice(0, n).sort(order);
-    for (let i = 0; i < n; i++) events[i] = sorted[i]!;
-    return;
+/**
+ * A slot's events `[0, n)`: the events, and their times and insertion numbers side by side, so
+ * that spreading and sorting a slot read compact arrays instead of every event object. The
+ * arrays keep their capacity when the bucket is reused.
+ */
+class Bucket {
+  items: TimedEvent[] = [];
+  at = new Float64Array(8);
+  seq = new Float64Array(8);
+  n = 0;
+
+  add(event: TimedEvent): void {
+    const n = this.n;
+    if (n === this.at.length) this.grow();
+    this.items[n] = event;
+    this.at[n] = event.at;
+    this.seq[n] = event.seq;
+    this.n = n + 1;
   }
-  for (let i = 1; i < n; i++) {
-    const event = events[i]!;
-    let j = i - 1;
-    while (j >= 0 && before(event, events[j]!)) {
-      events[j + 1] = events[j]!;
+
+  private grow(): void {
+    const at = new Float64Array(this.at.length * 2);
+    at.set(this.at);
+    this.at = at;
+    const seq = new Float64Array(this.seq.length * 2);
+    seq.set(this.seq);
+    this.seq = seq;
+  }
+
+  /** Insertion sort by (time, insertion) from `from` on: slots hold a handful of events, often in order already. */
+  sort(from: number): void {
+    const { items, at, seq } = this;
+    for (let i = from + 1; i < this.n; i++) {
+      const a = at[i]!;
+      const s = seq[i]!;
+      const item = items[i]!;
+      let j = i - 1;
+      while (j >= from && (a < at[j]! || (a === at[j]! && s < seq[j]!))) {
+        items[j + 1] = items[j]!;
+        at[j + 1] = at[j]!;
+        seq[j + 1] = seq[j]!;
+        j--;
+      }
+      items[j + 1] = item;
+      at[j + 1] = a;
+      seq[j + 1] = s;
+    }
+  }
+
+  /** Puts an event in order among `[from, n)` (already sorted). */
+  insert(event: TimedEvent, from: number): void {
+    this.add(event);
+    const { items, at, seq } = this;
+    const a = event.at;
+    const s = event.seq;
+    let j = this.n - 2;
+    while (j >= from && (a < at[j]! || (a === at[j]! && s < seq[j]!))) {
+      items[j + 1] = items[j]!;
+      at[j + 1] = at[j]!;
+      seq[j + 1] = seq[j]!;
       j--;
     }
-    events[j + 1] = event;
+    items[j + 1] = event;
+    at[j + 1] = a;
+    seq[j + 1] = s;
   }
-}
 
-/** A slot's events: `items[0..n)`; the array keeps its capacity when the bucket is reused. */
-interface Bucket {
-  items: TimedEvent[];
-  n: number;
+  clear(): void {
+    this.items.fill(undefined as unknown as TimedEvent, 0, this.n);
+    this.n = 0;
+  }
 }
 
 export class EventQueue {
@@ -62,7 +110,7 @@ export class EventQueue {
   /** Coarse slots up to this one have been spread into the fine wheel. */
   private opened: number;
   /** The cursor's events, sorted; those before `index` have fired. */
-  private current: Bucket = { items: [], n: 0 };
+  private current = new Bucket();
   private index = 0;
   private inFine = 0;
   private inCoarse = 0;
@@ -87,21 +135,21 @@ export class EventQueue {
     event.kind = kind;
     event.target = target;
     event.arg = arg;
-    this.place(event);
+    this.place(event, at);
   }
 
-  private place(event: TimedEvent): void {
-    const fine = fineOf(event.at);
+  private place(event: TimedEvent, at: number): void {
+    const fine = fineOf(at);
     if (fine <= this.cursor) {
-      this.insertCurrent(event);
+      this.current.insert(event, this.index);
       return;
     }
     const coarse = coarseOfFine(fine);
     if (coarse <= this.opened) {
-      this.add(this.fine, fine & FINE_MASK, event);
+      this.bucket(this.fine, fine & FINE_MASK).add(event);
       this.inFine++;
     } else if (coarse - this.opened <= COARSE_SLOTS) {
-      this.add(this.coarse, coarse & COARSE_MASK, event);
+      this.bucket(this.coarse, coarse & COARSE_MASK).add(event);
       this.inCoarse++;
     } else this.overflow.push(event);
   }
@@ -110,10 +158,12 @@ export class EventQueue {
   next(limit: number): TimedEvent | undefined {
     for (;;) {
       const current = this.current;
-      if (this.index < current.n) {
-        const event = current.items[this.index]!;
-        if (event.at > limit) return undefined;
-        current.items[this.index++] = undefined as unknown as TimedEvent;
+      const index = this.index;
+      if (index < current.n) {
+        if (current.at[index]! > limit) return undefined;
+        const event = current.items[index]!;
+        current.items[index] = undefined as unknown as TimedEvent;
+        this.index = index + 1;
         return event;
       }
       if (!this.advance(fineOf(limit))) return undefined;
@@ -128,7 +178,7 @@ export class EventQueue {
 
   /** Moves the cursor to the next fine slot with events, up to `last`; false when there is none by then. */
   private advance(last: number): boolean {
-    this.current.n = 0;
+    this.current.clear();
     this.index = 0;
     for (;;) {
       if (this.inFine === 0) {
@@ -147,7 +197,7 @@ export class EventQueue {
       if (bucket && bucket.n > 0) {
         this.fine[slot & FINE_MASK] = undefined;
         this.inFine -= bucket.n;
-        if (bucket.n > 1) sortEvents(bucket.items, bucket.n);
+        bucket.sort(0);
         this.spareBuckets.push(this.current);
         this.current = bucket;
         return true;
@@ -179,45 +229,26 @@ export class EventQueue {
     if (bucket && bucket.n > 0) {
       this.coarse[k & COARSE_MASK] = undefined;
       this.inCoarse -= bucket.n;
-      for (let i = 0; i < bucket.n; i++) {
-        const event = bucket.items[i]!;
-        bucket.items[i] = undefined as unknown as TimedEvent;
-        this.place(event);
-      }
-      bucket.n = 0;
+      const { items, at } = bucket;
+      for (let i = 0; i < bucket.n; i++) this.place(items[i]!, at[i]!);
+      bucket.clear();
       this.spareBuckets.push(bucket);
     }
     for (;;) {
       const top = this.overflow.peek();
       if (!top || coarseOfFine(fineOf(top.at)) - this.opened > COARSE_SLOTS) return;
       this.overflow.pop();
-      this.place(top);
+      this.place(top, top.at);
     }
   }
 
-  private add(slots: (Bucket | undefined)[], index: number, event: TimedEvent): void {
+  private bucket(slots: (Bucket | undefined)[], index: number): Bucket {
     let bucket = slots[index];
     if (!bucket) {
-      bucket = this.spareBuckets.pop() ?? { items: [], n: 0 };
+      bucket = this.spareBuckets.pop() ?? new Bucket();
       slots[index] = bucket;
     }
-    bucket.items[bucket.n++] = event;
-  }
-
-  /** Into the slot being drained, after every event that comes before it. */
-  private insertCurrent(event: TimedEvent): void {
-    const current = this.current;
-    const items = current.items;
-    let lo = this.index;
-    let hi = current.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(items[mid]!, event)) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = current.n; i > lo; i--) items[i] = items[i - 1]!;
-    items[lo] = event;
-    current.n++;
+    return bucket;
   }
 }
 
