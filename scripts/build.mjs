@@ -20,6 +20,7 @@ export const PROGRAMS = [
   { entry: "bench/scheduler/main.ts", out: "bench/dist/scheduler.js" },
   { entry: "bench/ipvs-sim/main.ts", out: "bench/dist/ipvs-sim.js" },
   { entry: "bench/jobs/main.ts", out: "bench/dist/jobs.js" },
+  { entry: "bench/reconcile/main.ts", out: "bench/dist/reconcile.js" },
   { entry: "bench/failover/main.ts", out: "bench/dist/failover.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
   { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
