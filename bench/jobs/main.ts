@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseAgentOptions } from "@lvsfleet/agent-runtime";
@@ -36,6 +36,11 @@ const row = (name: string, values: number[]) =>
     .toFixed(1)
     .padStart(7)} ms`;
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : Number.NaN);
+/** A process's CPU time (user + system) in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 /** Labels in 198.18.0.0/15 (nothing dials them: sim agents): cluster i's director (0), real servers (1, 2), VIP (3). */
 const label = (i: number, role: 0 | 1 | 2 | 3) => {
   const n = i * 4 + role + 1;
@@ -57,6 +62,8 @@ const fleet = await startFleet({
     LVSFLEET_RATE_LIMIT_PER_MINUTE: "10000000",
     LVSFLEET_MAINTENANCE_CONCURRENCY: String(Math.max(256, clusters)),
     LVSFLEET_MAINTENANCE_POLL_MS: process.env.POLL_MS ?? "100",
+    // PROFILE_DIR=… writes the server's CPU profile there (node --cpu-prof) when it stops.
+    ...(process.env.PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PROFILE_DIR}` } : {}),
   },
 });
 const log = pino({ level: "warn" });
@@ -113,6 +120,7 @@ try {
       }),
     ),
   );
+  const serverCpuBefore = cpuMs(fleet.server.pid);
   const submitted = performance.now();
   const ids = await Promise.all(
     Array.from({ length: clusters }, async (_, i) => {
@@ -137,6 +145,7 @@ try {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  const serverCpu = cpuMs(fleet.server.pid) - serverCpuBefore;
   const failed = jobs.filter((j) => j.state !== "completed");
   const first = Math.min(...jobs.map((j) => ms(j.createdAt)));
   const last = Math.max(...jobs.map((j) => ms(j.finishedAt)));
@@ -172,6 +181,10 @@ try {
   console.log(row("step: mark (maintenance mark)", stepRun("mark")));
   console.log(row("step: wait-drained (the drain's own wait)", waits));
   console.log(row("per job: total − wait", overhead));
+  const transitions = jobs.reduce((n, j) => n + j.steps.length, 0);
+  console.log(
+    `server CPU: ${serverCpu} ms for ${clusters} jobs (REST submit, queue, ${transitions} steps, polling, status reads): ${(serverCpu / clusters).toFixed(1)} ms per job, ${(serverCpu / transitions).toFixed(1)} ms per step`,
+  );
 } finally {
   await Promise.all(agents.map(async (a) => (await a.close(), await a.handlers.close())));
   await fleet.stop();

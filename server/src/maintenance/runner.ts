@@ -177,6 +177,25 @@ class Run {
     return next;
   }
 
+  /**
+   * Saves a change and its event in one round trip. `change` may return undefined to write
+   * nothing (then no event either): the step transitions use it to stop at a cancel or pause.
+   */
+  private async saveWith(
+    change: (job: MaintenanceJob) => MaintenanceJob | undefined,
+    e: (job: MaintenanceJob) => Omit<JobEvent, "seq" | "time" | "drained">,
+  ): Promise<boolean> {
+    const { job, event: stored } = await this.deps.store.updateWithEvent(this.id, change, (next) => ({
+      ...e(next),
+      time: Date.now(),
+      drained: drainedBy(next.changed),
+    }));
+    if (!job) throw new LostLockError(`job ${this.id} is gone`);
+    this.job = job;
+    if (stored) this.deps.onEvent?.(job, stored);
+    return stored !== undefined;
+  }
+
   private emit(e: Omit<JobEvent, "seq" | "time" | "drained">) {
     return event(this.deps, this.job, e);
   }
@@ -213,10 +232,8 @@ class Run {
         const steps = planSteps(stored.spec, this.job.plan, this.job.servers);
         await this.save((j) => ({ ...j, steps, progress: this.progress(j, "planned", { steps }) }));
       }
-      for (let i = this.job.stepIndex; i < this.job.steps.length; i++) {
-        await this.checkpoint();
+      for (let i = this.job.stepIndex; i < this.job.steps.length; i++)
         await this.runStep(i, resumed && i === current.stepIndex);
-      }
       const summary = this.summary();
       // What a finished job leaves on purpose (a drained server with its mark, a director moved) is not undone.
       await this.save((j) => ({ ...j, changed: [] }));
@@ -342,6 +359,11 @@ class Run {
     return false;
   }
 
+  /**
+   * One step: marked running (that write is also the safe point before the step: when a cancel,
+   * pause or end is pending, nothing is written and checkpoint() deals with it), executed, marked
+   * done. Each mark and its event go to Redis in one round trip.
+   */
   private async runStep(index: number, resumedHere: boolean): Promise<void> {
     const before = this.job.steps[index]!;
     const wasRunning = before.state === "running";
@@ -349,42 +371,47 @@ class Run {
       await this.save((j) => ({ ...j, stepIndex: index + 1 }));
       return;
     }
-    await this.save((j) => ({
-      ...j,
-      stepIndex: index,
-      steps: j.steps.map((s, k) =>
-        k === index ? { ...s, state: "running" as const, startedAt: s.startedAt ?? Date.now() } : s,
-      ),
-      progress: this.progress(j, before.title),
-    }));
-    await this.emit({
-      type: "step",
+    const start = (j: MaintenanceJob): MaintenanceJob | undefined =>
+      j.control || j.state === "paused" || (j.fence !== undefined && j.fence !== this.token)
+        ? undefined
+        : {
+            ...j,
+            stepIndex: index,
+            steps: j.steps.map((s, k) =>
+              k === index ? { ...s, state: "running" as const, startedAt: s.startedAt ?? Date.now() } : s,
+            ),
+            progress: this.progress(j, before.title),
+          };
+    const started = (j: MaintenanceJob) => ({
+      type: "step" as const,
       step: index,
-      stepState: "running",
-      message: `step ${index + 1}/${this.job.steps.length}: ${before.title}`,
+      stepState: "running" as const,
+      message: `step ${index + 1}/${j.steps.length}: ${before.title}`,
     });
+    while (!(await this.saveWith(start, started))) await this.checkpoint();
     const step = this.job.steps[index]!;
     const detail = await this.execute(step, resumedHere && wasRunning);
-    await this.save((j) => {
-      const steps = j.steps.map((s, k) =>
-        k === index
-          ? {
-              ...s,
-              state: detail.skipped ? ("skipped" as const) : ("done" as const),
-              finishedAt: Date.now(),
-              detail: detail.text,
-            }
-          : s,
-      );
-      return { ...j, steps, stepIndex: index + 1, progress: this.progress({ ...j, steps }, detail.text ?? step.title) };
-    });
-    await this.emit({
-      type: "step",
-      step: index,
-      stepState: detail.skipped ? "skipped" : "done",
-      message: `step ${index + 1}/${this.job.steps.length} ${detail.skipped ? "skipped" : "done"}: ${step.title}${detail.text ? ` — ${detail.text}` : ""}`,
-      progress: this.job.progress,
-    });
+    const state = detail.skipped ? ("skipped" as const) : ("done" as const);
+    await this.saveWith(
+      (j) => {
+        const steps = j.steps.map((s, k) =>
+          k === index ? { ...s, state, finishedAt: Date.now(), detail: detail.text } : s,
+        );
+        return {
+          ...j,
+          steps,
+          stepIndex: index + 1,
+          progress: this.progress({ ...j, steps }, detail.text ?? step.title),
+        };
+      },
+      (j) => ({
+        type: "step",
+        step: index,
+        stepState: state,
+        message: `step ${index + 1}/${j.steps.length} ${state}: ${step.title}${detail.text ? ` — ${detail.text}` : ""}`,
+        progress: j.progress,
+      }),
+    );
   }
 
   private async execute(step: Step, interrupted: boolean): Promise<{ text?: string | undefined; skipped?: boolean }> {

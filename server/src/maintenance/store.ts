@@ -23,11 +23,15 @@ export type MaintenanceKeys = ReturnType<typeof maintenanceKeys>;
 /** Writes the job only if it is still the version read (optimistic concurrency between runner and commands). */
 const CAS = `
 local current = redis.call('GET', KEYS[1])
-if not current then return -1 end
+if not current then return {-1} end
 local version = cjson.decode(current).version
-if tostring(version) ~= ARGV[1] then return 0 end
+if tostring(version) ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[1], ARGV[2])
-return 1
+if ARGV[3] == '' then return {1} end
+local n = redis.call('INCR', KEYS[3])
+local text = '{"seq":' .. n .. ',' .. string.sub(ARGV[3], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. n, 'event', text)
+return {1, text}
 `;
 
 /** Appends an event with the next sequence number as its stream id (0-N), so SSE clients resume by number. */
@@ -110,33 +114,48 @@ export class MaintenanceStore {
   async update(
     id: string,
     change: (job: MaintenanceJob) => MaintenanceJob | undefined,
+    /** An event to append in the same round trip when the change is written (its `drained` from the new job). */
+    eventOf?: (next: MaintenanceJob) => Omit<JobEvent, "seq">,
   ): Promise<MaintenanceJob | undefined> {
+    return (await this.updateWithEvent(id, change, eventOf)).job;
+  }
+
+  /** As update; also returns the event appended with the change, if any. */
+  async updateWithEvent(
+    id: string,
+    change: (job: MaintenanceJob) => MaintenanceJob | undefined,
+    eventOf?: (next: MaintenanceJob) => Omit<JobEvent, "seq">,
+  ): Promise<{ job: MaintenanceJob | undefined; event?: JobEvent | undefined }> {
     let current = this.known.get(id);
     for (let attempt = 0; attempt < 50; attempt++) {
       if (!current) {
         const raw = await this.redis.get(this.keys.job(id));
-        if (!raw) return undefined;
+        if (!raw) return { job: undefined };
         const { version, ...job } = JSON.parse(raw) as Stored;
         current = { version, job };
       }
       const { version, job } = current;
       const next = change(structuredClone(job));
-      if (!next) return job;
-      const written = (await this.redis.eval(
+      if (!next) return { job };
+      const [written, text] = (await this.redis.eval(
         CAS,
-        1,
+        3,
         this.keys.job(id),
+        this.keys.events(id),
+        this.keys.eventSeq(id),
         String(version),
         JSON.stringify({ ...next, version: version + 1 }),
-      )) as number;
+        eventOf ? JSON.stringify(eventOf(next)) : "",
+        String(this.maxEvents),
+      )) as [number, string | undefined];
       if (written === 1) {
         this.remember(id, version + 1, next);
         if (TERMINAL.has(next.state) && !TERMINAL.has(job.state)) await this.expireFinished(id);
-        return next;
+        return { job: next, event: text ? (JSON.parse(text) as JobEvent) : undefined };
       }
       if (written === -1) {
         this.known.delete(id);
-        return undefined;
+        return { job: undefined };
       }
       current = undefined;
     }
