@@ -591,35 +591,72 @@ export class Simulator {
     template: boolean,
     onePacket: boolean,
   ): Conn {
+    const state = !template && protocol === "udp" ? S_UDP : S_NONE;
+    const direction = dest.forwarding === "nat" ? DIRECTION_CODE.input : DIRECTION_CODE["input-only"];
     const reused = this.freeSlots.length > 0 ? this.conns[this.freeSlots.pop()!] : undefined;
-    const conn: Conn = reused ?? ({ slot: this.conns.length, id: -1, timer: 0 } as Conn);
-    // a reused entry keeps its slot and its timer generation (so that its old timers stay stale)
-    conn.id = reused ? conn.id + SLOT_SPACE : conn.slot;
-    conn.serial = this.nextSerial++;
-    conn.protocol = protocol;
-    conn.template = template;
-    conn.client = client;
-    conn.cport = cport;
-    conn.vaddr = vaddr;
-    conn.vport = vport;
-    conn.daddr = dest.address;
-    conn.dport = dport;
-    conn.dest = dest;
-    conn.service = service;
-    conn.state = !template && protocol === "udp" ? S_UDP : S_NONE;
-    conn.inactive = true;
-    conn.timeoutMs = 3000;
-    conn.expiresAt = 0;
-    conn.queuedAt = -1;
-    conn.control = undefined;
-    conn.nControl = 0;
-    conn.assured = false;
-    conn.direction = dest.forwarding === "nat" ? DIRECTION_CODE.input : DIRECTION_CODE["input-only"];
-    conn.onePacket = onePacket;
-    conn.alive = true;
-    conn.templateGroup = undefined;
-    conn.templateKey = "";
-    if (!reused) this.conns.push(conn);
+    let conn: Conn;
+    if (reused) {
+      // a reused entry keeps its slot and its timer generation (so that its old timers stay stale)
+      conn = reused;
+      conn.id += SLOT_SPACE;
+      conn.serial = this.nextSerial++;
+      conn.protocol = protocol;
+      conn.template = template;
+      conn.client = client;
+      conn.cport = cport;
+      conn.vaddr = vaddr;
+      conn.vport = vport;
+      conn.daddr = dest.address;
+      conn.dport = dport;
+      conn.dest = dest;
+      conn.service = service;
+      conn.state = state;
+      conn.inactive = true;
+      conn.timeoutMs = 3000;
+      conn.expiresAt = 0;
+      conn.queuedAt = -1;
+      conn.control = undefined;
+      conn.nControl = 0;
+      conn.assured = false;
+      conn.direction = direction;
+      conn.onePacket = onePacket;
+      conn.alive = true;
+      conn.templateGroup = undefined;
+      conn.templateKey = "";
+    } else {
+      // every field in one literal: V8 keeps them all inside the object (no separate property store)
+      const slot = this.conns.length;
+      conn = {
+        id: slot,
+        slot,
+        serial: this.nextSerial++,
+        protocol,
+        template,
+        client,
+        cport,
+        vaddr,
+        vport,
+        daddr: dest.address,
+        dport,
+        dest,
+        service,
+        state,
+        inactive: true,
+        timeoutMs: 3000,
+        expiresAt: 0,
+        timer: 0,
+        queuedAt: -1,
+        control: undefined,
+        nControl: 0,
+        assured: false,
+        direction,
+        onePacket,
+        alive: true,
+        templateGroup: undefined,
+        templateKey: "",
+      };
+      this.conns.push(conn);
+    }
     if (!template) this.liveConnections++;
     // ip_vs_bind_dest
     dest.refs++;
