@@ -40,12 +40,13 @@ class Bucket {
   seq = new Float64Array(8);
   n = 0;
 
-  add(event: TimedEvent): void {
+  /** Appends an event (its time and insertion number given, so that spreading does not read the event). */
+  add(event: TimedEvent, at: number, seq: number): void {
     const n = this.n;
     if (n === this.at.length) this.grow();
     this.items[n] = event;
-    this.at[n] = event.at;
-    this.seq[n] = event.seq;
+    this.at[n] = at;
+    this.seq[n] = seq;
     this.n = n + 1;
   }
 
@@ -79,11 +80,9 @@ class Bucket {
   }
 
   /** Puts an event in order among `[from, n)` (already sorted). */
-  insert(event: TimedEvent, from: number): void {
-    this.add(event);
+  insert(event: TimedEvent, a: number, s: number, from: number): void {
+    this.add(event, a, s);
     const { items, at, seq } = this;
-    const a = event.at;
-    const s = event.seq;
     let j = this.n - 2;
     while (j >= from && (a < at[j]! || (a === at[j]! && s < seq[j]!))) {
       items[j + 1] = items[j]!;
@@ -135,21 +134,21 @@ export class EventQueue {
     event.kind = kind;
     event.target = target;
     event.arg = arg;
-    this.place(event, at);
+    this.place(event, at, event.seq);
   }
 
-  private place(event: TimedEvent, at: number): void {
+  private place(event: TimedEvent, at: number, seq: number): void {
     const fine = fineOf(at);
     if (fine <= this.cursor) {
-      this.current.insert(event, this.index);
+      this.current.insert(event, at, seq, this.index);
       return;
     }
     const coarse = coarseOfFine(fine);
     if (coarse <= this.opened) {
-      this.bucket(this.fine, fine & FINE_MASK).add(event);
+      this.bucket(this.fine, fine & FINE_MASK).add(event, at, seq);
       this.inFine++;
     } else if (coarse - this.opened <= COARSE_SLOTS) {
-      this.bucket(this.coarse, coarse & COARSE_MASK).add(event);
+      this.bucket(this.coarse, coarse & COARSE_MASK).add(event, at, seq);
       this.inCoarse++;
     } else this.overflow.push(event);
   }
@@ -229,8 +228,8 @@ export class EventQueue {
     if (bucket && bucket.n > 0) {
       this.coarse[k & COARSE_MASK] = undefined;
       this.inCoarse -= bucket.n;
-      const { items, at } = bucket;
-      for (let i = 0; i < bucket.n; i++) this.place(items[i]!, at[i]!);
+      const { items, at, seq } = bucket;
+      for (let i = 0; i < bucket.n; i++) this.place(items[i]!, at[i]!, seq[i]!);
       bucket.clear();
       this.spareBuckets.push(bucket);
     }
@@ -238,7 +237,7 @@ export class EventQueue {
       const top = this.overflow.peek();
       if (!top || coarseOfFine(fineOf(top.at)) - this.opened > COARSE_SLOTS) return;
       this.overflow.pop();
-      this.place(top, top.at);
+      this.place(top, top.at, top.seq);
     }
   }
 
