@@ -1,12 +1,5 @@
-import {
-  destinationKey,
-  formatEndpoint,
-  type IpvsService,
-  type IpvsTable,
-  NO_CONNECTIONS,
-  type Operation,
-  serviceKey,
-} from "@lvsfleet/model";
+import { formatEndpoint, type IpvsTable, type Operation } from "@lvsfleet/model";
+import { OperationError, TableEditor } from "@lvsfleet/planner";
 import { SaveFormatError } from "./format-error.ts";
 import { parseRule, type Rule } from "./rule-parse.ts";
 import { serviceSelector } from "./service-rule.ts";
@@ -18,16 +11,20 @@ import { serviceSelector } from "./service-rule.ts";
  * Blank lines and `#` comments are skipped. Throws SaveFormatError naming line and column.
  */
 export function parseSave(text: string): IpvsTable {
-  const services: IpvsService[] = [];
+  const table = new TableEditor();
   for (const { rule, line } of parseRules(text)) {
     if (rule.kind === "clear") {
-      services.length = 0;
+      table.clear();
       continue;
     }
-    const refusal = applyToServices(services, rule.operation);
-    if (refusal) throw new SaveFormatError(line, rule.column, refusal);
+    try {
+      table.apply(rule.operation);
+    } catch (error) {
+      if (!(error instanceof OperationError)) throw error;
+      throw new SaveFormatError(line, rule.column, refusalText(error));
+    }
   }
-  return { services };
+  return table.table();
 }
 
 /** Parses an `ipvsadm -R` batch into the operations it performs (-C is refused: it is no single operation). */
@@ -48,44 +45,20 @@ function parseRules(text: string): { rule: Rule; line: number }[] {
   return rules;
 }
 
-/** Applies one operation as the kernel would; returns the kernel's refusal, or undefined. */
-function applyToServices(services: IpvsService[], operation: Operation): string | undefined {
-  const key = serviceKey(operation.service);
-  const index = services.findIndex((s) => serviceKey(s) === key);
+/** The kernel's refusal in ipvsadm's terms: `service -t 1.2.3.4:80 already exists`. */
+function refusalText(error: OperationError): string {
+  const operation = error.operation;
   const name = serviceSelector(operation.service);
-  if (operation.op === "add-service") {
-    if (index >= 0) return `service ${name} already exists`;
-    services.push({ ...operation.service, destinations: [] });
-    return undefined;
-  }
-  const service = services[index];
-  if (!service) return `no such service ${name}`;
-  if (operation.op === "edit-service") {
-    services[index] = { ...operation.service, destinations: service.destinations };
-    return undefined;
-  }
-  if (operation.op === "delete-service") {
-    services.splice(index, 1);
-    return undefined;
-  }
-  const d = operation.destination;
-  const dindex = service.destinations.findIndex((x) => destinationKey(x) === destinationKey(d));
-  const dname = formatEndpoint(d.address, d.port);
-  switch (operation.op) {
-    case "add-destination":
-      if (dindex >= 0) return `real server ${dname} of ${name} already exists`;
-      service.destinations.push({ ...d, ...NO_CONNECTIONS });
-      return undefined;
-    case "edit-destination": {
-      const current = service.destinations[dindex];
-      if (!current) return `no such real server ${dname} in ${name}`;
-      const { tunnel: _previous, ...counts } = current;
-      service.destinations[dindex] = { ...counts, ...d };
-      return undefined;
-    }
-    case "delete-destination":
-      if (dindex < 0) return `no such real server ${dname} in ${name}`;
-      service.destinations.splice(dindex, 1);
-      return undefined;
+  const dname =
+    "destination" in operation ? formatEndpoint(operation.destination.address, operation.destination.port) : "";
+  switch (error.refusal) {
+    case "service-exists":
+      return `service ${name} already exists`;
+    case "no-service":
+      return `no such service ${name}`;
+    case "destination-exists":
+      return `real server ${dname} of ${name} already exists`;
+    case "no-destination":
+      return `no such real server ${dname} in ${name}`;
   }
 }
