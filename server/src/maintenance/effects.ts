@@ -41,11 +41,6 @@ export interface MaintenanceEffects {
   changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop"): Promise<HostOutcome[]>;
 }
 
-/** What an AgentClient with the RunAction RPC offers (real-server agents with an action allowlist). */
-interface ActionClient {
-  runAction(name: string, deadlineMs?: number): Promise<ActionOutcome>;
-}
-
 export class AgentEffects implements MaintenanceEffects {
   constructor(
     private readonly clusters: ClusterStore,
@@ -96,10 +91,7 @@ export class AgentEffects implements MaintenanceEffects {
   }
 
   async runAction(host: string, name: string): Promise<ActionOutcome> {
-    const client = (await this.pool.client(host)) as unknown as Partial<ActionClient>;
-    if (typeof client.runAction !== "function")
-      throw new Error("this server's agent client has no RunAction RPC (packages/rpc too old)");
-    return client.runAction(name, this.actionDeadlineMs);
+    return (await this.pool.client(host)).runAction(name, this.actionDeadlineMs);
   }
 
   async directorState(host: string): Promise<AgentState> {

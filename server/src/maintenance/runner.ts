@@ -130,8 +130,9 @@ async function event(deps: RunnerDeps, job: MaintenanceJob, e: Omit<JobEvent, "s
 }
 
 async function transition(deps: RunnerDeps, id: string, state: MaintenanceJob["state"], message: string) {
-  const job = await deps.store.update(id, (j) => ({ ...j, state }));
-  if (job) await event(deps, job, { type: "state", state, message });
+  // A job cancelled meanwhile (by a command on any server) stays cancelled.
+  const job = await deps.store.update(id, (j) => (TERMINAL.has(j.state) ? undefined : { ...j, state }));
+  if (job?.state === state) await event(deps, job, { type: "state", state, message });
   return job;
 }
 
@@ -207,7 +208,10 @@ class Run {
   }
 
   async go(): Promise<RunOutcome> {
-    const current = (await this.deps.store.get(this.id))!;
+    const current = await this.deps.store.get(this.id);
+    if (!current) return { kind: "lost" };
+    // Cancelled (before it started) between taking the cluster and now: nothing to do.
+    if (TERMINAL.has(current.state)) return { kind: "finished", job: current };
     const resumed = current.runs > 0;
     this.job = await this.save((j) => ({
       ...j,

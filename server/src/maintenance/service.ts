@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import { withRequestId } from "@lvsfleet/rpc";
 import { DelayedError, type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -5,6 +6,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/log.ts";
 import { postToResponseUrl } from "../chat/notify.ts";
 import { ChatWebhook } from "../notify/webhook.ts";
+import { JOB_FINISHED_CHANNEL } from "../queue/worker.ts";
 import type { MaintenanceEffects } from "./effects.ts";
 import { ClusterLock } from "./lock.ts";
 import { progressMessage } from "./messages.ts";
@@ -13,6 +15,9 @@ import { MaintenanceStore, maintenanceKeys } from "./store.ts";
 import type { JobEvent, MaintenanceJob, Schedule } from "./types.ts";
 
 export const MAINTENANCE_QUEUE = "maintenance";
+
+/** Finished maintenance jobs go to the same channel as command jobs: lvsfleet_jobs_finished_total{kind="drain",outcome="cancelled"}… */
+const jobsFinished = channel(JOB_FINISHED_CHANNEL);
 
 /** What a BullMQ job of the maintenance queue carries: the job's id, or the schedule that fired it. */
 export interface MaintenanceQueueData {
@@ -216,6 +221,16 @@ export class MaintenanceService {
 
   /** One audit entry per job run, and the next job of the cluster is told it may go. */
   private async finished(job: MaintenanceJob): Promise<void> {
+    if (jobsFinished.hasSubscribers) {
+      const end = job.finishedAt ?? Date.now();
+      jobsFinished.publish({
+        kind: job.kind,
+        outcome: job.state,
+        totalSeconds: Math.max(0, end - job.createdAt) / 1_000,
+        runSeconds: Math.max(0, end - (job.startedAt ?? end)) / 1_000,
+        attempts: job.runs,
+      });
+    }
     try {
       await this.audit.append({
         actor: { type: "job", name: `job ${job.id}` },

@@ -58,7 +58,12 @@ export const MaintenanceJobSchema = z
     progress: Progress.optional(),
     drained: z.array(z.string()).openapi({ description: "service/ADDRESS:PORT the job has out of service now" }),
     error: z.string().optional(),
-    result: z.object({ summary: z.string(), hosts: z.array(z.never()) }).optional(),
+    result: z
+      .object({
+        summary: z.string(),
+        hosts: z.array(z.unknown()).openapi({ description: "Always empty (for clients of command jobs)" }),
+      })
+      .optional(),
     runAt: z.string().optional(),
     createdAt: z.string(),
     startedAt: z.string().optional(),
