@@ -228,6 +228,27 @@ describe("idempotency, schedules and the event stream", () => {
   });
 });
 
+describe("the queue dashboard", () => {
+  it("is at /admin/queues for admin tokens only, as Bearer or as the Basic password", async () => {
+    const page = (headers: Record<string, string>) =>
+      fetch(`${fleet.url}/admin/queues`, { headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const none = await page({});
+    expect(none.status).toBe(401);
+    const operator = await fleet.api.post("/v1/tokens", { name: "dash-operator", role: "operator" });
+    expect((await page({ authorization: `Bearer ${operator.body.token}` })).status).toBe(403);
+    const bearer = await page({ authorization: `Bearer ${fleet.api.token}` });
+    expect(bearer.status).toBe(200);
+    expect(bearer.text).toMatch(/lvsfleet queues/);
+    const basic = Buffer.from(`anyone:${fleet.api.token}`).toString("base64");
+    expect((await page({ authorization: `Basic ${basic}` })).status).toBe(200);
+    const queues = await fetch(`${fleet.url}/admin/queues/api/queues`, {
+      headers: { authorization: `Bearer ${fleet.api.token}` },
+    }).then((r) => r.json() as Promise<any>);
+    expect(queues.queues.map((q: any) => q.name).sort()).toEqual(["commands", "maintenance"]);
+    expect(queues.queues.every((q: any) => q.readOnlyMode)).toBe(true);
+  });
+});
+
 describe("bad requests", () => {
   it("names the field and the reason", async () => {
     const cases: [unknown, string][] = [
