@@ -10,6 +10,8 @@ import { repoRoot } from "./fleet.ts";
  * `npm run sim-traffic -- [host] [status | RATE[,LIFETIME[,CLIENTS]] | hold ADDRESS:PORT COUNT [LIFETIME] | release]`:
  * changes the simulated clients of a sim director of the running demo (default lb-master) through
  * its SetSimulatedTraffic RPC, dialed with the demo server's certificate, and prints what they do.
+ * The demo's URL and token come from .data/demo/env (or LVSFLEET_URL, LVSFLEET_API_TOKEN); its data
+ * directory is .data/demo (or LVSFLEET_DEMO_DATA).
  */
 const USAGE =
   "usage: npm run sim-traffic -- [host] [status | RATE[,LIFETIME[,CLIENTS]] | hold ADDRESS:PORT COUNT [LIFETIME] | release]";
@@ -70,7 +72,8 @@ const agent = (agents.body.agents as { host: string; endpoint: string; role: "di
 );
 if (!agent) fail(`no agent ${host}`);
 const client = await agentControlClient({
-  dataDir: join(repoRoot(), ".data", "demo"),
+  // the demo's data directory (its server keeps the certificate agents accept there)
+  dataDir: env.LVSFLEET_DEMO_DATA ?? join(repoRoot(), ".data", "demo"),
   host,
   endpoint: agent.endpoint,
   role: agent.role,
