@@ -179,20 +179,28 @@ export class MaintenanceService {
     }
     if (!id) return "no job";
     const stored = await this.store.get(id);
-    const outcome: RunOutcome = await withRequestId(stored?.requestId, () =>
-      runMaintenanceJob(
-        {
-          store: this.store,
-          lock: this.lock,
-          effects: this.effects,
-          log: this.log,
-          pollMs: this.settings.pollMs,
-          onEvent: (job, event) => this.published(job, event),
-          onFinished: (job) => void this.finished(job),
-        },
-        id,
-      ),
-    );
+    let outcome: RunOutcome;
+    try {
+      outcome = await withRequestId(stored?.requestId, () =>
+        runMaintenanceJob(
+          {
+            store: this.store,
+            lock: this.lock,
+            effects: this.effects,
+            log: this.log,
+            pollMs: this.settings.pollMs,
+            onEvent: (job, event) => this.published(job, event),
+            onFinished: (job) => void this.finished(job),
+          },
+          id,
+        ),
+      );
+    } catch (error) {
+      // Redis or the server failed under the runner (its own failures end the job): run it again
+      // in a moment; it goes on from its saved step.
+      this.log.error({ job: id, err: (error as Error).message }, "maintenance run broke off; it will go on");
+      outcome = { kind: "wait", delayMs: 2_000 };
+    }
     if (outcome.kind === "wait") {
       await bull.moveToDelayed(Date.now() + outcome.delayMs, token);
       throw new DelayedError();
@@ -259,7 +267,8 @@ export class MaintenanceService {
       if (job.state === "scheduled" && job.runAt && job.runAt > Date.now() && (await this.queue.getJob(job.id)))
         continue;
       const queued = await this.queue.getJob(job.queueJobId ?? job.id);
-      if (queued) continue;
+      const state = queued ? await queued.getState() : undefined;
+      if (queued && state !== "completed" && state !== "failed") continue;
       this.log.warn({ job: job.id, state: job.state }, "maintenance job without a queue entry: queueing it again");
       const queueJobId = `${job.id}-r${Date.now()}`;
       await this.store.update(job.id, (j) => ({ ...j, queueJobId }));
