@@ -22,6 +22,22 @@ function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime + stime, after the comm field
 }
+/** Proportional set size and private memory (smaps_rollup): RSS counts the node binary's pages, shared by every node process. */
+function sharedAwareKb(pid: number): { pss: number; private: number; sharedClean: number } {
+  const fields = Object.fromEntries(
+    readFileSync(`/proc/${pid}/smaps_rollup`, "utf8")
+      .split("\n")
+      .map((l) => l.split(/:\s+/))
+      .filter((p) => p.length === 2)
+      .map(([k, v]) => [k, Number.parseInt(v ?? "0", 10)]),
+  ) as Record<string, number>;
+  return {
+    pss: fields.Pss ?? 0,
+    private: (fields.Private_Dirty ?? 0) + (fields.Private_Clean ?? 0),
+    sharedClean: fields.Shared_Clean ?? 0,
+  };
+}
+
 function rssKb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
     .split("\n")
