@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signSlackCommand } from "@lvsfleet/devfleet";
+import { agentControlClient, signSlackCommand } from "@lvsfleet/devfleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { directorWeights, responseUrlServer, SLACK_SECRET } from "./fleet.ts";
 import {
@@ -200,10 +200,30 @@ describe("actions on the real-server agents", () => {
 });
 
 describe("switchover", () => {
-  it("moves the VIP to the backup, verifies it, and moves it back", async () => {
-    const response = await submit({ kind: "switchover", options: { moveBackAfter: "1s", verifyTimeout: "10s" } });
-    expect(response.status).toBe(202);
-    const job = await finished(fleet, response.body.job.id, 30_000);
+  it("moves the VIP to the backup, verifies it holds it and traffic flows, and moves it back", async () => {
+    const backup = await agentControlClient({
+      dataDir: fleet.dataDir,
+      host: "lb-backup",
+      endpoint: fleet.agents.get("lb-backup")!.ready.endpoint,
+      role: "director",
+    });
+    // the clients that follow the VIP to the backup (the sim has no network: they are told to)
+    const load = { connectionsPerSecond: 20, meanLifetimeSeconds: 0.5, clients: 100 };
+    await backup.setSimulatedTraffic({ load });
+    await fleet.master.setSimulatedTraffic({ load });
+    let job: any;
+    try {
+      const response = await submit({
+        kind: "switchover",
+        options: { moveBackAfter: "1s", verifyTimeout: "10s", verifyTraffic: true },
+      });
+      expect(response.status).toBe(202);
+      job = await finished(fleet, response.body.job.id, 30_000);
+    } finally {
+      for (const director of [backup, fleet.master])
+        await director.setSimulatedTraffic({ load: { connectionsPerSecond: 0 } }).catch(() => undefined);
+      backup.close();
+    }
     expect(job.state, job.error).toBe("completed");
     expect(job.steps.map((s: any) => s.kind)).toEqual([
       "director-up",
@@ -213,8 +233,10 @@ describe("switchover", () => {
       "restore",
       "verify-vip",
     ]);
-    expect(job.steps[2].detail).toMatch(/lb-backup holds 192\.168\.1\.229 and serves http/);
-    expect(job.steps[5].detail).toMatch(/lb-master holds 192\.168\.1\.229/);
+    expect(job.steps[2].detail).toMatch(
+      /lb-backup holds 192\.168\.1\.229 and serves http; \d+ new connection\(s\) through it/,
+    );
+    expect(job.steps[5].detail).toMatch(/lb-master holds 192\.168\.1\.229 and serves http; \d+ new connection/);
     const status = (await fleet.api.get("/v1/clusters/web/status")).body;
     for (const host of ["lb-master", "lb-backup"])
       expect(status.hosts.find((h: any) => h.host === host).roleState).toBe("running");

@@ -806,6 +806,7 @@ class Run {
     const other = holder === plan.to ? plan.from : plan.to;
     const deadline = step.startedAt! + plan.verifyTimeoutSeconds * 1000;
     let words = "";
+    let baseline: number | undefined;
     for (;;) {
       const { spec } = await this.requireSpec();
       const check = await verifyHolder(
@@ -815,7 +816,18 @@ class Run {
         other,
         plan.method === "stop" && holder === plan.to,
       );
-      if (check.ok) return check.detail;
+      if (check.ok && !plan.verifyTraffic) return check.detail;
+      if (check.ok) {
+        // Traffic flows: the holder's connection counter (ipvsadm --stats) goes up while we watch.
+        const conns = await this.deps.effects
+          .directorState(holder)
+          .then((state) => state.table.services.reduce((n, s) => n + (s.stats?.conns ?? 0), 0))
+          .catch(() => undefined);
+        if (conns !== undefined && baseline !== undefined && conns > baseline)
+          return `${check.detail}; ${conns - baseline} new connection(s) through it`;
+        baseline ??= conns;
+        check.detail = `${check.detail}, waiting for new connections through it`;
+      }
       if (check.detail !== words) {
         words = check.detail;
         await this.emit({ type: "progress", message: `waiting for ${holder} to hold the VIPs: ${words}` });

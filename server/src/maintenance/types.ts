@@ -62,6 +62,8 @@ export type JobPlanOptions =
       to: string;
       method: "stop" | "priority";
       verifyTimeoutSeconds: number;
+      /** Also wait until new connections go through the director that took over (its IPVS counters). */
+      verifyTraffic: boolean;
       /** Move the VIPs back to `from` after this long; absent: leave them on `to`. */
       moveBackSeconds?: number | undefined;
     };
