@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScript, evalScript } from "./scripts.ts";
 import type { MaintenanceKeys } from "./store.ts";
 
 /**
@@ -53,14 +54,20 @@ export class ClusterLock {
     private readonly redis: Redis,
     private readonly keys: MaintenanceKeys,
     readonly ttlMs: number,
-  ) {}
+  ) {
+    defineScript(redis, ACQUIRE, 3);
+    defineScript(redis, RENEW, 1);
+    defineScript(redis, FENCE, 2);
+    defineScript(redis, RELEASE, 3);
+  }
 
   private k(cluster: string): [string, string, string] {
     return [this.keys.lock(cluster), this.keys.fence(cluster), this.keys.turn(cluster)];
   }
 
   async acquire(cluster: string, jobId: string, seq: number): Promise<Acquired> {
-    const [ok, value] = (await this.redis.eval(
+    const [ok, value] = (await evalScript(
+      this.redis,
       ACQUIRE,
       3,
       ...this.k(cluster),
@@ -73,7 +80,8 @@ export class ClusterLock {
 
   async renew(cluster: string, jobId: string, token: number): Promise<boolean> {
     return (
-      ((await this.redis.eval(
+      ((await evalScript(
+        this.redis,
         RENEW,
         1,
         this.keys.lock(cluster),
@@ -85,7 +93,8 @@ export class ClusterLock {
 
   /** Throws LostLockError unless the token still fences the cluster. */
   async check(cluster: string, jobId: string, token: number): Promise<void> {
-    const ok = (await this.redis.eval(
+    const ok = (await evalScript(
+      this.redis,
       FENCE,
       2,
       this.keys.lock(cluster),
@@ -98,7 +107,8 @@ export class ClusterLock {
 
   /** Gives the cluster up (and the job's place in line); returns the job whose turn it is now. */
   async release(cluster: string, jobId: string, token: number | undefined): Promise<string | undefined> {
-    const next = (await this.redis.eval(
+    const next = (await evalScript(
+      this.redis,
       RELEASE,
       3,
       ...this.k(cluster),

@@ -55,6 +55,7 @@ export class MaintenanceService {
   private readonly posting = new Map<string, Promise<unknown>>();
   private firer: ScheduleFirer | undefined;
   private readonly webhook: ChatWebhook | undefined;
+  private readonly connection: Redis;
   /** Event listeners (SSE clients of this server get events as they are stored, besides polling). */
   private readonly listeners = new Set<(job: MaintenanceJob, event: JobEvent) => void>();
 
@@ -67,11 +68,14 @@ export class MaintenanceService {
     private readonly log: Logger,
   ) {
     const keys = maintenanceKeys(settings.prefix);
-    this.store = new MaintenanceStore(redis, keys, {
+    // A connection of its own with auto-pipelining: the commands of hundreds of jobs issued in the
+    // same tick go out in one write (measured: socket writes were the server's largest CPU cost).
+    this.connection = redis.duplicate({ enableAutoPipelining: true });
+    this.store = new MaintenanceStore(this.connection, keys, {
       count: settings.retentionCount,
       seconds: settings.retentionSeconds,
     });
-    this.lock = new ClusterLock(redis, keys, settings.lockMs);
+    this.lock = new ClusterLock(this.connection, keys, settings.lockMs);
     this.webhook = settings.webhookUrl ? new ChatWebhook(settings.webhookUrl, settings.responseHosts, log) : undefined;
     this.queue = new Queue<MaintenanceQueueData>(MAINTENANCE_QUEUE, {
       connection: bullConnection,
@@ -98,6 +102,7 @@ export class MaintenanceService {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.webhook?.close();
+    this.connection.disconnect();
     await this.queue.close();
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { defineScript, evalScript } from "./scripts.ts";
 import { type JobEvent, type MaintenanceJob, type MaintenanceState, type Schedule, TERMINAL } from "./types.ts";
 
 /** Every Redis key of maintenance jobs, under the installation's prefix. */
@@ -60,7 +61,10 @@ export class MaintenanceStore {
     readonly keys: MaintenanceKeys,
     private readonly retention: { count: number; seconds: number },
     private readonly maxEvents = 2_000,
-  ) {}
+  ) {
+    defineScript(redis, CAS, 3);
+    defineScript(redis, APPEND_EVENT, 2);
+  }
 
   async nextSeq(): Promise<number> {
     return this.redis.incr(this.keys.seq);
@@ -137,7 +141,8 @@ export class MaintenanceStore {
       const { version, job } = current;
       const next = change(structuredClone(job));
       if (!next) return { job };
-      const [written, text] = (await this.redis.eval(
+      const [written, text] = (await evalScript(
+        this.redis,
         CAS,
         3,
         this.keys.job(id),
@@ -163,7 +168,8 @@ export class MaintenanceStore {
   }
 
   async appendEvent(id: string, event: Omit<JobEvent, "seq">): Promise<JobEvent> {
-    const text = (await this.redis.eval(
+    const text = (await evalScript(
+      this.redis,
       APPEND_EVENT,
       2,
       this.keys.events(id),

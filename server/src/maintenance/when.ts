@@ -15,10 +15,14 @@ export type When =
 
 const fail = (field: string, message: string) => new ValidationError([{ field, message }]);
 
+/** Zones already found valid (luxon builds an Intl.DateTimeFormat to check one: slow on every request). */
+const validZones = new Set<string>(["UTC"]);
+
 export function checkTimeZone(timeZone: string | undefined): string {
   const zone = timeZone ?? "UTC";
-  if (!IANAZone.isValidZone(zone))
-    throw fail("timeZone", `${JSON.stringify(zone)} is not an IANA time zone (e.g. UTC, Europe/Paris)`);
+  if (validZones.has(zone)) return zone;
+  if (IANAZone.isValidZone(zone)) validZones.add(zone);
+  else throw fail("timeZone", `${JSON.stringify(zone)} is not an IANA time zone (e.g. UTC, Europe/Paris)`);
   return zone;
 }
 

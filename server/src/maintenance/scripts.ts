@@ -1,0 +1,35 @@
+import type { Redis } from "ioredis";
+
+const defined = new WeakMap<Redis, Map<string, string>>();
+
+/**
+ * Defines a Lua script on a connection (once) and returns its command name: ioredis then runs it
+ * by its SHA (EVALSHA, falling back to EVAL when Redis has forgotten it) instead of sending its
+ * text every time. Define every script when the connection is made: with auto-pipelining, a
+ * command defined after a pipeline was opened is missing from it.
+ */
+export function defineScript(redis: Redis, lua: string, numberOfKeys: number): string {
+  let names = defined.get(redis);
+  if (!names) {
+    names = new Map();
+    defined.set(redis, names);
+  }
+  let name = names.get(lua);
+  if (!name) {
+    name = `lvsfleetMaintenance${names.size}`;
+    redis.defineCommand(name, { numberOfKeys, lua });
+    names.set(lua, name);
+  }
+  return name;
+}
+
+/** As `redis.eval(lua, numberOfKeys, ...keysAndArgs)`, through the defined command. */
+export function evalScript(
+  redis: Redis,
+  lua: string,
+  numberOfKeys: number,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const name = defineScript(redis, lua, numberOfKeys);
+  return (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name]!(...args);
+}
