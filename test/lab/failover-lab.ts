@@ -185,9 +185,13 @@ export async function webhookCapture(): Promise<{
   };
 }
 
-/** The pids of a director agent's keepalived (parent and VRRP child), from its pid files. */
+/**
+ * The pids of a director agent's keepalived from its pid files: the VRRP child first, then the
+ * parent. Killed in this order, it is a crash: a parent killed first has its child told (it sends
+ * priority 0 and removes its VIPs, a clean stop).
+ */
 export function keepalivedPids(stateDir: string): number[] {
-  return ["keepalived.pid", "vrrp.pid"].flatMap((file) => {
+  return ["vrrp.pid", "keepalived.pid"].flatMap((file) => {
     try {
       const pid = Number(readFileSync(join(stateDir, "keepalived", file), "utf8").trim());
       return Number.isInteger(pid) && pid > 1 ? [pid] : [];
