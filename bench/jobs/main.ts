@@ -186,7 +186,12 @@ try {
     `server CPU: ${serverCpu} ms for ${clusters} jobs (REST submit, queue, ${transitions} steps, polling, status reads): ${(serverCpu / clusters).toFixed(1)} ms per job, ${(serverCpu / transitions).toFixed(1)} ms per step`,
   );
 } finally {
-  await Promise.all(agents.map(async (a) => (await a.close(), await a.handlers.close())));
+  await Promise.all(
+    agents.map(async (a) => {
+      await a.close();
+      await a.handlers.close();
+    }),
+  );
   await fleet.stop();
   await redis.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ describe("the actions allowlist", () => {
     const badName = refusal({ actions: { "Restart Web": { command: ["/bin/true"] } } });
     expect(badName, badName).toMatch(/action names are lowercase/);
     expect(refusal({ actions: { ok: { command: [] } } })).toMatch(/must name at least the program/);
-    expect(refusal({ actions: { ok: { command: ["/bin/true"], shell: true } } })).toMatch(/shell/);
+    expect(refusal({ actions: { ok: { command: ["/bin/true"], env: { PATH: "/tmp" } } } })).toMatch(/env/);
     expect(refusal({ actions: { ok: { command: ["/bin/true"], timeoutSeconds: 0 } } })).toMatch(/timeoutSeconds/);
   });
 
