@@ -1,6 +1,6 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fieldErrors } from "@lvsfleet/model";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
