@@ -94,6 +94,7 @@ export class Context {
     }
     const job = await waitForJob(this.api, queued.id, this.waitTimeoutMs);
     this.print(job, () => `${intro ? `${intro}\n` : ""}${describeJob(job)}`);
+    if (job.state === "cancelled") throw new CliError(`job ${job.id} was cancelled`, EXIT.jobFailed);
     if (job.state === "failed")
       throw new CliError(`job ${job.id} failed${job.error ? `: ${job.error}` : ""}`, EXIT.jobFailed, [
         `retry it with: lvsctl retry ${job.id}`,

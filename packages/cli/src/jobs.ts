@@ -23,13 +23,16 @@ export interface JobView {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls the job until it is completed or failed, or the timeout passes (a CliError, exit 8). */
+/** States after which a job never changes again (maintenance jobs can also be cancelled). */
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+
+/** Polls the job until it is completed, failed or cancelled, or the timeout passes (a CliError, exit 8). */
 export async function waitForJob(api: Api, id: string, timeoutMs: number): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   let pause = 50;
   for (;;) {
     const job = await api.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
-    if (job.state === "completed" || job.state === "failed") return job;
+    if (FINISHED.has(job.state)) return job;
     if (Date.now() > deadline)
       throw new CliError(
         `job ${id} is still ${job.state}${job.error ? ` (last attempt: ${job.error})` : ""} after ${timeoutMs / 1000} s`,
