@@ -14,6 +14,7 @@ import { outcomeMessage } from "./chat/replies.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { scheduleFirer } from "./commands/maintenance.ts";
 import type { ServerConfig } from "./config.ts";
+import { createFleetHealth } from "./health/fleet-health.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CallerLimiter } from "./http/rate-limit.ts";
 import { AgentEffects } from "./maintenance/effects.ts";
@@ -85,6 +86,17 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
     supervisor: undefined as unknown as AgentSupervisor,
   };
+  // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
+  const fleetHealth = createFleetHealth({
+    redis,
+    prefix: config.LVSFLEET_PREFIX,
+    clusters,
+    events,
+    audit: context.audit,
+    webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
+    webhookHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+    log,
+  });
   context.maintenance = new MaintenanceService(
     redis,
     bullConnection,
@@ -110,6 +122,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     log,
   );
   context.supervisor = new AgentSupervisor(registry, pool, events, config.LVSFLEET_HEARTBEAT_MS, log, {
+    ...fleetHealth.hooks(),
     onAgentBack: (registration, liveness) =>
       void resyncDirector(context, applier, registration, liveness).catch((error) =>
         log.warn({ err: (error as Error).message }, "re-sync failed"),
@@ -171,6 +184,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     context,
     async close() {
       context.supervisor.stop();
+      await fleetHealth.close();
       trust?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await context.maintenance?.close();
