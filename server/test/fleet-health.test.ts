@@ -207,7 +207,12 @@ describe("FleetHealth", () => {
     const health = new FleetHealth({
       clusters: { names: async () => ["web"], get: async () => ({ spec }) },
       events: { append: async (e) => void events.push(e) },
-      audit: { append: async (e) => (audits.push(e), "1") },
+      audit: {
+        append: async (e) => {
+          audits.push(e);
+          return "1";
+        },
+      },
       lastState: { set: async (s) => void states.push(s), forHosts: async () => states },
       webhook: { post: (t: string) => posts.push(t), close: async () => undefined } as never,
       log,
