@@ -121,7 +121,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     method: "post",
     path: "/v1/chat/slack/commands",
     description:
-      "Slack slash command (application/x-www-form-urlencoded, signed with X-Slack-Signature/X-Slack-Request-Timestamp). Text: help | status [cluster] | weight <ip>[:port] <n> [cluster] [service] | start [cluster] [host] | stop [cluster] [host] | audit [cluster] | doctor [cluster] | confirm <code>",
+      "Slack slash command (application/x-www-form-urlencoded, signed with X-Slack-Signature/X-Slack-Request-Timestamp). Text: help | status [cluster] | weight <ip>[:port] <n> [cluster] [service] | whatif weight <ip>[:port] <n> [cluster] [service] | start [cluster] [host] | stop [cluster] [host] | audit [cluster] | doctor [cluster] | confirm <code> | drain <ip>[:port] [for <duration>] | undrain <ip>[:port] | rolling <service|hosts> [batch N] [min N%] | switchover [cluster] | jobs [cluster] | cancel <job>",
     request: {
       body: {
         content: {
