@@ -116,8 +116,10 @@ try {
   const hz = 100; // USER_HZ on Linux
   for (const [host, agent] of fleet.agents) {
     const cpu = ((cpuTicks(agent.pid) - (before.get(host) ?? 0)) / hz / (idleMs / 1000)) * 100;
+    const mem = sharedAwareKb(agent.pid);
+    const mb = (kb: number) => (kb / 1024).toFixed(1);
     console.log(
-      `agent ${host.padEnd(9)} RSS ${(rssKb(agent.pid) / 1024).toFixed(1)} MB  idle CPU ${cpu.toFixed(2)} % of a core`,
+      `agent ${host.padEnd(9)} RSS ${mb(rssKb(agent.pid))} MB (shared node binary ${mb(mem.sharedClean)} MB, private ${mb(mem.private)} MB, PSS ${mb(mem.pss)} MB)  idle CPU ${cpu.toFixed(2)} % of a core`,
     );
   }
   console.log(`server           RSS ${(rssKb(fleet.server.pid) / 1024).toFixed(1)} MB`);

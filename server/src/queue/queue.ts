@@ -62,7 +62,12 @@ export class CommandQueue {
 
   /** The newest jobs the queue still keeps (every state), newest first. */
   async recent(count: number): Promise<JobView[]> {
-    const jobs = await this.queue.getJobs(["active", "waiting", "delayed", "prioritized", "completed", "failed"], 0, count - 1, false);
+    const jobs = await this.queue.getJobs(
+      ["active", "waiting", "delayed", "prioritized", "completed", "failed"],
+      0,
+      count - 1,
+      false,
+    );
     const views = await Promise.all(jobs.filter(Boolean).map(async (job) => view(job, await job.getState())));
     return views.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, count);
   }

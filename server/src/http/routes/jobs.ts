@@ -33,6 +33,8 @@ const routes = {
 };
 
 export function registerJobRoutes(app: Api, ctx: CommandContext): void {
-  app.openapi(routes.get, async (c) => c.json((await getJob(ctx, c.get("actor"), c.req.valid("param").id)) as never, 200));
+  app.openapi(routes.get, async (c) =>
+    c.json((await getJob(ctx, c.get("actor"), c.req.valid("param").id)) as never, 200),
+  );
   app.openapi(routes.retry, async (c) => c.json(await retryJob(ctx, c.get("actor"), c.req.valid("param").id), 200));
 }
