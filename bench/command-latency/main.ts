@@ -6,13 +6,16 @@ import { DEMO_AGENTS, ensureRedis, startFleet } from "@lvsfleet/devfleet";
 import { DEMO_CLUSTER } from "@lvsfleet/model";
 
 /**
- * bench/command-latency: N weight changes through REST against the demo fleet (sim agents),
- * measuring enqueue-to-applied latency (the job's createdAt → finishedAt, both stamped by the
- * server) and commands per second; then each agent's resident memory and idle CPU.
- * Usage: node bench/dist/command-latency.js [count=1000] [concurrency=16]
+ * bench/command-latency: N weight changes through REST against the demo fleet (sim agents), in
+ * two runs: as fast as `concurrency` clients can send them (commands per second, and the latency
+ * at that saturation), then at a steady `rate` per second, each sent on schedule whether or not
+ * earlier ones are done (enqueue-to-applied latency at that load: the job's createdAt → finishedAt,
+ * both stamped by the server). Then each agent's resident memory and idle CPU.
+ * Usage: node bench/dist/command-latency.js [count=1000] [concurrency=16] [rate=500]
  */
 const count = Number(process.argv[2] ?? 1000);
 const concurrency = Number(process.argv[3] ?? 16);
+const rate = Number(process.argv[4] ?? 500);
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -67,7 +70,8 @@ try {
     if (response.status !== 202) throw new Error(`PATCH: ${response.status} ${response.text}`);
     return { id: response.body.job.id as string, restMs: performance.now() - t0 };
   };
-  const run = async (n: number) => {
+  /** Closed loop: `concurrency` clients, each sending the next change as soon as its last was accepted. */
+  const saturate = async (n: number) => {
     const results: { id: string; restMs: number }[] = [];
     let next = 0;
     const started = Date.now();
@@ -76,42 +80,56 @@ try {
         while (next < n) results.push(await change(next++));
       }),
     );
-    const jobs = [];
-    for (const r of results) jobs.push(await fleet.api.waitForJob(r.id, 60_000, 5));
-    return { results, jobs, started };
+    return { results, started };
   };
-  await run(50); // warm-up: JIT, connections
-  const { results, jobs, started } = await run(count);
-  const failed = jobs.filter((j) => j.state !== "completed");
-  const latencies = jobs.map((j) => Date.parse(j.finishedAt) - Date.parse(j.createdAt)).sort((a, b) => a - b);
-  const rest = results.map((r) => r.restMs).sort((a, b) => a - b);
-  const lastFinished = Math.max(...jobs.map((j) => Date.parse(j.finishedAt)));
-  const seconds = (lastFinished - started) / 1000;
-  const final = (await fleet.api.get("/v1/clusters/web/status")).body;
+  /** Open loop: change i is sent at start + i/rate seconds, whatever happened before. */
+  const paced = async (n: number) => {
+    const started = Date.now();
+    const t0 = performance.now();
+    const pending: Promise<{ id: string; restMs: number }>[] = [];
+    for (let i = 0; i < n; i++) {
+      const due = t0 + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      pending.push(change(i));
+    }
+    return { results: await Promise.all(pending), started };
+  };
+  const summarize = async (label: string, run: { results: { id: string; restMs: number }[]; started: number }) => {
+    const jobs = [];
+    for (const r of run.results) jobs.push(await fleet.api.waitForJob(r.id, 60_000, 5));
+    const failed = jobs.filter((j) => j.state !== "completed");
+    const latencies = jobs.map((j) => Date.parse(j.finishedAt) - Date.parse(j.createdAt)).sort((a, b) => a - b);
+    const rest = run.results.map((r) => r.restMs).sort((a, b) => a - b);
+    const seconds = (Math.max(...jobs.map((j) => Date.parse(j.finishedAt))) - run.started) / 1000;
+    console.log(`${label}: ${jobs.length - failed.length} completed, ${failed.length} failed`);
+    console.log(
+      `  enqueue→applied  p50 ${fmt(percentile(latencies, 50))} ms  p90 ${fmt(percentile(latencies, 90))} ms  p99 ${fmt(percentile(latencies, 99))} ms  max ${fmt(latencies.at(-1) ?? NaN)} ms`,
+    );
+    console.log(`  REST round trip  p50 ${fmt(percentile(rest, 50))} ms  p99 ${fmt(percentile(rest, 99))} ms`);
+    console.log(
+      `  throughput       ${fmt(jobs.length / seconds)} commands/s (${jobs.length} in ${seconds.toFixed(2)} s, first request to last job applied)`,
+    );
+  };
 
-  console.log(
-    `command-latency: ${count} weight changes via REST, ${concurrency} concurrent clients, ${DEMO_AGENTS.length} sim agents`,
-  );
+  console.log(`command-latency: ${count} weight changes via REST per run, ${DEMO_AGENTS.length} sim agents`);
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
+  await summarize("warm-up", await saturate(50));
+  await summarize(`as fast as ${concurrency} concurrent clients can`, await saturate(count));
+  await summarize(`steady ${rate} commands/s`, await paced(count));
+  const final = (await fleet.api.get("/v1/clusters/web/status")).body;
   console.log(
-    `jobs: ${jobs.length - failed.length} completed, ${failed.length} failed; final generation ${final.generation}, directors in sync: ${final.hosts.filter((h: any) => h.kind === "director").every((h: any) => h.inSync)}`,
-  );
-  console.log(
-    `enqueue→applied  p50 ${fmt(percentile(latencies, 50))} ms  p90 ${fmt(percentile(latencies, 90))} ms  p99 ${fmt(percentile(latencies, 99))} ms  max ${fmt(latencies.at(-1) ?? NaN)} ms`,
-  );
-  console.log(`REST round trip  p50 ${fmt(percentile(rest, 50))} ms  p99 ${fmt(percentile(rest, 99))} ms`);
-  console.log(
-    `throughput       ${fmt(count / seconds)} commands/s (${count} in ${seconds.toFixed(2)} s, first request to last job applied)`,
+    `final generation ${final.generation}, directors in sync: ${final.hosts.filter((h: any) => h.kind === "director").every((h: any) => h.inSync)}`,
   );
 
-  // Agents at rest: resident memory, and CPU over a quiet 10 s with heartbeats flowing.
-  await new Promise((r) => setTimeout(r, 2_000));
+  // Agents at rest: resident memory, and CPU over a quiet 30 s (after 5 s to settle) with heartbeats flowing.
+  await new Promise((r) => setTimeout(r, 5_000));
   const before = new Map([...fleet.agents].map(([host, a]) => [host, cpuTicks(a.pid)]));
-  const idleMs = 10_000;
+  const idleMs = 30_000;
   await new Promise((r) => setTimeout(r, idleMs));
   const hz = 100; // USER_HZ on Linux
   for (const [host, agent] of fleet.agents) {

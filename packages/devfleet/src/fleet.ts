@@ -38,7 +38,9 @@ export function repoRoot(): string {
  * How agents run: a young generation of 1 MiB semi-spaces instead of V8's 16 MiB keeps a small,
  * mostly idle process small (measured in docs/benchmarks.md); the packaging uses the same flags.
  */
-export const AGENT_NODE_FLAGS = ["--max-semi-space-size=1"];
+export const AGENT_NODE_FLAGS = process.env.LVSFLEET_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [
+  "--max-semi-space-size=1",
+];
 
 export const PROGRAM_FILES = {
   server: "server/dist/main.js",
