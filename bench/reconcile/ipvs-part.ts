@@ -20,7 +20,7 @@ export interface IpvsHostFigures {
   batchBytes: number;
   /**
    * parseSave of the whole table's `ipvsadm -Sn` text (what observe parses): measured up to
-   * `parseCap` services, beyond that extrapolated from two measured sizes (it grows quadratically).
+   * `parseCap` services, beyond that extrapolated from two measured sizes (it grew quadratically before the planner's TableEditor; linear since).
    */
   parseSaveMs: number;
   parseSave: { measured: [number, number][]; exponent: number; extrapolated: boolean };

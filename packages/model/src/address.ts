@@ -46,9 +46,11 @@ export interface Endpoint {
 export function parseEndpoint(text: string): Endpoint | undefined {
   const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
   if (bracketed) return endpointOf(bracketed[1] ?? "", bracketed[2]);
-  if (isIpAddress(text)) return { address: canonicalIp(text), port: undefined };
+  // IPv4:port first: asking ipaddr.js whether "1.2.3.4:80" is an address costs it two thrown
+  // exceptions (it tries IPv6), which dominated reading a large `ipvsadm -Sn` table.
   const v4 = /^([0-9.]+):(\d{1,5})$/.exec(text);
   if (v4) return endpointOf(v4[1] ?? "", v4[2]);
+  if (isIpAddress(text)) return { address: canonicalIp(text), port: undefined };
   return undefined;
 }
 
