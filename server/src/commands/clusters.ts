@@ -45,6 +45,7 @@ export async function putCluster(
         kind: "apply",
         cluster: name,
         generation: update.generation,
+        changed: update.changed,
         command: `${existed ? "update" : "create"} cluster ${name}${update.changed ? "" : " (no change)"}`,
         actor,
       });

@@ -147,6 +147,7 @@ export async function setWeight(
       kind: "apply",
       cluster: ref.cluster,
       generation: update.generation,
+      changed: update.changed,
       command: `weight ${describeRef(ref)}: ${before} -> ${weight}${update.changed ? "" : " (no change)"}`,
       actor,
       ...(notify ? { notify } : {}),

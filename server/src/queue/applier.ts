@@ -48,7 +48,7 @@ export class ClusterApplier {
     for (;;) {
       const done = this.applied.get(cluster);
       if (done && done.generation >= minGeneration)
-        return { ...done, hosts: done.hosts.map((h) => ({ ...h, changes: [] })), via: "already-applied" };
+        return { ...done, via: "already-applied" };
       const running = this.inflight.get(cluster);
       if (!running) return { ...(await this.applyNow(cluster)), via: "own" };
       const outcome = await running.promise;

@@ -10,6 +10,8 @@ export interface CommandJobData {
   cluster: string;
   /** apply: the desired-state generation the job must see applied (at least). */
   generation?: number;
+  /** apply: whether the command changed the desired state (false: the same value again). */
+  changed?: boolean;
   /** start/stop: the hosts (all of the cluster's when absent). */
   hosts?: string[];
   /** The command in words, e.g. `weight 192.168.1.220:80 3 -> 5 in web/http`. */

@@ -41,13 +41,16 @@ export function startWorker(
   const process = async (job: Job<CommandJobData, CommandJobResult>): Promise<CommandJobResult> => {
     const { kind, cluster } = job.data;
     if (kind === "apply") {
-      const outcome = await deps.applier.ensureApplied(cluster, job.data.generation ?? 0);
+      const applied = await deps.applier.ensureApplied(cluster, job.data.generation ?? 0);
+      // A command that changed nothing reports no changes, even if the round that applied its
+      // generation (someone else's) changed things; one that did change reports that round's changes.
+      const noOp = applied.via === "already-applied" && job.data.changed === false;
+      const outcome = noOp ? { ...applied, hosts: applied.hosts.map((h) => ({ ...h, changes: [] })) } : applied;
       const changed = outcome.hosts.filter((h) => h.changes.length > 0).length;
       const directors = `${outcome.hosts.length} director(s)`;
-      const summary =
-        outcome.via === "already-applied"
-          ? `generation ${outcome.generation} was already applied to ${directors}: nothing to change`
-          : `generation ${outcome.generation} applied to ${directors}${changed ? `, ${changed} changed` : ", nothing to change"}${outcome.via === "shared" ? " (together with other queued changes)" : ""}`;
+      const summary = noOp
+        ? `generation ${outcome.generation} was already applied to ${directors}: nothing to change`
+        : `generation ${outcome.generation} applied to ${directors}${changed ? `, ${changed} changed` : ", nothing to change"}${outcome.via === "own" ? "" : " (together with other queued changes)"}`;
       return {
         summary,
         generation: outcome.generation,
