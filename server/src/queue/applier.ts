@@ -47,8 +47,7 @@ export class ClusterApplier {
   async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
     for (;;) {
       const done = this.applied.get(cluster);
-      if (done && done.generation >= minGeneration)
-        return { ...done, via: "already-applied" };
+      if (done && done.generation >= minGeneration) return { ...done, via: "already-applied" };
       const running = this.inflight.get(cluster);
       if (!running) return { ...(await this.applyNow(cluster)), via: "own" };
       const outcome = await running.promise;

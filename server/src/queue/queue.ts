@@ -54,10 +54,15 @@ export class CommandQueue {
     return view(job, "queued");
   }
 
+  /**
+   * The job as it is now. Its state is read before its record: a job that finishes in between is
+   * shown still running (its record may already carry the result), never completed without one.
+   */
   async get(id: string): Promise<JobView | undefined> {
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     if (!job) return undefined;
-    return view(job, await job.getState());
+    return view(job, state);
   }
 
   /** The newest jobs the queue still keeps (every state), newest first. */
@@ -68,7 +73,15 @@ export class CommandQueue {
       count - 1,
       false,
     );
-    const views = await Promise.all(jobs.filter(Boolean).map(async (job) => view(job, await job.getState())));
+    const views = await Promise.all(
+      jobs.filter(Boolean).map(async (job) => {
+        const state = await job.getState();
+        // Re-read a job that finished after the listing read its record (see get()).
+        const fresh =
+          state === "completed" || state === "failed" ? ((await this.queue.getJob(job.id ?? "")) ?? job) : job;
+        return view(fresh, state);
+      }),
+    );
     return views.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, count);
   }
 
@@ -77,7 +90,7 @@ export class CommandQueue {
     const job = await this.queue.getJob(id);
     if (!job) return undefined;
     if ((await job.getState()) === "failed") await job.retry("failed");
-    return view(job, await job.getState());
+    return this.get(id);
   }
 
   close(): Promise<void> {
