@@ -50,6 +50,11 @@ function rssKb(pid: number): number {
 
 const dataDir = mkdtempSync(join(tmpdir(), "lvsfleet-bench-"));
 const redis = await ensureRedis({ dataDir: join(dataDir, "redis") });
+// Whatever fails from here on (the fleet not starting included), Redis and the directory go.
+const cleanup = async () => {
+  await redis.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+};
 const fleet = await startFleet({
   redisUrl: redis.url,
   token: randomBytes(18).toString("base64url"),
@@ -57,6 +62,9 @@ const fleet = await startFleet({
   agents: DEMO_AGENTS,
   // The benchmark is one client sending thousands of requests a minute: lift the per-token limit.
   env: { LOG_LEVEL: "warn", LVSFLEET_PREFIX: "bench", LVSFLEET_RATE_LIMIT_PER_MINUTE: "10000000" },
+}).catch(async (error) => {
+  await cleanup();
+  throw error;
 });
 try {
   await fleet.api.put("/v1/clusters/web", DEMO_CLUSTER);
@@ -143,6 +151,5 @@ try {
   console.log(`server           RSS ${(rssKb(fleet.server.pid) / 1024).toFixed(1)} MB`);
 } finally {
   await fleet.stop();
-  await redis.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await cleanup();
 }

@@ -49,6 +49,11 @@ const label = (i: number, role: 0 | 1 | 2 | 3) => {
 
 const dataDir = mkdtempSync(join(tmpdir(), "lvsfleet-bench-jobs-"));
 const redis = await ensureRedis({ dataDir: join(dataDir, "redis") });
+// Whatever fails from here on (the server not starting included), Redis and the directory go.
+const cleanup = async () => {
+  await redis.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+};
 const token = randomBytes(18).toString("base64url");
 const fleet = await startFleet({
   redisUrl: redis.url,
@@ -65,6 +70,9 @@ const fleet = await startFleet({
     // PROFILE_DIR=… writes the server's CPU profile there (node --cpu-prof) when it stops.
     ...(process.env.PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PROFILE_DIR}` } : {}),
   },
+}).catch(async (error) => {
+  await cleanup();
+  throw error;
 });
 const log = pino({ level: "warn" });
 const agents: { handlers: AgentHandlers & { close(): Promise<void> }; close(): Promise<void> }[] = [];
@@ -193,6 +201,5 @@ try {
     }),
   );
   await fleet.stop();
-  await redis.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await cleanup();
 }
