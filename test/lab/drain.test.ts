@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Traffic, until } from "./failover-lab.ts";
 import { type Child, Lab, SERVER_NET, VIP } from "./lab.ts";
-import { LabFleet } from "./lab-fleet.ts";
+import { LabFleet, labClusterSpec } from "./lab-fleet.ts";
 
 /**
  * Issue 6's lab test: a drain under steady HTTP load loses no request. The server (REST) with
@@ -22,25 +22,7 @@ const HELD = 3;
 /** How long the held connections stay open after the weight went to 0. */
 const HOLD_MS = 3_000;
 const PROGRAMS = new URL("./programs/", import.meta.url).pathname;
-const SPEC = {
-  name: CLUSTER,
-  vips: [VIP],
-  directors: [{ host: "dir1", address: `${SERVER_NET}.2`, role: "master", priority: 100, interface: "eth0" }],
-  services: [
-    {
-      name: "http",
-      protocol: "tcp",
-      address: VIP,
-      port: 80,
-      scheduler: "wrr",
-      forwarding: "dr",
-      realServers: [
-        { address: RS1, port: 80, weight: 1, host: "rs1" },
-        { address: RS2, port: 80, weight: RS2_WEIGHT, host: "rs2" },
-      ],
-    },
-  ],
-};
+const SPEC = labClusterSpec(CLUSTER, { rs1: 1, rs2: RS2_WEIGHT });
 
 let lab: Lab;
 let fleet: LabFleet;

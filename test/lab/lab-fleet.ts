@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Api, findRedisServer, freePort, redisAnswers, signSlackCommand } from "@lvsfleet/devfleet";
-import type { Lab } from "./lab.ts";
+import { type Lab, SERVER_NET, VIP } from "./lab.ts";
 
 /**
  * The whole of lvsfleet on a lab: Redis and the server on the machine's loopback, the real agent
@@ -186,4 +186,30 @@ export class LabFleet {
     const reply = (await response.json()) as { text?: string };
     return { status: response.status, text: reply.text ?? "" };
   }
+}
+
+/**
+ * The lab's cluster as the REST tests drive it: one director (dir1, nftables, no VRRP: two started
+ * directors would both hold the VIP) and the two real servers at the given weights, wrr, LVS-DR.
+ */
+export function labClusterSpec(name: string, weights: { rs1: number; rs2: number }) {
+  return {
+    name,
+    vips: [VIP],
+    directors: [{ host: "dir1", address: `${SERVER_NET}.2`, role: "master", priority: 100, interface: "eth0" }],
+    services: [
+      {
+        name: "http",
+        protocol: "tcp",
+        address: VIP,
+        port: 80,
+        scheduler: "wrr",
+        forwarding: "dr",
+        realServers: [
+          { address: `${SERVER_NET}.11`, port: 80, weight: weights.rs1, host: "rs1" },
+          { address: `${SERVER_NET}.12`, port: 80, weight: weights.rs2, host: "rs2" },
+        ],
+      },
+    ],
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab, SERVER_NET, VIP } from "./lab.ts";
-import { LabFleet } from "./lab-fleet.ts";
+import { LabFleet, labClusterSpec } from "./lab-fleet.ts";
 
 /**
  * The issue's acceptance tests through the front doors: the server (REST and chat) with Redis on
@@ -12,25 +12,7 @@ import { LabFleet } from "./lab-fleet.ts";
 const CLUSTER = "lab";
 const RS1 = `${SERVER_NET}.11`;
 const RS2 = `${SERVER_NET}.12`;
-const SPEC = {
-  name: CLUSTER,
-  vips: [VIP],
-  directors: [{ host: "dir1", address: `${SERVER_NET}.2`, role: "master", priority: 100, interface: "eth0" }],
-  services: [
-    {
-      name: "http",
-      protocol: "tcp",
-      address: VIP,
-      port: 80,
-      scheduler: "wrr",
-      forwarding: "dr",
-      realServers: [
-        { address: RS1, port: 80, weight: 3, host: "rs1" },
-        { address: RS2, port: 80, weight: 1, host: "rs2" },
-      ],
-    },
-  ],
-};
+const SPEC = labClusterSpec(CLUSTER, { rs1: 3, rs2: 1 });
 
 const ARP_SYSCTLS = [
   "net.ipv4.conf.all.arp_ignore",
