@@ -343,10 +343,9 @@ async function liveService(
 > {
   const states = await Promise.all(
     spec.directors.map(async (director): Promise<AgentState | undefined> => {
-      const registration = await ctx.registry.get(director.host);
-      if (!registration) return undefined;
       try {
-        return await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+        // never another cluster's director (clientIn refuses a host this cluster does not own)
+        return await (await ctx.pool.clientIn(spec.name, director.host)).getState(ctx.statusDeadlineMs);
       } catch {
         return undefined;
       }

@@ -257,9 +257,23 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
         if (job.id === id) wake?.();
       });
       let lastWrite = Date.now();
+      let current: typeof actor | undefined = actor;
+      let lastCheck = Date.now();
       try {
         while (open) {
-          const { job, events } = await jobEvents(ctx, actor, id, after);
+          // A stream outlives its request: it ends within a second of its token's revocation.
+          if (Date.now() - lastCheck >= 500) {
+            current = await ctx.authority.current(actor);
+            lastCheck = Date.now();
+            if (!current) {
+              await stream.writeSSE({
+                event: "error",
+                data: JSON.stringify({ message: `the authority of ${actor.type} ${actor.name} is gone (revoked)` }),
+              });
+              break;
+            }
+          }
+          const { job, events } = await jobEvents(ctx, current, id, after);
           for (const event of events) {
             await stream.writeSSE({ id: String(event.seq), event: "job", data: JSON.stringify(event) });
             after = event.seq;
