@@ -5,7 +5,7 @@ import type { StoredCluster } from "../store/clusters.ts";
 import { audited, canRead, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
-import { checkHostOwnership } from "./host-ownership.ts";
+import { checkHostOwnership, hostFields } from "./host-ownership.ts";
 
 export async function listClusters(ctx: CommandContext, actor: Actor): Promise<{ name: string; generation: number }[]> {
   canRead(actor);
@@ -51,6 +51,8 @@ export async function putCluster(
         result: { before: current },
         moveHosts: [...moves.keys()],
       }));
+      // Hosts the spec names that nobody owned yet (e.g. released by another cluster) are this cluster's now.
+      await ctx.owners.claimUnowned(name, [...hostFields(spec).keys()]);
       const existed = update.result.before !== undefined;
       const job = await ctx.queue.enqueue({
         kind: "apply",

@@ -341,11 +341,18 @@ async function liveService(
     }
   | undefined
 > {
+  // never another cluster's director
+  const foreign = await ctx.owners.foreign(
+    spec.name,
+    spec.directors.map((d) => d.host),
+  );
   const states = await Promise.all(
     spec.directors.map(async (director): Promise<AgentState | undefined> => {
+      if (foreign.has(director.host)) return undefined;
+      const registration = await ctx.registry.get(director.host);
+      if (!registration) return undefined;
       try {
-        // never another cluster's director (clientIn refuses a host this cluster does not own)
-        return await (await ctx.pool.clientIn(spec.name, director.host)).getState(ctx.statusDeadlineMs);
+        return await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
       } catch {
         return undefined;
       }

@@ -4,9 +4,9 @@ import { AgentCallError } from "@lvsfleet/rpc";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ForbiddenError } from "../access/roles.ts";
+import { AgentRefusedError } from "../agents/pool.ts";
 import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
-import { AgentRefusedError } from "../agents/pool.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
 import { HostOwnedError } from "../store/host-owners.ts";
 

@@ -66,6 +66,11 @@ export class HostOwners {
     if (owner !== undefined && owner !== cluster) throw new HostOwnedError(host, owner, "host");
   }
 
+  /** Claims for `cluster` those of `hosts` that nobody owns (a spec written names them). */
+  async claimUnowned(cluster: string, hosts: readonly string[]): Promise<string[]> {
+    return (await this.backfill([{ name: cluster, hosts: [...hosts] }])).map((c) => c.host);
+  }
+
   /** Claims every unowned host for the cluster that names it (servers that ran before ownership existed). */
   async backfill(specs: { name: string; hosts: string[] }[]): Promise<{ host: string; claimedBy: string }[]> {
     const claimed: { host: string; claimedBy: string }[] = [];

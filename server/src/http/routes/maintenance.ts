@@ -75,7 +75,7 @@ export const AnyJob = z.union([Job, MaintenanceJobSchema]);
 
 const ScheduleSchema = z
   .object({
-    id: z.string().openapi({ example: "s-nightly-roll" }),
+    id: z.string().openapi({ example: "s-web.nightly-roll" }),
     cluster: z.string(),
     kind: z.enum(JOB_KINDS),
     cron: z.string().openapi({ example: "0 3 * * 1-5" }),
@@ -262,7 +262,7 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
       try {
         while (open) {
           // A stream outlives its request: it ends within a second of its token's revocation.
-          if (Date.now() - lastCheck >= 500) {
+          if (Date.now() - lastCheck >= 250) {
             current = await ctx.authority.current(actor);
             lastCheck = Date.now();
             if (!current) {
