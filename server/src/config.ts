@@ -44,8 +44,18 @@ export const ServerConfig = z.object({
   LVSFLEET_MAINTENANCE_POLL_MS: IntFromEnv(20, 60_000).default(500),
   /** A Slack incoming webhook that hears every maintenance job's progress (its host must be in LVSFLEET_CHAT_RESPONSE_HOSTS). */
   LVSFLEET_CHAT_WEBHOOK_URL: z.url({ error: "must be a URL (a Slack incoming webhook)" }).optional(),
-  /** Chat users' roles: `U0123ABC=admin,alice=operator` (Slack user ids or names). Unlisted users get nothing. */
+  /** Chat users' roles: `U0123ABC=admin,U0456DEF=operator` (Slack user ids, never names). Unlisted users get nothing. */
   LVSFLEET_CHAT_USERS: z.string().default(""),
+  /** The Slack workspace (team_id) chat requests must come from; others are refused. */
+  LVSFLEET_CHAT_TEAM_ID: z
+    .string()
+    .regex(/^T[A-Z0-9]{2,31}$/, { error: "must be a Slack team id such as T0123ABCD" })
+    .optional(),
+  /** The Slack Enterprise Grid organisation (enterprise_id) chat requests must come from. */
+  LVSFLEET_CHAT_ENTERPRISE_ID: z
+    .string()
+    .regex(/^E[A-Z0-9]{2,31}$/, { error: "must be a Slack enterprise id such as E0123ABCD" })
+    .optional(),
   /** Channels that cap the role of everyone in them: `C0123ABC=viewer`. */
   LVSFLEET_CHAT_CHANNELS: z.string().default(""),
   /** How long a dangerous chat command waits for its confirmation. */

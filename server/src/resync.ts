@@ -26,6 +26,7 @@ export async function resyncDirector(
       generation: stored.generation,
       command: `re-sync ${registration.host} (generation ${liveness.generation ?? 0} -> ${stored.generation})`,
       actor: { ...SYSTEM, name: "resync" },
+      need: "admin",
     });
     ctx.log.info({ agent: registration.host, cluster: name }, "director behind desired state; re-sync queued");
   }

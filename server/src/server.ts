@@ -2,7 +2,8 @@ import { serve } from "@hono/node-server";
 import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { parseRoleMap } from "./access/chat-roles.ts";
+import { ActorAuthority } from "./access/authority.ts";
+import { type ChatRoles, parseRoleMap, SLACK_ID } from "./access/chat-roles.ts";
 import { TokenStore } from "./access/tokens.ts";
 import { AgentPool } from "./agents/pool.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
@@ -21,6 +22,7 @@ import { AgentEffects } from "./maintenance/effects.ts";
 import { AgentHealthView } from "./maintenance/health.ts";
 import { MaintenanceService } from "./maintenance/service.ts";
 import { RedisPkiStore } from "./pki/redis-store.ts";
+import { RevocationFeed } from "./pki/revocation-feed.ts";
 import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
 import { ClusterApplier } from "./queue/applier.ts";
 import { auditJob } from "./queue/audit-job.ts";
@@ -31,6 +33,7 @@ import { AgentRegistry } from "./store/agents.ts";
 import { ClusterWriter } from "./store/cluster-writer.ts";
 import { ClusterStore } from "./store/clusters.ts";
 import { EventLog } from "./store/events.ts";
+import { claimUnownedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
 
 export interface RunningServer {
@@ -41,6 +44,12 @@ export interface RunningServer {
 
 /** Wires Redis, the queue and its worker, the agent supervisor and the HTTP API, and listens. */
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  const chatRoles: ChatRoles = {
+    users: parseRoleMap(config.LVSFLEET_CHAT_USERS, "LVSFLEET_CHAT_USERS", SLACK_ID.user),
+    channels: parseRoleMap(config.LVSFLEET_CHAT_CHANNELS, "LVSFLEET_CHAT_CHANNELS", SLACK_ID.channel),
+    team: config.LVSFLEET_CHAT_TEAM_ID,
+    enterprise: config.LVSFLEET_CHAT_ENTERPRISE_ID,
+  };
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: true } as const;
   const redis = new Redis(config.REDIS_URL, redisOptions);
   const bullConnection = new Redis(config.REDIS_URL, redisOptions);
@@ -62,8 +71,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       store: new RedisPkiStore(redis, config.LVSFLEET_PREFIX),
       log,
     });
-  const pool = new AgentPool(registry, config.LVSFLEET_AGENT_DEADLINE_MS, (registration) =>
-    trust ? trust.channelFor(registration.host, registration.role) : INSECURE_CHANNEL,
+  const owners = new HostOwners(redis, k);
+  await claimUnownedHosts(clusters, owners, log);
+  const pool = new AgentPool(
+    registry,
+    config.LVSFLEET_AGENT_DEADLINE_MS,
+    (registration) => (trust ? trust.channelFor(registration.host, registration.role) : INSECURE_CHANNEL),
+    owners,
+    (host) => trust?.revocations.reasonRevoked({ kind: "agent", host: host.toLowerCase() }),
   );
   const queue = new CommandQueue(bullConnection, {
     prefix: config.LVSFLEET_PREFIX,
@@ -72,14 +87,17 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
   });
   const applier = new ClusterApplier(clusters, pool);
+  const tokens = new TokenStore(redis, k);
   const context: CommandContext = {
     clusters,
     registry,
+    owners,
     queue,
     pool,
     events,
     audit: new AuditLog(redis, k.audit),
-    tokens: new TokenStore(redis, k),
+    tokens,
+    authority: new ActorAuthority(tokens, chatRoles),
     trust,
     log,
     writer: new ClusterWriter(clusters),
@@ -148,6 +166,23 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       },
     },
   );
+  if (trust) {
+    context.revocations = new RevocationFeed(
+      trust,
+      { publisher: redis, subscriber: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
+      `${config.LVSFLEET_PREFIX}:revocations`,
+      {
+        revoked: (host) => {
+          context.supervisor.forget(host);
+          pool.drop(host);
+        },
+        reinstated: (host) =>
+          void registry.get(host).then((registration) => registration && context.supervisor.ensure(registration)),
+      },
+      log,
+    );
+    await context.revocations.start();
+  }
   await context.supervisor.start();
   await context.maintenance.start(new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), scheduleFirer(context));
 
@@ -159,10 +194,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     slack: {
       signingSecret: config.SLACK_SIGNING_SECRET,
       responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
-      roles: {
-        users: parseRoleMap(config.LVSFLEET_CHAT_USERS, "LVSFLEET_CHAT_USERS"),
-        channels: parseRoleMap(config.LVSFLEET_CHAT_CHANNELS, "LVSFLEET_CHAT_CHANNELS"),
-      },
+      roles: chatRoles,
       limiter: new CallerLimiter(
         redis,
         `${config.LVSFLEET_PREFIX}:rate:chat`,
@@ -184,6 +216,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     context,
     async close() {
       context.supervisor.stop();
+      await context.revocations?.close();
       await fleetHealth.close();
       trust?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -21,6 +21,7 @@ const arpIgnore: Problem = {
 function fakeContext(answers: Record<string, Partial<AgentState> | Error>): CommandContext {
   return {
     statusDeadlineMs: 100,
+    owners: { foreign: async () => new Map() },
     clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
     registry: {
       get: async (host: string) =>

@@ -33,6 +33,7 @@ function liveService(): IpvsService {
 function fakeContext(answers: Record<string, Partial<AgentState> | Error>, calls: string[] = []): CommandContext {
   return {
     statusDeadlineMs: 100,
+    owners: { foreign: async () => new Map() },
     clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
     registry: {
       get: async (host: string) =>

@@ -193,7 +193,7 @@ describe("idempotency, schedules and the event stream", () => {
     });
     expect(response.status).toBe(201);
     const id = response.body.schedule.id;
-    expect(id).toBe("s-every-two-seconds");
+    expect(id).toBe("s-web.every-two-seconds"); // a schedule belongs to its cluster
     expect((await fleet.api.get("/v1/schedules")).body.schedules.map((s: any) => s.id)).toContain(id);
     const fired = await until("a job made by the schedule", async () => {
       const jobs = (await fleet.api.get("/v1/jobs?cluster=web")).body.jobs;

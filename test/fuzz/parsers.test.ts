@@ -8,7 +8,7 @@ import { ClusterSpec, parseEndpoint, parseSimTraffic, ValidationError, validate 
 import { parseIdentityUri } from "@lvsfleet/pki/light";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseRoleMap } from "../../server/src/access/chat-roles.ts";
+import { parseRoleMap, SLACK_ID } from "../../server/src/access/chat-roles.ts";
 import { parseChatCommand } from "../../server/src/chat/parse.ts";
 import { verifySlackSignature } from "../../server/src/chat/signature.ts";
 import { parseSince } from "../../server/src/commands/audit.ts";
@@ -105,7 +105,7 @@ describe("fuzz: every parser answers or refuses cleanly", () => {
         expect(parseChatCommand(t)).toHaveProperty("ok");
         survives(() => parseTarget(t, "server"), isA(ValidationError));
         survives(() => parseSince(t), isA(ValidationError));
-        survives(() => parseRoleMap(t, "LVSFLEET_CHAT_USERS"), plainError);
+        survives(() => parseRoleMap(t, "LVSFLEET_CHAT_USERS", SLACK_ID.user), plainError);
         survives(() => parseSimTraffic(t), isA(ValidationError));
         expect(verifySlackSignature("secret", { signature: t, timestamp: t }, t).ok).toBe(false);
       }),

@@ -36,6 +36,11 @@ export class RevocationList {
   isHostRevoked(host: string): boolean {
     return this.hosts.has(host.toLowerCase());
   }
+
+  /** Every revoked host (lower case). */
+  revokedHosts(): string[] {
+    return [...this.hosts.keys()];
+  }
 }
 
 /** Serials compare as lower-case hex without leading zeros (X.509 libraries differ on both). */

@@ -79,6 +79,14 @@ export class TokenStore {
     return record;
   }
 
+  /** A token's record by its id (revoked ones too), without its hash. */
+  async get(id: string): Promise<TokenRecord | undefined> {
+    const raw = await this.redis.hget(this.keys.tokens, id);
+    if (!raw) return undefined;
+    const { hash: _, ...record } = JSON.parse(raw) as TokenRecord & { hash: string };
+    return record;
+  }
+
   /** The live (not revoked) token record for a presented token, if any. */
   async verify(token: string): Promise<TokenRecord | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;

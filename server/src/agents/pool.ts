@@ -1,6 +1,7 @@
 import { AgentClient } from "@lvsfleet/rpc";
 import type { AgentChannel } from "../pki/trust.ts";
 import type { AgentRegistration, AgentRegistry } from "../store/agents.ts";
+import type { HostOwners } from "../store/host-owners.ts";
 
 /** Raised when a command needs an agent that never announced itself. */
 export class AgentNotRegisteredError extends Error {
@@ -9,6 +10,17 @@ export class AgentNotRegisteredError extends Error {
     super(
       `agent ${host} is not registered: enroll lvsfleet's agent on ${host} (POST /v1/pki/join-tokens) and start it with --server pointing here`,
     );
+  }
+}
+
+/** The host may not be called: it is revoked. */
+export class AgentRefusedError extends Error {
+  override name = "AgentRefusedError";
+  constructor(
+    readonly host: string,
+    reason: string,
+  ) {
+    super(`agent ${host} is not called: ${reason}`);
   }
 }
 
@@ -23,9 +35,18 @@ export class AgentPool {
     private readonly registry: AgentRegistry,
     private readonly deadlineMs: number,
     private readonly channelFor: (registration: AgentRegistration) => AgentChannel,
+    private readonly owners?: HostOwners,
+    /** Why a host may not be called now (revoked), or undefined. */
+    private readonly refused: (host: string) => string | undefined = () => undefined,
   ) {}
 
+  /** The client of an agent; throws AgentRefusedError when the host may not be called (revoked). */
   clientFor(registration: AgentRegistration): AgentClient {
+    const refused = this.refused(registration.host);
+    if (refused) {
+      this.drop(registration.host);
+      throw new AgentRefusedError(registration.host, refused);
+    }
     const existing = this.clients.get(registration.host);
     if (existing && existing.endpoint === registration.endpoint) return existing;
     existing?.close();
@@ -45,6 +66,15 @@ export class AgentPool {
     const registration = await this.registry.get(host);
     if (!registration) throw new AgentNotRegisteredError(host);
     return this.clientFor(registration);
+  }
+
+  /**
+   * The client of a host, for work on behalf of `cluster`: refused when another cluster owns the
+   * host (a cluster never reaches another cluster's hosts), and like every call when it is revoked.
+   */
+  async clientIn(cluster: string, host: string): Promise<AgentClient> {
+    await this.owners?.check(cluster, host);
+    return this.client(host);
   }
 
   /** Closes the client of a host (e.g. revoked): its open connections end now. */

@@ -96,7 +96,14 @@ class Watch {
   open(): void {
     if (this.stopped) return;
     const { pool, heartbeatMs } = this.supervisor.deps();
-    const client = pool.clientFor(this.registration);
+    let client: ReturnType<typeof pool.clientFor>;
+    try {
+      client = pool.clientFor(this.registration);
+    } catch (error) {
+      // refused (revoked): marked unreachable with the reason, tried again with backoff until forgotten
+      this.onEnd(error as Error);
+      return;
+    }
     this.stream = client.watchEvents(
       { heartbeatIntervalMs: heartbeatMs, deadlineMs: STREAM_DEADLINE_MS },
       (event) => this.onEvent(event),

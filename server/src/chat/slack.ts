@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { type ChatRoles, chatRole } from "../access/chat-roles.ts";
+import { type ChatRoles, type ChatUser, chatRole, foreignWorkspace } from "../access/chat-roles.ts";
 import type { Actor } from "../access/roles.ts";
 import type { CommandContext } from "../commands/context.ts";
 import type { CallerLimiter } from "../http/rate-limit.ts";
@@ -37,22 +37,32 @@ async function refuse(c: Context, settings: SlackSettings, raw: string): Promise
   return undefined;
 }
 
-/** The chat user as an actor, or a reply saying why they may not use lvsfleet. */
+/** The chat user as an actor, or a reply saying why they may not use lvsfleet. Matched on the user id only. */
 async function actorFor(
   settings: SlackSettings,
-  user: { id: string; name: string },
+  user: ChatUser & { name: string },
   channel: string | undefined,
 ): Promise<{ actor: Actor } | { reply: SlackMessage }> {
+  const foreign = foreignWorkspace(settings.roles, user);
+  if (foreign) return { reply: ephemeral(`:no_entry: ${foreign}.`) };
   const role = chatRole(settings.roles, user, channel);
   if (!role)
     return {
       reply: ephemeral(
-        `:no_entry: ${user.name || user.id} is not allowed to use lvsfleet: an admin must map your Slack user (${user.id}) to a role (LVSFLEET_CHAT_USERS).`,
+        `:no_entry: ${user.name || user.id} is not allowed to use lvsfleet: an admin must map your Slack user id (${user.id}) to a role (LVSFLEET_CHAT_USERS).`,
       ),
     };
   const wait = await settings.limiter.check(`chat:${user.id}`);
   if (wait !== undefined) return { reply: ephemeral(`:hourglass: too many commands; try again in ${wait} s`) };
-  return { actor: { type: "chat", name: `${user.name || "unknown"} (${user.id})`, role, channel: "chat" } };
+  return {
+    actor: {
+      type: "chat",
+      name: `${user.name || "unknown"} (${user.id})`,
+      role,
+      channel: "chat",
+      source: { chatUser: user.id, team: user.team, enterprise: user.enterprise },
+    },
+  };
 }
 
 /**
@@ -72,7 +82,12 @@ export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono 
     const form = new URLSearchParams(raw);
     const parsed = parseChatCommand(form.get("text") ?? "");
     if (!parsed.ok) return c.json(usageReply(parsed.error, parsed.usage));
-    const user = { id: form.get("user_id") ?? "", name: form.get("user_name") ?? "" };
+    const user = {
+      id: form.get("user_id") ?? "",
+      name: form.get("user_name") ?? "",
+      team: form.get("team_id") ?? undefined,
+      enterprise: form.get("enterprise_id") ?? undefined,
+    };
     const who = await actorFor(settings, user, form.get("channel_id") ?? undefined);
     if ("reply" in who) return c.json(who.reply);
     const request: ChatRequest = { actor: who.actor, userId: user.id, notify: notifyFor(form.get("response_url")) };
@@ -85,7 +100,9 @@ export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono 
     if (refused) return refused;
     let payload: {
       type?: string;
-      user?: { id?: string; username?: string; name?: string };
+      user?: { id?: string; username?: string; name?: string; team_id?: string };
+      team?: { id?: string } | null;
+      enterprise?: { id?: string } | null;
       channel?: { id?: string };
       actions?: { action_id?: string; value?: string }[];
       response_url?: string;
@@ -98,7 +115,12 @@ export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono 
     const action = payload.actions?.[0];
     if (payload.type !== "block_actions" || !action?.value || !payload.user?.id)
       return c.json({ error: { field: "payload", message: "expected a block_actions payload with a button" } }, 400);
-    const user = { id: payload.user.id, name: payload.user.username ?? payload.user.name ?? "" };
+    const user = {
+      id: payload.user.id,
+      name: payload.user.username ?? payload.user.name ?? "",
+      team: payload.team?.id ?? payload.user.team_id,
+      enterprise: payload.enterprise?.id ?? undefined,
+    };
     const who = await actorFor(settings, user, payload.channel?.id);
     const reply = async (): Promise<SlackMessage> => {
       if ("reply" in who) return who.reply;

@@ -2,7 +2,7 @@ import { HostName, validate } from "@lvsfleet/model";
 import { z } from "zod";
 import type { Actor } from "../access/roles.ts";
 import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
-import { audited, canRead } from "./audited.ts";
+import { audited, canRead, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 
 export const AgentRegistrationInput = z.strictObject({
@@ -14,6 +14,8 @@ export const AgentRegistrationInput = z.strictObject({
 });
 
 export interface AgentView extends AgentRegistration {
+  /** The cluster that owns the host (the one whose spec names it), if any. */
+  cluster?: string | undefined;
   reachable: boolean;
   lastHeartbeat?: string | undefined;
   roleState?: string | undefined;
@@ -36,6 +38,14 @@ export async function registerAgent(
     previous.endpoint === input.endpoint &&
     previous.role === input.role &&
     previous.driver === input.driver;
+  const what = {
+    command: "register agent",
+    need: "admin" as const,
+    action: "registering an agent",
+    target: host,
+    global: true,
+  };
+  await permit(ctx, actor, what);
   const register = async () => {
     const registration: AgentRegistration = { host, ...input, registeredAt: Date.now() };
     await ctx.registry.register(registration);
@@ -43,37 +53,29 @@ export async function registerAgent(
     return agentView(registration, await ctx.registry.liveness(host));
   };
   // Agents re-announce themselves every minute: only a change is a mutation worth an audit entry.
-  if (unchanged) {
-    canRead(actor);
-    if (actor.role !== "admin")
-      return audited(
-        ctx,
-        actor,
-        { command: "register agent", need: "admin", action: "registering an agent", target: host },
-        async () => ({ result: await register() }),
-      );
-    return register();
-  }
-  return audited(
-    ctx,
-    actor,
-    { command: "register agent", need: "admin", action: "registering an agent", target: host },
-    async () => {
-      const view = await register();
-      ctx.log.info({ agent: host, endpoint: input.endpoint, role: input.role }, "agent registered");
-      return {
-        result: view,
-        before: previous ?? null,
-        after: { endpoint: input.endpoint, role: input.role, driver: input.driver },
-      };
-    },
-  );
+  if (unchanged) return register();
+  return audited(ctx, actor, what, async () => {
+    const view = await register();
+    ctx.log.info({ agent: host, endpoint: input.endpoint, role: input.role }, "agent registered");
+    return {
+      result: view,
+      before: previous ?? null,
+      after: { endpoint: input.endpoint, role: input.role, driver: input.driver },
+    };
+  });
 }
 
+/** Every agent with the cluster that owns its host; a token limited to some clusters sees only theirs. */
 export async function listAgents(ctx: CommandContext, actor: Actor): Promise<AgentView[]> {
   canRead(actor);
-  const [registrations, liveness] = await Promise.all([ctx.registry.list(), ctx.registry.allLiveness()]);
-  return registrations.map((r) => agentView(r, liveness[r.host]));
+  const [registrations, liveness, owners] = await Promise.all([
+    ctx.registry.list(),
+    ctx.registry.allLiveness(),
+    ctx.owners.all(),
+  ]);
+  return registrations
+    .filter((r) => !actor.clusters || actor.clusters.includes(owners[r.host] ?? ""))
+    .map((r) => ({ ...agentView(r, liveness[r.host]), cluster: owners[r.host] }));
 }
 
 export function agentView(registration: AgentRegistration, liveness: AgentLiveness | undefined): AgentView {

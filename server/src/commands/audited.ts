@@ -1,4 +1,4 @@
-import { type Actor, authorize, ForbiddenError, type Role } from "../access/roles.ts";
+import { type Actor, authorize, ForbiddenError, GLOBAL, type Role } from "../access/roles.ts";
 import type { AuditEntry } from "../audit/log.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -11,6 +11,48 @@ export interface MutationOutcome<T> {
   detail?: string | undefined;
 }
 
+/** What a command does, for its role check and its audit entry. */
+export interface CommandWhat {
+  command: string;
+  need: Role;
+  action: string;
+  cluster?: string | undefined;
+  target?: string | undefined;
+  /** The action reaches the whole fleet (tokens, PKI, agents): only an actor without a cluster list may. */
+  global?: boolean | undefined;
+}
+
+function auditBase(actor: Actor, what: CommandWhat) {
+  return {
+    actor: { type: actor.type, name: actor.name, role: actor.role },
+    channel: actor.channel,
+    command: what.command,
+    cluster: what.cluster,
+    target: what.target,
+  };
+}
+
+/** The role and scope check; a refusal is audited as `denied` and thrown (a 403). */
+export async function permit(ctx: Pick<CommandContext, "audit">, actor: Actor, what: CommandWhat): Promise<void> {
+  try {
+    authorize(actor, what.need, what.action, what.global ? GLOBAL : what.cluster);
+  } catch (error) {
+    if (error instanceof ForbiddenError) await deny(ctx, actor, what, error.message);
+    throw error;
+  }
+}
+
+/** Audits a refusal as `denied` and returns the ForbiddenError (a 403) to throw. */
+export async function deny(
+  ctx: Pick<CommandContext, "audit">,
+  actor: Actor,
+  what: CommandWhat,
+  reason: string,
+): Promise<ForbiddenError> {
+  await ctx.audit.append({ ...auditBase(actor, what), outcome: "denied", detail: reason });
+  return new ForbiddenError(reason);
+}
+
 /**
  * Runs a mutating command: checks the actor's role (a refusal is audited as `denied` and becomes
  * a 403), runs it, and appends exactly one audit entry for what it did. Input errors (400/404)
@@ -19,25 +61,13 @@ export interface MutationOutcome<T> {
 export async function audited<T>(
   ctx: CommandContext,
   actor: Actor,
-  what: { command: string; need: Role; action: string; cluster?: string | undefined; target?: string | undefined },
+  what: CommandWhat,
   run: () => Promise<MutationOutcome<T>>,
 ): Promise<T> {
-  const base = {
-    actor: { type: actor.type, name: actor.name, role: actor.role },
-    channel: actor.channel,
-    command: what.command,
-    cluster: what.cluster,
-    target: what.target,
-  };
-  try {
-    authorize(actor, what.need, what.action, what.cluster);
-  } catch (error) {
-    if (error instanceof ForbiddenError) await ctx.audit.append({ ...base, outcome: "denied", detail: error.message });
-    throw error;
-  }
+  await permit(ctx, actor, what);
   const done = await run();
   await ctx.audit.append({
-    ...base,
+    ...auditBase(actor, what),
     before: done.before,
     after: done.after,
     job: done.job,

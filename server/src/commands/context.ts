@@ -1,28 +1,37 @@
 import type { Logger } from "pino";
+import type { ActorAuthority } from "../access/authority.ts";
 import type { TokenStore } from "../access/tokens.ts";
 import type { AgentPool } from "../agents/pool.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { AuditLog } from "../audit/log.ts";
 import type { MaintenanceService } from "../maintenance/service.ts";
+import type { RevocationFeed } from "../pki/revocation-feed.ts";
 import type { ServerTrust } from "../pki/trust.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import type { ClusterWriter } from "../store/cluster-writer.ts";
 import type { ClusterStore } from "../store/clusters.ts";
 import type { EventLog } from "../store/events.ts";
+import type { HostOwners } from "../store/host-owners.ts";
 
 /** Everything a command may use. Front doors (REST, chat, CLI, jobs) build nothing else. */
 export interface CommandContext {
   clusters: ClusterStore;
   registry: AgentRegistry;
+  /** Which cluster owns each host: a cluster never reads or changes another cluster's hosts. */
+  owners: HostOwners;
   queue: CommandQueue;
   pool: AgentPool;
   supervisor: AgentSupervisor;
   events: EventLog;
   audit: AuditLog;
   tokens: TokenStore;
+  /** Whether an actor's authority still holds (schedules firing, open event streams). */
+  authority: ActorAuthority;
   /** Mutual TLS with the agents; undefined only when the server runs with LVSFLEET_INSECURE_GRPC. */
   trust: ServerTrust | undefined;
+  /** Revocations across every server sharing the Redis; undefined when trust is. */
+  revocations?: RevocationFeed | undefined;
   log: Logger;
   /** Every change to a cluster's spec goes through it (group commit, compare-and-set). */
   writer: ClusterWriter;

@@ -3,6 +3,7 @@ import type { Actor } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
+import { ownedElsewhere } from "./host-ownership.ts";
 
 /** What the doctor found on one host of a cluster. */
 export interface HostDoctor {
@@ -35,6 +36,16 @@ function unreachable(host: string, why: string, endpoint: string): Problem {
   };
 }
 
+function notOwned(host: string, owner: string, cluster: string): Problem {
+  return {
+    code: "host-owned-elsewhere",
+    severity: "error",
+    subject: host,
+    message: ownedElsewhere(host, owner, cluster),
+    fix: `remove ${host} from cluster ${cluster}'s spec, or have an admin of both clusters move it (PUT /v1/clusters/${cluster}?moveHosts=${host})`,
+  };
+}
+
 function notRegistered(host: string): Problem {
   return {
     code: "agent-not-registered",
@@ -55,9 +66,16 @@ export async function clusterDoctor(ctx: CommandContext, actor: Actor, cluster: 
   canRead(actor, cluster);
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
+  const named = clusterHosts(stored.spec);
+  const foreign = await ctx.owners.foreign(
+    cluster,
+    named.map((h) => h.host),
+  );
   const hosts = await Promise.all(
-    clusterHosts(stored.spec).map(async (h): Promise<HostDoctor> => {
+    named.map(async (h): Promise<HostDoctor> => {
       const base = { host: h.host, kind: h.kind };
+      const owner = foreign.get(h.host);
+      if (owner) return { ...base, checked: false, problems: [notOwned(h.host, owner, cluster)] };
       const registration = await ctx.registry.get(h.host);
       if (!registration) return { ...base, checked: false, problems: [notRegistered(h.host)] };
       try {

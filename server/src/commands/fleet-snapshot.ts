@@ -4,6 +4,7 @@ import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
+import { ownedElsewhere } from "./host-ownership.ts";
 
 /** A director as the fleet snapshot sees it: its agent's answer to a live GetState, or why there is none. */
 export interface DirectorReading {
@@ -74,12 +75,15 @@ const EVENT_WINDOW = 2_000;
 export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<FleetSnapshot> {
   canRead(actor);
   const names = (await ctx.clusters.names()).filter((n) => !actor.clusters || actor.clusters.includes(n));
-  const [stored, registrations, liveness, events] = await Promise.all([
+  const [stored, registrations, liveness, events, owners] = await Promise.all([
     Promise.all(names.map((n) => ctx.clusters.get(n))),
     ctx.registry.list(),
     ctx.registry.allLiveness(),
     ctx.events.recent(EVENT_WINDOW),
+    ctx.owners.all(),
   ]);
+  // A cluster reads only the hosts it owns (or that nobody owns yet).
+  const ownedBy = (host: string, cluster: string) => owners[host] === undefined || owners[host] === cluster;
   const byHost = new Map(registrations.map((r) => [r.host, r]));
   const clusters = await Promise.all(
     stored
@@ -90,16 +94,22 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
           generation: s.generation,
           spec: s.spec,
           directors: await Promise.all(
-            s.spec.directors.map((d) => readDirector(ctx, d.host, d.role, byHost.get(d.host))),
+            s.spec.directors.map((d) =>
+              ownedBy(d.host, s.spec.name)
+                ? readDirector(ctx, d.host, d.role, byHost.get(d.host))
+                : Promise.resolve(notOwned(d.host, d.role, owners[d.host] ?? "?", s.spec.name)),
+            ),
           ),
         }),
       ),
   );
   const visibleHosts = new Set(
-    clusters.flatMap((c) => [
-      ...c.spec.directors.map((d) => d.host),
-      ...c.spec.services.flatMap((s) => s.realServers.flatMap((r) => (r.host ? [r.host] : []))),
-    ]),
+    clusters.flatMap((c) =>
+      [
+        ...c.spec.directors.map((d) => d.host),
+        ...c.spec.services.flatMap((s) => s.realServers.flatMap((r) => (r.host ? [r.host] : []))),
+      ].filter((host) => ownedBy(host, c.name)),
+    ),
   );
   const visible = (host: string) => !actor.clusters || visibleHosts.has(host);
   return {
@@ -109,6 +119,10 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
     vrrp: latestVrrp(events).filter((v) => visible(v.host)),
     takenAt: Date.now(),
   };
+}
+
+function notOwned(host: string, role: "master" | "backup", owner: string, cluster: string): DirectorReading {
+  return { host, role, registered: false, answered: false, error: ownedElsewhere(host, owner, cluster) };
 }
 
 async function readDirector(

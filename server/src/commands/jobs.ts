@@ -15,15 +15,15 @@ export async function getJob(ctx: CommandContext, actor: Actor, id: string): Pro
   return job;
 }
 
-/** Runs a failed job again from its first step. */
+/** Runs a failed job again from its first step; it needs the role the job's command needs, on its cluster. */
 export async function retryJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView> {
   if (MAINTENANCE_ID.test(id))
     throw new ConflictError(`job ${id} is a maintenance job: submit it again (a failed one restored what it changed)`);
   const existing = (await getJob(ctx, actor, id)) as JobView;
   const what = {
     command: "retry job",
-    need: "operator" as const,
-    action: "retrying a job",
+    need: existing.need,
+    action: `retrying a ${existing.kind} job (${existing.command})`,
     cluster: existing.cluster,
     target: `job ${id}`,
   };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { formatEndpoint, ValidationError, validate } from "@lvsfleet/model";
 import { currentRequestId } from "@lvsfleet/rpc";
-import type { Actor } from "../access/roles.ts";
+import { type Actor, ForbiddenError } from "../access/roles.ts";
 import { describeJob, planSteps } from "../maintenance/plan.ts";
 import {
   describeServer,
@@ -24,7 +24,7 @@ import {
 } from "../maintenance/types.ts";
 import { nextCron, parseWhen } from "../maintenance/when.ts";
 import type { JobView } from "../queue/queue.ts";
-import { audited, canRead } from "./audited.ts";
+import { audited, canRead, deny, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 
@@ -260,7 +260,23 @@ export async function submitJob(
   if (when.kind === "cron") {
     return audited(ctx, actor, { ...what, command: `schedule ${request.kind} job` }, async () => {
       const resolved = await resolveRequest(ctx, cluster, request); // refuses bad targets and options now
-      const id = request.idempotencyKey ? `s-${request.idempotencyKey}` : `s-${randomBytes(6).toString("hex")}`;
+      // A schedule belongs to its cluster: its id says which, so the same key elsewhere is another schedule.
+      const id = scheduleId(cluster, request.idempotencyKey ?? randomBytes(6).toString("hex"));
+      const existing = await maintenance.store.schedule(id);
+      if (
+        existing &&
+        !sameSchedule(existing, { kind: request.kind, cron: when.cron, timeZone: when.timeZone, request })
+      )
+        throw new ConflictError(
+          `schedule ${id} already exists with another request (${existing.kind} on cron ${existing.cron}, by ${existing.actor.type} ${existing.actor.name}): delete it first or use another idempotencyKey`,
+        );
+      if (existing)
+        return {
+          result: { kind: "schedule" as const, schedule: withNext(existing) },
+          after: { schedule: id, replay: true },
+          outcome: "completed" as const,
+          detail: `idempotency key replay of schedule ${id}`,
+        };
       const schedule: Schedule = {
         id,
         cluster,
@@ -307,10 +323,56 @@ export async function submitJob(
   });
 }
 
-/** Makes the job a cron schedule fires: the schedule's request, validated against the cluster as it is now. */
+/** A schedule's id: its cluster and its key (`s-web.nightly-drain`); cluster names have no dots. */
+export function scheduleId(cluster: string, key: string): string {
+  return `s-${cluster}.${key}`;
+}
+
+function sameSchedule(
+  s: Schedule,
+  next: { kind: MaintenanceKind; cron: string; timeZone: string; request: { targets?: unknown; options?: unknown } },
+): boolean {
+  return (
+    s.kind === next.kind &&
+    s.cron === next.cron &&
+    s.timeZone === next.timeZone &&
+    JSON.stringify(s.targets) === JSON.stringify(next.request.targets) &&
+    JSON.stringify(s.options) === JSON.stringify(next.request.options)
+  );
+}
+
+/**
+ * Makes the job a cron schedule fires: first checks that the schedule's creator still holds the
+ * authority it needs (its token live, its role and clusters enough; a chat user still mapped) —
+ * otherwise the firing is refused and audited as a denial for that actor — then validates the
+ * schedule's request against the cluster as it is now. The job runs, and is audited, as that actor.
+ */
 export function scheduleFirer(ctx: CommandContext) {
   return async (schedule: Schedule, firing: string): Promise<MaintenanceJob | undefined> => {
     const maintenance = service(ctx);
+    const what = {
+      command: `${schedule.kind} job (schedule ${schedule.id})`,
+      need: NEED[schedule.kind],
+      action: `a ${schedule.kind} job fired by schedule ${schedule.id}`,
+      cluster: schedule.cluster,
+      target: schedule.cluster,
+    };
+    const actor = await ctx.authority.current(schedule.actor);
+    if (!actor) {
+      await deny(
+        ctx,
+        { ...schedule.actor, channel: "job" },
+        what,
+        `schedule ${schedule.id} did not fire: the authority of ${schedule.actor.type} ${schedule.actor.name}, who created it, is gone (token revoked or chat user unmapped); delete the schedule or create it again`,
+      );
+      return undefined;
+    }
+    try {
+      await permit(ctx, { ...actor, channel: "job" }, what);
+    } catch (error) {
+      if (error instanceof ForbiddenError) return undefined;
+      throw error;
+    }
     const request = validate(JobRequest, {
       kind: schedule.kind,
       targets: schedule.targets,
@@ -318,21 +380,21 @@ export function scheduleFirer(ctx: CommandContext) {
       idempotencyKey: `${schedule.id}.${firing}`.replace(/[^A-Za-z0-9._:-]/g, "_").slice(0, 128),
     });
     try {
-      const job = await newJob(ctx, schedule.actor, schedule.cluster, request, {
+      const job = await newJob(ctx, actor, schedule.cluster, request, {
         scheduleId: schedule.id,
         notify: schedule.notify,
       });
       const created = await maintenance.store.create(job);
       if (!created.replay)
         await ctx.audit.append({
-          actor: { type: "system", name: `schedule ${schedule.id}` },
-          channel: "system",
-          command: `${schedule.kind} job`,
+          actor: { type: actor.type, name: actor.name, role: actor.role },
+          channel: "job",
+          command: what.command,
           cluster: schedule.cluster,
           target: schedule.cluster,
           outcome: "accepted",
           job: created.job.id,
-          detail: `${created.job.command} (cron ${schedule.cron}, for ${schedule.actor.type} ${schedule.actor.name})`,
+          detail: `${created.job.command} (cron ${schedule.cron}, schedule ${schedule.id})`,
         });
       return created.job;
     } catch (error) {

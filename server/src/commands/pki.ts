@@ -11,10 +11,10 @@ import {
 } from "@lvsfleet/pki";
 import { summarizeCertificate } from "@lvsfleet/rpc/tls";
 import { z } from "zod";
-import { type Actor, authorize } from "../access/roles.ts";
+import type { Actor } from "../access/roles.ts";
 import type { ServerTrust } from "../pki/trust.ts";
 import { type AgentView, agentView } from "./agents.ts";
-import { audited } from "./audited.ts";
+import { audited, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -51,6 +51,7 @@ export async function createJoinToken(ctx: CommandContext, actor: Actor, body: u
     need: "admin" as const,
     action: "issuing join tokens",
     target: input.host,
+    global: true,
   };
   return audited(ctx, actor, what, async () => {
     const ticket = await trust.enrollment.createJoinToken({
@@ -67,7 +68,7 @@ export async function createJoinToken(ctx: CommandContext, actor: Actor, body: u
 }
 
 export async function listJoinTokens(ctx: CommandContext, actor: Actor): Promise<JoinTokenSummary[]> {
-  authorize(actor, "admin", "listing join tokens");
+  await permit(ctx, actor, { command: "list join tokens", need: "admin", action: "listing join tokens", global: true });
   return trustOf(ctx).enrollment.listJoinTokens();
 }
 
@@ -76,7 +77,7 @@ export async function deleteJoinToken(ctx: CommandContext, actor: Actor, id: str
   await audited(
     ctx,
     actor,
-    { command: "withdraw join token", need: "admin", action: "withdrawing join tokens", target: id },
+    { command: "withdraw join token", need: "admin", action: "withdrawing join tokens", target: id, global: true },
     async () => {
       if (!(await trust.enrollment.deleteJoinToken(id))) throw new NotFoundError(`no outstanding join token ${id}`);
       return { result: undefined };
@@ -143,6 +144,8 @@ export async function registerEnrolledAgent(ctx: CommandContext, body: unknown):
   const summary = summarizeCertificate(request.certificate);
   if (summary.identity?.kind !== "agent" || summary.identity.host !== request.host.toLowerCase())
     throw new PkiError("identity-mismatch", "host", `the certificate is not for agent ${request.host}`);
+  // The current list, not this process's snapshot: a host revoked through another server is refused too.
+  await (ctx.revocations ? ctx.revocations.refresh() : trust.refreshRevocations());
   const revoked = trust.revocations.reasonRevoked(summary.identity, summary.serial);
   if (revoked) throw new PkiError("revoked", "host", revoked);
   if (Math.abs(now - request.signedAt) > RENEWAL_PROOF_WINDOW_MS)
@@ -180,12 +183,22 @@ export async function revokeHost(
 ): Promise<{ host: string; serials: string[] }> {
   const input = validate(RevokeInput, body);
   const trust = trustOf(ctx);
-  const what = { command: "revoke host", need: "admin" as const, action: "revoking hosts", target: input.host };
+  const what = {
+    command: "revoke host",
+    need: "admin" as const,
+    action: "revoking hosts",
+    target: input.host,
+    global: true,
+  };
   return audited(ctx, actor, what, async () => {
     const result = await trust.enrollment.revokeHost({ host: input.host, reason: input.reason, revokedBy: actor.name });
-    await trust.refreshRevocations();
-    ctx.supervisor.forget(input.host);
-    ctx.pool.drop(input.host);
+    // Every server sharing the Redis (this one at once) closes the host's channels and stops watching it.
+    if (ctx.revocations) await ctx.revocations.announce();
+    else {
+      await trust.refreshRevocations();
+      ctx.supervisor.forget(input.host);
+      ctx.pool.drop(input.host);
+    }
     const prior = await ctx.registry.liveness(input.host);
     await ctx.registry.setLiveness(input.host, {
       ...prior,
@@ -200,12 +213,21 @@ export async function revokeHost(
 export async function reinstateHost(ctx: CommandContext, actor: Actor, host: string): Promise<{ host: string }> {
   validate(HostName, host, ["host"]);
   const trust = trustOf(ctx);
-  const what = { command: "reinstate host", need: "admin" as const, action: "reinstating hosts", target: host };
+  const what = {
+    command: "reinstate host",
+    need: "admin" as const,
+    action: "reinstating hosts",
+    target: host,
+    global: true,
+  };
   return audited(ctx, actor, what, async () => {
     if (!(await trust.enrollment.reinstateHost(host))) throw new NotFoundError(`host ${host} is not revoked`);
-    await trust.refreshRevocations();
-    const registration = await ctx.registry.get(host);
-    if (registration) ctx.supervisor.ensure(registration);
+    if (ctx.revocations) await ctx.revocations.announce();
+    else {
+      await trust.refreshRevocations();
+      const registration = await ctx.registry.get(host);
+      if (registration) ctx.supervisor.ensure(registration);
+    }
     return { result: { host }, after: { revoked: false } };
   });
 }

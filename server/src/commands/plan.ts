@@ -1,8 +1,9 @@
 import { ClusterSpec, desiredTable, ValidationError, validate } from "@lvsfleet/model";
 import { describeOperation, plan } from "@lvsfleet/planner";
-import type { Actor } from "../access/roles.ts";
+import { type Actor, roleAtLeast } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
+import { checkHostOwnership } from "./host-ownership.ts";
 import { specChanges } from "./spec-changes.ts";
 
 /** One director's answer to a dry run: the operations it would execute now. */
@@ -41,17 +42,28 @@ export async function planCluster(
   actor: Actor,
   name: string,
   body: unknown,
+  options: { moveHosts?: readonly string[] | undefined } = {},
 ): Promise<ClusterPlan> {
   canRead(actor, name);
   const input = typeof body === "object" && body !== null && !Array.isArray(body) ? { name, ...body } : body;
   const spec = validate(ClusterSpec, input);
   if (spec.name !== name)
     throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
+  // As PUT would: another cluster's host is refused (its table is not this caller's to read).
+  await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
+  const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
   const stored = await ctx.clusters.get(name);
   const generation = stored?.generation ?? 0;
   const desired = desiredTable(spec);
   const directors = await Promise.all(
     spec.directors.map(async (director): Promise<DirectorPlan> => {
+      // A host no cluster owns yet is asked only for an admin of this cluster (who could claim it with PUT).
+      if (!owners.has(director.host) && !roleAtLeast(actor.role, "admin"))
+        return {
+          host: director.host,
+          changes: [],
+          error: `not asked: no cluster owns ${director.host} yet, and only an admin of ${name} may preview a host it would claim`,
+        };
       const registration = await ctx.registry.get(director.host);
       if (!registration) return { host: director.host, changes: [], error: `agent ${director.host} is not registered` };
       const client = ctx.pool.clientFor(registration);

@@ -32,6 +32,7 @@ export async function changeRole(
       ...(host ? { hosts: [host] } : {}),
       command,
       actor,
+      need: "admin",
       ...(notify ? { notify } : {}),
     });
     return { result: { job, hosts: host ? [host] : hosts }, job: job.id };

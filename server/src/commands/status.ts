@@ -13,6 +13,7 @@ import { type AgentView, agentView } from "./agents.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
+import { ownedElsewhere } from "./host-ownership.ts";
 
 export interface HostStatus {
   host: string;
@@ -49,8 +50,13 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
   canRead(actor, cluster);
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
+  const named = clusterHosts(stored.spec);
+  const foreign = await ctx.owners.foreign(
+    cluster,
+    named.map((h) => h.host),
+  );
   const hosts = await Promise.all(
-    clusterHosts(stored.spec).map(async (h): Promise<HostStatus> => {
+    named.map(async (h): Promise<HostStatus> => {
       const base: HostStatus = {
         host: h.host,
         kind: h.kind,
@@ -59,6 +65,8 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
         priority: h.kind === "director" ? h.director.priority : undefined,
         agent: { registered: false, reachable: false },
       };
+      const owner = foreign.get(h.host);
+      if (owner) return { ...base, error: ownedElsewhere(h.host, owner, cluster) };
       const registration = await ctx.registry.get(h.host);
       if (!registration) return { ...base, error: `agent ${h.host} is not registered` };
       const { host: _, ...view } = agentView(registration, await ctx.registry.liveness(h.host));
@@ -87,7 +95,7 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
     }),
   );
   const recentEvents = (await ctx.events.recent(50))
-    .filter((e) => hosts.some((h) => h.host === e.host) || isAlertOf(e, cluster))
+    .filter((e) => hosts.some((h) => h.host === e.host && !foreign.has(h.host)) || isAlertOf(e, cluster))
     .slice(-10);
   const failover = await clusterFailover(ctx.supervisor?.fleetHealth, stored.spec, hosts);
   return { cluster, generation: stored.generation, hosts, recentEvents, ...(failover ? { failover } : {}) };

@@ -1,8 +1,8 @@
 import { Name, validate } from "@lvsfleet/model";
 import { z } from "zod";
-import { type Actor, authorize, ROLES } from "../access/roles.ts";
+import { type Actor, ROLES } from "../access/roles.ts";
 import type { TokenRecord } from "../access/tokens.ts";
-import { audited } from "./audited.ts";
+import { audited, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -14,7 +14,11 @@ export const TokenInput = z.strictObject({
   clusters: z.array(Name).min(1, { error: "must list at least one cluster (or be omitted for all)" }).optional(),
 });
 
-/** Creates an API token; the token itself is in the answer only, never stored or logged. Admin. */
+/**
+ * Creates an API token; the token itself is in the answer only, never stored or logged. Tokens are
+ * a fleet-wide matter: only an admin without a cluster list creates them — so no token can make one
+ * with a higher role or more clusters than its own (it has every role and every cluster already).
+ */
 export async function createToken(
   ctx: CommandContext,
   actor: Actor,
@@ -26,6 +30,7 @@ export async function createToken(
     need: "admin" as const,
     action: "creating tokens",
     target: `token ${input.name}`,
+    global: true,
   };
   return audited(ctx, actor, what, async () => {
     const { token, record } = await ctx.tokens.create({ ...input, createdBy: actor.name });
@@ -37,21 +42,22 @@ export async function createToken(
 }
 
 export async function listTokens(ctx: CommandContext, actor: Actor): Promise<TokenRecord[]> {
-  authorize(actor, "admin", "listing tokens");
+  await permit(ctx, actor, { command: "list tokens", need: "admin", action: "listing tokens", global: true });
   return ctx.tokens.list();
 }
 
 export async function revokeToken(ctx: CommandContext, actor: Actor, id: string): Promise<TokenRecord> {
-  authorize(actor, "admin", "revoking tokens");
-  const existing = (await ctx.tokens.list()).find((t) => t.id === id);
-  if (!existing) throw new NotFoundError(`no token with id ${id}`);
   const what = {
     command: "revoke token",
     need: "admin" as const,
     action: "revoking tokens",
-    target: `token ${existing.name}`,
+    target: `token ${id}`,
+    global: true,
   };
-  return audited(ctx, actor, what, async () => {
+  await permit(ctx, actor, what);
+  const existing = (await ctx.tokens.list()).find((t) => t.id === id);
+  if (!existing) throw new NotFoundError(`no token with id ${id}`);
+  return audited(ctx, actor, { ...what, target: `token ${existing.name}` }, async () => {
     const record = await ctx.tokens.revoke(id);
     if (!record) throw new NotFoundError(`no token with id ${id}`);
     return { result: record, before: { revoked: Boolean(existing.revokedAt) }, after: { revoked: true } };

@@ -29,12 +29,16 @@ export function parseTarget(text: string, field: string): { address: string; por
   return endpoint;
 }
 
-/** Real servers matching an address (and port), in one cluster/service or across all of them. */
+/**
+ * Real servers matching an address (and port), in one cluster/service or across all of them —
+ * all the ones `actor` may see: a token limited to some clusters never learns of another's servers.
+ */
 export async function findRealServers(
   ctx: CommandContext,
   query: { address: string; port?: number | undefined; cluster?: string | undefined; service?: string | undefined },
+  actor?: Pick<Actor, "clusters">,
 ): Promise<RealServerMatch[]> {
-  const names = query.cluster ? [query.cluster] : await ctx.clusters.names();
+  const names = query.cluster ? [query.cluster] : await visibleClusters(ctx, actor);
   const matches: RealServerMatch[] = [];
   for (const name of names) {
     const stored = await ctx.clusters.get(name);
@@ -58,19 +62,27 @@ export async function resolveRealServer(
   canRead(actor, query.cluster);
   if (query.cluster && !(await ctx.clusters.get(query.cluster)))
     throw new NotFoundError(`no cluster named ${query.cluster}`);
-  const matches = await findRealServers(ctx, query);
+  const matches = await findRealServers(ctx, query, actor);
   const wanted = query.port === undefined ? query.address : formatEndpoint(query.address, query.port);
   const scope = [query.cluster, query.service].filter(Boolean).join("/");
   if (matches.length === 1) return matches[0] as RealServerMatch;
   if (matches.length === 0) {
-    const known = await findAll(ctx, query.cluster);
+    const known = await findAll(ctx, query.cluster, actor);
     throw new AmbiguousError(`no real server ${wanted}${scope ? ` in ${scope}` : ""}`, known.map(describeRef));
   }
   throw new AmbiguousError(`${wanted} matches ${matches.length} real servers; say which`, matches.map(describeRef));
 }
 
-async function findAll(ctx: CommandContext, cluster: string | undefined): Promise<RealServerRef[]> {
-  const names = cluster ? [cluster] : await ctx.clusters.names();
+async function visibleClusters(ctx: CommandContext, actor: Pick<Actor, "clusters"> | undefined): Promise<string[]> {
+  return (await ctx.clusters.names()).filter((n) => !actor?.clusters || actor.clusters.includes(n));
+}
+
+async function findAll(
+  ctx: CommandContext,
+  cluster: string | undefined,
+  actor: Pick<Actor, "clusters">,
+): Promise<RealServerRef[]> {
+  const names = cluster ? [cluster] : await visibleClusters(ctx, actor);
   const all: RealServerRef[] = [];
   for (const name of names) {
     const stored = await ctx.clusters.get(name);
@@ -150,6 +162,7 @@ export async function setWeight(
       changed: update.changed,
       command: `weight ${describeRef(ref)}: ${before} -> ${weight}${update.changed ? "" : " (no change)"}`,
       actor,
+      need: "operator",
       ...(notify ? { notify } : {}),
     });
     return {

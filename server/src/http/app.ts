@@ -111,8 +111,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
   if (ctx.maintenance) {
-    app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx.tokens));
-    app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx.tokens));
+    app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx));
+    app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx));
     app.route(DASHBOARD_PATH, queueDashboard([ctx.queue.queue, ctx.maintenance.queue]));
   }
 

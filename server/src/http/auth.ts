@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { BOOTSTRAP_SOURCE } from "../access/authority.ts";
 import type { Actor } from "../access/roles.ts";
 import type { TokenStore } from "../access/tokens.ts";
 
@@ -31,12 +32,28 @@ export async function authenticate(
     };
   const token = match[1] ?? "";
   if (sameSecret(token, bootstrapToken))
-    return { ok: true, actor: { type: "token", name: "bootstrap-admin", role: "admin", channel: "rest" } };
+    return {
+      ok: true,
+      actor: {
+        type: "token",
+        name: "bootstrap-admin",
+        role: "admin",
+        channel: "rest",
+        source: { token: BOOTSTRAP_SOURCE },
+      },
+    };
   const record = await tokens.verify(token);
   if (!record)
     return { ok: false, message: "invalid or revoked bearer token", challenge: 'Bearer error="invalid_token"' };
   return {
     ok: true,
-    actor: { type: "token", name: record.name, role: record.role, clusters: record.clusters, channel: "rest" },
+    actor: {
+      type: "token",
+      name: record.name,
+      role: record.role,
+      clusters: record.clusters,
+      channel: "rest",
+      source: { token: record.id },
+    },
   };
 }

@@ -19,6 +19,18 @@ export const Actor = z
     role: z.enum(["viewer", "operator", "admin"]),
     clusters: z.array(z.string()).optional(),
     channel: z.enum(["rest", "chat", "job", "agent", "system"]),
+    source: z
+      .object({
+        token: z.string().optional(),
+        chatUser: z.string().optional(),
+        team: z.string().optional(),
+        enterprise: z.string().optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Where the authority comes from (a token's id, `bootstrap`, or a chat user's id): work done later in the actor's name checks it still holds. Never a secret.",
+      }),
   })
   .openapi("Actor");
 
@@ -70,6 +82,9 @@ export const Job = z
     cluster: z.string(),
     command: z.string().openapi({ example: "weight 192.168.1.220:80 in web/http: 3 -> 5" }),
     actor: Actor,
+    need: z
+      .enum(["viewer", "operator", "admin"])
+      .openapi({ description: "The role the command needs; retrying the job needs it on the job's cluster" }),
     requestId: z
       .string()
       .optional()
@@ -110,6 +125,10 @@ export const Agent = z
     endpoint: z.string(),
     driver: z.string(),
     registeredAt: z.number(),
+    cluster: z
+      .string()
+      .optional()
+      .openapi({ description: "The cluster that owns the host (whose spec names it); absent: none yet" }),
     reachable: z.boolean(),
     lastHeartbeat: z.string().optional(),
     roleState: z.string().optional(),
@@ -117,3 +136,19 @@ export const Agent = z
     lastError: z.string().optional(),
   })
   .openapi("Agent");
+
+/** `?moveHosts=a,b` on PUT and plan: hosts a spec takes over from the clusters that own them. */
+export const MoveHostsQuery = z.object({
+  moveHosts: z.string().max(4_096).optional().openapi({
+    description:
+      "Comma-separated hosts this spec takes over from the clusters that own them (a cluster owns the hosts it names). Needs admin of both clusters; without it a spec naming another cluster's host is refused with 400.",
+    example: "lb-master,web1",
+  }),
+});
+
+export function hostList(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
+}

@@ -4,7 +4,9 @@ import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
-import type { TokenStore } from "../access/tokens.ts";
+import { ForbiddenError } from "../access/roles.ts";
+import { permit } from "../commands/audited.ts";
+import type { CommandContext } from "../commands/context.ts";
 import { authenticate } from "../http/auth.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
@@ -26,10 +28,11 @@ export function queueDashboard(queues: Queue[]) {
 }
 
 /**
- * Admin tokens only: `Authorization: Bearer <token>`, or HTTP Basic with the token as the
- * password (so a browser can open the dashboard: it asks once and sends it with every request).
+ * Admin tokens without a cluster list only (the dashboard shows every cluster's jobs):
+ * `Authorization: Bearer <token>`, or HTTP Basic with the token as the password (so a browser can
+ * open the dashboard: it asks once and sends it with every request). Refusals are audited.
  */
-export function adminOnly(apiToken: string, tokens: TokenStore): MiddlewareHandler {
+export function adminOnly(apiToken: string, ctx: Pick<CommandContext, "tokens" | "audit">): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header("authorization");
     const basic = /^Basic\s+(\S+)$/i.exec(header ?? "");
@@ -40,14 +43,21 @@ export function adminOnly(apiToken: string, tokens: TokenStore): MiddlewareHandl
           .slice(1)
           .join(":")}`
       : header;
-    const auth = await authenticate(bearer, apiToken, tokens);
+    const auth = await authenticate(bearer, apiToken, ctx.tokens);
     if (!auth.ok)
       return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": 'Basic realm="lvsfleet queues"' });
-    if (auth.actor.role !== "admin")
-      return c.json(
-        { error: { message: `token ${auth.actor.name} has role ${auth.actor.role}; the queue dashboard needs admin` } },
-        403,
-      );
+    try {
+      await permit(ctx, auth.actor, {
+        command: "open queue dashboard",
+        need: "admin",
+        action: "the queue dashboard",
+        target: DASHBOARD_PATH,
+        global: true,
+      });
+    } catch (error) {
+      if (error instanceof ForbiddenError) return c.json({ error: { message: error.message } }, 403);
+      throw error;
+    }
     return next();
   };
 }

@@ -35,8 +35,10 @@ export interface MaintenanceEffects {
   connections(spec: ClusterSpec, servers: ServerRef[]): Promise<ConnectionCount>;
   health: HealthView;
   /** Runs an allowlisted action on a real-server agent. */
-  runAction(host: string, name: string): Promise<ActionOutcome>;
-  directorState(host: string): Promise<AgentState>;
+  /** Runs an allowlisted action on a real-server host of `cluster` (refused if another cluster owns it). */
+  runAction(cluster: string, host: string, name: string): Promise<ActionOutcome>;
+  /** A director of `cluster`'s state (refused if another cluster owns it). */
+  directorState(cluster: string, host: string): Promise<AgentState>;
   /** lvsdr start/stop of one director (the job's own call, not a queued command). */
   changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop"): Promise<HostOutcome[]>;
 }
@@ -73,7 +75,7 @@ export class AgentEffects implements MaintenanceEffects {
       spec.directors.map(async (d) => {
         let state: AgentState;
         try {
-          state = await (await this.pool.client(d.host)).getState(this.deadlineMs);
+          state = await (await this.pool.clientIn(spec.name, d.host)).getState(this.deadlineMs);
         } catch {
           unreadable.push(d.host);
           return;
@@ -90,12 +92,12 @@ export class AgentEffects implements MaintenanceEffects {
     return { perServer, unreadable };
   }
 
-  async runAction(host: string, name: string): Promise<ActionOutcome> {
-    return (await this.pool.client(host)).runAction(name, this.actionDeadlineMs);
+  async runAction(cluster: string, host: string, name: string): Promise<ActionOutcome> {
+    return (await this.pool.clientIn(cluster, host)).runAction(name, this.actionDeadlineMs);
   }
 
-  async directorState(host: string): Promise<AgentState> {
-    return (await this.pool.client(host)).getState(this.deadlineMs);
+  async directorState(cluster: string, host: string): Promise<AgentState> {
+    return (await this.pool.clientIn(cluster, host)).getState(this.deadlineMs);
   }
 
   changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop") {

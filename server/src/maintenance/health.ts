@@ -40,11 +40,11 @@ export class AgentHealthView implements HealthView {
     private readonly deadlineMs: number,
   ) {}
 
-  async check(_cluster: string, spec: ClusterSpec, servers: ServerRef[]): Promise<Map<string, HealthVerdict>> {
+  async check(cluster: string, spec: ClusterSpec, servers: ServerRef[]): Promise<Map<string, HealthVerdict>> {
     const states = await Promise.all(
       spec.directors.map(async (d) => {
         try {
-          const client = await this.pool.client(d.host);
+          const client = await this.pool.clientIn(cluster, d.host);
           return { host: d.host, state: await client.getState(this.deadlineMs) };
         } catch {
           return { host: d.host, state: undefined as AgentState | undefined };

@@ -677,7 +677,7 @@ class Run {
     if (hosts.some((h) => h === undefined))
       throw new StepFailed(`action ${name} needs the real server's agent host in the spec (realServers[].host)`);
     await this.fence();
-    const results = await Promise.allSettled(hosts.map((h) => this.deps.effects.runAction(h!, name)));
+    const results = await Promise.allSettled(hosts.map((h) => this.deps.effects.runAction(this.cluster, h!, name)));
     const failures = results.flatMap((r, i) =>
       r.status === "rejected"
         ? [`${hosts[i]}: ${(r.reason as Error).message}`]
@@ -752,7 +752,7 @@ class Run {
   // --- directors ----------------------------------------------------------------------------
 
   private async directorUp(host: string): Promise<string> {
-    const state = await this.deps.effects.directorState(host).catch((error: Error) => {
+    const state = await this.deps.effects.directorState(this.cluster, host).catch((error: Error) => {
       throw new StepFailed(`director ${host} cannot be reached: ${error.message}`);
     });
     if (state.roleState === "running") return `${host} is running`;
@@ -820,7 +820,7 @@ class Run {
       if (check.ok) {
         // Traffic flows: the holder's connection counter (ipvsadm --stats) goes up while we watch.
         const conns = await this.deps.effects
-          .directorState(holder)
+          .directorState(spec.name, holder)
           .then((state) => state.table.services.reduce((n, s) => n + (s.stats?.conns ?? 0), 0))
           .catch(() => undefined);
         if (conns !== undefined && baseline !== undefined && conns > baseline)
@@ -948,7 +948,7 @@ export async function verifyHolder(
   };
   let state: Awaited<ReturnType<MaintenanceEffects["directorState"]>>;
   try {
-    state = await effects.directorState(holder);
+    state = await effects.directorState(spec.name, holder);
   } catch (error) {
     return { ok: false, detail: `${holder} unreachable: ${(error as Error).message}` };
   }
@@ -963,7 +963,7 @@ export async function verifyHolder(
   if (idle.length > 0)
     return { ok: false, detail: `${holder}'s table does not serve ${idle.map((s) => s.name).join(", ")}` };
   try {
-    const otherState = await effects.directorState(other);
+    const otherState = await effects.directorState(spec.name, other);
     if (expectOtherStopped && otherState.roleState === "running")
       return { ok: false, detail: `${other} is still running` };
     // Without VRRP both directors may carry the VIP (lvsdr start adds it): exclusivity is VRRP's to tell.

@@ -73,7 +73,7 @@ export class ClusterApplier {
     const desired = desiredTable(stored.spec);
     const results = await Promise.allSettled(
       stored.spec.directors.map(async (director): Promise<HostOutcome> => {
-        const client = await this.pool.client(director.host);
+        const client = await this.pool.clientIn(cluster, director.host);
         // the spec too: each director's health checks and VRRP follow it
         const result = await client.apply({ cluster, generation: stored.generation, desired, spec: stored.spec });
         return {

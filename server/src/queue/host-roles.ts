@@ -29,7 +29,7 @@ export async function changeRoles(
   for (const wave of waves) {
     const results = await Promise.allSettled(
       wave.map(async (h): Promise<HostOutcome> => {
-        const client = await pool.client(h.host);
+        const client = await pool.clientIn(spec.name, h.host);
         const result =
           action === "stop"
             ? await client.stop(spec.name)

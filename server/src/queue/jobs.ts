@@ -1,4 +1,4 @@
-import type { Actor } from "../access/roles.ts";
+import type { Actor, Role } from "../access/roles.ts";
 
 export type { Actor };
 
@@ -17,6 +17,8 @@ export interface CommandJobData {
   /** The command in words, e.g. `weight 192.168.1.220:80 3 -> 5 in web/http`. */
   command: string;
   actor: Actor;
+  /** The role the command needed (a retry needs it too, on the job's cluster). */
+  need?: Role;
   /** Where to report the outcome (a chat response_url). */
   notify?: { responseUrl: string };
   /** The id of the REST or chat request that queued it; the worker passes it on to the agents. */
@@ -41,3 +43,12 @@ export interface CommandJobResult {
 }
 
 export const QUEUE_NAME = "commands";
+
+/**
+ * The role a job's command needs: recorded with the job; for jobs queued before it was recorded,
+ * start/stop and spec applies need admin, weight changes operator.
+ */
+export function roleNeeded(data: Pick<CommandJobData, "kind" | "need" | "command">): Role {
+  if (data.need) return data.need;
+  return data.kind === "apply" && data.command.startsWith("weight ") ? "operator" : "admin";
+}

@@ -1,7 +1,8 @@
 import { currentRequestId } from "@lvsfleet/rpc";
 import { type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
+import type { Role } from "../access/roles.ts";
+import { type CommandJobData, type CommandJobResult, QUEUE_NAME, roleNeeded } from "./jobs.ts";
 
 export interface QueueSettings {
   prefix: string;
@@ -17,6 +18,8 @@ export interface JobView {
   cluster: string;
   command: string;
   actor: CommandJobData["actor"];
+  /** The role the command needs (and a retry of it). */
+  need: Role;
   state: "queued" | "active" | "completed" | "failed";
   /** True while a failed attempt waits for its retry. */
   retrying: boolean;
@@ -114,6 +117,7 @@ function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): Jo
     cluster: job.data.cluster,
     command: job.data.command,
     actor: job.data.actor,
+    need: roleNeeded(job.data),
     requestId: job.data.requestId,
     state,
     retrying,

@@ -1,8 +1,16 @@
-import type { ClusterSpec } from "@lvsfleet/model";
+import { type ClusterSpec, clusterHosts } from "@lvsfleet/model";
 import { ConcurrentUpdateError, type SpecStore } from "./clusters.ts";
+import type { OwnershipChange } from "./host-owners.ts";
 
-/** A change to a cluster's spec: from the current spec (undefined if there is none yet) to the next. */
-export type SpecChange<T> = (current: ClusterSpec | undefined) => { spec: ClusterSpec; result: T };
+/**
+ * A change to a cluster's spec: from the current spec (undefined if there is none yet) to the next.
+ * `moveHosts`: hosts the change takes over from the clusters that own them (checked by the caller).
+ */
+export type SpecChange<T> = (current: ClusterSpec | undefined) => {
+  spec: ClusterSpec;
+  result: T;
+  moveHosts?: string[] | undefined;
+};
 
 export interface SpecUpdate<T> {
   result: T;
@@ -62,20 +70,25 @@ export class ClusterWriter {
       try {
         const stored = await this.clusters.get(cluster);
         let spec = stored?.spec;
+        const moves = new Set<string>();
         const outcomes = batch.map((p) => {
           try {
             const before = spec === undefined ? undefined : JSON.stringify(spec);
             const next = p.change(spec);
-            const changed = before !== JSON.stringify(next.spec);
+            const changed = before !== JSON.stringify(next.spec) || (next.moveHosts?.length ?? 0) > 0;
             spec = next.spec;
+            for (const host of next.moveHosts ?? []) moves.add(host);
             return { ok: true as const, result: next.result, changed };
           } catch (error) {
             return { ok: false as const, error };
           }
         });
+        // Moving a host to this cluster is a change even when the spec text stays the same.
         const changed = outcomes.some((o) => o.ok && o.changed);
         const generation =
-          changed && spec ? await this.clusters.put(spec, stored?.generation ?? 0) : (stored?.generation ?? 0);
+          changed && spec
+            ? await this.clusters.put(spec, stored?.generation ?? 0, ownershipChange(stored?.spec, spec, moves))
+            : (stored?.generation ?? 0);
         outcomes.forEach((o, i) => {
           const p = batch[i] as Pending;
           if (o.ok) p.resolve({ result: o.result, generation, changed: o.changed, created: !stored && o.changed });
@@ -89,4 +102,19 @@ export class ClusterWriter {
       }
     }
   }
+}
+
+/** The hosts a spec change adds, drops and moves (only what changed, so a weight change costs nothing). */
+export function ownershipChange(
+  before: ClusterSpec | undefined,
+  after: ClusterSpec,
+  moves: ReadonlySet<string>,
+): OwnershipChange {
+  const old = new Set(before ? clusterHosts(before).map((h) => h.host) : []);
+  const now = new Set(clusterHosts(after).map((h) => h.host));
+  return {
+    claim: [...now].filter((h) => !old.has(h)),
+    release: [...old].filter((h) => !now.has(h)),
+    move: [...moves].filter((h) => now.has(h)),
+  };
 }

@@ -1,5 +1,6 @@
 import { ClusterSpec } from "@lvsfleet/model";
 import type { Redis } from "ioredis";
+import { HostOwnedError, type OwnershipChange } from "./host-owners.ts";
 import type { Keys } from "./keys.ts";
 
 /** A cluster's desired state: the spec and its generation (bumped by every change). */
@@ -9,15 +10,34 @@ export interface StoredCluster {
   updatedAt: number;
 }
 
-/** Compare-and-set: write the spec only if the generation is still the one read. */
+/**
+ * Compare-and-set: write the spec only if the generation is still the one read, and in the same
+ * step the ownership of the hosts it adds, drops or moves (ARGV[5]: JSON {claim, release, move}).
+ * A claimed host that another cluster took in the meantime is refused: {-2, host, owner}.
+ */
 const CAS = `
 local current = redis.call('HGET', KEYS[1], 'generation')
-if (current or '0') ~= ARGV[1] then return -1 end
+if (current or '0') ~= ARGV[1] then return {-1} end
+local cluster = ARGV[4]
+local hosts = cjson.decode(ARGV[5])
+local moving = {}
+for _, host in ipairs(hosts.move) do moving[host] = true end
+for _, host in ipairs(hosts.claim) do
+  local owner = redis.call('HGET', KEYS[3], host)
+  if owner and owner ~= cluster and not moving[host] then return {-2, host, owner} end
+end
+for _, host in ipairs(hosts.release) do
+  if redis.call('HGET', KEYS[3], host) == cluster then redis.call('HDEL', KEYS[3], host) end
+end
+for _, host in ipairs(hosts.claim) do redis.call('HSET', KEYS[3], host, cluster) end
+for _, host in ipairs(hosts.move) do redis.call('HSET', KEYS[3], host, cluster) end
 local next = tonumber(ARGV[1]) + 1
 redis.call('HSET', KEYS[1], 'spec', ARGV[2], 'generation', next, 'updatedAt', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
-return next
+redis.call('SADD', KEYS[2], cluster)
+return {next}
 `;
+
+const NO_OWNERSHIP_CHANGE: OwnershipChange = { claim: [], release: [], move: [] };
 
 export class ConcurrentUpdateError extends Error {
   override name = "ConcurrentUpdateError";
@@ -31,7 +51,7 @@ export class ConcurrentUpdateError extends Error {
 /** Reading and compare-and-set writing of specs (what ClusterWriter needs). */
 export interface SpecStore {
   get(name: string): Promise<StoredCluster | undefined>;
-  put(spec: ClusterSpec, expected: number): Promise<number>;
+  put(spec: ClusterSpec, expected: number, hosts?: OwnershipChange): Promise<number>;
 }
 
 export class ClusterStore implements SpecStore {
@@ -63,19 +83,25 @@ export class ClusterStore implements SpecStore {
     };
   }
 
-  /** Writes a spec if the stored generation is still `expected` (0 = new); returns the new generation. */
-  async put(spec: ClusterSpec, expected: number): Promise<number> {
-    const result = (await this.redis.eval(
+  /**
+   * Writes a spec if the stored generation is still `expected` (0 = new), with the ownership change
+   * of its hosts; returns the new generation.
+   */
+  async put(spec: ClusterSpec, expected: number, hosts: OwnershipChange = NO_OWNERSHIP_CHANGE): Promise<number> {
+    const [result, host, owner] = (await this.redis.eval(
       CAS,
-      2,
+      3,
       this.keys.cluster(spec.name),
       this.keys.clusters,
+      this.keys.hostOwners,
       String(expected),
       JSON.stringify(spec),
       String(Date.now()),
       spec.name,
-    )) as number;
-    if (result < 0) throw new ConcurrentUpdateError(`cluster ${spec.name} changed while it was being updated`);
+      JSON.stringify(hosts),
+    )) as [number, string?, string?];
+    if (result === -1) throw new ConcurrentUpdateError(`cluster ${spec.name} changed while it was being updated`);
+    if (result === -2) throw new HostOwnedError(host ?? "?", owner ?? "?", "hosts");
     return result;
   }
 }

@@ -5,6 +5,8 @@ export function keys(prefix: string) {
     cluster: (name: string) => `${prefix}:cluster:${name}`,
     agents: `${prefix}:agents`,
     agentStatus: `${prefix}:agent-status`,
+    /** host → the cluster that owns it (the one whose spec names it; see host-owners.ts). */
+    hostOwners: `${prefix}:host-owners`,
     events: `${prefix}:events`,
     audit: `${prefix}:audit`,
     tokens: `${prefix}:tokens`,

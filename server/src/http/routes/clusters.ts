@@ -6,7 +6,7 @@ import { clusterStatus } from "../../commands/status.ts";
 import { parseTarget, setWeight } from "../../commands/weight.ts";
 import { renderStatusText } from "../../status/render.ts";
 import { type Api, errors, json, pathParam } from "../openapi.ts";
-import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, WeightBody } from "../schemas.ts";
+import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, hostList, MoveHostsQuery, WeightBody } from "../schemas.ts";
 
 const routes = {
   list: createRoute({
@@ -40,6 +40,7 @@ const routes = {
     path: "/v1/clusters/{cluster}",
     request: {
       params: ClusterParam,
+      query: MoveHostsQuery,
       body: {
         content: {
           "application/json": {
@@ -127,9 +128,13 @@ export function registerClusterRoutes(app: Api, ctx: CommandContext): void {
       200,
     );
   });
-  app.openapi(routes.put, async (c) =>
-    c.json(await putCluster(ctx, c.get("actor"), c.req.valid("param").cluster, c.req.valid("json")), 202),
-  );
+  app.openapi(routes.put, async (c) => {
+    const moveHosts = hostList(c.req.valid("query").moveHosts);
+    const put = await putCluster(ctx, c.get("actor"), c.req.valid("param").cluster, c.req.valid("json"), {
+      moveHosts,
+    });
+    return c.json(put, 202);
+  });
   app.openapi(routes.status, async (c) => {
     const status = await clusterStatus(ctx, c.get("actor"), c.req.valid("param").cluster);
     if (c.req.valid("query").format === "text") return c.text(renderStatusText(status), 200);

@@ -75,7 +75,7 @@ export const AnyJob = z.union([Job, MaintenanceJobSchema]);
 
 const ScheduleSchema = z
   .object({
-    id: z.string().openapi({ example: "s-nightly-roll" }),
+    id: z.string().openapi({ example: "s-web.nightly-roll" }),
     cluster: z.string(),
     kind: z.enum(JOB_KINDS),
     cron: z.string().openapi({ example: "0 3 * * 1-5" }),
@@ -257,9 +257,23 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
         if (job.id === id) wake?.();
       });
       let lastWrite = Date.now();
+      let current: typeof actor | undefined = actor;
+      let lastCheck = Date.now();
       try {
         while (open) {
-          const { job, events } = await jobEvents(ctx, actor, id, after);
+          // A stream outlives its request: it ends within a second of its token's revocation.
+          if (Date.now() - lastCheck >= 250) {
+            current = await ctx.authority.current(actor);
+            lastCheck = Date.now();
+            if (!current) {
+              await stream.writeSSE({
+                event: "error",
+                data: JSON.stringify({ message: `the authority of ${actor.type} ${actor.name} is gone (revoked)` }),
+              });
+              break;
+            }
+          }
+          const { job, events } = await jobEvents(ctx, current, id, after);
           for (const event of events) {
             await stream.writeSSE({ id: String(event.seq), event: "job", data: JSON.stringify(event) });
             after = event.seq;

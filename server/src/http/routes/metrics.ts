@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Actor } from "../../access/roles.ts";
+import { deny } from "../../commands/audited.ts";
 import type { CommandContext } from "../../commands/context.ts";
 import { observeRequests } from "../../metrics/http.ts";
 import { MetricsScraper } from "../../metrics/scrape.ts";
@@ -36,15 +37,15 @@ export function registerMetricsRoutes(app: Api, ctx: CommandContext, settings: {
   app.openapi(route, async (c) => {
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
-    if (auth.actor.clusters)
-      return c.json(
-        {
-          error: {
-            message: `token ${auth.actor.name} is limited to clusters ${auth.actor.clusters.join(", ")}; metrics cover every cluster: scrape with a token without a cluster list (e.g. lvsctl tokens create prometheus --role viewer)`,
-          },
-        },
-        403,
+    if (auth.actor.clusters) {
+      const denied = await deny(
+        ctx,
+        auth.actor,
+        { command: "scrape metrics", need: "viewer", action: "scraping metrics", target: "/metrics", global: true },
+        `token ${auth.actor.name} is limited to clusters ${auth.actor.clusters.join(", ")}; metrics cover every cluster: scrape with a token without a cluster list (e.g. lvsctl tokens create prometheus --role viewer)`,
       );
+      return c.json({ error: { message: denied.message } }, 403);
+    }
     const text = await scraper.render(SCRAPER);
     return c.text(text, 200, { "content-type": scraper.metrics.registry.contentType });
   });

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
 import { type Api, errors, json } from "../openapi.ts";
-import { ClusterParam } from "../schemas.ts";
+import { ClusterParam, hostList, MoveHostsQuery } from "../schemas.ts";
 
 const DirectorPlan = z
   .object({
@@ -36,6 +36,7 @@ const route = createRoute({
     "Dry run of PUT /v1/clusters/{cluster}: validates the spec like PUT and asks every director for an Apply with dry_run, so each answers with the operations it would run against the table it holds. Nothing is stored, queued or audited. Viewer.",
   request: {
     params: ClusterParam,
+    query: MoveHostsQuery,
     body: {
       content: {
         "application/json": {
@@ -50,6 +51,11 @@ const route = createRoute({
 
 export function registerPlanRoutes(app: Api, ctx: CommandContext): void {
   app.openapi(route, async (c) =>
-    c.json(await planCluster(ctx, c.get("actor"), c.req.valid("param").cluster, c.req.valid("json")), 200),
+    c.json(
+      await planCluster(ctx, c.get("actor"), c.req.valid("param").cluster, c.req.valid("json"), {
+        moveHosts: hostList(c.req.valid("query").moveHosts),
+      }),
+      200,
+    ),
   );
 }

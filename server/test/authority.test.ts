@@ -1,0 +1,214 @@
+import { ClusterSpec, DEMO_CLUSTER } from "@lvsfleet/model";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ActorAuthority } from "../src/access/authority.ts";
+import { type ChatRoles, chatRole, parseRoleMap, SLACK_ID } from "../src/access/chat-roles.ts";
+import { type Actor, authorize, ForbiddenError, GLOBAL, reaches } from "../src/access/roles.ts";
+import type { TokenRecord, TokenStore } from "../src/access/tokens.ts";
+import type { AuditEntry } from "../src/audit/log.ts";
+import type { CommandContext } from "../src/commands/context.ts";
+import { hostFields } from "../src/commands/host-ownership.ts";
+import { createToken } from "../src/commands/tokens.ts";
+import { roleNeeded } from "../src/queue/jobs.ts";
+import { ownershipChange } from "../src/store/cluster-writer.ts";
+
+const demo = ClusterSpec.parse(DEMO_CLUSTER);
+const actor = (role: Actor["role"], clusters?: string[]): Actor => ({
+  type: "token",
+  name: "t",
+  role,
+  clusters,
+  channel: "rest",
+});
+
+describe("authorize", () => {
+  it("a global scope needs an actor without a cluster list, whatever its role", () => {
+    expect(() => authorize(actor("admin"), "admin", "creating tokens", GLOBAL)).not.toThrow();
+    expect(() => authorize(actor("admin", ["shop"]), "admin", "creating tokens", GLOBAL)).toThrow(
+      /limited to clusters shop; creating tokens reaches the whole fleet and needs a token without a cluster list/,
+    );
+    expect(() => authorize(actor("viewer"), "admin", "creating tokens", GLOBAL)).toThrow(ForbiddenError);
+  });
+
+  it("reaches: all of the clusters, or all clusters when there is no list", () => {
+    expect(reaches(actor("admin"), ["a", "b"])).toBe(true);
+    expect(reaches(actor("admin", ["a"]), ["a"])).toBe(true);
+    expect(reaches(actor("admin", ["a"]), ["a", "b"])).toBe(false);
+  });
+});
+
+describe("createToken never hands out more than the creator has", () => {
+  function context(): { ctx: CommandContext; audit: Partial<AuditEntry>[]; created: unknown[] } {
+    const audit: Partial<AuditEntry>[] = [];
+    const created: unknown[] = [];
+    const ctx = {
+      audit: { append: async (e: Partial<AuditEntry>) => void audit.push(e) },
+      tokens: {
+        create: async (input: unknown) => {
+          created.push(input);
+          return { token: "lvsf_x", record: { id: "1", ...(input as object), createdAt: 0 } };
+        },
+      },
+    } as unknown as CommandContext;
+    return { ctx, audit, created };
+  }
+
+  it("a limited admin is refused (global), and the refusal is audited; nothing is created", async () => {
+    const { ctx, audit, created } = context();
+    await expect(createToken(ctx, actor("admin", ["shop"]), { name: "x", role: "viewer" })).rejects.toThrow(
+      /reaches the whole fleet/,
+    );
+    expect(created).toEqual([]);
+    expect(audit).toMatchObject([{ outcome: "denied", command: "create token" }]);
+  });
+
+  it("an unlimited admin creates any token", async () => {
+    const { ctx, created } = context();
+    await createToken(ctx, actor("admin"), { name: "x", role: "admin" });
+    await createToken(ctx, actor("admin"), { name: "y", role: "viewer", clusters: ["web"] });
+    expect(created).toHaveLength(2);
+  });
+});
+
+describe("chat identity", () => {
+  const roles: ChatRoles = {
+    users: parseRoleMap("U0001=admin,W0002=operator", "users", SLACK_ID.user),
+    channels: parseRoleMap("C0003=viewer", "channels", SLACK_ID.channel),
+    team: "T0001",
+  };
+
+  it("matches on the user id only, within the configured workspace; a channel caps the role", () => {
+    expect(chatRole(roles, { id: "U0001", team: "T0001" }, undefined)).toBe("admin");
+    expect(chatRole(roles, { id: "U0001", team: "T0001" }, "C0003")).toBe("viewer");
+    expect(chatRole(roles, { id: "U0001", team: "T9999" }, undefined)).toBeUndefined();
+    expect(chatRole(roles, { id: "U0001" }, undefined)).toBeUndefined();
+    expect(chatRole(roles, { id: "U9999", team: "T0001" }, undefined)).toBeUndefined();
+  });
+
+  it("refuses a configuration that maps names instead of ids, saying why", () => {
+    expect(() => parseRoleMap("alice=admin", "LVSFLEET_CHAT_USERS", SLACK_ID.user)).toThrow(
+      /"alice" is not a Slack id .*never on a name their owner can change/,
+    );
+    expect(() => parseRoleMap("U01=root", "LVSFLEET_CHAT_USERS", SLACK_ID.user)).toThrow(/ID=ROLE/);
+  });
+});
+
+describe("ActorAuthority: the authority of an actor, as it stands now", () => {
+  const record = (over: Partial<TokenRecord>): TokenRecord => ({
+    id: "1",
+    name: "ops",
+    role: "operator",
+    createdAt: 0,
+    createdBy: "x",
+    ...over,
+  });
+  const store = (records: TokenRecord[]) =>
+    ({
+      get: async (id: string) => records.find((r) => r.id === id),
+      list: async () => records,
+    }) as unknown as TokenStore;
+  const chat: ChatRoles = { users: new Map([["U1", "viewer"]]), channels: new Map() };
+  const tokenActor = (over: Partial<Actor> = {}): Actor => ({
+    type: "token",
+    name: "ops",
+    role: "operator",
+    channel: "rest",
+    source: { token: "1" },
+    ...over,
+  });
+
+  it("a revoked or deleted token has none; a live one keeps its role, never more than it had", async () => {
+    expect(await new ActorAuthority(store([]), chat).current(tokenActor())).toBeUndefined();
+    expect(await new ActorAuthority(store([record({ revokedAt: 5 })]), chat).current(tokenActor())).toBeUndefined();
+    expect((await new ActorAuthority(store([record({})]), chat).current(tokenActor()))?.role).toBe("operator");
+    expect((await new ActorAuthority(store([record({ role: "admin" })]), chat).current(tokenActor()))?.role).toBe(
+      "operator",
+    );
+  });
+
+  it("clusters only narrow", async () => {
+    const now = await new ActorAuthority(store([record({ clusters: ["a", "b"] })]), chat).current(
+      tokenActor({ clusters: ["a"] }),
+    );
+    expect(now?.clusters).toEqual(["a"]);
+  });
+
+  it("a chat user keeps the role it is mapped to now, and none once unmapped", async () => {
+    const authority = new ActorAuthority(store([]), chat);
+    const user = (id: string): Actor => ({
+      type: "chat",
+      name: id,
+      role: "admin",
+      channel: "chat",
+      source: { chatUser: id },
+    });
+    expect((await authority.current(user("U1")))?.role).toBe("viewer");
+    expect(await authority.current(user("U2"))).toBeUndefined();
+  });
+
+  it("an actor recorded before sources existed is matched to exactly one live token of its name and role", async () => {
+    const legacy = tokenActor({ source: undefined });
+    expect(await new ActorAuthority(store([record({ id: "9" })]), chat).current(legacy)).toBeDefined();
+    expect(
+      await new ActorAuthority(store([record({ id: "9" }), record({ id: "8" })]), chat).current(legacy),
+    ).toBeUndefined();
+  });
+});
+
+describe("host ownership", () => {
+  it("hostFields names where a spec names each host", () => {
+    expect(Object.fromEntries(hostFields(demo))).toEqual({
+      "lb-master": "directors[0].host",
+      "lb-backup": "directors[1].host",
+      web1: "services[0].realServers[0].host",
+      web2: "services[0].realServers[1].host",
+    });
+  });
+
+  it("a spec change claims what it adds, releases what it drops, and costs nothing when the hosts stay", () => {
+    const hosts = ["lb-master", "lb-backup", "web1", "web2"];
+    expect(ownershipChange(undefined, demo, new Set())).toEqual({ claim: hosts, release: [], move: [] });
+    expect(ownershipChange(demo, demo, new Set())).toEqual({ claim: [], release: [], move: [] });
+    const fewer = structuredClone(demo);
+    fewer.directors.pop();
+    expect(ownershipChange(demo, fewer, new Set(["web2", "elsewhere"]))).toEqual({
+      claim: [],
+      release: ["lb-backup"],
+      move: ["web2"],
+    });
+  });
+
+  it("claim and release never overlap, for any pair of host sets", () => {
+    const names = fc.uniqueArray(fc.constantFrom("a", "b", "c", "d", "e"), { maxLength: 5 });
+    fc.assert(
+      fc.property(names, names, (before, after) => {
+        const spec = (hosts: string[]) =>
+          ClusterSpec.parse({
+            name: "x",
+            vips: ["198.18.0.1"],
+            directors: hosts.map((host, i) => ({
+              host,
+              address: `198.18.0.${i + 2}`,
+              role: "backup",
+              priority: 10,
+            })),
+          });
+        const change = ownershipChange(spec(before), spec(after), new Set());
+        expect(change.claim.filter((h) => change.release.includes(h))).toEqual([]);
+        expect(new Set([...before.filter((h) => !change.release.includes(h)), ...change.claim])).toEqual(
+          new Set(after),
+        );
+      }),
+    );
+  });
+});
+
+describe("the role a job needs, for its retry", () => {
+  it("is the one recorded, else admin for start/stop/spec and operator for weights", () => {
+    expect(roleNeeded({ kind: "apply", command: "update cluster web", need: "operator" })).toBe("operator");
+    expect(roleNeeded({ kind: "start", command: "start web" })).toBe("admin");
+    expect(roleNeeded({ kind: "stop", command: "stop web" })).toBe("admin");
+    expect(roleNeeded({ kind: "apply", command: "update cluster web" })).toBe("admin");
+    expect(roleNeeded({ kind: "apply", command: "weight 192.168.1.220:80 in web/http: 3 -> 5" })).toBe("operator");
+  });
+});
