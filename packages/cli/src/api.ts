@@ -118,7 +118,7 @@ function unreachable(url: string, error: unknown): CliError {
       : code === "ENOTFOUND" || code === "EAI_AGAIN"
         ? "unknown host"
         : (error as Error).message;
-  const certificate = /certificate is not trusted/.test(reason);
+  const certificate = error instanceof ApiConnectionError && error.untrustedCertificate;
   return new CliError(
     `cannot reach the lvsfleet server at ${url}: ${reason}`,
     EXIT.unreachable,

@@ -45,6 +45,11 @@ export class ApiConnectionError extends Error {
     super(message);
     this.name = "ApiConnectionError";
   }
+
+  /** The server answered with a certificate this client does not trust (or not for this name). */
+  get untrustedCertificate(): boolean {
+    return this.code !== undefined && CERTIFICATE_ERRORS.has(this.code);
+  }
 }
 
 const CERTIFICATE_ERRORS = new Set([
