@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // docker compose's one-shot `enroll` service: waits for the server, then writes into the shared
 // /enroll volume what each agent needs for its first start with mutual TLS (the CA pin and a
-// one-time join token per host), and a viewer API token for Prometheus. An agent that is already
-// enrolled (its state volume holds its certificate) ignores the new join token, which expires.
+// one-time join token per host), a viewer API token for Prometheus, and the CA certificate
+// (ca.crt: what the setup service and Prometheus trust for the API's HTTPS certificate). An agent
+// that is already enrolled (its state volume holds its certificate) ignores the new join token,
+// which expires.
 //
-// Settings: LVSFLEET_URL, LVSFLEET_API_TOKEN (admin), LVSFLEET_ENROLL ("host=role,…"), ENROLL_DIR (/enroll).
+// Settings: LVSFLEET_URL (https://server:8080), LVSFLEET_API_TOKEN (admin), LVSFLEET_ENROLL
+// ("host=role,…"), ENROLL_DIR (/enroll). For an https URL, Node must trust the server's
+// certificate: NODE_EXTRA_CA_CERTS=<the lvsfleet CA certificate> (docker-compose.yml sets it).
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const url = process.env.LVSFLEET_URL ?? "http://server:8080";
+const url = process.env.LVSFLEET_URL ?? "https://server:8080";
 const token = process.env.LVSFLEET_API_TOKEN;
 const dir = process.env.ENROLL_DIR ?? "/enroll";
 const hosts = (process.env.LVSFLEET_ENROLL ?? "")
@@ -38,14 +42,19 @@ async function call(method, path, body) {
 }
 
 const deadline = Date.now() + 120_000;
+let lastError = "";
 for (;;) {
   const up = await fetch(new URL("/v1/health", url)).then(
     (r) => r.ok,
-    () => false,
+    (error) => {
+      // e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE when NODE_EXTRA_CA_CERTS does not name the server's CA.
+      lastError = error.cause?.code ?? error.message;
+      return false;
+    },
   );
   if (up) break;
   if (Date.now() > deadline) {
-    console.error(`enroll: ${url} did not answer within 120 s`);
+    console.error(`enroll: ${url} did not answer within 120 s${lastError ? ` (${lastError})` : ""}`);
     process.exit(1);
   }
   await new Promise((r) => setTimeout(r, 500));
@@ -57,6 +66,9 @@ const secret = (name, text, mode = 0o600) => {
   writeFileSync(path, `${text}\n`, { mode });
   chmodSync(path, mode);
 };
+// The CA, read over the HTTPS connection Node has verified: public, for setup and Prometheus.
+const ca = await call("GET", "/v1/pki/ca");
+secret("ca.crt", ca.pem.trim(), 0o644);
 for (const { host, role } of hosts) {
   const ticket = await call("POST", "/v1/pki/join-tokens", { host, role });
   secret(`${host}.token`, ticket.token);

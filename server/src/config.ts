@@ -1,5 +1,7 @@
 import { validate } from "@lvsfleet/model";
 import { z } from "zod";
+import { TlsNamesFromEnv } from "./tls/names.ts";
+import { checkApiTlsSettings } from "./tls/settings.ts";
 
 const CsvList = z.string().transform((s) =>
   s
@@ -76,11 +78,26 @@ export const ServerConfig = z.object({
     .enum(["0", "1", "true", "false"], { error: "must be 1/true or 0/false" })
     .default("0")
     .transform((v) => v === "1" || v === "true"),
+  /**
+   * HTTPS on the API (REST, chat, /docs, /metrics, /admin): `ca` — a certificate from the lvsfleet CA for
+   * LVSFLEET_TLS_NAMES, renewed by the server; `files` — the operator's LVSFLEET_TLS_CERT and
+   * LVSFLEET_TLS_KEY (and LVSFLEET_TLS_CHAIN), read again when they change; `off` — plain HTTP (loopback,
+   * or behind a TLS proxy). Default: `files` when LVSFLEET_TLS_CERT is set, else `off`. See tls/settings.ts.
+   */
+  LVSFLEET_TLS: z.enum(["off", "ca", "files"], { error: "must be off, ca or files" }).optional(),
+  /** LVSFLEET_TLS=ca: the DNS names and IP addresses clients use to reach this server, comma-separated. */
+  LVSFLEET_TLS_NAMES: TlsNamesFromEnv.optional(),
+  LVSFLEET_TLS_CERT: z.string().optional(),
+  LVSFLEET_TLS_KEY: z.string().optional(),
+  LVSFLEET_TLS_CHAIN: z.string().optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;
 
+/** ServerConfig with the rules between settings (HTTPS on the API: tls/settings.ts). */
+const CheckedServerConfig = ServerConfig.superRefine(checkApiTlsSettings);
+
 /** Reads the configuration; an empty variable counts as unset (as compose files pass `${X:-}`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  return validate(ServerConfig, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  return validate(CheckedServerConfig, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
 }

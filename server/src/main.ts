@@ -15,7 +15,14 @@ try {
 }
 // Every line logged while serving a request or running its job carries the request id (reqId).
 const log = pino({ name: "lvsfleet-server", level: config.LOG_LEVEL, mixin: requestLogFields });
-const server = await startServer(config, log);
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  server = await startServer(config, log);
+} catch (error) {
+  // E.g. Redis unreachable, or an HTTPS certificate file that went away since the configuration was read.
+  process.stderr.write(`lvsfleet-server: cannot start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
 // A line the demo and tests wait for.
 process.stdout.write(`${JSON.stringify({ ready: true, port: server.port })}\n`);
 let stopping = false;

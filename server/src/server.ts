@@ -1,3 +1,5 @@
+import { createServer as createHttpsServer } from "node:https";
+import type { Server as TlsServer } from "node:tls";
 import { serve } from "@hono/node-server";
 import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -35,6 +37,8 @@ import { ClusterStore } from "./store/clusters.ts";
 import { EventLog } from "./store/events.ts";
 import { claimUnownedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
+import { ApiTls } from "./tls/api-tls.ts";
+import { apiTlsMode } from "./tls/settings.ts";
 
 export interface RunningServer {
   port: number;
@@ -58,6 +62,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const clusters = new ClusterStore(redis, k);
   const registry = new AgentRegistry(redis, k);
   const events = new EventLog(redis, k);
+  const tlsMode = apiTlsMode(config);
   let trust: ServerTrust | undefined;
   if (config.LVSFLEET_INSECURE_GRPC)
     log.warn(
@@ -70,6 +75,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       caKey: config.LVSFLEET_CA_KEY,
       store: new RedisPkiStore(redis, config.LVSFLEET_PREFIX),
       log,
+      names: tlsMode.kind === "ca" ? tlsMode.names : undefined,
     });
   const owners = new HostOwners(redis, k);
   await claimUnownedHosts(clusters, owners, log);
@@ -204,12 +210,25 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       firstSeen: async (signature) => (await redis.set(k.slackReplay(signature), "1", "EX", 600, "NX")) === "OK",
     },
   });
+  // HTTPS (LVSFLEET_TLS): the whole app behind node:https, its certificate swapped in place on renewal.
+  const apiTls =
+    tlsMode.kind === "ca" && trust
+      ? ApiTls.fromIdentity(trust.identity, log)
+      : tlsMode.kind === "files"
+        ? ApiTls.fromFiles(tlsMode.files, log)
+        : undefined;
+  const listen = { fetch: app.fetch, port: config.PORT, hostname: config.LVSFLEET_BIND };
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.LVSFLEET_BIND }, (info) =>
-      resolve({ server: s, port: info.port }),
+    const s = serve(
+      apiTls ? { ...listen, createServer: createHttpsServer, serverOptions: apiTls.serverOptions() } : listen,
+      (info) => resolve({ server: s, port: info.port }),
     );
   });
-  log.info({ port, bind: config.LVSFLEET_BIND, prefix: config.LVSFLEET_PREFIX }, "lvsfleet server listening");
+  if (apiTls) apiTls.attach(server as TlsServer);
+  log.info(
+    { port, bind: config.LVSFLEET_BIND, prefix: config.LVSFLEET_PREFIX, tls: tlsMode.kind },
+    `lvsfleet server listening (${apiTls ? "https" : "http"})`,
+  );
 
   return {
     port,
@@ -219,6 +238,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await context.revocations?.close();
       await fleetHealth.close();
       trust?.close();
+      apiTls?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await context.maintenance?.close();
       await worker.close();

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { HostName, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
 import { z } from "zod";
+import { serverUrlRefusal } from "./server-url.ts";
 
 const ListenAddress = z
   .string()
@@ -24,7 +25,8 @@ export const AgentOptions = z.object({
   advertise: ListenAddress.optional(),
   driver: z.string().default("sim"),
   stateDir: z.string().optional(),
-  server: z.url({ error: "must be the server's URL, e.g. http://127.0.0.1:8080" }).optional(),
+  /** https://…; plain http:// only on loopback or with --insecure (see server-url.ts). */
+  server: z.url({ error: "must be the server's URL, e.g. https://lvsfleet.example.com:8080" }).optional(),
   /** sim driver: this host's own address and prefix, e.g. 192.168.1.252/24. */
   address: z
     .string()
@@ -52,20 +54,30 @@ export const AgentOptions = z.object({
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
 
+/** AgentOptions with the rule between options: no plain http:// to another host without --insecure (server-url.ts). */
+const CheckedAgentOptions = AgentOptions.superRefine((options, ctx) => {
+  const refusal = options.server === undefined ? undefined : serverUrlRefusal(options.server, options.insecure);
+  if (refusal) ctx.addIssue({ code: "custom", path: ["server"], message: refusal });
+});
+
 export const USAGE = `options:
   --host NAME          this host's name in the cluster spec (required)
   --listen HOST:PORT   gRPC listen address (default 127.0.0.1:0, a free port)
   --advertise HOST:PORT address the server should dial (default: the listen address)
   --driver NAME        data-plane/host driver (default sim)
   --state-dir DIR      where the agent keeps what it must remember (default .data/agents/<host>)
-  --server URL         register with the lvsfleet server at URL (token from LVSFLEET_AGENT_TOKEN)
+  --server URL         the lvsfleet server: https://… (its certificate is checked against the pinned
+                       lvsfleet CA, or Node's roots and NODE_EXTRA_CA_CERTS for an operator's);
+                       http:// only on loopback, or with --insecure (then it registers with the
+                       token in LVSFLEET_AGENT_TOKEN)
   --address A/P        sim driver: this host's own address, e.g. 192.168.1.252/24
   --interface NAME     the host's main interface (default eth0)
   --ipvs-sysctl K=V    ipvs driver: conn_reuse_mode, expire_nodest_conn or expire_quiescent_template
                        instead of the kernel's safe default (repeatable)
   --ca-pin PIN         sha256 pin of the server's CA (printed with the join token); first start only
   --join-token-file F  file with the one-time join token (or env LVSFLEET_JOIN_TOKEN); first start only
-  --insecure           plaintext gRPC without certificates (labs only; warned about at every start)
+  --insecure           plaintext gRPC without certificates, and http:// to a server that is not on
+                       loopback (labs only; warned about at every start)
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
                        bind it to loopback or a management address)
@@ -108,7 +120,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "actions-file": actionsFile,
     ...rest
   } = values;
-  return validate(AgentOptions, {
+  return validate(CheckedAgentOptions, {
     ...rest,
     stateDir,
     logLevel,

@@ -9,6 +9,7 @@ import { loggedHandlers } from "./call-log.ts";
 import type { AgentMetricsListener } from "./metrics-listener.ts";
 import { type AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 import { keepRegistered } from "./registration.ts";
+import { isLoopbackHost } from "./server-url.ts";
 import { ensureAgentIdentity, keepRenewed, runIdentityCommand } from "./tls/bootstrap.ts";
 
 export interface AgentContext {
@@ -61,9 +62,15 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     }
   }
   let material: TlsMaterial | undefined;
-  if (options.insecure)
+  if (options.insecure) {
     log.warn("--insecure: gRPC is PLAINTEXT and unauthenticated; anyone who reaches this port can command this host");
-  else
+    const server = options.server ? new URL(options.server) : undefined;
+    if (server?.protocol === "http:" && !isLoopbackHost(server.hostname))
+      log.warn(
+        { server: server.origin },
+        "--insecure: the server's URL is plain http to another host: the agent token and registrations cross the network in the clear",
+      );
+  } else
     try {
       material = await ensureAgentIdentity({ role: program.role, options, stateDir, argv: optionArgs, log });
     } catch (error) {
@@ -101,6 +108,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     ? keepRegistered(
         {
           server: options.server,
+          trust: () => ({ caPem: identity?.current.caPem }),
           host: options.host,
           endpoint,
           role: program.role,

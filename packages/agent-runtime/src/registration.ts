@@ -1,8 +1,11 @@
 import type { AgentRole } from "@lvsfleet/model";
+import { type ApiTrust, requestApi } from "@lvsfleet/rpc/https";
 import type { Logger } from "pino";
 
 export interface Registration {
   server: string;
+  /** Whom to trust for the server's HTTPS certificate (the CA the agent holds now: it may be renewed). */
+  trust(): ApiTrust;
   host: string;
   endpoint: string;
   role: AgentRole;
@@ -19,7 +22,10 @@ export interface Registration {
     | { kind: "token"; token: string | undefined };
 }
 
-function request(registration: Registration): { url: URL; init: RequestInit } {
+function request(registration: Registration): {
+  url: URL;
+  init: { method: string; body: string; headers?: Record<string, string> };
+} {
   const { server, host, endpoint, role, driver, proof } = registration;
   if (proof.kind === "certificate")
     return {
@@ -49,12 +55,13 @@ export function keepRegistered(registration: Registration, log: Logger): { stop(
     clearTimeout(timer);
     try {
       const { url, init } = request(registration);
-      const response = await fetch(url, {
+      const response = await requestApi(url, {
         ...init,
-        headers: { "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) },
-        signal: AbortSignal.timeout(5_000),
+        headers: { "content-type": "application/json", ...init.headers },
+        timeoutMs: 5_000,
+        trust: registration.trust(),
       });
-      if (!response.ok) throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${response.text.slice(0, 200)}`);
       if (failures > 0 || !timer) log.info({ server: registration.server }, "registered with the server");
       failures = 0;
     } catch (error) {

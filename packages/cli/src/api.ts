@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type ApiAnswer, ApiConnectionError, requestApi } from "@lvsfleet/rpc/https";
 import { CliError, EXIT, type ExitCode } from "./exit-codes.ts";
 
 /** The server's one error shape (docs/api.md). */
@@ -16,6 +17,8 @@ export interface ApiOptions {
   token: string | undefined;
   /** Per request, in milliseconds. */
   timeoutMs: number;
+  /** CA certificate(s) trusted for an https:// server besides Node's default roots (--ca-file). */
+  caPem?: string | undefined;
 }
 
 const STATUS_EXIT: Record<number, ExitCode> = {
@@ -29,7 +32,8 @@ const STATUS_EXIT: Record<number, ExitCode> = {
 };
 
 /**
- * A thin client for the REST API v1: bearer token, one request id per command (X-Request-Id,
+ * A thin client for the REST API v1 over http or https (the server's certificate checked against
+ * Node's default roots and --ca-file): bearer token, one request id per command (X-Request-Id,
  * shown with every error so the server's and agents' logs can be searched for it), a timeout,
  * and errors turned into CliErrors with lvsctl's exit codes.
  */
@@ -51,22 +55,23 @@ export class Api {
     const headers: Record<string, string> = { accept, "x-request-id": this.requestId };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
+    let response: ApiAnswer;
     const target = new URL(path, this.options.url);
     try {
-      response = await fetch(target, {
+      response = await requestApi(target, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.options.timeoutMs,
+        trust: { caPem: this.options.caPem },
       });
     } catch (error) {
-      throw unreachable(this.options.url, error, this.options.timeoutMs);
+      throw unreachable(this.options.url, error);
     }
-    const text = await response.text();
+    const text = response.text;
     let parsed: unknown;
     try {
-      parsed = text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : undefined;
+      parsed = text && response.headers["content-type"]?.includes("json") ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
@@ -105,18 +110,22 @@ export class Api {
   }
 }
 
-function unreachable(url: string, error: unknown, timeoutMs: number): CliError {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const name = (error as Error).name;
+function unreachable(url: string, error: unknown): CliError {
+  const code = error instanceof ApiConnectionError ? error.code : undefined;
   const reason =
-    name === "TimeoutError" || name === "AbortError"
-      ? `no answer within ${timeoutMs / 1000} s`
-      : cause?.code === "ECONNREFUSED"
-        ? "connection refused"
-        : cause?.code === "ENOTFOUND" || cause?.code === "EAI_AGAIN"
-          ? "unknown host"
-          : (cause?.message ?? (error as Error).message);
-  return new CliError(`cannot reach the lvsfleet server at ${url}: ${reason}`, EXIT.unreachable, [
-    "is the server running? point lvsctl at it with --server, LVSFLEET_URL or the config file (lvsctl config)",
-  ]);
+    code === "ECONNREFUSED"
+      ? "connection refused"
+      : code === "ENOTFOUND" || code === "EAI_AGAIN"
+        ? "unknown host"
+        : (error as Error).message;
+  const certificate = error instanceof ApiConnectionError && error.untrustedCertificate;
+  return new CliError(
+    `cannot reach the lvsfleet server at ${url}: ${reason}`,
+    EXIT.unreachable,
+    certificate
+      ? [
+          "give lvsctl the CA that issued the server's certificate: --ca-file, LVSFLEET_CA_FILE, caFile in the config, or NODE_EXTRA_CA_CERTS",
+        ]
+      : ["is the server running? point lvsctl at it with --server, LVSFLEET_URL or the config file (lvsctl config)"],
+  );
 }

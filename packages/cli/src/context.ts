@@ -2,7 +2,7 @@ import { Api } from "./api.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import { describeJob, type JobView, waitForJob } from "./jobs.ts";
 import { type Format, formatData, parseFormat } from "./output.ts";
-import { resolveSettings, type Settings } from "./settings.ts";
+import { readCaFile, resolveSettings, type Settings } from "./settings.ts";
 
 /** Where lvsctl writes, and the environment it reads (a process's, or a test's). */
 export interface Io {
@@ -17,6 +17,7 @@ export interface GlobalOptions {
   token?: string;
   config?: string;
   cluster?: string;
+  caFile?: string;
   output?: string;
   timeout?: string;
   wait?: boolean;
@@ -60,7 +61,13 @@ export class Context {
   }
 
   get api(): Api {
-    this.client ??= new Api({ url: this.settings.url, token: this.settings.token, timeoutMs: this.timeoutMs });
+    const { url, token, caFile, sources } = this.settings;
+    this.client ??= new Api({
+      url,
+      token,
+      timeoutMs: this.timeoutMs,
+      caPem: caFile === undefined ? undefined : readCaFile(caFile, sources.caFile),
+    });
     return this.client;
   }
 

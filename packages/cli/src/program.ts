@@ -27,9 +27,11 @@ Exit codes:
   4  not authenticated, or not allowed`;
 
 const HELP = `
-Settings, first match wins: --server/--token, LVSFLEET_URL/LVSFLEET_TOKEN, the config file
-(LVSFLEET_CONFIG, else ~/.config/lvsfleet/config.yaml: url, token or tokenFile, cluster),
-then http://127.0.0.1:8080.
+Settings, first match wins: --server/--token/--ca-file, LVSFLEET_URL/LVSFLEET_TOKEN/LVSFLEET_CA_FILE,
+the config file (LVSFLEET_CONFIG, else ~/.config/lvsfleet/config.yaml: url, token or tokenFile,
+caFile, cluster), then http://127.0.0.1:8080.
+An https:// server's certificate must come from Node's default roots, NODE_EXTRA_CA_CERTS or the CA
+file (for the lvsfleet CA: GET /v1/pki/ca, or <data dir>/pki/ca.crt on the server).
 
 Examples:
   export LVSFLEET_URL=http://127.0.0.1:8080 LVSFLEET_TOKEN=…
@@ -54,6 +56,7 @@ export function buildProgram(io: Io): Command {
     .option("--server <url>", "the lvsfleet server (LVSFLEET_URL; default http://127.0.0.1:8080)")
     .option("--token <token>", "API token (prefer LVSFLEET_TOKEN or tokenFile in the config: flags show in ps)")
     .option("--config <file>", `config file (LVSFLEET_CONFIG; default ${configPath(io.env)})`)
+    .option("--ca-file <file>", "CA certificate(s) to trust for an https:// server (LVSFLEET_CA_FILE)")
     .option("-c, --cluster <name>", "the cluster (LVSFLEET_CLUSTER or the config's cluster; default: the only one)")
     .addOption(new Option("-o, --output <format>", "output format").choices(FORMATS).default("table"))
     .option("--timeout <seconds>", "per-request timeout", "30")
@@ -88,12 +91,14 @@ export function buildProgram(io: Io): Command {
         token: s.token ? "set" : "none",
         tokenFrom: s.sources.token,
         cluster: s.cluster ?? null,
+        caFile: s.caFile ?? null,
+        caFileFrom: s.sources.caFile,
         configFile: s.sources.configFile ?? null,
       };
       ctx.print(
         view,
         () =>
-          `server   ${view.url} (from ${view.urlFrom})\ntoken    ${view.token} (from ${view.tokenFrom})\ncluster  ${view.cluster ?? "-"}\nconfig   ${view.configFile ?? `${configPath(io.env)} (not present)`}\n`,
+          `server   ${view.url} (from ${view.urlFrom})\ntoken    ${view.token} (from ${view.tokenFrom})\ncluster  ${view.cluster ?? "-"}\nca file  ${view.caFile ?? "- (Node's default roots)"}${view.caFile ? ` (from ${view.caFileFrom})` : ""}\nconfig   ${view.configFile ?? `${configPath(io.env)} (not present)`}\n`,
       );
     });
 

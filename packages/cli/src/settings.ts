@@ -15,6 +15,8 @@ export const ConfigFile = z.strictObject({
   tokenFile: z.string().min(1).optional(),
   /** The cluster commands use when none is given. */
   cluster: z.string().min(1).optional(),
+  /** CA certificate(s), PEM, trusted for an https:// server besides Node's default roots (e.g. the lvsfleet CA). */
+  caFile: z.string().min(1).optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
@@ -22,8 +24,10 @@ export interface Settings {
   url: string;
   token: string | undefined;
   cluster: string | undefined;
+  /** A PEM file of CA certificates to trust for the server's HTTPS certificate, besides Node's default roots. */
+  caFile: string | undefined;
   /** Where each setting came from, for `lvsctl config` and error messages. */
-  sources: { url: string; token: string; configFile: string | undefined };
+  sources: { url: string; token: string; caFile: string; configFile: string | undefined };
 }
 
 export interface GlobalFlags {
@@ -31,6 +35,7 @@ export interface GlobalFlags {
   token?: string | undefined;
   config?: string | undefined;
   cluster?: string | undefined;
+  caFile?: string | undefined;
 }
 
 /** `$LVSFLEET_CONFIG`, else `$XDG_CONFIG_HOME/lvsfleet/config.yaml` (~/.config/lvsfleet/config.yaml). */
@@ -82,9 +87,9 @@ export function looseModeWarning(path: string | undefined, config: ConfigFile): 
 }
 
 /**
- * Where lvsctl finds its server and token, first match wins: --server/--token, then
- * LVSFLEET_URL/LVSFLEET_TOKEN, then the config file (url, token or tokenFile, cluster), then
- * http://127.0.0.1:8080 and no token.
+ * Where lvsctl finds its server and token, first match wins: --server/--token/--ca-file, then
+ * LVSFLEET_URL/LVSFLEET_TOKEN/LVSFLEET_CA_FILE, then the config file (url, token or tokenFile,
+ * caFile, cluster), then http://127.0.0.1:8080, no token and Node's default roots only.
  */
 export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings & { warning?: string } {
   const path = flags.config ?? configPath(env);
@@ -104,11 +109,38 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
     throw new CliError(`${url} (from ${urlSource}) is not a URL; e.g. http://127.0.0.1:8080`, EXIT.usage);
   }
   const warning = looseModeWarning(fileUsed, config);
+  const caFile = flags.caFile ?? (env.LVSFLEET_CA_FILE || undefined) ?? config.caFile;
+  const caSource = flags.caFile
+    ? "--ca-file"
+    : env.LVSFLEET_CA_FILE
+      ? "LVSFLEET_CA_FILE"
+      : config.caFile
+        ? path
+        : "none";
   return {
     url,
     token,
     cluster: flags.cluster ?? env.LVSFLEET_CLUSTER ?? config.cluster,
-    sources: { url: urlSource, token: tokenSource, configFile: fileUsed },
+    caFile,
+    sources: { url: urlSource, token: tokenSource, caFile: caSource, configFile: fileUsed },
     ...(warning ? { warning } : {}),
   };
+}
+
+/**
+ * The CA certificates in `path` (PEM), for trusting an https:// server; a clear usage error when the
+ * file cannot be read or holds no certificate.
+ */
+export function readCaFile(path: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(`cannot read the CA file ${path} (from ${source}): ${(error as Error).message}`, EXIT.usage);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----"))
+    throw new CliError(`the CA file ${path} (from ${source}) holds no PEM certificate`, EXIT.usage, [
+      "it should be the server's CA, e.g. GET /v1/pki/ca's pem, or <data dir>/pki/ca.crt on the server",
+    ]);
+  return text;
 }

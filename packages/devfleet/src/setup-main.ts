@@ -5,7 +5,8 @@ import { DEMO_AGENTS } from "./fleet.ts";
 /**
  * Creates and starts the demo cluster on a running server (used by docker-compose's `setup`
  * service): waits for the server and the four agents, PUTs the spec, starts it, prints the table.
- * Settings: LVSFLEET_URL (http://127.0.0.1:8080), LVSFLEET_API_TOKEN.
+ * Settings: LVSFLEET_URL (http://127.0.0.1:8080; an https:// server needs its CA in NODE_EXTRA_CA_CERTS),
+ * LVSFLEET_API_TOKEN.
  */
 const url = process.env.LVSFLEET_URL ?? "http://127.0.0.1:8080";
 const token = process.env.LVSFLEET_API_TOKEN;

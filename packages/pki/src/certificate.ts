@@ -12,6 +12,8 @@ export interface CertificateInfo {
   /** The lvsfleet identity in the URI SAN, if the certificate has exactly one. */
   identity: Identity | undefined;
   dnsNames: string[];
+  /** IP address SANs, as the X.509 library prints them (IPv6 compressed, RFC 5952). */
+  ipAddresses: string[];
   uris: string[];
   notBefore: Date;
   notAfter: Date;
@@ -39,19 +41,21 @@ export function parseCertificate(input: string | Uint8Array, field = "certificat
 /** Names in a SubjectAlternativeName extension, or none; names of kinds the library cannot read count as none. */
 export function subjectAltNames(extension: x509.Extension | null): {
   dns: string[];
+  ips: string[];
   uris: string[];
   unreadable: boolean;
 } {
-  if (!extension) return { dns: [], uris: [], unreadable: false };
+  if (!extension) return { dns: [], ips: [], uris: [], unreadable: false };
   try {
     const names = new x509.SubjectAlternativeNameExtension(extension.rawData).names.toJSON();
     return {
       dns: names.filter((n) => n.type === "dns").map((n) => n.value),
+      ips: names.filter((n) => n.type === "ip").map((n) => n.value),
       uris: names.filter((n) => n.type === "url").map((n) => n.value),
       unreadable: false,
     };
   } catch {
-    return { dns: [], uris: [], unreadable: true };
+    return { dns: [], ips: [], uris: [], unreadable: true };
   }
 }
 
@@ -81,6 +85,7 @@ export function inspectCertificate(
     issuer: cert.issuer,
     identity: names.unreadable ? undefined : identityFromNames(names.uris, cert.subjectName),
     dnsNames: names.dns,
+    ipAddresses: names.ips,
     uris: names.uris,
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,

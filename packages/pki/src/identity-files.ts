@@ -57,9 +57,18 @@ export async function loadIdentity(dir: string, name: string, caPem?: string): P
   return { keyPem: `${keyPem}\n`, certPem: `${certs.join("\n")}\n`, caPem: ca };
 }
 
+/** Same names, in any order (DNS names compared case-insensitively). */
+function sameNames(info: CertificateInfo, dnsNames: readonly string[], ipAddresses: readonly string[]): boolean {
+  const key = (dns: readonly string[], ips: readonly string[]) =>
+    JSON.stringify([[...new Set(dns.map((n) => n.toLowerCase()))].sort(), [...new Set(ips)].sort()]);
+  return key(info.dnsNames, info.ipAddresses) === key(dnsNames, ipAddresses);
+}
+
 /**
  * The server's own certificate in `dir` (next to the CA): loaded, or (first start, or renewal due, or
- * issued by another CA) re-issued with a NEW key and written atomically. Call it at start and then
+ * issued by another CA, or — when `dnsNames`/`ipAddresses` are given — for other names than those)
+ * re-issued with a NEW key and written atomically. IPv6 addresses must be given compressed (RFC 5952),
+ * as the certificate stores them. Call it at start and then
  * periodically (hourly is plenty); when `renewed` is true, push `material` into the credentials'
  * TlsIdentitySource: new connections use the new certificate, open ones keep going.
  */
@@ -80,7 +89,10 @@ export async function ensureServerIdentity(params: {
     const renewAt = renewalTime(info, fraction);
     const key = await importSigningKey(existing.keyPem, "server key");
     const ours = info.issuer === params.ca.certificate.subject && key.publicKeyPin === info.publicKeyPin;
-    if (ours && info.identity?.kind === "server" && now < renewAt)
+    const names =
+      (params.dnsNames === undefined && params.ipAddresses === undefined) ||
+      sameNames(info, params.dnsNames ?? [], params.ipAddresses ?? []);
+    if (ours && names && info.identity?.kind === "server" && now < renewAt)
       return { material: existing, info, renewAt, renewed: false };
   }
   const key = await generateSigningKey();

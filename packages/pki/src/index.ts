@@ -72,6 +72,7 @@ export {
 export { generateSigningKey, importSigningKey, privateKeyToPem, publicKeyPin, type SigningKey } from "./keys.ts";
 export type { TlsMaterial } from "./material.ts";
 export { MemoryPkiStore } from "./memory-store.ts";
+export { pinnedCaCertificate } from "./pinned-ca.ts";
 export {
   RegistrationRequest,
   registrationProofMessage,

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { responseUrlAllowed } from "../chat/notify.ts";
+import { failureReason, responseUrlAllowed, responseUrlHost } from "../chat/notify.ts";
 
 /** Messages that arrive together are posted as one (a fail-over is several transitions at once). */
 const BATCH_MS = 100;
@@ -61,16 +61,22 @@ export class ChatWebhook {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ text }),
+        // Not followed: the allowlist is checked on this URL, not on wherever a 3xx points (a failure).
+        redirect: "manual",
         signal: AbortSignal.timeout(POST_TIMEOUT_MS),
       });
+      await response.body?.cancel();
       if (response.ok) this.posted++;
       else {
         this.failures++;
-        this.log.warn({ status: response.status }, "chat webhook refused a message");
+        this.log.warn({ host: responseUrlHost(this.url), status: response.status }, "chat webhook refused a message");
       }
     } catch (error) {
       this.failures++;
-      this.log.warn({ err: (error as Error).message }, "could not post to the chat webhook");
+      this.log.warn(
+        { host: responseUrlHost(this.url), err: failureReason(error) },
+        "could not post to the chat webhook",
+      );
     }
   }
 

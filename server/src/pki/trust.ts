@@ -35,6 +35,8 @@ export class ServerTrust {
     private readonly store: RedisPkiStore,
     private readonly dir: string,
     private readonly log: Logger,
+    /** The names the server certificate is issued for when it also serves HTTPS (LVSFLEET_TLS=ca). */
+    private readonly names: { dnsNames?: string[]; ipAddresses?: string[] } = {},
   ) {}
 
   static async open(options: {
@@ -43,12 +45,15 @@ export class ServerTrust {
     caKey?: string | undefined;
     store: RedisPkiStore;
     log: Logger;
+    /** LVSFLEET_TLS=ca: DNS names and IP addresses added to the server certificate for HTTPS. */
+    names?: { dnsNames: string[]; ipAddresses: string[] } | undefined;
   }): Promise<ServerTrust> {
     const dir = join(options.dataDir, "pki");
     const loaded =
       options.caCert && options.caKey ? await loadCaFiles(options.caCert, options.caKey) : await loadOrCreateCa(dir);
     if ("created" in loaded && loaded.created) options.log.info({ dir, pin: loaded.ca.pin }, "created the lvsfleet CA");
-    const { material } = await ensureServerIdentity({ dir, ca: loaded.ca });
+    const names = options.names ?? {};
+    const { material } = await ensureServerIdentity({ dir, ca: loaded.ca, ...names });
     const trust = new ServerTrust(
       loaded.ca,
       new EnrollmentService({ ca: loaded.ca, store: options.store }),
@@ -56,6 +61,7 @@ export class ServerTrust {
       options.store,
       dir,
       options.log,
+      names,
     );
     await trust.refreshRevocations();
     trust.scheduleRenewal();
@@ -83,7 +89,7 @@ export class ServerTrust {
   /** Hourly: renew the server certificate when due (new connections use it; open ones keep theirs). */
   private scheduleRenewal(): void {
     this.renewTimer = setInterval(() => {
-      void ensureServerIdentity({ dir: this.dir, ca: this.ca })
+      void ensureServerIdentity({ dir: this.dir, ca: this.ca, ...this.names })
         .then(({ material, renewed }) => {
           if (renewed) {
             this.identity.update(material);

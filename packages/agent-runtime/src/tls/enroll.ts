@@ -5,8 +5,10 @@ import {
   createEnrollmentRequest,
   createRenewalRequest,
   loadIdentity,
+  pinnedCaCertificate,
   saveIdentity,
 } from "@lvsfleet/pki";
+import { type ApiTrust, requestApi } from "@lvsfleet/rpc/https";
 import { tlsDir } from "./identity.ts";
 
 /*
@@ -15,19 +17,52 @@ import { tlsDir } from "./identity.ts";
  * never leaves the host: only the CSR goes to the server.
  */
 
-async function post(server: string, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(new URL(path, server), {
+/** The JSON answer of the server, or undefined when it is not JSON. */
+function json(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function post(server: string, path: string, body: unknown, trust: ApiTrust): Promise<unknown> {
+  const response = await requestApi(new URL(path, server), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
+    timeoutMs: 15_000,
+    trust,
   });
-  const answer = (await response.json().catch(() => ({}))) as { error?: { message?: string; field?: string } };
+  const answer = (json(response.text) ?? {}) as { error?: { message?: string; field?: string } };
   if (!response.ok)
     throw new Error(
       `${path}: HTTP ${response.status}: ${answer.error?.field ? `${answer.error.field}: ` : ""}${answer.error?.message ?? "no reason given"}`,
     );
   return answer;
+}
+
+/**
+ * Whom to trust for the server's HTTPS certificate on a first enrollment, when the agent has nothing
+ * but the CA pin: read the server's CA (`GET /v1/pki/ca`) once WITHOUT verifying the connection, keep
+ * only the certificate whose key has the pin, then enroll over a connection verified against it (and
+ * Node's default roots, for an operator's certificate). Nothing secret is sent before that check: the
+ * join token goes only over the verified connection. (kubeadm's discovery with a CA hash works the same
+ * way.) Over plain http (loopback only, or --insecure) there is nothing to verify.
+ */
+export async function firstContactTrust(server: string, caPin: string): Promise<ApiTrust> {
+  if (new URL(server).protocol !== "https:") return {};
+  const response = await requestApi(new URL("/v1/pki/ca", server), {
+    method: "GET",
+    headers: { accept: "application/json" },
+    timeoutMs: 15_000,
+    trust: { verify: false },
+    maxBytes: 256 * 1024,
+  });
+  const answer = json(response.text) as { pem?: unknown } | undefined;
+  if (!response.ok || typeof answer?.pem !== "string")
+    throw new Error(`/v1/pki/ca: HTTP ${response.status}: the server did not give its CA certificate`);
+  return { caPem: pinnedCaCertificate(answer.pem, caPin, "the server's CA (GET /v1/pki/ca)") };
 }
 
 export async function enrollAgent(params: {
@@ -38,12 +73,13 @@ export async function enrollAgent(params: {
   caPin: string;
   stateDir: string;
 }): Promise<{ notAfter: Date }> {
+  const trust = await firstContactTrust(params.server, params.caPin);
   const { keyPem, request } = await createEnrollmentRequest({
     host: params.host,
     role: params.role,
     token: params.token,
   });
-  const response = await post(params.server, "/v1/pki/enroll", request);
+  const response = await post(params.server, "/v1/pki/enroll", request, trust);
   const accepted = await acceptCertificateResponse({
     host: params.host,
     keyPem,
@@ -63,7 +99,7 @@ export async function renewAgent(params: {
   const current = await loadIdentity(dir, AGENT_IDENTITY_NAME);
   if (!current) throw new Error(`no identity in ${dir} to renew: enroll first`);
   const { keyPem, request } = await createRenewalRequest({ host: params.host, current });
-  const response = await post(params.server, "/v1/pki/renew", request);
+  const response = await post(params.server, "/v1/pki/renew", request, { caPem: current.caPem });
   const accepted = await acceptCertificateResponse({
     host: params.host,
     keyPem,
