@@ -11,7 +11,7 @@ import { z } from "zod";
 export const SCRIPT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** Where to read how scripts work now: every refusal of an old-style spec points there. */
-export const SCRIPTS_DOC = "docs/operations.md (Scripts on directors)";
+export const SCRIPTS_DOC = "docs/operations.md#scripts-on-directors";
 
 /** A path or a command line: what specs used to carry before scripts were named. */
 const COMMAND_LIKE = /[\s/]/;
