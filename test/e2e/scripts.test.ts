@@ -122,6 +122,20 @@ describe("the attack: a spec that names a program", () => {
   });
 });
 
+describe("the API documents it", () => {
+  it("/openapi.json: misc checks name a script, plans carry each director's problems", async () => {
+    const response = await fetch(`${fleet.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as any;
+    expect(doc.components.schemas.DirectorPlan.properties.problems).toBeDefined();
+    const checks =
+      doc.components.schemas.ClusterSpec.properties.services.items.properties.realServers.items.properties.healthChecks
+        .items.oneOf;
+    const misc = checks.find((c: any) => c.properties.type.enum?.[0] === "misc");
+    expect(misc.required).toEqual(["type", "script"]);
+  });
+});
+
 describe("a spec naming a script a director does not allow", () => {
   const file = () => actionsFile;
 

@@ -121,7 +121,10 @@ export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNee
     sysctls(config) {
       return config?.kind === "director" ? Object.keys(dataPlane.requiredSysctls(config.director.desired)) : [];
     },
-    check: (input) => [...directorProblems(input, needs), ...scripts.problems(input.spec ?? directorConfig(input)?.spec)],
+    check: (input) => [
+      ...directorProblems(input, needs),
+      ...scripts.problems(input.spec ?? directorConfig(input)?.spec),
+    ],
     spec: (spec) => scripts.problems(spec),
   };
 }

@@ -83,7 +83,8 @@ export const directorProgram: AgentProgram = {
     const file = options.actionsFile ? resolve(options.actionsFile) : undefined;
     const allowlist = file ? loadActions(file) : undefined;
     const scripts = new DirectorScripts(file, allowlist?.scripts);
-    if (file) log.info({ file, scripts: scripts.report.scripts.map((s) => s.name) }, "scripts the cluster spec may name");
+    if (file)
+      log.info({ file, scripts: scripts.report.scripts.map((s) => s.name) }, "scripts the cluster spec may name");
     if (allowlist && Object.keys(allowlist.actions).length > 0)
       log.warn({ file }, "the actions section is for real-server agents: this director runs none of them");
     const { dataPlane, host } = selectDrivers(options, stateDir);

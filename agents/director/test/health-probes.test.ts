@@ -164,7 +164,9 @@ describe("MISC_CHECK", () => {
       weight: 3,
       detail: "exit-5: exit status 5 (weight 3)",
     });
-    expect((await probe({ type: "misc", script: "missing" }, 0)).detail).toBe("missing: cannot run /nonexistent/check: ENOENT");
+    expect((await probe({ type: "misc", script: "missing" }, 0)).detail).toBe(
+      "missing: cannot run /nonexistent/check: ENOENT",
+    );
   });
 
   it("runs nothing for a name the allowlist lacks, or when scripts are off, and fails the attempt", async () => {
@@ -175,10 +177,14 @@ describe("MISC_CHECK", () => {
       ms: 0,
     });
     const off = realProber(new ProbeGuard(), new DirectorScripts(undefined, undefined));
-    const result = await off(policy({ type: "misc", script: "ok" }, 0), { service: "http", address: "127.0.0.1", port: 0 }, {
-      timeoutMs: 500,
-      signal: new AbortController().signal,
-    });
+    const result = await off(
+      policy({ type: "misc", script: "ok" }, 0),
+      { service: "http", address: "127.0.0.1", port: 0 },
+      {
+        timeoutMs: 500,
+        signal: new AbortController().signal,
+      },
+    );
     expect(result.detail).toMatch(/^not run: scripts are off on this director: start it with --actions-file FILE/);
   });
 

@@ -94,7 +94,9 @@ describe("a director with an allowlist", () => {
     const file = join(dir, "actions.json");
     writeFileSync(
       file,
-      JSON.stringify({ scripts: { "check-web": { command: ["/bin/true", "{address}"] }, "check-db": { command: ["/bin/true"] } } }),
+      JSON.stringify({
+        scripts: { "check-web": { command: ["/bin/true", "{address}"] }, "check-db": { command: ["/bin/true"] } },
+      }),
     );
     stateDir = await boot(file);
   });
@@ -139,7 +141,9 @@ describe("a director with an allowlist", () => {
   it("refuses a Start naming another script before touching the host", async () => {
     const before = await client.getState();
     const error = await refusal(client.start("web", config(naming("check-mail"))));
-    expect(error.message).toMatch(/host lb-master cannot take up its role: script check-mail is not in this director's allowlist/);
+    expect(error.message).toMatch(
+      /host lb-master cannot take up its role: script check-mail is not in this director's allowlist/,
+    );
     const after = await client.getState();
     expect(after.roleState).toBe("stopped");
     expect(after.host.addresses).toEqual(before.host.addresses);

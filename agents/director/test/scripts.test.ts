@@ -69,7 +69,9 @@ describe("the script runner", () => {
       expect(cat).toMatchObject({ code: 0, output: "" });
       expect(performance.now() - started).toBeLessThan(1_500);
       const env = await runScript(["/usr/bin/env"], { timeoutMs: 2_000 });
-      expect(env.output.trim().split("\n")).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+      expect(env.output.trim().split("\n")).toEqual([
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      ]);
     } finally {
       delete process.env.LVSFLEET_JOIN_TOKEN;
     }
@@ -82,7 +84,12 @@ describe("the script runner", () => {
     expect(run).toMatchObject({ timedOut: true, detail: "still running after 300 ms: killed" });
     expect(performance.now() - started).toBeLessThan(1_000);
     const child = Number(readFileSync(pidFile, "utf8"));
-    await until("the script's child killed", () => alive(child), (a) => !a, 3_000);
+    await until(
+      "the script's child killed",
+      () => alive(child),
+      (a) => !a,
+      3_000,
+    );
   });
 
   it("kills on abort, and reports a program that cannot start", async () => {
@@ -145,7 +152,12 @@ describe("notify scripts of a transition", () => {
     vips: ["192.168.1.229", "192.168.1.228"],
     vrrp: {
       instances: [
-        { name: "VI_1", virtualRouterId: 51, vips: ["192.168.1.229"], notify: { master: "to-master", any: "log-state" } },
+        {
+          name: "VI_1",
+          virtualRouterId: 51,
+          vips: ["192.168.1.229"],
+          notify: { master: "to-master", any: "log-state" },
+        },
         { name: "VI_2", virtualRouterId: 52, vips: ["192.168.1.228"] },
       ],
       syncGroup: { name: "G1", notify: { fault: "page" } },
@@ -221,7 +233,11 @@ describe("a director with real checks runs its allowlisted scripts", () => {
     const { failover } = director("nftables", scripts);
     const spec = specWith([{ type: "misc", script: "check-web", ...fast }]);
     await failover.configure({ cluster: "web", config: undefined as never, spec, desired: desiredTable(spec) });
-    const lines = await until("the check ran twice", () => check.lines(), (l) => l.length >= 2);
+    const lines = await until(
+      "the check ran twice",
+      () => check.lines(),
+      (l) => l.length >= 2,
+    );
     expect(lines[0]).toBe("127.0.0.1|port=8080|http");
     expect((await failover.report()).realServers[0]?.checks[0]?.detail).toMatch(/^check-web: exit status 0/);
   });
@@ -256,19 +272,34 @@ describe("a director with real checks runs its allowlisted scripts", () => {
     });
     await failover.configure({ cluster: "web", config: undefined as never, spec: down, desired: desiredTable(down) });
     failover.effective(desiredTable(down));
-    await until("the server down", () => failover.beat()?.realServersDown ?? 0, (n) => n === 1);
+    await until(
+      "the server down",
+      () => failover.beat()?.realServersDown ?? 0,
+      (n) => n === 1,
+    );
     failover.effective(desiredTable(down));
-    await until("quorum-down ran", () => quorum.lines(), (l) => l.length === 1);
+    await until(
+      "quorum-down ran",
+      () => quorum.lines(),
+      (l) => l.length === 1,
+    );
     const up = specWith([{ type: "misc", script: "ok", ...fast }], {
       services: [{ quorum: { weight: 1, up: "quorum-change", down: "quorum-change" } } as never],
     });
     await failover.configure({ cluster: "web", config: undefined as never, spec: up, desired: desiredTable(up) });
-    await until("the server up", () => failover.beat()?.realServersDown ?? 1, (n) => n === 0);
+    await until(
+      "the server up",
+      () => failover.beat()?.realServersDown ?? 1,
+      (n) => n === 0,
+    );
     failover.effective(desiredTable(up));
-    expect(await until("quorum-up ran", () => quorum.lines(), (l) => l.length === 2)).toEqual([
-      "http|down",
-      "http|up",
-    ]);
+    expect(
+      await until(
+        "quorum-up ran",
+        () => quorum.lines(),
+        (l) => l.length === 2,
+      ),
+    ).toEqual(["http|down", "http|up"]);
   });
 
   it("VRRP notify scripts run on the transitions keepalived reports, not from keepalived.conf", async () => {
@@ -303,12 +334,20 @@ describe("a director with real checks runs its allowlisted scripts", () => {
     const conf = readFileSync(join(stateDir, "keepalived", "keepalived.conf"), "utf8");
     expect(conf).not.toMatch(/notify_master|notify_backup|notify_stop|notify |script_user|to-master|log-state/);
     writeFileSync(join(stateDir, "keepalived", "notify.fifo"), 'INSTANCE "VI_1" MASTER 100\n');
-    expect(await until("notify scripts ran", () => notify.lines(), (l) => l.length === 2)).toEqual(
-      expect.arrayContaining(["master|VI_1", "INSTANCE|VI_1|MASTER|100"]),
-    );
+    expect(
+      await until(
+        "notify scripts ran",
+        () => notify.lines(),
+        (l) => l.length === 2,
+      ),
+    ).toEqual(expect.arrayContaining(["master|VI_1", "INSTANCE|VI_1|MASTER|100"]));
     await failover.stop();
-    expect(await until("stop scripts ran", () => notify.lines(), (l) => l.length === 4)).toEqual(
-      expect.arrayContaining(["INSTANCE|VI_1|STOP|100"]),
-    );
+    expect(
+      await until(
+        "stop scripts ran",
+        () => notify.lines(),
+        (l) => l.length === 4,
+      ),
+    ).toEqual(expect.arrayContaining(["INSTANCE|VI_1|STOP|100"]));
   });
 });

@@ -45,19 +45,17 @@ export class ExportedScripts {
     }
     let argv = [...entry.command];
     if (keyword === "notify" && argv.slice(-4).join(" ") === NOTIFY_APPENDS.join(" ")) argv = argv.slice(0, -4);
-    const out: string[] = [];
-    argv.forEach((arg, i) => {
-      if (i === 0) return out.push(arg);
+    const [program = "", ...args] = argv;
+    const out = [program];
+    for (const arg of args) {
       const missing = [...arg.matchAll(PLACEHOLDER)].map((m) => m[1] as string).filter((p) => values[p] === undefined);
-      if (missing.length > 0) {
+      if (missing.length > 0)
         this.warnings.push({
           field,
           message: `script ${name}: keepalived's ${keyword} cannot pass ${missing.map((p) => `{${p}}`).join(", ")} there; argument ${JSON.stringify(arg)} left out`,
         });
-        return;
-      }
-      out.push(arg.replace(PLACEHOLDER, (_w, p: string) => values[p] as string));
-    });
+      else out.push(arg.replace(PLACEHOLDER, (_w, p: string) => values[p] as string));
+    }
     return joinCommand(out);
   }
 }

@@ -128,7 +128,13 @@ function notifyNodes(
       command: commands.command(name, `${field}.notify.${key}`, keyword, state ? { ...values, state } : values),
     };
   };
-  return { master: script("master"), backup: script("backup"), fault: script("fault"), stop: script("stop"), any: script("any") };
+  return {
+    master: script("master"),
+    backup: script("backup"),
+    fault: script("fault"),
+    stop: script("stop"),
+    any: script("any"),
+  };
 }
 
 function vrrpInstance(

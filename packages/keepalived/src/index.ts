@@ -11,7 +11,6 @@ export { type ExportOptions, type ExportResult, exportKeepalived } from "./expor
 export { type AllowlistScripts, EXPORTED_SCRIPT_DIR } from "./exported-scripts.ts";
 export { type ConfigFiles, memoryFiles, nodeFiles } from "./files.ts";
 export { fromClusterSpec } from "./from-spec.ts";
-export { ImportedScripts, type SuggestedScript, scriptNameOf } from "./imported-scripts.ts";
 export {
   type ImportOptions,
   type ImportResult,
@@ -19,6 +18,7 @@ export {
   importKeepalivedText,
   type KeepalivedSource,
 } from "./import.ts";
+export { ImportedScripts, type SuggestedScript, scriptNameOf } from "./imported-scripts.ts";
 export { type LinePosition, type RepairedLine, repairLine } from "./lexer.ts";
 export { type ParseOptions, type ParseResult, parseKeepalived, parseKeepalivedText } from "./parse.ts";
 export { renderKeepalived } from "./render.ts";

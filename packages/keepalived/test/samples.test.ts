@@ -83,7 +83,10 @@ describe("keepalived's own sample configurations", () => {
     if (!result.ok) throw new Error(dump(result.diagnostics));
     expect(result.spec.services[0]?.realServers[0]?.healthChecks).toEqual([{ type: "misc", script: "script" }]);
     expect(result.scripts).toEqual({
-      script: { command: ["/usr/local/bin/script.sh"], description: "from keepalived.conf misc_path at misc_check.conf:23" },
+      script: {
+        command: ["/usr/local/bin/script.sh"],
+        description: "from keepalived.conf misc_path at misc_check.conf:23",
+      },
     });
     expect(result.diagnostics.filter((d) => d.code === "script").map(brief)).toEqual([
       '23:9 warning script misc_path "/usr/local/bin/script.sh" becomes the script "script": a director runs it only if its own allowlist (--actions-file, section scripts) has "script": {"command":["/usr/local/bin/script.sh"]}',

@@ -35,8 +35,9 @@ export const ScriptName = z
 
 /**
  * The retired `path` of a misc check: any value is refused with what to write instead. (A strict
- * object would refuse it too, but only as an unknown key; this says what happened to it.)
+ * object would refuse it too, but only as an unknown key; this says what happened to it.) An
+ * always-failing refinement rather than z.never(), which OpenAPI generators cannot describe.
  */
-export const RetiredScriptPath = z.never({
+export const RetiredScriptPath = z.unknown().refine(() => false, {
   error: `is no longer accepted: name a script from the director's allowlist instead (\`script\`: NAME; the director's --actions-file maps it to a program), see ${SCRIPTS_DOC}`,
 });

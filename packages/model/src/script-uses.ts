@@ -111,4 +111,3 @@ export function scriptProblems(spec: ClusterSpec | undefined, allowlist: ScriptA
   }
   return problems;
 }
-

@@ -63,7 +63,11 @@ describe("health checks, quorum and sorry server", () => {
           protocol: "fwmark",
           fwmark: 1,
           realServers: [
-            { address: "192.168.1.220", port: 0, healthChecks: [{ type: "tcp" }, { type: "misc", script: "check-web" }] },
+            {
+              address: "192.168.1.220",
+              port: 0,
+              healthChecks: [{ type: "tcp" }, { type: "misc", script: "check-web" }],
+            },
           ],
         },
       ],

@@ -1,7 +1,7 @@
+import type { DirectorScripts } from "../scripts/allowlist.ts";
 import { httpProbe } from "./http-probe.ts";
 import { miscProbe } from "./misc-probe.ts";
 import type { Prober } from "./probe.ts";
-import type { DirectorScripts } from "../scripts/allowlist.ts";
 import type { ProbeGuard } from "./probe-guard.ts";
 import type { SimulatedHealth } from "./sim-probe.ts";
 import { tcpProbe } from "./tcp-probe.ts";

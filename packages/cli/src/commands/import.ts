@@ -64,10 +64,7 @@ export function registerImport(program: Command, make: MakeContext): void {
     .option("--strict", "refuse copy-paste damage instead of repairing it")
     .option("--print", "print the spec (-o yaml by default) instead of applying it")
     .option("--diff", "show what applying it would change (like diff -f), without applying")
-    .option(
-      "--scripts-out <file>",
-      "write the scripts section the directors' --actions-file needs (JSON) to this file",
-    )
+    .option("--scripts-out <file>", "write the scripts section the directors' --actions-file needs (JSON) to this file")
     .addHelpText(
       "after",
       `

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
 import { type Api, errors, json } from "../openapi.ts";
-import { Problem } from "./doctor.ts";
 import { ClusterParam } from "../schemas.ts";
+import { Problem } from "./doctor.ts";
 
 const DirectorPlan = z
   .object({
