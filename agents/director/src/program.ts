@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   type AgentProgram,
   type DataPlaneDriver,
@@ -6,6 +6,7 @@ import {
   HostAgent,
   type HostLedger,
   INITIAL_STATUS,
+  loadActions,
   type RoleBehaviour,
   type RoleStatus,
   StateFile,
@@ -16,14 +17,20 @@ import { selectDrivers } from "./drivers/select.ts";
 import { DirectorFailover } from "./health/extension.ts";
 import { ProbeGuard } from "./health/probe-guard.ts";
 import { directorIntent } from "./lvsdr.ts";
+import { DirectorScripts } from "./scripts/allowlist.ts";
 import { withStaticVips } from "./vrrp/static-vips.ts";
 
 export const VERSION = "0.1.0";
 
-function directorBehaviour(iface: string, dataPlane: DataPlaneDriver, hostName: string): RoleBehaviour {
+function directorBehaviour(
+  iface: string,
+  dataPlane: DataPlaneDriver,
+  hostName: string,
+  scripts: DirectorScripts,
+): RoleBehaviour {
   // VIPs a VRRP instance carries are keepalived's to move: lvsdr and its doctor leave them alone.
   const simulated = dataPlane.name === "sim";
-  const doctor = directorDoctor(dataPlane);
+  const doctor = directorDoctor(dataPlane, scripts);
   return {
     intent(config, dataPlane) {
       if (config.kind !== "director")
@@ -49,8 +56,10 @@ function directorBehaviour(iface: string, dataPlane: DataPlaneDriver, hostName: 
       "net.ipv4.vs.expire_nodest_conn",
       "net.ipv4.vs.expire_quiescent_template",
     ],
+    scripts: scripts.report,
     doctor: {
       sysctls: (config) => doctor.sysctls(config),
+      spec: (spec) => doctor.spec?.(spec) ?? [],
       check: (input) =>
         doctor.check(
           input.config?.kind === "director"
@@ -69,6 +78,15 @@ export const directorProgram: AgentProgram = {
   role: "director",
   name: "lvsfleet-director",
   async create({ options, stateDir, log }) {
+    // The operator's allowlist of scripts the cluster spec may name (misc checks, quorum, notify),
+    // read once at start; without --actions-file scripts are off.
+    const file = options.actionsFile ? resolve(options.actionsFile) : undefined;
+    const allowlist = file ? loadActions(file) : undefined;
+    const scripts = new DirectorScripts(file, allowlist?.scripts);
+    if (file)
+      log.info({ file, scripts: scripts.report.scripts.map((s) => s.name) }, "scripts the cluster spec may name");
+    if (allowlist && Object.keys(allowlist.actions).length > 0)
+      log.warn({ file }, "the actions section is for real-server agents: this director runs none of them");
     const { dataPlane, host } = selectDrivers(options, stateDir);
     await dataPlane.init();
     // Health checks reach only these networks (LVSFLEET_PROBE_NETWORKS); keepalived is LVSFLEET_KEEPALIVED.
@@ -76,7 +94,7 @@ export const directorProgram: AgentProgram = {
     const keepalived = process.env.LVSFLEET_KEEPALIVED || "/usr/sbin/keepalived";
     const agent = new HostAgent({
       info: { host: options.host, role: "director", driver: dataPlane.name, version: VERSION, startedAt: Date.now() },
-      behaviour: directorBehaviour(options.interface, dataPlane, options.host),
+      behaviour: directorBehaviour(options.interface, dataPlane, options.host, scripts),
       host,
       dataPlane,
       statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),
@@ -84,7 +102,7 @@ export const directorProgram: AgentProgram = {
       log,
       extension: (events) =>
         new DirectorFailover(
-          { hostName: options.host, driver: dataPlane.name, host, stateDir, log, guard, keepalived },
+          { hostName: options.host, driver: dataPlane.name, host, stateDir, log, guard, keepalived, scripts },
           events,
         ),
     });

@@ -61,7 +61,7 @@ describe("check timing (keepalived defaults, safe to run)", () => {
       intervalMs: 6_000,
       retryDelayMs: 3_000,
     });
-    expect(checkTiming({ type: "misc", path: "/bin/true" }, { delayLoop: 2 })).toMatchObject({
+    expect(checkTiming({ type: "misc", script: "check-web" }, { delayLoop: 2 })).toMatchObject({
       timeoutMs: 2_000,
       retries: 0,
     });

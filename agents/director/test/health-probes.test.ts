@@ -7,21 +7,34 @@ import { type AddressInfo, createServer as createTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { HealthCheck } from "@lvsfleet/model";
+import { type HealthCheck, ScriptsSection } from "@lvsfleet/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckLoop, type RoundResult } from "../src/health/check-loop.ts";
-import { miscOutcome, splitCommand } from "../src/health/misc-probe.ts";
+import { miscOutcome } from "../src/health/misc-probe.ts";
 import type { CheckPolicy } from "../src/health/policy.ts";
 import type { Prober } from "../src/health/probe.ts";
 import { ProbeGuard } from "../src/health/probe-guard.ts";
 import { realProber } from "../src/health/probers.ts";
 import { SimulatedHealth } from "../src/health/sim-probe.ts";
 import { checkTiming } from "../src/health/timing.ts";
+import { DirectorScripts } from "../src/scripts/allowlist.ts";
 
 /** Real checkers against servers on 127.0.0.1 (nothing else is ever dialled). */
 
 const run = promisify(execFile);
-const prober = realProber(new ProbeGuard());
+/** The director's own allowlist: the only programs a misc check can run. */
+const scripts = new DirectorScripts(
+  "/etc/lvsfleet/actions.json",
+  ScriptsSection.parse({
+    ok: { command: ["/bin/true"] },
+    "exit-1": { command: ["/bin/sh", "-c", "exit 1"] },
+    "exit-5": { command: ["/bin/sh", "-c", "exit 5"] },
+    missing: { command: ["/nonexistent/check"] },
+    slow: { command: ["/bin/sleep", "5"] },
+    "slow-own-timeout": { command: ["/bin/sleep", "5"], timeoutSeconds: 1 },
+  }),
+);
+const prober = realProber(new ProbeGuard(), scripts);
 const policy = (check: HealthCheck, port: number, address = "127.0.0.1"): CheckPolicy => ({
   id: "t",
   check,
@@ -139,27 +152,51 @@ describe("HTTP_GET and SSL_GET", () => {
 });
 
 describe("MISC_CHECK", () => {
-  it("decides by the exit status; misc_dynamic turns 2-255 into a weight", async () => {
-    expect(splitCommand('/bin/sh -c "exit 3"')).toEqual(["/bin/sh", "-c", "exit 3"]);
+  it("decides by the exit status of the allowlisted script; misc_dynamic turns 2-255 into a weight", async () => {
     expect(miscOutcome(0, false)).toEqual({ ok: true });
     expect(miscOutcome(3, false)).toEqual({ ok: false });
     expect(miscOutcome(1, true)).toEqual({ ok: false });
     expect(miscOutcome(7, true)).toEqual({ ok: true, weight: 5 });
-    expect(await probe({ type: "misc", path: "/bin/true" }, 0)).toMatchObject({ ok: true, detail: "exit status 0" });
-    expect(await probe({ type: "misc", path: '/bin/sh -c "exit 1"' }, 0)).toMatchObject({ ok: false });
-    expect(await probe({ type: "misc", path: '/bin/sh -c "exit 5"', dynamic: true }, 0)).toMatchObject({
+    expect(await probe({ type: "misc", script: "ok" }, 0)).toMatchObject({ ok: true, detail: "ok: exit status 0" });
+    expect(await probe({ type: "misc", script: "exit-1" }, 0)).toMatchObject({ ok: false });
+    expect(await probe({ type: "misc", script: "exit-5", dynamic: true }, 0)).toMatchObject({
       ok: true,
       weight: 3,
-      detail: "exit status 5 (weight 3)",
+      detail: "exit-5: exit status 5 (weight 3)",
     });
-    expect((await probe({ type: "misc", path: "/nonexistent/check" }, 0)).detail).toMatch(/^cannot run/);
+    expect((await probe({ type: "misc", script: "missing" }, 0)).detail).toBe(
+      "missing: cannot run /nonexistent/check: ENOENT",
+    );
   });
 
-  it("kills a program that outlives the timeout and fails the attempt", async () => {
-    const started = performance.now();
-    const result = await probe({ type: "misc", path: "/bin/sleep 5" }, 0, 200);
-    expect(result).toMatchObject({ ok: false, detail: "still running after 200 ms: killed" });
+  it("runs nothing for a name the allowlist lacks, or when scripts are off, and fails the attempt", async () => {
+    expect(await probe({ type: "misc", script: "check-web" }, 0)).toEqual({
+      ok: false,
+      detail:
+        "not run: script check-web is not in this director's allowlist (/etc/lvsfleet/actions.json); it has: ok, exit-1, exit-5, missing, slow, slow-own-timeout",
+      ms: 0,
+    });
+    const off = realProber(new ProbeGuard(), new DirectorScripts(undefined, undefined));
+    const result = await off(
+      policy({ type: "misc", script: "ok" }, 0),
+      { service: "http", address: "127.0.0.1", port: 0 },
+      {
+        timeoutMs: 500,
+        signal: new AbortController().signal,
+      },
+    );
+    expect(result.detail).toMatch(/^not run: scripts are off on this director: start it with --actions-file FILE/);
+  });
+
+  it("kills a script that outlives the check's timeout, or its own timeoutSeconds, and fails the attempt", async () => {
+    let started = performance.now();
+    const result = await probe({ type: "misc", script: "slow" }, 0, 200);
+    expect(result).toMatchObject({ ok: false, detail: "slow: still running after 200 ms: killed" });
     expect(performance.now() - started).toBeLessThan(1_000);
+    started = performance.now();
+    const own = await probe({ type: "misc", script: "slow-own-timeout" }, 0, 10_000);
+    expect(own).toMatchObject({ ok: false, detail: "slow-own-timeout: still running after 1000 ms: killed" });
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
 

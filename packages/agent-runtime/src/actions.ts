@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { ValidationError, validate } from "@lvsfleet/model";
+import { ScriptsSection, ValidationError, validate } from "@lvsfleet/model";
 import { ACTION_NAME, GrpcStatus, RpcError, type RunActionResult } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -23,17 +23,26 @@ const Action = z.strictObject({
   description: z.string().max(200).optional(),
 });
 
-/** The agent's allowlist: `{"actions": {"restart-web": {"command": ["/usr/bin/systemctl", "restart", "nginx"]}}}`. */
+/**
+ * The agent's allowlist: `{"actions": {"restart-web": {"command": ["/usr/bin/systemctl", "restart", "nginx"]}}}`
+ * — actions the server may run by name on a real server (RunAction) — and, on a director, `scripts`
+ * the cluster spec may name (misc checks, quorum up/down, VRRP notify; see @lvsfleet/model
+ * script-allowlist.ts). Either section may be left out.
+ */
 export const ActionsFile = z.strictObject({
-  actions: z.record(z.string(), Action).superRefine((actions, ctx) => {
-    for (const name of Object.keys(actions))
-      if (!ACTION_NAME.test(name))
-        ctx.addIssue({
-          code: "custom",
-          path: [name],
-          message: "action names are lowercase letters, digits, - and _ (at most 63)",
-        });
-  }),
+  actions: z
+    .record(z.string(), Action)
+    .superRefine((actions, ctx) => {
+      for (const name of Object.keys(actions))
+        if (!ACTION_NAME.test(name))
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "action names are lowercase letters, digits, - and _ (at most 63)",
+          });
+    })
+    .default({}),
+  scripts: ScriptsSection.optional(),
 });
 export type ActionsFile = z.output<typeof ActionsFile>;
 
@@ -63,7 +72,8 @@ const tail = (text: string) => (text.length > OUTPUT_TAIL_BYTES ? text.slice(-OU
  * timeout, no standard input, and the agent's environment. Unknown names are NOT_FOUND.
  */
 export function runAllowedAction(actions: ActionsFile, name: string, log: Logger): Promise<RunActionResult> {
-  const action = actions.actions[name];
+  // own entries only: "constructor" is a valid name, and no action
+  const action = Object.hasOwn(actions.actions, name) ? actions.actions[name] : undefined;
   if (!action)
     return Promise.reject(
       new RpcError(

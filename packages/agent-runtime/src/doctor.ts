@@ -1,4 +1,4 @@
-import type { HostAddress, HostRoute, Problem, RoleConfig } from "@lvsfleet/model";
+import type { ClusterSpec, HostAddress, HostRoute, Problem, RoleConfig } from "@lvsfleet/model";
 import type { DataPlaneDriver, DataPlaneSupport, HostDriver, HostLinkState } from "./drivers.ts";
 
 /** What a doctor looks at: a snapshot of the host, read once. */
@@ -23,12 +23,19 @@ export interface DoctorInput {
    * only what start cannot fix itself is checked (the preflight).
    */
   running: boolean;
+  /** The cluster spec the role holds (the latest a Start or Apply carried), or the one a Start brings. */
+  spec?: ClusterSpec | undefined;
 }
 
 /** A role's preflight check: which sysctls it reads, and a pure function from facts to problems. */
 export interface Doctor {
   sysctls(config: RoleConfig | undefined): string[];
   check(input: DoctorInput): Problem[];
+  /**
+   * What this host finds wrong with a cluster spec alone, without looking at the host (a director:
+   * scripts its allowlist does not have). Its errors refuse an Apply; check() includes them too.
+   */
+  spec?(spec: ClusterSpec): Problem[];
 }
 
 /** Reads the facts a doctor needs from the host and the data plane. */

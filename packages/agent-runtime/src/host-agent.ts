@@ -10,6 +10,7 @@ import {
   type RealServerHealth,
   type RoleConfig,
   type RoleState,
+  type ScriptAllowlistReport,
   type SimulatedHealthChange,
   type SimulatedTraffic,
   type SimulatedTrafficChange,
@@ -55,6 +56,8 @@ export interface RoleBehaviour {
   reportedSysctls: string[];
   /** The role's preflight check; its problems are reported in state and errors stop a start. */
   doctor?: Doctor | undefined;
+  /** Directors: the scripts the agent's allowlist holds, reported in state (the server plans with it). */
+  scripts?: ScriptAllowlistReport | undefined;
 }
 
 export interface HostAgentParts {
@@ -124,7 +127,7 @@ export class HostAgent implements AgentHandlers {
       const value = await host.readSysctl(key);
       if (value !== undefined) sysctls[key] = value;
     }
-    const problems = await this.check(status.config, status.roleState === "running");
+    const problems = await this.check(status.config, status.roleState === "running", heldSpec(status));
     const failover = await this.extension?.report();
     return {
       info: this.parts.info,
@@ -135,20 +138,35 @@ export class HostAgent implements AgentHandlers {
       generation: status.generation,
       ...(problems ? { problems } : {}),
       ...(failover ? { failover } : {}),
+      ...(behaviour.scripts ? { scripts: behaviour.scripts } : {}),
     };
   }
 
   /** What the role's doctor finds on the host now; undefined when the role has no doctor. */
   async doctor(): Promise<Problem[] | undefined> {
     const status = await this.parts.statusFile.read();
-    return this.check(status.config, status.roleState === "running");
+    return this.check(status.config, status.roleState === "running", heldSpec(status));
   }
 
-  private async check(config: RoleConfig | undefined, running: boolean): Promise<Problem[] | undefined> {
+  private async check(
+    config: RoleConfig | undefined,
+    running: boolean,
+    spec: ClusterSpec | undefined,
+  ): Promise<Problem[] | undefined> {
     const { behaviour, host, dataPlane } = this.parts;
     if (!behaviour.doctor) return undefined;
     const facts = await gatherFacts(host, dataPlane, behaviour.doctor.sysctls(config));
-    return behaviour.doctor.check({ facts, config, running });
+    return behaviour.doctor.check({ facts, config, running, spec });
+  }
+
+  /** Refuses a spec this host cannot take (a director: a script its allowlist lacks) before anything changes. */
+  private admit(spec: ClusterSpec | undefined): void {
+    const refused = spec ? blockingProblems(this.parts.behaviour.doctor?.spec?.(spec) ?? []) : [];
+    if (refused.length > 0)
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `host ${this.parts.info.host} refuses the cluster spec, nothing changed: ${describeProblems(refused)}`,
+      );
   }
 
   private checkCluster(status: RoleStatus, cluster: string): void {
@@ -191,6 +209,7 @@ export class HostAgent implements AgentHandlers {
       const dataPlane = this.requireDataPlane();
       const status = await this.parts.statusFile.read();
       this.checkCluster(status, request.cluster);
+      this.admit(request.spec);
       const stale = status.cluster === request.cluster && request.generation < status.generation;
       if (stale || status.roleState !== "running") {
         // A stale request never undoes a newer one; a stopped director keeps no table.
@@ -237,8 +256,10 @@ export class HostAgent implements AgentHandlers {
       const status = await statusFile.read();
       this.checkCluster(status, cluster);
       const intent = behaviour.intent(config, dataPlane);
-      // Preflight: what start cannot fix itself (a missing interface, a kernel without support) stops it here.
-      const blocking = blockingProblems((await this.check(config, false)) ?? []);
+      const spec = config.kind === "director" ? config.director.spec : undefined;
+      // Preflight: what start cannot fix itself (a missing interface, a kernel without support, a
+      // script the allowlist lacks) stops it here.
+      const blocking = blockingProblems((await this.check(config, false, spec)) ?? []);
       if (blocking.length > 0)
         throw new RpcError(
           GrpcStatus.FAILED_PRECONDITION,
@@ -246,7 +267,6 @@ export class HostAgent implements AgentHandlers {
         );
       const changes: HostChange[] = await this.keeper.takeUp(intent);
       const table = behaviour.table(config);
-      const spec = config.kind === "director" ? config.director.spec : undefined;
       let next: RoleStatus = { ...status, cluster, roleState: "running", config };
       if (this.extension && table) {
         changes.push(...(await this.extension.configure({ cluster, config, spec, desired: table.desired })));
@@ -369,6 +389,11 @@ export class HostAgent implements AgentHandlers {
     await this.extension?.close();
     await this.parts.dataPlane?.close();
   }
+}
+
+/** The spec a role holds: the latest an Apply carried, else its Start's. */
+function heldSpec(status: RoleStatus): ClusterSpec | undefined {
+  return status.spec ?? (status.config?.kind === "director" ? status.config.director.spec : undefined);
 }
 
 function withFailover<T>(beat: T | undefined): { failover?: T } {

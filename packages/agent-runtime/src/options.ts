@@ -47,7 +47,10 @@ export const AgentOptions = z.object({
   insecure: z.boolean().default(false),
   /** Serve Prometheus metrics (GET /metrics) on this address; off when absent. */
   metrics: ListenAddress.optional(),
-  /** Real-server agents: the JSON file of actions the server may run by name (see actions.ts). */
+  /**
+   * The operator's allowlist (see actions.ts): on real servers the actions the server may run by
+   * name; on directors the scripts a cluster spec may name (section scripts). Without it: neither.
+   */
   actionsFile: z.string().min(1).optional(),
   /** sim driver: synthetic client load against each virtual service, `RATE[,LIFETIME[,CLIENTS]]`. */
   simTraffic: SimTrafficOption.optional(),
@@ -81,8 +84,11 @@ export const USAGE = `options:
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by default; no token:
                        bind it to loopback or a management address)
-  --actions-file F     real-server agent: JSON allowlist of actions the server may run by name during
-                       rolling jobs, e.g. {"actions":{"restart-web":{"command":["/usr/bin/systemctl","restart","nginx"]}}}
+  --actions-file F     JSON allowlist of the programs this host may run by name. Real-server agent: the
+                       actions rolling jobs run, e.g. {"actions":{"restart-web":{"command":["/usr/bin/systemctl",
+                       "restart","nginx"]}}}. Director agent: the scripts a cluster spec may name (misc checks,
+                       quorum up/down, VRRP notify), e.g. {"scripts":{"check-web":{"command":
+                       ["/usr/local/lib/lvsfleet/check-web","{address}","{port}"]}}}; without it scripts are off
   --sim-traffic R[,L[,C]] sim driver: simulated clients open R connections/s against each virtual service,
                        lasting L s on average (default 30), from C addresses (default 1000); e.g. 2,30`;
 

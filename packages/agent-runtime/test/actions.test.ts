@@ -40,6 +40,25 @@ describe("the actions allowlist", () => {
     expect(refusal({ actions: { ok: { command: ["/bin/true"], timeoutSeconds: 0 } } })).toMatch(/timeoutSeconds/);
   });
 
+  it("a director's scripts section: same entries, names and absolute programs, known placeholders only", () => {
+    const loaded = loadActions(
+      file({ scripts: { "check-web": { command: ["/usr/lib/check-web", "{address}", "--port={port}"] } } }),
+    );
+    expect(loaded).toEqual({
+      actions: {},
+      scripts: { "check-web": { command: ["/usr/lib/check-web", "{address}", "--port={port}"], timeoutSeconds: 30 } },
+    });
+    expect(refusal({ scripts: { "check-web": { command: ["check-web"] } } })).toMatch(
+      /^actions-file: .*: scripts\.check-web\.command\[0\]: the program \(command\[0\]\) must be an absolute path/,
+    );
+    expect(refusal({ scripts: { "check-web": { command: ["/bin/sh", "-c", "{cmd}"] } } })).toMatch(
+      /unknown placeholder \{cmd\}/,
+    );
+    expect(refusal({ scripts: { "Check.Web": { command: ["/bin/true"] } } })).toMatch(/script names are lowercase/);
+    expect(refusal({ scripts: { x: { path: "/bin/true" } } })).toMatch(/path/);
+    expect(refusal({ script: {} })).toMatch(/script/);
+  });
+
   it("runs the command with its arguments as given (no shell), and reports its exit and output", async () => {
     const actions = loadActions(
       file({
@@ -62,5 +81,9 @@ describe("the actions allowlist", () => {
     expect(unknown).toBeInstanceOf(RpcError);
     expect(unknown.code).toBe(GrpcStatus.NOT_FOUND);
     expect(unknown.message).toMatch(/it has: echo, fail, slow, loud/);
+    // a name every object inherits is no action either
+    const inherited = await runAllowedAction(actions, "constructor", log).catch((e) => e);
+    expect(inherited).toBeInstanceOf(RpcError);
+    expect(inherited.code).toBe(GrpcStatus.NOT_FOUND);
   });
 });

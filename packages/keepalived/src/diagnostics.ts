@@ -12,6 +12,7 @@ export interface SourceLocation {
  * - unmodelled: a valid keepalived keyword lvsfleet keeps but does not act on;
  * - deprecated: an old spelling keepalived no longer accepts, read with its old meaning;
  * - note: anything else worth knowing that changes nothing;
+ * - script: a program the file runs, which the spec now names: the allowlist entry to create;
  * - syntax, value, unknown-keyword, unsupported, include, conflict: why an import was refused.
  */
 export type DiagnosticCode =
@@ -19,6 +20,7 @@ export type DiagnosticCode =
   | "unmodelled"
   | "deprecated"
   | "note"
+  | "script"
   | "syntax"
   | "value"
   | "unknown-keyword"

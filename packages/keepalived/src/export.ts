@@ -7,6 +7,7 @@ import {
   validate,
 } from "@lvsfleet/model";
 import type { KeepalivedConfig } from "./ast.ts";
+import type { AllowlistScripts } from "./exported-scripts.ts";
 import { fromClusterSpec } from "./from-spec.ts";
 import { renderKeepalived } from "./render.ts";
 
@@ -18,6 +19,12 @@ export interface ExportOptions {
   director?: string | undefined;
   /** A comment written at the top; false for none. */
   header?: string | false | undefined;
+  /**
+   * The director's allowlisted scripts (the `scripts` section of its --actions-file): the spec names
+   * scripts, this gives their commands. Without it they are written as /etc/lvsfleet/scripts/NAME,
+   * with a warning.
+   */
+  scripts?: AllowlistScripts | undefined;
 }
 
 export interface ExportResult {
@@ -32,7 +39,7 @@ export function exportKeepalived(spec: ClusterSpecInput, options: ExportOptions 
   const valid = validate(ClusterSpec, spec);
   const warnings: FieldError[] = [];
   const director = chooseDirector(valid, options.director, warnings);
-  const config = fromClusterSpec(valid, director, warnings);
+  const config = fromClusterSpec(valid, director, warnings, options.scripts);
   const header =
     options.header === false
       ? undefined

@@ -19,6 +19,8 @@ import type {
   VirtualServerNode,
   VrrpInstanceNode,
 } from "./ast.ts";
+import type { AllowlistScripts } from "./exported-scripts.ts";
+import { ExportedScripts } from "./exported-scripts.ts";
 
 const METHOD: Record<ForwardingMethod, ForwardingNode> = {
   nat: { kind: "NAT" },
@@ -28,13 +30,17 @@ const METHOD: Record<ForwardingMethod, ForwardingNode> = {
 
 /**
  * The keepalived configuration of one director of a cluster (keepalived.conf is per host: state,
- * priority and unicast source differ). `warnings` receives what keepalived cannot express.
+ * priority and unicast source differ). `warnings` receives what keepalived cannot express. The
+ * spec's scripts are names: `scripts` (the director's allowlist) gives their commands, else they
+ * are written as /etc/lvsfleet/scripts/NAME (see exported-scripts.ts).
  */
 export function fromClusterSpec(
   spec: ClusterSpec,
   director: Director | undefined,
   warnings: FieldError[],
+  scripts?: AllowlistScripts,
 ): KeepalivedConfig {
+  const commands = new ExportedScripts(scripts, warnings);
   const config: KeepalivedConfig = {
     vrrpSyncGroups: [],
     vrrpInstances: [],
@@ -50,13 +56,17 @@ export function fromClusterSpec(
   if (spec.vrrp && director) {
     const vrrp = spec.vrrp;
     config.vrrpInstances = vrrp.instances.map((instance, i) =>
-      vrrpInstance(instance, director, `vrrp.instances[${i}]`, warnings),
+      vrrpInstance(instance, director, `vrrp.instances[${i}]`, warnings, commands),
     );
     if (vrrp.syncGroup)
       config.vrrpSyncGroups.push({
         name: vrrp.syncGroup.name,
         instances: vrrp.instances.map((i) => i.name),
-        notify: notifyNodes(vrrp.syncGroup.notify),
+        notify: notifyNodes(vrrp.syncGroup.notify, "vrrp.syncGroup", commands, {
+          type: "GROUP",
+          instance: vrrp.syncGroup.name,
+          priority: String(director.priority),
+        }),
         extra: [],
       });
   } else if (spec.directors.length > 0)
@@ -77,7 +87,7 @@ export function fromClusterSpec(
     }
     if (service.slowStart !== undefined)
       warnings.push({ field: `services[${i}].slowStart`, message: "keepalived has no slow start; not written" });
-    config.virtualServers.push(virtualServer(service, i, warnings));
+    config.virtualServers.push(virtualServer(service, i, warnings, commands));
   });
   return config;
 }
@@ -96,14 +106,34 @@ function usesScripts(spec: ClusterSpec): boolean {
   );
 }
 
-function notifyNodes(notify: VrrpNotify | undefined): NotifyNodes {
-  const script = (command: string | undefined) => (command === undefined ? undefined : { command });
+const NOTIFY_KEYWORDS = {
+  master: ["notify_master", "MASTER"],
+  backup: ["notify_backup", "BACKUP"],
+  fault: ["notify_fault", "FAULT"],
+  stop: ["notify_stop", "STOP"],
+  any: ["notify", undefined],
+} as const;
+
+function notifyNodes(
+  notify: VrrpNotify | undefined,
+  field: string,
+  commands: ExportedScripts,
+  values: Record<string, string>,
+): NotifyNodes {
+  const script = (key: keyof typeof NOTIFY_KEYWORDS) => {
+    const name = notify?.[key];
+    if (name === undefined) return undefined;
+    const [keyword, state] = NOTIFY_KEYWORDS[key];
+    return {
+      command: commands.command(name, `${field}.notify.${key}`, keyword, state ? { ...values, state } : values),
+    };
+  };
   return {
-    master: script(notify?.master),
-    backup: script(notify?.backup),
-    fault: script(notify?.fault),
-    stop: script(notify?.stop),
-    any: script(notify?.any),
+    master: script("master"),
+    backup: script("backup"),
+    fault: script("fault"),
+    stop: script("stop"),
+    any: script("any"),
   };
 }
 
@@ -112,6 +142,7 @@ function vrrpInstance(
   director: Director,
   field: string,
   warnings: FieldError[],
+  commands: ExportedScripts,
 ): VrrpInstanceNode {
   const peers = instance.unicastPeers;
   const wholeSeconds = (value: number | undefined, name: string) => {
@@ -147,12 +178,30 @@ function vrrpInstance(
     preemptDelay: instance.preemptDelay,
     garp:
       garp && (Object.fromEntries(Object.entries(garp).filter(([, v]) => v !== undefined)) as VrrpInstanceNode["garp"]),
-    notify: notifyNodes(instance.notify),
+    notify: notifyNodes(instance.notify, field, commands, {
+      type: "INSTANCE",
+      instance: instance.name,
+      priority: String(director.priority),
+    }),
     extra: [],
   };
 }
 
-function virtualServer(service: VirtualService, index: number, warnings: FieldError[]): VirtualServerNode {
+function virtualServer(
+  service: VirtualService,
+  index: number,
+  warnings: FieldError[],
+  commands: ExportedScripts,
+): VirtualServerNode {
+  const quorumScript = (name: string | undefined, key: "up" | "down") =>
+    name === undefined
+      ? undefined
+      : {
+          command: commands.command(name, `services[${index}].quorum.${key}`, `quorum_${key}`, {
+            service: service.name,
+            state: key,
+          }),
+        };
   const fwmark = service.protocol === "fwmark";
   const flags = [...service.schedulerFlags];
   const node: VirtualServerNode = {
@@ -172,21 +221,27 @@ function virtualServer(service: VirtualService, index: number, warnings: FieldEr
     omega: service.omega ?? false,
     quorum: service.quorum?.weight,
     hysteresis: service.quorum?.hysteresis,
-    quorumUp: service.quorum?.up === undefined ? undefined : { command: service.quorum.up },
-    quorumDown: service.quorum?.down === undefined ? undefined : { command: service.quorum.down },
+    quorumUp: quorumScript(service.quorum?.up, "up"),
+    quorumDown: quorumScript(service.quorum?.down, "down"),
     sorryServer: service.sorryServer && { address: service.sorryServer.address, port: service.sorryServer.port },
     sorryServerInhibit: service.sorryServer?.inhibit ?? false,
     sorryServerForwarding: service.sorryServer?.forwarding && METHOD[service.sorryServer.forwarding],
     checkerDefaults: { delayLoop: service.delayLoop },
     realServers: service.realServers.map((rs, j) =>
-      realServer(rs, service, `services[${index}].realServers[${j}]`, warnings),
+      realServer(rs, service, `services[${index}].realServers[${j}]`, warnings, commands),
     ),
     extra: [],
   };
   return node;
 }
 
-function realServer(rs: RealServer, service: VirtualService, field: string, warnings: FieldError[]): RealServerNode {
+function realServer(
+  rs: RealServer,
+  service: VirtualService,
+  field: string,
+  warnings: FieldError[],
+  commands: ExportedScripts,
+): RealServerNode {
   const forwarding = rs.forwarding ?? service.forwarding;
   if (forwarding !== "nat" && service.protocol !== "fwmark" && rs.port !== service.port)
     warnings.push({
@@ -209,12 +264,26 @@ function realServer(rs: RealServer, service: VirtualService, field: string, warn
     upperThreshold: rs.upperThreshold || undefined,
     lowerThreshold: rs.lowerThreshold || undefined,
     checkerDefaults: {},
-    checkers: (rs.healthChecks ?? []).map((check, k) => checker(check, `${field}.healthChecks[${k}]`, warnings)),
+    checkers: (rs.healthChecks ?? []).map((check, k) => {
+      const at = `${field}.healthChecks[${k}]`;
+      const misc = (name: string) =>
+        commands.command(name, `${at}.script`, "misc_path", {
+          address: rs.address,
+          port: String(rs.port),
+          service: service.name,
+        });
+      return checker(check, at, warnings, misc);
+    }),
     extra: [],
   };
 }
 
-function checker(check: HealthCheck, field: string, warnings: FieldError[]): CheckerNode {
+function checker(
+  check: HealthCheck,
+  field: string,
+  warnings: FieldError[],
+  miscCommand: (name: string) => string,
+): CheckerNode {
   if (check.rise !== undefined || check.fall !== undefined)
     warnings.push({
       field,
@@ -259,7 +328,7 @@ function checker(check: HealthCheck, field: string, warnings: FieldError[]): Che
     case "misc":
       return {
         type: "MISC_CHECK",
-        path: { command: check.path },
+        path: { command: miscCommand(check.script) },
         timeout: check.timeout,
         dynamic: Boolean(check.dynamic),
         ...timing,

@@ -2,6 +2,7 @@ import type { ClusterSpec } from "@lvsfleet/model";
 import type { KeepalivedConfig } from "./ast.ts";
 import { type Diagnostic, Diagnostics, sortByPosition } from "./diagnostics.ts";
 import type { ConfigFiles } from "./files.ts";
+import { ImportedScripts, type SuggestedScript } from "./imported-scripts.ts";
 import { parseKeepalived, parseKeepalivedText } from "./parse.ts";
 import { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";
 
@@ -34,6 +35,12 @@ export type ImportResult =
       configs: KeepalivedConfig[];
       /** Warnings only. */
       diagnostics: Diagnostic[];
+      /**
+       * The `scripts` section every director's --actions-file needs for the spec: the programs the
+       * files ran (misc_path, quorum_up/down, notify*), under the names the spec gives them. Empty
+       * when the files run none.
+       */
+      scripts: Record<string, SuggestedScript>;
     }
   | { ok: false; diagnostics: Diagnostic[] };
 
@@ -70,12 +77,14 @@ function finish(
   const parseDiagnostics = parsed.flatMap((p) => p.result.diagnostics);
   if (parsed.some((p) => !p.result.ok)) return { ok: false, diagnostics: parseDiagnostics };
   const mapping = new Diagnostics(options.strict ?? false);
+  const scripts = new ImportedScripts(mapping);
   const spec = toClusterSpec(
     parsed.map((p) => ({ file: p.file, config: p.result.config, director: p.director })),
     { name: options.name },
     mapping,
+    scripts,
   );
   const diagnostics = sortByPosition([...parseDiagnostics, ...mapping.list]);
   if (!spec || mapping.errors.length > 0) return { ok: false, diagnostics };
-  return { ok: true, spec, configs: parsed.map((p) => p.result.config), diagnostics };
+  return { ok: true, spec, configs: parsed.map((p) => p.result.config), diagnostics, scripts: scripts.section() };
 }

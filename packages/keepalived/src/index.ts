@@ -8,6 +8,7 @@ export {
   sortByPosition,
 } from "./diagnostics.ts";
 export { type ExportOptions, type ExportResult, exportKeepalived } from "./export.ts";
+export { type AllowlistScripts, EXPORTED_SCRIPT_DIR } from "./exported-scripts.ts";
 export { type ConfigFiles, memoryFiles, nodeFiles } from "./files.ts";
 export { fromClusterSpec } from "./from-spec.ts";
 export {
@@ -17,7 +18,9 @@ export {
   importKeepalivedText,
   type KeepalivedSource,
 } from "./import.ts";
+export { ImportedScripts, type SuggestedScript, scriptNameOf } from "./imported-scripts.ts";
 export { type LinePosition, type RepairedLine, repairLine } from "./lexer.ts";
 export { type ParseOptions, type ParseResult, parseKeepalived, parseKeepalivedText } from "./parse.ts";
 export { renderKeepalived } from "./render.ts";
+export { joinCommand, splitCommand } from "./script-command.ts";
 export { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";

@@ -21,12 +21,12 @@ import type {
   KeepalivedConfig,
   NotifyNodes,
   RealServerNode,
-  ScriptNode,
   VirtualServerNode,
   VirtualServerTarget,
   VrrpInstanceNode,
 } from "./ast.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import { ImportedScripts } from "./imported-scripts.ts";
 
 type DirectorInput = NonNullable<ClusterSpecInput["directors"]>[number];
 
@@ -66,9 +66,11 @@ export function toClusterSpec(
   sources: ParsedSource[],
   options: { name?: string | undefined },
   diagnostics: Diagnostics,
+  /** Names the scripts the files run and collects the allowlist entries to suggest. */
+  scripts: ImportedScripts = new ImportedScripts(diagnostics),
 ): ClusterSpec | undefined {
   const origins: Origins = new Map();
-  const parts = sources.map((source) => fileParts(source, diagnostics));
+  const parts = sources.map((source) => fileParts(source, diagnostics, scripts));
   const first = parts[0];
   if (!first) return undefined;
   const top = { file: first.source.file, line: 1, column: 1 };
@@ -164,7 +166,7 @@ function clusterName(config: KeepalivedConfig, diagnostics: Diagnostics, at: Sou
 
 // ---------------------------------------------------------------- per file
 
-function fileParts(source: ParsedSource, diagnostics: Diagnostics): FileParts {
+function fileParts(source: ParsedSource, diagnostics: Diagnostics, scripts: ImportedScripts): FileParts {
   const { config } = source;
   const parts: FileParts = { source, services: [], vips: [] };
   for (const instance of config.vrrpInstances)
@@ -178,7 +180,7 @@ function fileParts(source: ParsedSource, diagnostics: Diagnostics): FileParts {
         );
       parts.vips.push({ address: vip.address, at });
     }
-  parts.vrrp = fileVrrp(source, diagnostics);
+  parts.vrrp = fileVrrp(source, diagnostics, scripts);
   for (const vs of config.virtualServers) {
     const at = vs.at as SourceLocation;
     if (vs.realServers.length === 0) {
@@ -186,7 +188,7 @@ function fileParts(source: ParsedSource, diagnostics: Diagnostics): FileParts {
       continue;
     }
     for (const target of expandTarget(vs, config, diagnostics)) {
-      const service = virtualService(vs, target, diagnostics);
+      const service = virtualService(vs, target, diagnostics, scripts);
       if (service) parts.services.push({ service, name: vs.name, at });
     }
   }
@@ -289,6 +291,7 @@ function virtualService(
   vs: VirtualServerNode,
   target: VirtualServerTarget,
   diagnostics: Diagnostics,
+  scripts: ImportedScripts,
 ): VirtualServiceInput | undefined {
   const at = vs.at as SourceLocation;
   let forwarding = forwardingOf(vs.forwarding, at, diagnostics);
@@ -351,7 +354,7 @@ function virtualService(
   const realServers: RealServerInput[] = [];
   const seen = new Set<string>();
   for (const rs of vs.realServers) {
-    const real = realServer(rs, vs, target, forwarding, diagnostics);
+    const real = realServer(rs, vs, target, forwarding, diagnostics, scripts);
     if (!real) continue;
     const key = `${real.address}|${real.port}`;
     if (seen.has(key)) {
@@ -367,7 +370,7 @@ function virtualService(
   }
   service.realServers = realServers;
 
-  const quorum = quorumOf(vs, realServers, diagnostics);
+  const quorum = quorumOf(vs, realServers, diagnostics, scripts);
   if (quorum) service.quorum = quorum;
   if (vs.sorryServer) {
     const sorryForwarding = forwardingOf(vs.sorryServerForwarding, at, diagnostics);
@@ -419,6 +422,7 @@ function quorumOf(
   vs: VirtualServerNode,
   realServers: RealServerInput[],
   diagnostics: Diagnostics,
+  scripts: ImportedScripts,
 ): VirtualServiceInput["quorum"] {
   if (vs.quorum === undefined && vs.hysteresis === undefined && !vs.quorumUp && !vs.quorumDown) return undefined;
   const at = vs.at as SourceLocation;
@@ -444,8 +448,8 @@ function quorumOf(
   return {
     weight,
     ...(hysteresis !== undefined ? { hysteresis } : {}),
-    ...(vs.quorumUp ? { up: scriptCommand(vs.quorumUp, "quorum_up", at, diagnostics) } : {}),
-    ...(vs.quorumDown ? { down: scriptCommand(vs.quorumDown, "quorum_down", at, diagnostics) } : {}),
+    ...(vs.quorumUp ? { up: scripts.name(vs.quorumUp, "quorum_up", at) } : {}),
+    ...(vs.quorumDown ? { down: scripts.name(vs.quorumDown, "quorum_down", at) } : {}),
   };
 }
 
@@ -455,6 +459,7 @@ function realServer(
   target: VirtualServerTarget,
   serviceForwarding: ForwardingMethod,
   diagnostics: Diagnostics,
+  scripts: ImportedScripts,
 ): RealServerInput | undefined {
   const at = rs.at as SourceLocation;
   const own = forwardingOf(rs.forwarding, at, diagnostics);
@@ -490,7 +495,7 @@ function realServer(
   const { delayLoop: _serviceLoop, ...serviceDefaults } = vs.checkerDefaults;
   const defaults: CheckerDefaults = { ...serviceDefaults, ...definedOnly(rs.checkerDefaults) };
   const checks = rs.checkers
-    .map((checker) => healthCheck(checker, defaults, rs.virtualhost ?? vs.virtualhost, diagnostics))
+    .map((checker) => healthCheck(checker, defaults, rs.virtualhost ?? vs.virtualhost, diagnostics, scripts))
     .filter((c): c is HealthCheckInput => c !== undefined);
   if (checks.length > 0) real.healthChecks = checks;
   return real;
@@ -516,6 +521,7 @@ function healthCheck(
   defaults: CheckerDefaults,
   virtualhost: string | undefined,
   diagnostics: Diagnostics,
+  scripts: ImportedScripts,
 ): HealthCheckInput | undefined {
   if (node.type === "OTHER") return undefined;
   const at = node.at as SourceLocation;
@@ -524,7 +530,7 @@ function healthCheck(
     const { connectTimeout: _none, ...scriptTiming } = timing(node, defaults);
     return {
       type: "misc",
-      path: scriptCommand(node.path, "misc_path", at, diagnostics),
+      script: scripts.name(node.path, "misc_path", at),
       ...(node.timeout !== undefined ? { timeout: node.timeout } : {}),
       ...(node.dynamic ? { dynamic: true } : {}),
       ...scriptTiming,
@@ -552,20 +558,9 @@ function healthCheck(
   };
 }
 
-function scriptCommand(script: ScriptNode, keyword: string, at: SourceLocation, diagnostics: Diagnostics): string {
-  if (script.user !== undefined)
-    diagnostics.warn(
-      "note",
-      at,
-      `${keyword}: run-as user '${script.user}'${script.group ? ` and group '${script.group}'` : ""} dropped; lvsfleet runs scripts as its own user`,
-      "if the words after the script were meant as its arguments, quote the whole command line",
-    );
-  return script.command;
-}
-
 // ---------------------------------------------------------------- VRRP
 
-function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vrrp"] {
+function fileVrrp(source: ParsedSource, diagnostics: Diagnostics, scripts: ImportedScripts): FileParts["vrrp"] {
   const { config } = source;
   const instances = config.vrrpInstances;
   const first = instances[0];
@@ -693,7 +688,7 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
       if (node.preemptDelay !== undefined) instance.preemptDelay = node.preemptDelay;
     }
     if (node.garp) instance.garp = { ...node.garp };
-    const notify = notifyOf(node.notify, nodeAt, diagnostics);
+    const notify = notifyOf(node.notify, nodeAt, scripts);
     if (notify) instance.notify = notify;
     out.instances.push({ instance, at: nodeAt });
   }
@@ -729,7 +724,7 @@ function fileVrrp(source: ParsedSource, diagnostics: Diagnostics): FileParts["vr
         `vrrp_sync_group ${group.name} has one instance: keepalived ignores it, so does the import`,
       );
     else {
-      const notify = notifyOf(group.notify, group.at as SourceLocation, diagnostics);
+      const notify = notifyOf(group.notify, group.at as SourceLocation, scripts);
       out.syncGroup = { name: group.name, ...(notify ? { notify } : {}) };
     }
   }
@@ -758,11 +753,11 @@ function identityFromFile(source: ParsedSource): DirectorIdentity | undefined {
   return { host, address };
 }
 
-function notifyOf(notify: NotifyNodes, at: SourceLocation, diagnostics: Diagnostics): VrrpNotifyInput | undefined {
+function notifyOf(notify: NotifyNodes, at: SourceLocation, scripts: ImportedScripts): VrrpNotifyInput | undefined {
   const out: VrrpNotifyInput = {};
   for (const key of ["master", "backup", "fault", "stop", "any"] as const) {
     const script = notify[key];
-    if (script) out[key] = scriptCommand(script, key === "any" ? "notify" : `notify_${key}`, at, diagnostics);
+    if (script) out[key] = scripts.name(script, key === "any" ? "notify" : `notify_${key}`, at);
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -36,9 +36,13 @@ const ipv4 = fc.ipV4().map(canonicalIp);
 const ipv6 = fc.ipV6().map(canonicalIp);
 const seconds = fc.integer({ min: 1, max: 600_000 }).map((ms) => ms / 1000);
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-const command = fc
-  .tuple(word(/^\/[a-z]{1,8}\/[a-z][a-z._-]{0,10}$/), fc.array(word(/^[A-Za-z0-9_.=-]{1,8}$/), { maxLength: 3 }))
-  .map(([path, args]) => [path, ...args].join(" "));
+/**
+ * A script name (the spec names scripts; the directors' allowlists map names to programs). keepalived's
+ * `notify` gets four arguments appended that notify_master & co. do not, so a name used for `notify`
+ * imports back as another script than the same program elsewhere: those come from a disjoint set.
+ */
+const script = word(/^[a-z][a-z0-9_-]{0,12}$/);
+const notifyAnyScript = word(/^[0-9][a-z0-9_-]{0,8}$/);
 
 /** Drops undefined properties so that generated values compare like imported ones. */
 function clean<T extends object>(value: T): T {
@@ -91,9 +95,9 @@ function healthCheck(needsPort: boolean, family: "inet" | "inet6"): fc.Arbitrary
       clean({ type, urls, virtualhost, ...(type === "https" && sni ? { enableSni: true } : {}), ...c, ...t }),
     );
   const misc = fc
-    .tuple(command, maybe(fc.integer({ min: 1, max: 600 })), fc.boolean(), timing)
-    .map(([path, timeout, dynamic, { connectTimeout: _none, ...t }]) =>
-      clean({ type: "misc" as const, path, timeout, dynamic: dynamic || undefined, ...t }),
+    .tuple(script, maybe(fc.integer({ min: 1, max: 600 })), fc.boolean(), timing)
+    .map(([name, timeout, dynamic, { connectTimeout: _none, ...t }]) =>
+      clean({ type: "misc" as const, script: name, timeout, dynamic: dynamic || undefined, ...t }),
     );
   return fc.oneof(tcp, http, misc) as fc.Arbitrary<HealthCheckInput>;
 }
@@ -188,8 +192,8 @@ function service(shape: ServiceShape, serviceName: string): fc.Arbitrary<Virtual
           fc.record({
             share: fc.integer({ min: 1, max: 100 }),
             hysteresis: fc.integer({ min: 0, max: 100 }),
-            up: maybe(command),
-            down: maybe(command),
+            up: maybe(script),
+            down: maybe(script),
           }),
           fc.boolean(),
         )
@@ -375,7 +379,7 @@ function vrrpPart(pool4: string[], interfaces: readonly string[]) {
 }
 
 const notify = fc
-  .record({ master: command, backup: command, fault: command, stop: command, any: command }, { requiredKeys: [] })
+  .record({ master: script, backup: script, fault: script, stop: script, any: notifyAnyScript }, { requiredKeys: [] })
   .filter((n) => Object.keys(n).length > 0);
 
 function instance(

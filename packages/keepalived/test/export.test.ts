@@ -164,30 +164,102 @@ virtual_server 192.168.1.229 80 {
     ]);
   });
 
-  it("enables script security when the spec runs scripts, and quotes commands for keepalived", () => {
+  /** The guide with scripts named in every place a spec can name one. */
+  function scriptedSpec(): ClusterSpecInput {
     const base = guideSpec();
-    const spec = {
+    const service = base.services[0] as NonNullable<(typeof base.services)[0]>;
+    return {
       ...base,
+      services: [
+        {
+          ...service,
+          quorum: { weight: 1, up: "quorum-change", down: "quorum-change" },
+          realServers: service.realServers.map((rs) => ({
+            ...rs,
+            healthChecks: [{ type: "misc" as const, script: "check-web", timeout: 5 }],
+          })),
+        },
+      ],
       vrrp: {
-        instances: [
-          {
-            ...base.vrrp?.instances[0],
-            notify: { master: "/usr/local/bin/notify.sh MASTER 'VI 1'", backup: 'echo "x"' },
-          },
-        ],
+        instances: [{ ...base.vrrp?.instances[0], notify: { master: "notify-master", any: "notify-log" } }],
       },
     } as ClusterSpecInput;
-    const { text } = exportKeepalived(spec);
+  }
+  const ALLOWLIST = {
+    "check-web": { command: ["/usr/local/lib/lvsfleet/check-web", "{address}", "--port={port}", "{service}"] },
+    "quorum-change": { command: ["/usr/local/sbin/quorum", "{service}", "{state}"] },
+    "notify-master": { command: ["/usr/local/bin/notify.sh", "MASTER", "VI 1", "{priority}"] },
+    "notify-log": { command: ["/usr/local/bin/vrrp-log", "{type}", "{instance}", "{state}", "{priority}"] },
+  };
+
+  it("with the director's allowlist writes each named script's real command, placeholders filled", () => {
+    const { text, warnings } = exportKeepalived(scriptedSpec(), { scripts: ALLOWLIST });
+    expect(warnings).toEqual([]);
     expect(text).toMatch(
       /global_defs \{\n {4}router_id lb-master\n {4}enable_script_security\n {4}script_user root\n\}/,
     );
-    expect(text).toContain(`notify_master "/usr/local/bin/notify.sh MASTER 'VI 1'"`);
-    expect(text).toContain(`notify_backup "echo \\"x\\""`);
+    expect(text).toContain(`notify_master "/usr/local/bin/notify.sh MASTER 'VI 1' 100"`);
+    // keepalived's notify appends type, name, state and priority itself
+    expect(text).toContain(`notify "/usr/local/bin/vrrp-log"\n`);
+    expect(text).toContain(`quorum_up "/usr/local/sbin/quorum http up"`);
+    expect(text).toContain(`quorum_down "/usr/local/sbin/quorum http down"`);
+    expect(text).toContain(`misc_path "/usr/local/lib/lvsfleet/check-web 192.168.1.220 --port=80 http"`);
+    expect(text).toContain(`misc_path "/usr/local/lib/lvsfleet/check-web 192.168.1.231 --port=80 http"`);
+    // read back: the names come from the programs, the suggested allowlist has the same commands
     const back = importKeepalivedText(text, { name: "web", director: { host: "lb-master", address: "192.168.1.252" } });
-    expect(back.ok && back.spec.vrrp?.instances[0]?.notify).toEqual({
-      master: "/usr/local/bin/notify.sh MASTER 'VI 1'",
-      backup: 'echo "x"',
+    if (!back.ok) throw new Error(dump(back.diagnostics));
+    expect(back.spec.vrrp?.instances[0]?.notify).toEqual({ master: "notify", any: "vrrp-log" });
+    expect(back.spec.services[0]?.quorum).toMatchObject({ up: "quorum", down: "quorum-2" });
+    expect(back.scripts).toMatchObject({
+      notify: { command: ["/usr/local/bin/notify.sh", "MASTER", "VI 1", "100"] },
+      "vrrp-log": { command: ["/usr/local/bin/vrrp-log", "{type}", "{instance}", "{state}", "{priority}"] },
+      quorum: { command: ["/usr/local/sbin/quorum", "http", "up"] },
+      "quorum-2": { command: ["/usr/local/sbin/quorum", "http", "down"] },
+      "check-web": { command: ["/usr/local/lib/lvsfleet/check-web", "192.168.1.220", "--port=80", "http"] },
+      "check-web-2": { command: ["/usr/local/lib/lvsfleet/check-web", "192.168.1.231", "--port=80", "http"] },
     });
+  });
+
+  it("without an allowlist writes /etc/lvsfleet/scripts/NAME, once warned per script", () => {
+    const { text, warnings } = exportKeepalived(scriptedSpec());
+    expect(text).toContain(`misc_path "/etc/lvsfleet/scripts/check-web"\n`);
+    expect(text).toContain(`quorum_up "/etc/lvsfleet/scripts/quorum-change"\n`);
+    expect(text).toContain(`notify_master "/etc/lvsfleet/scripts/notify-master"\n`);
+    expect(warnings).toEqual([
+      {
+        field: "vrrp.instances[0].notify.master",
+        message:
+          "script notify-master: written as /etc/lvsfleet/scripts/notify-master; put the program there, or export with the director's allowlist (lvsctl export --scripts FILE) to write its real command",
+      },
+      expect.objectContaining({ field: "vrrp.instances[0].notify.any" }),
+      expect.objectContaining({ field: "services[0].quorum.up" }),
+      expect.objectContaining({ field: "services[0].realServers[0].healthChecks[0].script" }),
+    ]);
+    const partial = exportKeepalived(scriptedSpec(), { scripts: { "check-web": ALLOWLIST["check-web"] } });
+    expect(partial.warnings[0]?.message).toBe(
+      "script notify-master is not in the allowlist given: written as /etc/lvsfleet/scripts/notify-master; put the program there, or add notify-master to the allowlist",
+    );
+  });
+
+  it("warns when keepalived cannot pass a placeholder to notify", () => {
+    const { text, warnings } = exportKeepalived(scriptedSpec(), {
+      scripts: { ...ALLOWLIST, "notify-log": { command: ["/usr/local/bin/vrrp-log", "--state={state}", "x"] } },
+    });
+    expect(text).toContain(`notify "/usr/local/bin/vrrp-log x"`);
+    expect(warnings).toEqual([
+      {
+        field: "vrrp.instances[0].notify.any",
+        message: `script notify-log: keepalived's notify cannot pass {state} there; argument "--state={state}" left out`,
+      },
+    ]);
+  });
+
+  it.skipIf(!hasKeepalived)("keepalived -t accepts the scripts, with the allowlist and without", async () => {
+    expect(await keepalivedConfigTest(exportKeepalived(scriptedSpec(), { scripts: ALLOWLIST }).text)).toEqual({
+      code: 0,
+      output: "",
+    });
+    expect(await keepalivedConfigTest(exportKeepalived(scriptedSpec()).text)).toEqual({ code: 0, output: "" });
   });
 
   it("refuses values keepalived cannot read back", () => {

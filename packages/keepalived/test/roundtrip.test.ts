@@ -1,10 +1,21 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { type ClusterSpec, type ClusterSpecInput, ClusterSpec as ClusterSpecSchema, validate } from "@lvsfleet/model";
+import {
+  type ClusterSpec,
+  type ClusterSpecInput,
+  ClusterSpec as ClusterSpecSchema,
+  scriptUses,
+  validate,
+} from "@lvsfleet/model";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { exportKeepalived, importKeepalived, importKeepalivedText, memoryFiles } from "../src/index.ts";
 import { canonicalSpec } from "./arbitraries.ts";
 import { dump, hasKeepalived, keepalivedConfigTest } from "./helpers.ts";
+
+/** The directors' allowlist for a spec's scripts: each name a program of the same name. */
+function allowlistFor(spec: ClusterSpec): Record<string, { command: string[] }> {
+  return Object.fromEntries(scriptUses(spec).map((u) => [u.name, { command: [`/usr/local/lib/lvsfleet/${u.name}`] }]));
+}
 
 /** Exports one keepalived.conf per director (or one without VRRP) and imports them all back. */
 function roundTrip(input: ClusterSpecInput): { spec: ClusterSpec; files: Record<string, string> } {
@@ -14,11 +25,12 @@ function roundTrip(input: ClusterSpecInput): { spec: ClusterSpec; files: Record<
     spec.directors.length > 0
       ? spec.directors.map((d) => {
           const path = `/etc/lvsfleet/${d.host}/keepalived.conf`;
-          files[path] = exportKeepalived(spec, { director: d.host }).text;
+          files[path] = exportKeepalived(spec, { director: d.host, scripts: allowlistFor(spec) }).text;
           return { path, director: { host: d.host, address: d.address } };
         })
       : [{ path: "/etc/keepalived/keepalived.conf", director: undefined }];
-  if (spec.directors.length === 0) files["/etc/keepalived/keepalived.conf"] = exportKeepalived(spec).text;
+  if (spec.directors.length === 0)
+    files["/etc/keepalived/keepalived.conf"] = exportKeepalived(spec, { scripts: allowlistFor(spec) }).text;
   const result = importKeepalived(sources, { files: memoryFiles(files), name: spec.name });
   if (!result.ok) throw new Error(`${dump(result.diagnostics)}\n--- files:\n${Object.values(files).join("\n---\n")}`);
   return { spec: result.spec, files };
@@ -40,10 +52,10 @@ describe("keepalived.conf round trip", () => {
       fc.property(canonicalSpec(), (input) => {
         const spec = validate(ClusterSpecSchema, input);
         const director = spec.directors[0]?.host;
-        const first = exportKeepalived(spec, { director });
+        const first = exportKeepalived(spec, { director, scripts: allowlistFor(spec) });
         expect(first.warnings).toEqual([]);
         const again = roundTrip(input).spec;
-        expect(exportKeepalived(again, { director }).text).toBe(first.text);
+        expect(exportKeepalived(again, { director, scripts: allowlistFor(spec) }).text).toBe(first.text);
       }),
       { numRuns: 60 },
     );
@@ -54,16 +66,18 @@ describe("keepalived.conf round trip", () => {
       fc.property(canonicalSpec(), (input) => {
         const spec = validate(ClusterSpecSchema, input);
         const director = spec.directors[0];
-        const { text } = exportKeepalived(spec, { director: director?.host });
+        const { text } = exportKeepalived(spec, { director: director?.host, scripts: allowlistFor(spec) });
         const result = importKeepalivedText(text, {
           name: spec.name,
           director: director && { host: director.host, address: director.address },
           strict: true,
         });
         if (!result.ok) throw new Error(dump(result.diagnostics));
-        expect(result.diagnostics.filter((d) => d.code !== "note")).toEqual([]);
+        // scripts: the entries each director's allowlist needs, as warnings
+        expect(result.diagnostics.filter((d) => d.code !== "note" && d.code !== "script")).toEqual([]);
         // The only note: a VIP that services use but no VRRP instance carries.
-        for (const d of result.diagnostics) expect(d.message).toMatch(/is in no vrrp_instance's virtual_ipaddress/);
+        for (const d of result.diagnostics.filter((d) => d.code === "note"))
+          expect(d.message).toMatch(/is in no vrrp_instance's virtual_ipaddress/);
       }),
       { numRuns: 60 },
     );

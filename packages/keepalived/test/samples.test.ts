@@ -78,9 +78,18 @@ describe("keepalived's own sample configurations", () => {
     ]);
   });
 
-  it("keepalived.conf.misc_check: MISC_CHECK, a ! comment inside the block", () => {
-    expect(spec("misc_check").services[0]?.realServers[0]?.healthChecks).toEqual([
-      { type: "misc", path: "/usr/local/bin/script.sh" },
+  it("keepalived.conf.misc_check: MISC_CHECK, a ! comment inside the block; the script becomes a name", () => {
+    const result = sample("misc_check");
+    if (!result.ok) throw new Error(dump(result.diagnostics));
+    expect(result.spec.services[0]?.realServers[0]?.healthChecks).toEqual([{ type: "misc", script: "script" }]);
+    expect(result.scripts).toEqual({
+      script: {
+        command: ["/usr/local/bin/script.sh"],
+        description: "from keepalived.conf misc_path at misc_check.conf:23",
+      },
+    });
+    expect(result.diagnostics.filter((d) => d.code === "script").map(brief)).toEqual([
+      '23:9 warning script misc_path "/usr/local/bin/script.sh" becomes the script "script": a director runs it only if its own allowlist (--actions-file, section scripts) has "script": {"command":["/usr/local/bin/script.sh"]}',
     ]);
   });
 
@@ -99,7 +108,18 @@ describe("keepalived's own sample configurations", () => {
       persistence: { timeout: 900 },
       alpha: true,
       omega: true,
-      quorum: { weight: 7, hysteresis: 2, up: "/usr/local/sbin/quorum-up.sh", down: "/usr/local/sbin/quorum-down.sh" },
+      quorum: { weight: 7, hysteresis: 2, up: "quorum-up", down: "quorum-down" },
+    });
+    const result = sample("quorum");
+    expect(result.ok && result.scripts).toEqual({
+      "quorum-up": {
+        command: ["/usr/local/sbin/quorum-up.sh"],
+        description: "from keepalived.conf quorum_up at quorum.conf:23",
+      },
+      "quorum-down": {
+        command: ["/usr/local/sbin/quorum-down.sh"],
+        description: "from keepalived.conf quorum_down at quorum.conf:23",
+      },
     });
     expect(service?.realServers.map((rs) => `${rs.address}:${rs.port}`)).toHaveLength(10);
     expect(service?.realServers[9]).toMatchObject({

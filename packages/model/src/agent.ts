@@ -1,5 +1,6 @@
 import type { FailoverBeat, FailoverReport } from "./failover.ts";
 import type { ForwardingMethod } from "./forwarding.ts";
+import type { ScriptAllowlistReport } from "./script-allowlist.ts";
 import type { ClusterSpec } from "./spec.ts";
 import type { IpvsTable } from "./table.ts";
 
@@ -51,6 +52,8 @@ export interface AgentState {
   problems?: Problem[] | undefined;
   /** Directors: health checks, their local decisions, VRRP and the VIPs held (see failover.ts). */
   failover?: FailoverReport | undefined;
+  /** Directors: the scripts their allowlist holds (a spec may name only those); absent: not reported. */
+  scripts?: ScriptAllowlistReport | undefined;
 }
 
 /** Something a host lacks for its role, found by the agent's doctor, with the fix. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { canonicalIp, isIpAddress } from "./address.ts";
 import { FORWARDING_METHODS } from "./forwarding.ts";
+import { RetiredScriptPath, ScriptName } from "./script-name.ts";
 
 /**
  * Health checks, quorum and sorry server: how lvsfleet decides that a real server is up, and what a
@@ -47,12 +48,6 @@ const Streak = z
   .int({ error: "must be an integer" })
   .min(1, { error: "must be between 1 and 1000" })
   .max(1000, { error: "must be between 1 and 1000" });
-
-/** A script or program with its arguments, as one command line (keepalived splits it on spaces). */
-export const ScriptCommand = z
-  .string()
-  .min(1, { error: "must not be empty" })
-  .refine((s) => !/[\n\r\0]/.test(s), { error: "must be a single line" });
 
 /** Timing every checker has. */
 const CheckTiming = {
@@ -160,15 +155,22 @@ export type HttpsCheck = z.output<typeof HttpsCheck>;
 
 /**
  * keepalived MISC_CHECK: run a program; exit status 0 = up, anything else = down. With `dynamic`,
- * exit status 2-255 means up with weight (status - 2), as keepalived's misc_dynamic.
+ * exit status 2-255 means up with weight (status - 2), as keepalived's misc_dynamic. The spec names
+ * the program only (script-name.ts): each director runs what its own allowlist maps the name to.
  */
 export const MiscCheck = z.strictObject({
   type: z.literal("misc"),
-  /** The program and its arguments. keepalived misc_path. */
-  path: ScriptCommand,
+  /** keepalived misc_path, retired: a spec that still gives one is refused with what to write instead. */
+  path: RetiredScriptPath.optional(),
+  /**
+   * The script to run: a name from the director's allowlist (`--actions-file`, section `scripts`),
+   * which maps it to a program and its arguments ({address}, {port}, {service} filled by the agent).
+   */
+  script: ScriptName,
   /**
    * Whole seconds the program may run before it is killed (SIGTERM, then SIGKILL) and the attempt
-   * fails. keepalived misc_timeout; default the service's delayLoop.
+   * fails. keepalived misc_timeout; default the service's delayLoop. The allowlist entry's own
+   * timeoutSeconds is the upper bound.
    */
   timeout: z
     .number({ error: "must be a number of seconds" })
@@ -204,10 +206,10 @@ export const Quorum = z.strictObject({
   weight: z.number().int().min(1, { error: "must be between 1 and 4294967295" }).max(4294967295),
   /** Dampens flapping around the quorum. keepalived hysteresis; default 0. */
   hysteresis: z.number().int().min(0).max(4294967295).optional(),
-  /** Run when the quorum is gained. keepalived quorum_up. */
-  up: ScriptCommand.optional(),
-  /** Run when the quorum is lost. keepalived quorum_down. */
-  down: ScriptCommand.optional(),
+  /** Script run when the quorum is gained: a name from the director's allowlist. keepalived quorum_up. */
+  up: ScriptName.optional(),
+  /** Script run when the quorum is lost: a name from the director's allowlist. keepalived quorum_down. */
+  down: ScriptName.optional(),
 });
 export type Quorum = z.output<typeof Quorum>;
 

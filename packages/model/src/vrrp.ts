@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { canonicalIp, isIpAddress } from "./address.ts";
-import { DurationSeconds, ScriptCommand } from "./health.ts";
+import { DurationSeconds } from "./health.ts";
+import { ScriptName } from "./script-name.ts";
 
 /**
  * VRRP between the directors (what keepalived's vrrp_instance and vrrp_sync_group say). Each director's
@@ -17,18 +18,22 @@ const VrrpAddress = z
 /** keepalived instance and group names: one word. */
 const VrrpName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, { error: "must be 1-64 letters, digits or _.:@-" });
 
-/** Scripts keepalived runs on a state change (notify_master, notify_backup, notify_fault, notify_stop, notify). */
+/**
+ * Scripts run on a state change (keepalived notify_master, notify_backup, notify_fault, notify_stop,
+ * notify), each a name from the director's allowlist. The director agent runs them itself, on the
+ * transitions keepalived reports on its notify FIFO; keepalived's own configuration has none.
+ */
 export const VrrpNotify = z.strictObject({
   /** On becoming MASTER. keepalived notify_master. */
-  master: ScriptCommand.optional(),
+  master: ScriptName.optional(),
   /** On becoming BACKUP. keepalived notify_backup. */
-  backup: ScriptCommand.optional(),
+  backup: ScriptName.optional(),
   /** On entering FAULT. keepalived notify_fault. */
-  fault: ScriptCommand.optional(),
+  fault: ScriptName.optional(),
   /** When VRRP stops. keepalived notify_stop. */
-  stop: ScriptCommand.optional(),
-  /** On every transition, with "INSTANCE"|"GROUP", name, state and priority appended. keepalived notify. */
-  any: ScriptCommand.optional(),
+  stop: ScriptName.optional(),
+  /** On every transition. keepalived notify (which appends type, name, state and priority: {type} {instance} {state} {priority}). */
+  any: ScriptName.optional(),
 });
 export type VrrpNotify = z.output<typeof VrrpNotify>;
 export type VrrpNotifyInput = z.input<typeof VrrpNotify>;

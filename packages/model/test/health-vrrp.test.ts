@@ -26,7 +26,7 @@ describe("health checks, quorum and sorry server", () => {
         {
           ...withChecks([{ type: "tcp", connectTimeout: 10, retry: 3, delayBeforeRetry: 3 }]).services[0],
           delayLoop: 6,
-          quorum: { weight: 2, hysteresis: 1, up: "/usr/local/bin/up.sh" },
+          quorum: { weight: 2, hysteresis: 1, up: "quorum-up" },
           sorryServer: { address: "192.168.1.240", port: 80 },
         },
       ],
@@ -63,7 +63,11 @@ describe("health checks, quorum and sorry server", () => {
           protocol: "fwmark",
           fwmark: 1,
           realServers: [
-            { address: "192.168.1.220", port: 0, healthChecks: [{ type: "tcp" }, { type: "misc", path: "/bin/true" }] },
+            {
+              address: "192.168.1.220",
+              port: 0,
+              healthChecks: [{ type: "tcp" }, { type: "misc", script: "check-web" }],
+            },
           ],
         },
       ],

@@ -294,6 +294,14 @@ export function stateToWire(state: AgentState): WireAgentState {
     generation: state.generation,
     problems: (state.problems ?? []).map((p) => ({ ...p })),
     ...(state.failover ? { failover: failoverToWire(state.failover) } : {}),
+    ...(state.scripts
+      ? {
+          scripts: {
+            file: state.scripts.file ?? "",
+            scripts: state.scripts.scripts.map((s) => ({ name: s.name, placeholders: [...s.placeholders] })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -309,6 +317,17 @@ export function stateFromWire(state: WireAgentState | null): AgentState {
     // An agent that did not check its host sends none; one that checked and found nothing, too.
     problems: (state.problems ?? []).map((p) => ({ ...p, severity: p.severity === "error" ? "error" : "warning" })),
     ...(state.failover ? { failover: failoverFromWire(state.failover) } : {}),
+    ...(state.scripts
+      ? {
+          scripts: {
+            ...(state.scripts.file ? { file: state.scripts.file } : {}),
+            scripts: (state.scripts.scripts ?? []).map((s) => ({
+              name: s.name,
+              placeholders: [...(s.placeholders ?? [])],
+            })),
+          },
+        }
+      : {}),
   };
 }
 

@@ -139,6 +139,12 @@ export interface WireAgentState {
   generation: number;
   problems: WireProblem[];
   failover?: WireFailover | null;
+  scripts?: WireScriptAllowlist | null;
+}
+
+export interface WireScriptAllowlist {
+  file: string;
+  scripts: { name: string; placeholders: string[] }[];
 }
 
 export interface WireDirectorConfig {

@@ -1,4 +1,4 @@
-import { clusterHosts, type Problem, type RoleState } from "@lvsfleet/model";
+import { clusterHosts, type Problem, type RoleState, scriptProblems } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
@@ -80,11 +80,17 @@ export async function clusterDoctor(ctx: CommandContext, actor: Actor, cluster: 
       if (!registration) return { ...base, checked: false, problems: [notRegistered(h.host)] };
       try {
         const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
+        const own = state.problems ?? [];
+        // The stored spec against the director's allowlist: a spec it refused is not the one it holds.
+        const refused =
+          h.kind === "director" && state.scripts
+            ? scriptProblems(stored.spec, state.scripts).filter((p) => !own.some((o) => o.message === p.message))
+            : [];
         return {
           ...base,
           checked: state.problems !== undefined,
           roleState: state.roleState,
-          problems: state.problems ?? [],
+          problems: [...own, ...refused],
         };
       } catch (error) {
         return {

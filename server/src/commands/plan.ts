@@ -1,4 +1,4 @@
-import { ClusterSpec, desiredTable, ValidationError, validate } from "@lvsfleet/model";
+import { ClusterSpec, desiredTable, type Problem, scriptProblems, ValidationError, validate } from "@lvsfleet/model";
 import { describeOperation, plan } from "@lvsfleet/planner";
 import { type Actor, roleAtLeast } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
@@ -16,6 +16,11 @@ export interface DirectorPlan {
   note?: string | undefined;
   /** Why the director could not be asked (not registered, unreachable, refused). */
   error?: string | undefined;
+  /**
+   * Why this director would refuse the spec (Start and Apply fail, nothing changes there): scripts
+   * its own allowlist does not have, from the allowlist it reports. Absent: none.
+   */
+  problems?: Problem[] | undefined;
 }
 
 export interface ClusterPlan {
@@ -66,9 +71,11 @@ export async function planCluster(
         };
       const registration = await ctx.registry.get(director.host);
       if (!registration) return { host: director.host, changes: [], error: `agent ${director.host} is not registered` };
-      const client = ctx.pool.clientFor(registration);
       try {
+        const client = ctx.pool.clientFor(registration);
         const state = await client.getState(ctx.statusDeadlineMs);
+        const refused = state.scripts ? scriptProblems(spec, state.scripts) : [];
+        const problems = refused.length > 0 ? { problems: refused } : {};
         if (state.roleState !== "running") {
           // A stopped director holds no lvsfleet services: start would add and edit, never remove
           // what is there (e.g. the table keepalived built), so that is the plan against its table.
@@ -78,11 +85,17 @@ export async function planCluster(
             roleState: state.roleState,
             changes: operations.map(describeOperation),
             note: "nothing changes until it starts; these are what start would do to the table it holds",
+            ...problems,
           };
         }
         // One past the stored generation, so that the agent never takes the request for a stale one.
         const result = await client.apply({ cluster: name, generation: generation + 1, desired, dryRun: true });
-        return { host: director.host, roleState: state.roleState, changes: result.operations.map(describeOperation) };
+        return {
+          host: director.host,
+          roleState: state.roleState,
+          changes: result.operations.map(describeOperation),
+          ...problems,
+        };
       } catch (error) {
         return { host: director.host, changes: [], error: (error as Error).message };
       }

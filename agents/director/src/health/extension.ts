@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import type { ExtensionHost, HostDriver, RoleExtension, RoleUpdate } from "@lvsfleet/agent-runtime";
 import {
   type FailoverBeat,
@@ -11,9 +10,10 @@ import {
 } from "@lvsfleet/model";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
+import type { DirectorScripts } from "../scripts/allowlist.ts";
+import { runNamedScript } from "../scripts/named.ts";
 import { keepalivedFiles } from "../vrrp/config.ts";
 import { VrrpController } from "../vrrp/controller.ts";
-import { splitCommand } from "./misc-probe.ts";
 import { HealthMonitor } from "./monitor.ts";
 import type { ProbeGuard } from "./probe-guard.ts";
 import { realProber, simProber } from "./probers.ts";
@@ -29,17 +29,8 @@ export interface DirectorFailoverOptions {
   log: Logger;
   guard: ProbeGuard;
   keepalived: string;
-}
-
-/** quorum_up / quorum_down commands may run this long. */
-const SCRIPT_TIMEOUT_MS = 30_000;
-
-function runScript(command: string, log: Logger): void {
-  const [program, ...args] = splitCommand(command);
-  if (!program) return;
-  const child = spawn(program, args, { stdio: "ignore", timeout: SCRIPT_TIMEOUT_MS, killSignal: "SIGKILL" });
-  child.once("error", (error) => log.warn({ command, err: error.message }, "quorum script could not run"));
-  child.once("exit", (code) => log.info({ command, code }, "quorum script ran"));
+  /** The agent's own allowlist: the only programs a spec's misc checks, quorum and notify scripts can run. */
+  scripts: DirectorScripts;
 }
 
 /**
@@ -60,10 +51,16 @@ export class DirectorFailover implements RoleExtension {
     const sim = options.driver === "sim";
     this.simulated = sim ? new SimulatedHealth() : undefined;
     this.monitor = new HealthMonitor({
-      prober: this.simulated ? simProber(this.simulated) : realProber(options.guard),
+      prober: this.simulated ? simProber(this.simulated) : realProber(options.guard, options.scripts),
       host: events,
       log: options.log,
-      ...(sim ? {} : { runScript: (command: string) => runScript(command, options.log) }),
+      // the sim driver runs no script: it only checks names (the doctor, Start and Apply refuse unknown ones)
+      ...(sim
+        ? {}
+        : {
+            runScript: (name: string, values: Record<string, string>) =>
+              void runNamedScript(options.scripts, options.log, name, "quorum", values),
+          }),
     });
     this.vrrp = new VrrpController({
       mode: sim ? "simulated" : "keepalived",
@@ -73,6 +70,12 @@ export class DirectorFailover implements RoleExtension {
       events,
       log: options.log,
       dataPlane: options.driver,
+      ...(sim
+        ? {}
+        : {
+            runNotify: (name: string, values: Record<string, string>) =>
+              void runNamedScript(options.scripts, options.log, name, "notify", values),
+          }),
     });
   }
 

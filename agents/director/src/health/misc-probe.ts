@@ -1,17 +1,7 @@
-import { spawn } from "node:child_process";
 import type { MiscCheck } from "@lvsfleet/model";
-import { elapsedSince, type ProbeResult } from "./probe.ts";
-
-/** After the timeout the program gets SIGTERM, and SIGKILL if it is still there this much later. */
-const KILL_GRACE_MS = 500;
-
-/** Splits a keepalived misc_path into program and arguments: on blanks, keeping "double-quoted" words whole. */
-export function splitCommand(command: string): string[] {
-  const words: string[] = [];
-  const pattern = /"([^"]*)"|(\S+)/g;
-  for (let m = pattern.exec(command); m; m = pattern.exec(command)) words.push(m[1] ?? m[2] ?? "");
-  return words;
-}
+import type { DirectorScripts } from "../scripts/allowlist.ts";
+import { runScript } from "../scripts/run.ts";
+import type { ProbeResult, ProbeSubject } from "./probe.ts";
 
 /**
  * What a MISC_CHECK exit status means: 0 up; with misc_dynamic, 1 down and 2-255 up with weight
@@ -24,51 +14,37 @@ export function miscOutcome(code: number, dynamic: boolean): { ok: boolean; weig
 }
 
 /**
- * keepalived MISC_CHECK: runs the program (no shell: its arguments as an array) and decides by its
- * exit status. One that outlives the timeout is killed (SIGTERM, then SIGKILL) and the attempt fails.
+ * keepalived MISC_CHECK, with the program from the director's own allowlist: the check names a
+ * script, the allowlist gives its program and arguments ({address}, {port}, {service} filled with
+ * the real server's), and the exit status decides. It runs without a shell; one that outlives the
+ * check's timeout (or the script's own timeoutSeconds, whichever is shorter) is killed and the
+ * attempt fails. A name the allowlist lacks fails the attempt without running anything.
  */
-export function miscProbe(check: MiscCheck, options: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeResult> {
-  const started = performance.now();
-  const [program, ...args] = splitCommand(check.path);
-  return new Promise((resolve) => {
-    if (!program) return resolve({ ok: false, detail: "empty misc_path", ms: 0 });
-    const child = spawn(program, args, { stdio: "ignore" });
-    let timedOut = false;
-    let settled = false;
-    const finish = (result: Omit<ProbeResult, "ms">) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(killer);
-      options.signal.removeEventListener("abort", onAbort);
-      resolve({ ...result, ms: elapsedSince(started) });
-    };
-    let killer: NodeJS.Timeout | undefined;
-    const kill = () => {
-      child.kill("SIGTERM");
-      killer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
-      killer.unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-      // The attempt fails now: a program that ignores SIGTERM must not hold the round past its timeout.
-      finish({ ok: false, detail: `still running after ${options.timeoutMs} ms: killed` });
-    }, options.timeoutMs);
-    const onAbort = () => {
-      kill();
-      finish({ ok: false, detail: "cancelled" });
-    };
-    options.signal.addEventListener("abort", onAbort);
-    child.once("error", (error) => finish({ ok: false, detail: `cannot run ${program}: ${error.message}` }));
-    child.once("exit", (code, signal) => {
-      if (timedOut) return;
-      if (code === null) return finish({ ok: false, detail: `killed by ${signal}` });
-      const outcome = miscOutcome(code, check.dynamic ?? false);
-      finish({
-        ...outcome,
-        detail: `exit status ${code}${outcome.weight !== undefined ? ` (weight ${outcome.weight})` : ""}`,
-      });
+export async function miscProbe(
+  check: MiscCheck,
+  subject: ProbeSubject,
+  scripts: DirectorScripts,
+  options: { timeoutMs: number; signal: AbortSignal },
+): Promise<ProbeResult> {
+  let script: ReturnType<DirectorScripts["resolve"]>;
+  try {
+    script = scripts.resolve(check.script, "misc", {
+      address: subject.address,
+      port: String(subject.port),
+      service: subject.service,
     });
+  } catch (error) {
+    return { ok: false, detail: `not run: ${(error as Error).message}`, ms: 0 };
+  }
+  const run = await runScript(script.argv, {
+    timeoutMs: Math.min(options.timeoutMs, script.timeoutMs),
+    signal: options.signal,
   });
+  if (run.code === undefined) return { ok: false, detail: `${check.script}: ${run.detail}`, ms: run.ms };
+  const outcome = miscOutcome(run.code, check.dynamic ?? false);
+  return {
+    ...outcome,
+    detail: `${check.script}: exit status ${run.code}${outcome.weight !== undefined ? ` (weight ${outcome.weight})` : ""}`,
+    ms: run.ms,
+  };
 }

@@ -42,8 +42,8 @@ export interface HealthMonitorOptions {
   prober: Prober;
   host: ExtensionHost;
   log: Logger;
-  /** Runs a quorum_up/quorum_down command (real drivers); absent: not run (sim). */
-  runScript?: ((command: string) => void) | undefined;
+  /** Runs a quorum up/down script by name, with {service} and {state} (real drivers); absent: not run (sim). */
+  runScript?: ((name: string, values: Record<string, string>) => void) | undefined;
   now?: () => number;
   random?: () => number;
 }
@@ -269,7 +269,7 @@ export class HealthMonitor {
         detail: `healthy weight ${health?.healthyWeight ?? "?"} of quorum ${service?.quorum ?? "?"}${health?.sorryServer === "active" ? "; the sorry server takes the traffic" : ""}`,
       });
       const script = state === "up" ? service?.quorumUp : service?.quorumDown;
-      if (script) this.options.runScript?.(script);
+      if (script && service) this.options.runScript?.(script, { service: service.name, state });
     }
     this.quorum = decisions.quorum;
     return decisions.table;

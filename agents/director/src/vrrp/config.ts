@@ -29,10 +29,12 @@ export function keepalivedFiles(stateDir: string): KeepalivedFiles {
 /**
  * The director's VRRP-only keepalived.conf, from the cluster spec: its vrrp_instances (state from
  * the director's role, its priority and interface, advert_int and version, authentication, the
- * VIPs, unicast peers, nopreempt/preempt_delay, gratuitous ARP, notify scripts) and no
- * virtual_server (lvsfleet's data plane holds the table on every director). keepalived reports
- * every state change on `notify_fifo`, which the agent reads. IPv4 VIPs get the lvsdr.sh label
- * (eth0:1, eth0:2… by their place in the spec's vips).
+ * VIPs, unicast peers, nopreempt/preempt_delay, gratuitous ARP) and no virtual_server
+ * (lvsfleet's data plane holds the table on every director). keepalived reports every state change
+ * on `notify_fifo`, which the agent reads; the spec's notify scripts are not written here: the
+ * agent runs them itself from its allowlist on those transitions (one execution path, no script
+ * for keepalived to run as root). IPv4 VIPs get the lvsdr.sh label (eth0:1, eth0:2… by their place
+ * in the spec's vips).
  */
 export function renderVrrpConfig(
   spec: ClusterSpec,
@@ -40,7 +42,12 @@ export function renderVrrpConfig(
   fifo: string,
 ): { text: string; warnings: FieldError[] } {
   const warnings: FieldError[] = [];
-  const config = fromClusterSpec({ ...spec, services: [] }, director, warnings);
+  const vrrp = spec.vrrp && {
+    ...spec.vrrp,
+    instances: spec.vrrp.instances.map(({ notify: _run_by_the_agent, ...instance }) => instance),
+    ...(spec.vrrp.syncGroup ? { syncGroup: { name: spec.vrrp.syncGroup.name } } : {}),
+  };
+  const config = fromClusterSpec({ ...spec, services: [], ...(vrrp ? { vrrp } : {}) }, director, warnings);
   config.globalDefs = {
     ...(config.globalDefs ?? { extra: [] }),
     extra: [...(config.globalDefs?.extra ?? []), { keyword: "notify_fifo", args: [fifo] }],

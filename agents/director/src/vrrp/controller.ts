@@ -5,6 +5,7 @@ import { type KeepalivedFiles, renderVrrpConfig, vrrpVips } from "./config.ts";
 import { switchSyncDaemon } from "./ipvs-sync.ts";
 import { KeepalivedProcess } from "./keepalived.ts";
 import { NotifyFifo, type NotifyLine } from "./notify.ts";
+import { notifyScripts, type VrrpTransition } from "./notify-scripts.ts";
 import { simulatedMaster } from "./static-vips.ts";
 import { VipWatcher } from "./vip-watch.ts";
 
@@ -24,6 +25,12 @@ export interface VrrpControllerOptions {
   log: Logger;
   /** The data plane's name: with `ipvs`, each transition switches the kernel's connection-sync daemon. */
   dataPlane: string;
+  /**
+   * Runs a notify script by name from the agent's allowlist (real drivers). keepalived's own
+   * configuration names no script: the agent runs them on the transitions keepalived reports.
+   * Absent (sim): no script runs.
+   */
+  runNotify?: ((name: string, values: Record<string, string>) => void) | undefined;
 }
 
 /**
@@ -132,10 +139,14 @@ export class VrrpController {
       changes.push(...(await this.removeVips("left after keepalived stopped")));
       this.fifo.close();
     }
+    const priority = this.director?.priority ?? 0;
     for (const status of this.instances.values()) {
+      if (status.state !== "STOP") this.runNotify({ kind: "INSTANCE", name: status.instance, state: "STOP", priority });
       this.setState(status, "STOP", "VRRP stopped with the role");
       status.process = "stopped";
     }
+    const group = this.spec?.vrrp?.syncGroup;
+    if (group) this.runNotify({ kind: "GROUP", name: group.name, state: "STOP", priority });
     this.watcher.stop();
     return changes;
   }
@@ -157,11 +168,22 @@ export class VrrpController {
     this.options.events.publish({ type: "state", subject: `vrrp:${status.instance}`, from, to: state, detail });
   }
 
+  /** The notify scripts of a transition, each run from the allowlist (never with the sim driver). */
+  private runNotify(transition: VrrpTransition): void {
+    if (!this.options.runNotify) return;
+    for (const { name, values } of notifyScripts(this.spec, transition)) this.options.runNotify(name, values);
+  }
+
   private onNotify(line: NotifyLine): void {
-    if (line.kind !== "INSTANCE") return;
+    if (!this.active) return;
+    if (line.kind === "GROUP") {
+      if (this.spec?.vrrp?.syncGroup?.name === line.name) this.runNotify(line);
+      return;
+    }
     const status = this.instances.get(line.name);
-    if (!status || !this.active) return;
+    if (!status) return;
     this.setState(status, line.state, `keepalived: priority ${line.priority}`);
+    this.runNotify(line);
     const instance = this.spec?.vrrp?.instances.find((i) => i.name === line.name);
     if (this.options.dataPlane === "ipvs" && instance && this.director)
       void switchSyncDaemon(line.state, instance.interface ?? this.director.interface, instance.virtualRouterId).then(

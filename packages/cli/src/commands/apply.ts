@@ -11,7 +11,14 @@ export interface ClusterPlan {
   generation: number;
   specChanged: boolean;
   specChanges: string[];
-  directors: { host: string; roleState?: string; changes: string[]; note?: string; error?: string }[];
+  directors: {
+    host: string;
+    roleState?: string;
+    changes: string[];
+    note?: string;
+    error?: string;
+    problems?: { code: string; message: string; fix: string }[];
+  }[];
 }
 
 /** PUT the spec; the server queues the job that brings the directors to it. */
@@ -40,6 +47,7 @@ export function describePlan(plan: ClusterPlan): string {
         `director ${d.host} (${d.roleState ?? "?"}): ${d.changes.length ? `${d.changes.length} operation(s)` : "nothing to change"}`,
         ...d.changes.map((c) => `  ${c}`),
       );
+    for (const p of d.problems ?? []) lines.push(`  the director would refuse this spec: ${p.message} (fix: ${p.fix})`);
   }
   return `${lines.join("\n")}\n`;
 }

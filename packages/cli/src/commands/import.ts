@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatDiagnostic, importKeepalived, type KeepalivedSource, nodeFiles } from "@lvsfleet/keepalived";
 import { parseEndpoint } from "@lvsfleet/model";
@@ -14,6 +15,7 @@ interface ImportOptions {
   strict?: boolean;
   print?: boolean;
   diff?: boolean;
+  scriptsOut?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -62,6 +64,7 @@ export function registerImport(program: Command, make: MakeContext): void {
     .option("--strict", "refuse copy-paste damage instead of repairing it")
     .option("--print", "print the spec (-o yaml by default) instead of applying it")
     .option("--diff", "show what applying it would change (like diff -f), without applying")
+    .option("--scripts-out <file>", "write the scripts section the directors' --actions-file needs (JSON) to this file")
     .addHelpText(
       "after",
       `
@@ -70,6 +73,11 @@ with real_server and TCP_CHECK/HTTP_GET/SSL_GET/MISC_CHECK. Damage from copying 
 (// comments, non-breaking spaces) is repaired when only one reading is possible and reported as a
 warning with file:line:column; anything else is refused with file:line:column and a hint (exit 2).
 Keywords lvsfleet keeps but does not act on are warnings, never dropped silently.
+
+Scripts (misc_path, quorum_up/quorum_down, notify*) become names in the spec: a director runs a
+script only if its own --actions-file maps the name to a program. Each is a warning with its entry,
+and the whole "scripts" section to put in every director's actions file is printed on standard error
+(or written with --scripts-out FILE).
 
 Examples:
   lvsctl import /etc/keepalived/keepalived.conf --print
@@ -98,6 +106,19 @@ Examples:
           `import refused: ${result.diagnostics.filter((d) => d.severity === "error").length} error(s) above${opts.strict ? " (--strict)" : ""}`,
           EXIT.usage,
         );
+      const names = Object.keys(result.scripts);
+      if (names.length > 0) {
+        const section = `${JSON.stringify({ scripts: result.scripts }, null, 2)}\n`;
+        if (opts.scriptsOut) {
+          writeFileSync(opts.scriptsOut, section, { mode: 0o600 });
+          ctx.io.err(
+            `the spec names ${names.length} script(s) (${names.join(", ")}): wrote the scripts section for every director's --actions-file to ${opts.scriptsOut}\n`,
+          );
+        } else
+          ctx.io.err(
+            `the spec names ${names.length} script(s) (${names.join(", ")}); every director's --actions-file needs this scripts section (docs/keepalived-import.md):\n${section}`,
+          );
+      }
       const spec = result.spec;
       const unknown = [...hosts.keys()].filter(
         (a) => !spec.services.some((s) => s.realServers.some((r) => r.address === a)),

@@ -5,7 +5,7 @@ import { renderDoctorText } from "../../status/doctor-text.ts";
 import { type Api, errors } from "../openapi.ts";
 import { ClusterParam } from "../schemas.ts";
 
-const Problem = z
+export const Problem = z
   .object({
     code: z.string().openapi({ example: "arp-ignore" }),
     severity: z.enum(["error", "warning"]),

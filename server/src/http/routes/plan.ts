@@ -3,6 +3,7 @@ import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
 import { type Api, errors, json } from "../openapi.ts";
 import { ClusterParam, hostList, MoveHostsQuery } from "../schemas.ts";
+import { Problem } from "./doctor.ts";
 
 const DirectorPlan = z
   .object({
@@ -13,6 +14,10 @@ const DirectorPlan = z
       .openapi({ example: ["edit-destination TCP 192.168.1.229:80 -> 192.168.1.220:80 dr weight 5"] }),
     note: z.string().optional(),
     error: z.string().optional().openapi({ description: "Why this director could not be asked" }),
+    problems: z.array(Problem).optional().openapi({
+      description:
+        "Why this director would refuse the spec (Start and Apply fail there, nothing changes): e.g. a script its own allowlist (--actions-file, section scripts) does not have",
+    }),
   })
   .openapi("DirectorPlan");
 

@@ -1,0 +1,71 @@
+import type { ScriptNode } from "./ast.ts";
+import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
+import { splitCommand } from "./script-command.ts";
+
+/** One entry of the `scripts` section the import suggests for the directors' allowlists. */
+export interface SuggestedScript {
+  command: string[];
+  description: string;
+}
+
+/** keepalived's `notify` appends these four arguments; the allowlist says so with placeholders. */
+const NOTIFY_APPENDS = ["{type}", "{instance}", "{state}", "{priority}"];
+
+/** A script name from a program's file name: `/usr/local/bin/Check_Web.sh` → `check_web`. */
+export function scriptNameOf(program: string): string {
+  const base = (program.split("/").pop() ?? "").replace(/\.(sh|bash|py|pl|rb)$/i, "");
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "")
+    .slice(0, 63);
+  return name || "script";
+}
+
+/**
+ * The scripts a keepalived.conf runs, each turned into a name for the spec (a spec names scripts,
+ * the directors' allowlists map names to programs): one name per distinct program and arguments,
+ * from the program's file name, made unique with -2, -3… Collects the `scripts` section to add to
+ * every director's --actions-file, and warns once per script with its entry.
+ */
+export class ImportedScripts {
+  private readonly byCommand = new Map<string, string>();
+  private readonly entries = new Map<string, SuggestedScript>();
+
+  constructor(private readonly diagnostics: Diagnostics) {}
+
+  /** The name the spec gets for this script (keyword: misc_path, quorum_up, notify_master, notify…). */
+  name(script: ScriptNode, keyword: string, at: SourceLocation): string {
+    const argv = splitCommand(script.command);
+    const command = keyword === "notify" ? [...argv, ...NOTIFY_APPENDS] : argv;
+    if (script.user !== undefined)
+      this.diagnostics.warn(
+        "note",
+        at,
+        `${keyword}: run-as user '${script.user}'${script.group ? ` and group '${script.group}'` : ""} dropped; lvsfleet runs scripts as the director agent's user`,
+        "if the words after the script were meant as its arguments, quote the whole command line",
+      );
+    const key = JSON.stringify(command);
+    const known = this.byCommand.get(key);
+    if (known !== undefined) return known;
+    const base = scriptNameOf(argv[0] ?? "");
+    let name = base;
+    for (let n = 2; this.entries.has(name); n++) name = `${base.slice(0, 62 - String(n).length)}-${n}`;
+    const entry = { command, description: `from keepalived.conf ${keyword} at ${at.file}:${at.line}` };
+    this.byCommand.set(key, name);
+    this.entries.set(name, entry);
+    const absolute = (argv[0] ?? "").startsWith("/");
+    this.diagnostics.warn(
+      "script",
+      at,
+      `${keyword} "${script.command}" becomes the script "${name}": a director runs it only if its own allowlist (--actions-file, section scripts) has "${name}": ${JSON.stringify({ command })}`,
+      `${absolute ? "" : `write the absolute path of ${argv[0] ?? "the program"} in command[0] (no PATH lookup); `}lvsctl import prints the whole scripts section to add to each director's actions file`,
+    );
+    return name;
+  }
+
+  /** The suggested `scripts` section, by name. */
+  section(): Record<string, SuggestedScript> {
+    return Object.fromEntries(this.entries);
+  }
+}
