@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import {
@@ -208,6 +209,23 @@ describe("3. a cluster owns its hosts", () => {
     const own = await viewer.post("/v1/clusters/shop/plan", SHOP);
     expect(own.status).toBe(200);
     expect(own.body.specChanged).toBe(false);
+  });
+
+  it("lvsctl: diff and apply name the owner; --move-hosts plans the move; agents shows each host's cluster", async () => {
+    const spec = JSON.stringify(withDirector("lb-master"));
+    const before = await generation("shop");
+    const refused = await lvsctl(["apply", "-f", "-"], spec);
+    expect(refused.code).toBe(6); // the server refused the request; nothing changed
+    expect(refused.stderr).toMatch(/directors\[0\]\.host: lb-master belongs to cluster web/);
+    expect((await lvsctl(["diff", "-f", "-"], spec)).code).toBe(6);
+    const planned = await lvsctl(["diff", "-f", "-", "--move-hosts", "lb-master"], spec);
+    expect(planned.code).toBe(1);
+    // the plan now asks lb-master, whose agent says it still serves web (stop it there before moving it)
+    expect(planned.stdout).toMatch(/director lb-master: not asked: .*host lb-master serves cluster web, not shop/);
+    expect(await generation("shop")).toBe(before);
+    const listed = await lvsctl(["agents"]);
+    expect(listed.stdout).toMatch(/^HOST\s+CLUSTER\s+ROLE/);
+    expect(listed.stdout).toMatch(/lb-master\s+web\s+director/);
   });
 
   it("an admin of both moves a host explicitly; the old cluster then neither reads nor changes it, and it moves back", async () => {
@@ -466,6 +484,23 @@ describe("7. revocation takes effect on every server sharing the Redis", () => {
     expect(seen.reachable).toBe(false);
   });
 });
+
+/** The bundled lvsctl with the fleet's URL and the bootstrap token; the spec on standard input. */
+function lvsctl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [join(repoRoot(), "packages/cli/dist/lvsctl.js"), "-c", "shop", ...args],
+      {
+        env: { PATH: process.env.PATH, HOME: fleet.dataDir, LVSFLEET_URL: fleet.url, LVSFLEET_TOKEN: fleet.api.token },
+        timeout: 30_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input ?? "");
+  });
+}
 
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,6 +7,7 @@ interface AgentView {
   role: string;
   endpoint: string;
   driver: string;
+  cluster?: string;
   reachable: boolean;
   lastHeartbeat?: string;
   roleState?: string;
@@ -17,15 +18,29 @@ interface AgentView {
 export function registerAgents(program: Command, make: MakeContext): void {
   program
     .command("agents")
-    .description("every agent: role, endpoint, driver, reachable, role state, last heartbeat")
+    .description(
+      "every agent: the cluster that owns its host, role, endpoint, driver, reachable, role state, last heartbeat",
+    )
     .action(async (_opts, cmd: Command) => {
       const ctx = make(cmd);
       const answer = await ctx.api.get<{ agents: AgentView[] }>("/v1/agents");
       ctx.print(answer, () =>
         columns(
-          ["HOST", "ROLE", "ENDPOINT", "DRIVER", "REACHABLE", "STATE", "GENERATION", "LAST HEARTBEAT", "ERROR"],
+          [
+            "HOST",
+            "CLUSTER",
+            "ROLE",
+            "ENDPOINT",
+            "DRIVER",
+            "REACHABLE",
+            "STATE",
+            "GENERATION",
+            "LAST HEARTBEAT",
+            "ERROR",
+          ],
           answer.agents.map((a) => [
             a.host,
+            a.cluster,
             a.role,
             a.endpoint,
             a.driver,

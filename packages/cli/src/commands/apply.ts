@@ -22,9 +22,20 @@ export interface ClusterPlan {
 }
 
 /** PUT the spec; the server queues the job that brings the directors to it. */
-export async function putSpec(ctx: Context, cluster: string, spec: unknown, what: string): Promise<JobView> {
+/** `?moveHosts=a,b` when hosts are to be taken over from the clusters that own them. */
+function moveQuery(moveHosts: string | undefined): string {
+  return moveHosts ? `?moveHosts=${encodeURIComponent(moveHosts)}` : "";
+}
+
+export async function putSpec(
+  ctx: Context,
+  cluster: string,
+  spec: unknown,
+  what: string,
+  moveHosts?: string,
+): Promise<JobView> {
   const answer = await ctx.api.put<{ created: boolean; generation: number; job: JobView }>(
-    `/v1/clusters/${encodeURIComponent(cluster)}`,
+    `/v1/clusters/${encodeURIComponent(cluster)}${moveQuery(moveHosts)}`,
     spec,
   );
   const verb = answer.created ? "created" : answer.job.command.endsWith("(no change)") ? "unchanged" : "updated";
@@ -57,6 +68,10 @@ export function registerApply(program: Command, make: MakeContext): void {
     .command("apply")
     .description("replace a cluster's desired state with a spec file (YAML or JSON); creates the cluster if new")
     .requiredOption("-f, --file <path>", "the spec (- for standard input)")
+    .option(
+      "--move-hosts <hosts>",
+      "take these hosts (comma-separated) over from the clusters that own them (admin of both)",
+    )
     .addHelpText(
       "after",
       `
@@ -69,16 +84,17 @@ Examples:
   lvsctl get web -o json | jq '.services[0].scheduler="wlc"' | lvsctl apply -f -
   lvsctl apply -f web.yaml --no-wait -o json | jq -r .id`,
     )
-    .action(async (opts: { file: string }, cmd: Command) => {
+    .action(async (opts: { file: string; moveHosts?: string }, cmd: Command) => {
       const ctx = make(cmd);
       const { cluster, spec } = readSpec(opts.file, ctx.options.cluster);
-      await putSpec(ctx, cluster, spec, opts.file === "-" ? "standard input" : opts.file);
+      await putSpec(ctx, cluster, spec, opts.file === "-" ? "standard input" : opts.file, opts.moveHosts);
     });
 
   program
     .command("diff")
     .description("what apply -f would change, per director, without changing anything (exit 1 when something would)")
     .requiredOption("-f, --file <path>", "the spec (- for standard input)")
+    .option("--move-hosts <hosts>", "as apply --move-hosts: plan with these hosts taken over")
     .addHelpText(
       "after",
       `
@@ -90,10 +106,13 @@ Examples:
   lvsctl diff -f web.yaml
   lvsctl diff -f web.yaml >/dev/null || lvsctl apply -f web.yaml`,
     )
-    .action(async (opts: { file: string }, cmd: Command) => {
+    .action(async (opts: { file: string; moveHosts?: string }, cmd: Command) => {
       const ctx = make(cmd);
       const { cluster, spec } = readSpec(opts.file, ctx.options.cluster);
-      const plan = await ctx.api.post<ClusterPlan>(`/v1/clusters/${encodeURIComponent(cluster)}/plan`, spec);
+      const plan = await ctx.api.post<ClusterPlan>(
+        `/v1/clusters/${encodeURIComponent(cluster)}/plan${moveQuery(opts.moveHosts)}`,
+        spec,
+      );
       ctx.print(plan, () => describePlan(plan));
       const changes = plan.specChanged || plan.directors.some((d) => d.changes.length > 0);
       if (changes) throw new CliError("", EXIT.differences);
