@@ -14,6 +14,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // Property tests and fuzzers run thousands of cases: on a busy 2-core machine 5 s is not enough.
+          testTimeout: 30_000,
           include: [
             "packages/*/test/**/*.test.ts",
             "agents/*/test/**/*.test.ts",
