@@ -4,7 +4,7 @@ import { serve } from "@hono/node-server";
 import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { ActorAuthority } from "./access/authority.ts";
+import { ActorAuthority, bootstrapSource } from "./access/authority.ts";
 import { type ChatRoles, parseRoleMap, SLACK_ID } from "./access/chat-roles.ts";
 import { TokenStore } from "./access/tokens.ts";
 import { AgentPool } from "./agents/pool.ts";
@@ -15,7 +15,7 @@ import type { ChatAction } from "./chat/dispatch.ts";
 import { postToResponseUrl } from "./chat/notify.ts";
 import { outcomeMessage } from "./chat/replies.ts";
 import type { CommandContext } from "./commands/context.ts";
-import { scheduleFirer } from "./commands/maintenance.ts";
+import { jobAdmission, scheduleFirer } from "./commands/maintenance.ts";
 import type { ServerConfig } from "./config.ts";
 import { createFleetHealth } from "./health/fleet-health.ts";
 import { createHttpApp } from "./http/app.ts";
@@ -35,7 +35,7 @@ import { AgentRegistry } from "./store/agents.ts";
 import { ClusterWriter } from "./store/cluster-writer.ts";
 import { ClusterStore } from "./store/clusters.ts";
 import { EventLog } from "./store/events.ts";
-import { claimUnownedHosts, HostOwners } from "./store/host-owners.ts";
+import { claimNamedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
 import { ApiTls } from "./tls/api-tls.ts";
 import { apiTlsMode } from "./tls/settings.ts";
@@ -78,7 +78,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       names: tlsMode.kind === "ca" ? tlsMode.names : undefined,
     });
   const owners = new HostOwners(redis, k);
-  await claimUnownedHosts(clusters, owners, log);
+  await claimNamedHosts(clusters, owners, log);
   const pool = new AgentPool(
     registry,
     config.LVSFLEET_AGENT_DEADLINE_MS,
@@ -103,7 +103,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     events,
     audit: new AuditLog(redis, k.audit),
     tokens,
-    authority: new ActorAuthority(tokens, chatRoles),
+    authority: new ActorAuthority(tokens, chatRoles, bootstrapSource(config.LVSFLEET_API_TOKEN)),
     trust,
     log,
     writer: new ClusterWriter(clusters),
@@ -183,14 +183,21 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
           pool.drop(host);
         },
         reinstated: (host) =>
-          void registry.get(host).then((registration) => registration && context.supervisor.ensure(registration)),
+          void registry.list().then((all) => {
+            for (const registration of all)
+              if (registration.host.toLowerCase() === host) context.supervisor.ensure(registration);
+          }),
       },
       log,
     );
     await context.revocations.start();
   }
   await context.supervisor.start();
-  await context.maintenance.start(new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }), scheduleFirer(context));
+  await context.maintenance.start(
+    new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+    scheduleFirer(context),
+    jobAdmission(context),
+  );
 
   const app = createHttpApp(context, {
     apiToken: config.LVSFLEET_API_TOKEN,
@@ -225,6 +232,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     );
   });
   if (apiTls) apiTls.attach(server as TlsServer);
+  if (!apiTls && !isLoopbackBind(config.LVSFLEET_BIND))
+    log.warn(
+      { bind: config.LVSFLEET_BIND },
+      "the API listens on a non-loopback address in plain HTTP: tokens and join tokens cross the network in clear; set LVSFLEET_TLS (docs/operations.md, HTTPS on the API) or put a TLS proxy in front",
+    );
   log.info(
     { port, bind: config.LVSFLEET_BIND, prefix: config.LVSFLEET_PREFIX, tls: tlsMode.kind },
     `lvsfleet server listening (${apiTls ? "https" : "http"})`,
@@ -248,4 +260,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       bullConnection.disconnect();
     },
   };
+}
+
+function isLoopbackBind(bind: string): boolean {
+  return bind === "localhost" || bind === "::1" || bind.startsWith("127.");
 }

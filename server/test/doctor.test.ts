@@ -21,7 +21,8 @@ const arpIgnore: Problem = {
 function fakeContext(answers: Record<string, Partial<AgentState> | Error>): CommandContext {
   return {
     statusDeadlineMs: 100,
-    owners: { foreign: async () => new Map() },
+    // this cluster owns every host it names
+    owners: { ownersOf: async (hosts: string[]) => new Map(hosts.map((h) => [h, spec.name])) },
     clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
     registry: {
       get: async (host: string) =>

@@ -1,9 +1,19 @@
+import { createHash } from "node:crypto";
 import { type ChatRoles, chatRole } from "./chat-roles.ts";
 import { type Actor, weakerRole } from "./roles.ts";
 import type { TokenStore } from "./tokens.ts";
 
-/** The bootstrap admin (LVSFLEET_API_TOKEN) as an actor's source. */
-export const BOOTSTRAP_SOURCE = "bootstrap";
+/**
+ * The bootstrap admin (LVSFLEET_API_TOKEN) as an actor's source: `bootstrap:` and a fingerprint of the
+ * token (64 bits of its SHA-256, not the token), so that work queued with it stops once the operator
+ * rotates the token.
+ */
+export function bootstrapSource(token: string): string {
+  return `bootstrap:${createHash("sha256").update(`lvsfleet-bootstrap:${token}`).digest("hex").slice(0, 16)}`;
+}
+
+/** Actors recorded before they carried a source: the bootstrap admin's name then. */
+const LEGACY_BOOTSTRAP_NAME = "bootstrap-admin";
 
 /**
  * Whether an actor's authority still holds, for work done later in its name: a schedule that fires,
@@ -15,13 +25,15 @@ export class ActorAuthority {
   constructor(
     private readonly tokens: TokenStore,
     private readonly chat: ChatRoles,
+    /** bootstrapSource(LVSFLEET_API_TOKEN) of this server. */
+    private readonly bootstrap: string,
   ) {}
 
   async current(actor: Actor): Promise<Actor | undefined> {
     const source = actor.source;
     if (actor.type === "system") return actor;
     if (source && "token" in source) {
-      if (source.token === BOOTSTRAP_SOURCE) return actor;
+      if (source.token.startsWith("bootstrap:")) return source.token === this.bootstrap ? actor : undefined;
       const record = await this.tokens.get(source.token);
       if (!record || record.revokedAt) return undefined;
       return narrowed(actor, record.role, record.clusters);
@@ -35,6 +47,7 @@ export class ActorAuthority {
       return role ? narrowed(actor, role, actor.clusters) : undefined;
     }
     // Recorded before actors carried their source: a token of that name and role that is still live.
+    if (actor.type === "token" && actor.name === LEGACY_BOOTSTRAP_NAME && actor.role === "admin") return actor;
     if (actor.type === "token") {
       const live = (await this.tokens.list()).filter(
         (t) => !t.revokedAt && t.name === actor.name && t.role === actor.role,

@@ -27,7 +27,7 @@ export class TokenStore {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: { tokens: string; tokenHashes: string },
+    private readonly keys: { tokens: string; tokenHashes: string; tokenLastUsed: string },
   ) {}
 
   async create(input: {
@@ -54,11 +54,15 @@ export class TokenStore {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const all = await this.redis.hgetall(this.keys.tokens);
+    const [all, used] = await Promise.all([
+      this.redis.hgetall(this.keys.tokens),
+      this.redis.hgetall(this.keys.tokenLastUsed),
+    ]);
     return Object.values(all)
       .map((raw) => {
         const { hash: _, ...record } = JSON.parse(raw) as TokenRecord & { hash: string };
-        return record;
+        const lastUsedAt = used[record.id] ? Number(used[record.id]) : record.lastUsedAt;
+        return lastUsedAt === undefined ? record : { ...record, lastUsedAt };
       })
       .sort((a, b) => a.createdAt - b.createdAt);
   }
@@ -100,16 +104,14 @@ export class TokenStore {
     return record;
   }
 
-  /** Records the last use at most once a minute per token. */
+  /**
+   * Records the last use at most once a minute per token, in a hash of its own: rewriting the
+   * token's record here could race a revocation and write the record back without its revokedAt.
+   */
   private noteUse(record: TokenRecord): void {
     const now = Date.now();
     if (now - (this.lastUseWritten.get(record.id) ?? 0) < 60_000) return;
     this.lastUseWritten.set(record.id, now);
-    void this.redis.hget(this.keys.tokens, record.id).then((raw) => {
-      if (!raw) return;
-      const stored = JSON.parse(raw);
-      stored.lastUsedAt = now;
-      return this.redis.hset(this.keys.tokens, record.id, JSON.stringify(stored));
-    });
+    void this.redis.hset(this.keys.tokenLastUsed, record.id, String(now)).catch(() => undefined);
   }
 }

@@ -77,10 +77,13 @@ export class AgentPool {
     return this.client(host);
   }
 
-  /** Closes the client of a host (e.g. revoked): its open connections end now. */
+  /** Closes the client of a host (e.g. revoked): its open connections end now. Case-insensitive, as DNS names. */
   drop(host: string): void {
-    this.clients.get(host)?.close();
-    this.clients.delete(host);
+    for (const [name, client] of this.clients)
+      if (name.toLowerCase() === host.toLowerCase()) {
+        client.close();
+        this.clients.delete(name);
+      }
   }
 
   close(): void {

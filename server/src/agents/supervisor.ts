@@ -52,10 +52,13 @@ export class AgentSupervisor {
     watch.open();
   }
 
-  /** Stops watching a host (revoked, or deregistered). */
+  /** Stops watching a host (revoked, or deregistered); host names compare case-insensitively, as DNS names do. */
   forget(host: string): void {
-    this.watches.get(host)?.stop();
-    this.watches.delete(host);
+    for (const [name, watch] of this.watches)
+      if (name.toLowerCase() === host.toLowerCase()) {
+        watch.stop();
+        this.watches.delete(name);
+      }
   }
 
   stop(): void {

@@ -118,7 +118,8 @@ export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono 
     const user = {
       id: payload.user.id,
       name: payload.user.username ?? payload.user.name ?? "",
-      team: payload.team?.id ?? payload.user.team_id,
+      // the user's own workspace (in a shared channel, payload.team can be the host workspace)
+      team: payload.user.team_id ?? payload.team?.id,
       enterprise: payload.enterprise?.id ?? undefined,
     };
     const who = await actorFor(settings, user, payload.channel?.id);

@@ -4,6 +4,7 @@ import type { Actor } from "../access/roles.ts";
 import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
 import { audited, canRead, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
+import { claimOnRegistration } from "./host-ownership.ts";
 
 export const AgentRegistrationInput = z.strictObject({
   endpoint: z
@@ -49,6 +50,7 @@ export async function registerAgent(
   const register = async () => {
     const registration: AgentRegistration = { host, ...input, registeredAt: Date.now() };
     await ctx.registry.register(registration);
+    await claimOnRegistration(ctx, host);
     ctx.supervisor.ensure(registration);
     return agentView(registration, await ctx.registry.liveness(host));
   };

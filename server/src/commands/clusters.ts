@@ -49,10 +49,10 @@ export async function putCluster(
       const update = await ctx.writer.update(name, (current) => ({
         spec,
         result: { before: current },
-        moveHosts: [...moves.keys()],
+        moveHosts: [...moves].map(([host, from]) => ({ host, from })),
       }));
-      // Hosts the spec names that nobody owned yet (e.g. released by another cluster) are this cluster's now.
-      await ctx.owners.claimUnowned(name, [...hostFields(spec).keys()]);
+      // Registered hosts the spec names that nobody owned are this cluster's now; the ones it dropped are released.
+      await ctx.owners.settle(name, [...hostFields(spec).keys()]);
       const existed = update.result.before !== undefined;
       const job = await ctx.queue.enqueue({
         kind: "apply",

@@ -1,5 +1,6 @@
 import { clusterHosts, type Problem, type RoleState, scriptProblems } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
+import { HostNotOwnedError } from "../store/host-owners.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
@@ -46,6 +47,16 @@ function notOwned(host: string, owner: string, cluster: string): Problem {
   };
 }
 
+function unowned(host: string, cluster: string): Problem {
+  return {
+    code: "host-not-owned",
+    severity: "error",
+    subject: host,
+    message: new HostNotOwnedError(host, cluster).message,
+    fix: `another cluster's spec names ${host} too: remove it there, or have an admin of both move it (PUT /v1/clusters/${cluster}?moveHosts=${host})`,
+  };
+}
+
 function notRegistered(host: string): Problem {
   return {
     code: "agent-not-registered",
@@ -67,17 +78,16 @@ export async function clusterDoctor(ctx: CommandContext, actor: Actor, cluster: 
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const named = clusterHosts(stored.spec);
-  const foreign = await ctx.owners.foreign(
-    cluster,
-    named.map((h) => h.host),
-  );
+  const owners = await ctx.owners.ownersOf(named.map((h) => h.host));
   const hosts = await Promise.all(
     named.map(async (h): Promise<HostDoctor> => {
       const base = { host: h.host, kind: h.kind };
-      const owner = foreign.get(h.host);
-      if (owner) return { ...base, checked: false, problems: [notOwned(h.host, owner, cluster)] };
+      const owner = owners.get(h.host);
+      if (owner !== undefined && owner !== cluster)
+        return { ...base, checked: false, problems: [notOwned(h.host, owner, cluster)] };
       const registration = await ctx.registry.get(h.host);
       if (!registration) return { ...base, checked: false, problems: [notRegistered(h.host)] };
+      if (owner === undefined) return { ...base, checked: false, problems: [unowned(h.host, cluster)] };
       try {
         const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
         const own = state.problems ?? [];

@@ -2,6 +2,7 @@ import type { AgentState, ClusterSpec, IpvsTable } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
 import type { StoredEvent } from "../store/events.ts";
+import { HostNotOwnedError } from "../store/host-owners.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { ownedElsewhere } from "./host-ownership.ts";
@@ -82,8 +83,8 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
     ctx.events.recent(EVENT_WINDOW),
     ctx.owners.all(),
   ]);
-  // A cluster reads only the hosts it owns (or that nobody owns yet).
-  const ownedBy = (host: string, cluster: string) => owners[host] === undefined || owners[host] === cluster;
+  // A cluster reads only the hosts it owns.
+  const ownedBy = (host: string, cluster: string) => owners[host] === cluster;
   const byHost = new Map(registrations.map((r) => [r.host, r]));
   const clusters = await Promise.all(
     stored
@@ -97,7 +98,7 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
             s.spec.directors.map((d) =>
               ownedBy(d.host, s.spec.name)
                 ? readDirector(ctx, d.host, d.role, byHost.get(d.host))
-                : Promise.resolve(notOwned(d.host, d.role, owners[d.host] ?? "?", s.spec.name)),
+                : Promise.resolve(notOwned(d.host, d.role, owners[d.host], s.spec.name)),
             ),
           ),
         }),
@@ -121,8 +122,14 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
   };
 }
 
-function notOwned(host: string, role: "master" | "backup", owner: string, cluster: string): DirectorReading {
-  return { host, role, registered: false, answered: false, error: ownedElsewhere(host, owner, cluster) };
+function notOwned(
+  host: string,
+  role: "master" | "backup",
+  owner: string | undefined,
+  cluster: string,
+): DirectorReading {
+  const error = owner ? ownedElsewhere(host, owner, cluster) : new HostNotOwnedError(host, cluster).message;
+  return { host, role, registered: false, answered: false, error };
 }
 
 async function readDirector(

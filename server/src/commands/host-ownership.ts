@@ -1,5 +1,6 @@
 import { type ClusterSpec, fieldPath, ValidationError } from "@lvsfleet/model";
 import { type Actor, authorize, ForbiddenError } from "../access/roles.ts";
+import { claimNamedHosts } from "../store/host-owners.ts";
 import { deny } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -65,4 +66,9 @@ export async function checkHostOwnership(
     moves.set(host, owner);
   }
   return moves;
+}
+
+/** When an agent registers and nobody owns its host: the one cluster whose spec names it claims it. */
+export async function claimOnRegistration(ctx: CommandContext, host: string): Promise<void> {
+  if ((await ctx.owners.ownerOf(host)) === undefined) await claimNamedHosts(ctx.clusters, ctx.owners, ctx.log, host);
 }

@@ -265,10 +265,12 @@ export async function submitJob(
       const existing = await maintenance.store.schedule(id);
       if (
         existing &&
-        !sameSchedule(existing, { kind: request.kind, cron: when.cron, timeZone: when.timeZone, request })
+        !sameSchedule(existing, { cluster, kind: request.kind, cron: when.cron, timeZone: when.timeZone, request })
       )
         throw new ConflictError(
-          `schedule ${id} already exists with another request (${existing.kind} on cron ${existing.cron}, by ${existing.actor.type} ${existing.actor.name}): delete it first or use another idempotencyKey`,
+          existing.cluster === cluster
+            ? `schedule ${id} already exists with another request (${existing.kind} on cron ${existing.cron}): delete it first or use another idempotencyKey`
+            : `schedule ${id} already exists: use another idempotencyKey`,
         );
       if (existing)
         return {
@@ -330,9 +332,16 @@ export function scheduleId(cluster: string, key: string): string {
 
 function sameSchedule(
   s: Schedule,
-  next: { kind: MaintenanceKind; cron: string; timeZone: string; request: { targets?: unknown; options?: unknown } },
+  next: {
+    cluster: string;
+    kind: MaintenanceKind;
+    cron: string;
+    timeZone: string;
+    request: { targets?: unknown; options?: unknown };
+  },
 ): boolean {
   return (
+    s.cluster === next.cluster &&
     s.kind === next.kind &&
     s.cron === next.cron &&
     s.timeZone === next.timeZone &&
@@ -401,6 +410,52 @@ export function scheduleFirer(ctx: CommandContext) {
       ctx.log.error({ schedule: schedule.id, err: (error as Error).message }, "a schedule could not make its job");
       return undefined;
     }
+  };
+}
+
+/**
+ * Before a maintenance job first runs (it may have been queued long ago, e.g. with runAt): its
+ * creator's authority must still hold — token live, role and cluster enough. If not, the job ends
+ * cancelled without changing anything, and the refusal is audited as a denial for that actor.
+ */
+export function jobAdmission(ctx: CommandContext) {
+  return async (job: MaintenanceJob): Promise<boolean> => {
+    const what = {
+      command: job.command,
+      need: NEED[job.kind],
+      action: `running ${job.command}`,
+      cluster: job.cluster,
+      target: job.cluster,
+    };
+    const current = await ctx.authority.current(job.actor);
+    let reason: string | undefined;
+    if (!current)
+      reason = `job ${job.id} did not run: the authority of ${job.actor.type} ${job.actor.name}, who queued it, is gone (token revoked or chat user unmapped)`;
+    else
+      try {
+        await permit(ctx, { ...current, channel: "job" }, what);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ForbiddenError)) throw error;
+        reason = `job ${job.id} did not run: ${error.message}`;
+      }
+    if (!current) await deny(ctx, { ...job.actor, channel: "job" }, what, reason);
+    const maintenance = service(ctx);
+    const ended = await maintenance.store.update(job.id, (j) =>
+      j.runs === 0
+        ? { ...j, state: "cancelled", control: undefined, finishedAt: Date.now(), summary: reason }
+        : undefined,
+    );
+    if (ended)
+      await maintenance.store.appendEvent(job.id, {
+        time: Date.now(),
+        type: "state",
+        state: "cancelled",
+        message: reason,
+        drained: [],
+      });
+    await maintenance.lock.leaveLine(job.cluster, job.id);
+    return false;
   };
 }
 

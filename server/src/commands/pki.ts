@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { HostName, validate } from "@lvsfleet/model";
+import { HostName, Name, validate } from "@lvsfleet/model";
 import {
   type CertificateResponse,
   type JoinTicket,
@@ -16,7 +16,8 @@ import type { ServerTrust } from "../pki/trust.ts";
 import { type AgentView, agentView } from "./agents.ts";
 import { audited, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
-import { NotFoundError } from "./errors.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
+import { claimOnRegistration } from "./host-ownership.ts";
 
 /** mTLS is off (LVSFLEET_INSECURE_GRPC): enrollment makes no sense (HTTP 409). */
 export class InsecureModeError extends Error {
@@ -33,6 +34,11 @@ function trustOf(ctx: CommandContext): ServerTrust {
 
 export const JoinTokenInput = z.strictObject({
   host: HostName,
+  /**
+   * The cluster the host is for: it belongs to that cluster from now on (before it first registers),
+   * so no other cluster can claim the name first.
+   */
+  cluster: Name.optional(),
   role: z.enum(["director", "real-server"]).optional(),
   ttlSeconds: z
     .number()
@@ -53,7 +59,14 @@ export async function createJoinToken(ctx: CommandContext, actor: Actor, body: u
     target: input.host,
     global: true,
   };
-  return audited(ctx, actor, what, async () => {
+  return audited(ctx, actor, { ...what, cluster: input.cluster }, async () => {
+    if (input.cluster) {
+      const held = await ctx.owners.reserve(input.host, input.cluster);
+      if (!held.reserved)
+        throw new ConflictError(
+          `${input.host} belongs to cluster ${held.owner}: an admin of both moves it (PUT /v1/clusters/${input.cluster}?moveHosts=${input.host})`,
+        );
+    }
     const ticket = await trust.enrollment.createJoinToken({
       host: input.host,
       role: input.role,
@@ -62,7 +75,13 @@ export async function createJoinToken(ctx: CommandContext, actor: Actor, body: u
     });
     return {
       result: ticket,
-      after: { id: ticket.id, host: ticket.host, role: ticket.role, expiresAt: ticket.expiresAt },
+      after: {
+        id: ticket.id,
+        host: ticket.host,
+        role: ticket.role,
+        expiresAt: ticket.expiresAt,
+        cluster: input.cluster,
+      },
     };
   });
 }
@@ -144,6 +163,12 @@ export async function registerEnrolledAgent(ctx: CommandContext, body: unknown):
   const summary = summarizeCertificate(request.certificate);
   if (summary.identity?.kind !== "agent" || summary.identity.host !== request.host.toLowerCase())
     throw new PkiError("identity-mismatch", "host", `the certificate is not for agent ${request.host}`);
+  if (summary.identity.role !== undefined && summary.identity.role !== request.role)
+    throw new PkiError(
+      "identity-mismatch",
+      "role",
+      `the certificate is for a ${summary.identity.role} agent, not a ${request.role} (enroll it again with the right role)`,
+    );
   // The current list, not this process's snapshot: a host revoked through another server is refused too.
   await (ctx.revocations ? ctx.revocations.refresh() : trust.refreshRevocations());
   const revoked = trust.revocations.reasonRevoked(summary.identity, summary.serial);
@@ -155,6 +180,7 @@ export async function registerEnrolledAgent(ctx: CommandContext, body: unknown):
   const previous = await ctx.registry.get(request.host);
   const registration = { host: request.host, endpoint, role: request.role, driver: request.driver, registeredAt: now };
   await ctx.registry.register(registration);
+  await claimOnRegistration(ctx, request.host);
   ctx.supervisor.ensure(registration);
   const changed =
     !previous || previous.endpoint !== endpoint || previous.role !== request.role || previous.driver !== request.driver;

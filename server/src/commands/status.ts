@@ -9,6 +9,7 @@ import {
 import type { Actor } from "../access/roles.ts";
 import { type ClusterFailover, clusterFailover } from "../health/status-view.ts";
 import type { StoredEvent } from "../store/events.ts";
+import { HostNotOwnedError } from "../store/host-owners.ts";
 import { type AgentView, agentView } from "./agents.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
@@ -51,10 +52,7 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const named = clusterHosts(stored.spec);
-  const foreign = await ctx.owners.foreign(
-    cluster,
-    named.map((h) => h.host),
-  );
+  const owners = await ctx.owners.ownersOf(named.map((h) => h.host));
   const hosts = await Promise.all(
     named.map(async (h): Promise<HostStatus> => {
       const base: HostStatus = {
@@ -65,10 +63,11 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
         priority: h.kind === "director" ? h.director.priority : undefined,
         agent: { registered: false, reachable: false },
       };
-      const owner = foreign.get(h.host);
-      if (owner) return { ...base, error: ownedElsewhere(h.host, owner, cluster) };
+      const owner = owners.get(h.host);
+      if (owner !== undefined && owner !== cluster) return { ...base, error: ownedElsewhere(h.host, owner, cluster) };
       const registration = await ctx.registry.get(h.host);
       if (!registration) return { ...base, error: `agent ${h.host} is not registered` };
+      if (owner === undefined) return { ...base, error: new HostNotOwnedError(h.host, cluster).message };
       const { host: _, ...view } = agentView(registration, await ctx.registry.liveness(h.host));
       const withAgent: HostStatus = { ...base, agent: { ...view, registered: true } };
       let state: AgentState;
@@ -94,10 +93,16 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
       };
     }),
   );
+  const ours = (host: string) => owners.get(host) === cluster;
   const recentEvents = (await ctx.events.recent(50))
-    .filter((e) => hosts.some((h) => h.host === e.host && !foreign.has(h.host)) || isAlertOf(e, cluster))
+    .filter((e) => hosts.some((h) => h.host === e.host && ours(h.host)) || isAlertOf(e, cluster))
     .slice(-10);
-  const failover = await clusterFailover(ctx.supervisor?.fleetHealth, stored.spec, hosts);
+  // Only what this cluster's own hosts reported (a host moved to another cluster reports for that one).
+  const failover = await clusterFailover(
+    ctx.supervisor?.fleetHealth,
+    stored.spec,
+    hosts.filter((h) => ours(h.host)),
+  );
   return { cluster, generation: stored.generation, hosts, recentEvents, ...(failover ? { failover } : {}) };
 }
 

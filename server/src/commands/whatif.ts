@@ -341,14 +341,11 @@ async function liveService(
     }
   | undefined
 > {
-  // never another cluster's director
-  const foreign = await ctx.owners.foreign(
-    spec.name,
-    spec.directors.map((d) => d.host),
-  );
+  // only this cluster's own directors
+  const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
   const states = await Promise.all(
     spec.directors.map(async (director): Promise<AgentState | undefined> => {
-      if (foreign.has(director.host)) return undefined;
+      if (owners.get(director.host) !== spec.name) return undefined;
       const registration = await ctx.registry.get(director.host);
       if (!registration) return undefined;
       try {

@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
 import type { CommandContext } from "../commands/context.ts";
 import { adminOnly, DASHBOARD_PATH, queueDashboard } from "../maintenance/dashboard.ts";
-import { type AuthEnv, authenticate } from "./auth.ts";
+import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
 import { sendError } from "./errors.ts";
 import { json } from "./openapi.ts";
 import type { CallerLimiter } from "./rate-limit.ts";
@@ -90,7 +90,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     }
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
-    const wait = await settings.limiter.check(`token:${auth.actor.name}`);
+    const wait = await settings.limiter.check(callerKey(auth.actor));
     if (wait !== undefined)
       return c.json({ error: { message: `too many requests for token ${auth.actor.name}; retry in ${wait} s` } }, 429, {
         "retry-after": String(wait),
@@ -111,8 +111,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
   if (ctx.maintenance) {
-    app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx));
-    app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx));
+    app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx, settings.limiter));
+    app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx, settings.limiter));
     app.route(DASHBOARD_PATH, queueDashboard([ctx.queue.queue, ctx.maintenance.queue]));
   }
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { BOOTSTRAP_SOURCE } from "../access/authority.ts";
+import { bootstrapSource } from "../access/authority.ts";
 import type { Actor } from "../access/roles.ts";
 import type { TokenStore } from "../access/tokens.ts";
 
@@ -39,7 +39,7 @@ export async function authenticate(
         name: "bootstrap-admin",
         role: "admin",
         channel: "rest",
-        source: { token: BOOTSTRAP_SOURCE },
+        source: { token: bootstrapSource(bootstrapToken) },
       },
     };
   const record = await tokens.verify(token);
@@ -56,4 +56,10 @@ export async function authenticate(
       source: { token: record.id },
     },
   };
+}
+
+/** The rate-limit bucket of an authenticated caller: its token's id (names need not be unique). */
+export function callerKey(actor: Actor): string {
+  const source = actor.source;
+  return source && "token" in source ? `token:${source.token}` : `token-name:${actor.name}`;
 }

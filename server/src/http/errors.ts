@@ -8,7 +8,7 @@ import { AgentRefusedError } from "../agents/pool.ts";
 import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
-import { HostOwnedError } from "../store/host-owners.ts";
+import { HostNotOwnedError, HostOwnedError } from "../store/host-owners.ts";
 
 export interface ErrorPayload {
   error: { field?: string; message: string; details?: { field: string; message: string }[]; candidates?: string[] };
@@ -33,6 +33,7 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof ConcurrentUpdateError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof HostOwnedError)
     return { status: 409, body: { error: { field: error.field, message: error.message } } };
+  if (error instanceof HostNotOwnedError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof AgentRefusedError) return { status: 403, body: { error: { message: error.message } } };
   if (error instanceof AgentCallError) return { status: 502, body: { error: { message: error.message } } };
   return { status: 500, body: { error: { message: "internal error; see the server log" } } };

@@ -7,7 +7,8 @@ import type { MiddlewareHandler } from "hono";
 import { ForbiddenError } from "../access/roles.ts";
 import { permit } from "../commands/audited.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { authenticate } from "../http/auth.ts";
+import { authenticate, callerKey } from "../http/auth.ts";
+import type { CallerLimiter } from "../http/rate-limit.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
@@ -32,7 +33,11 @@ export function queueDashboard(queues: Queue[]) {
  * `Authorization: Bearer <token>`, or HTTP Basic with the token as the password (so a browser can
  * open the dashboard: it asks once and sends it with every request). Refusals are audited.
  */
-export function adminOnly(apiToken: string, ctx: Pick<CommandContext, "tokens" | "audit">): MiddlewareHandler {
+export function adminOnly(
+  apiToken: string,
+  ctx: Pick<CommandContext, "tokens" | "audit">,
+  limiter: CallerLimiter,
+): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header("authorization");
     const basic = /^Basic\s+(\S+)$/i.exec(header ?? "");
@@ -46,6 +51,12 @@ export function adminOnly(apiToken: string, ctx: Pick<CommandContext, "tokens" |
     const auth = await authenticate(bearer, apiToken, ctx.tokens);
     if (!auth.ok)
       return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": 'Basic realm="lvsfleet queues"' });
+    // The same per-token limit as the API, before anything (a refusal included) is written.
+    const wait = await limiter.check(callerKey(auth.actor));
+    if (wait !== undefined)
+      return c.json({ error: { message: `too many requests; retry in ${wait} s` } }, 429, {
+        "retry-after": String(wait),
+      });
     try {
       await permit(ctx, auth.actor, {
         command: "open queue dashboard",

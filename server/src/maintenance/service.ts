@@ -43,6 +43,12 @@ export interface MaintenanceSettings {
 export type ScheduleFirer = (schedule: Schedule, firing: string) => Promise<MaintenanceJob | undefined>;
 
 /**
+ * Whether a job that has not started yet may start now: its creator's authority still holds (the
+ * command layer checks, and records a refusal); false ends the job without running it.
+ */
+export type JobAdmission = (job: MaintenanceJob) => Promise<boolean>;
+
+/**
  * The maintenance queue: a BullMQ queue and worker of its own (long waits do not hold up the
  * command jobs), the job store, the per-cluster lock, cron schedules (BullMQ job schedulers) and
  * progress notifications. The runner does the work; this is the imperative shell around it.
@@ -54,6 +60,7 @@ export class MaintenanceService {
   private worker: Worker<MaintenanceQueueData> | undefined;
   private readonly posting = new Map<string, Promise<unknown>>();
   private firer: ScheduleFirer | undefined;
+  private admit: JobAdmission | undefined;
   private readonly webhook: ChatWebhook | undefined;
   private readonly connection: Redis;
   /** Event listeners (SSE clients of this server get events as they are stored, besides polling). */
@@ -84,8 +91,9 @@ export class MaintenanceService {
   }
 
   /** Starts the worker (after the command layer registered how schedules become jobs). */
-  async start(workerConnection: Redis, firer: ScheduleFirer): Promise<void> {
+  async start(workerConnection: Redis, firer: ScheduleFirer, admit?: JobAdmission): Promise<void> {
     this.firer = firer;
+    this.admit = admit;
     this.worker = new Worker<MaintenanceQueueData>(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
       connection: workerConnection,
       prefix: this.settings.prefix,
@@ -184,6 +192,10 @@ export class MaintenanceService {
     }
     if (!id) return "no job";
     const stored = await this.store.get(id);
+    // A job queued for later (runAt) or waiting its turn starts only while its creator may still run it.
+    const untouched = stored && stored.runs === 0 && stored.steps.every((step) => step.state === "pending");
+    if (stored && untouched && this.admit && !(await this.admit(stored)))
+      return "refused: its creator's authority is gone";
     let outcome: RunOutcome;
     try {
       outcome = await withRequestId(stored?.requestId, () =>

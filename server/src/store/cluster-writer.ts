@@ -1,15 +1,16 @@
 import { type ClusterSpec, clusterHosts } from "@lvsfleet/model";
 import { ConcurrentUpdateError, type SpecStore } from "./clusters.ts";
-import type { OwnershipChange } from "./host-owners.ts";
+import type { HostMove, OwnershipChange } from "./host-owners.ts";
 
 /**
  * A change to a cluster's spec: from the current spec (undefined if there is none yet) to the next.
- * `moveHosts`: hosts the change takes over from the clusters that own them (checked by the caller).
+ * `moveHosts`: hosts the change takes over from the clusters that own them, each with the owner the
+ * caller was authorised against.
  */
 export type SpecChange<T> = (current: ClusterSpec | undefined) => {
   spec: ClusterSpec;
   result: T;
-  moveHosts?: string[] | undefined;
+  moveHosts?: HostMove[] | undefined;
 };
 
 export interface SpecUpdate<T> {
@@ -70,14 +71,14 @@ export class ClusterWriter {
       try {
         const stored = await this.clusters.get(cluster);
         let spec = stored?.spec;
-        const moves = new Set<string>();
+        const moves: HostMove[] = [];
         const outcomes = batch.map((p) => {
           try {
             const before = spec === undefined ? undefined : JSON.stringify(spec);
             const next = p.change(spec);
             const changed = before !== JSON.stringify(next.spec) || (next.moveHosts?.length ?? 0) > 0;
             spec = next.spec;
-            for (const host of next.moveHosts ?? []) moves.add(host);
+            moves.push(...(next.moveHosts ?? []));
             return { ok: true as const, result: next.result, changed };
           } catch (error) {
             return { ok: false as const, error };
@@ -104,17 +105,20 @@ export class ClusterWriter {
   }
 }
 
-/** The hosts a spec change adds, drops and moves (only what changed, so a weight change costs nothing). */
+/**
+ * What a spec change does to host ownership: the hosts it adds are claimed (or refused when another
+ * cluster owns them), the moves are made; nothing when the hosts stay (a weight change costs nothing).
+ * Hosts a spec drops are released only by a PUT (HostOwners.settle), never by a maintenance step.
+ */
 export function ownershipChange(
   before: ClusterSpec | undefined,
   after: ClusterSpec,
-  moves: ReadonlySet<string>,
+  moves: readonly HostMove[],
 ): OwnershipChange {
   const old = new Set(before ? clusterHosts(before).map((h) => h.host) : []);
   const now = new Set(clusterHosts(after).map((h) => h.host));
   return {
     claim: [...now].filter((h) => !old.has(h)),
-    release: [...old].filter((h) => !now.has(h)),
-    move: [...moves].filter((h) => now.has(h)),
+    move: moves.filter((m) => now.has(m.host)),
   };
 }

@@ -12,8 +12,10 @@ export interface StoredCluster {
 
 /**
  * Compare-and-set: write the spec only if the generation is still the one read, and in the same
- * step the ownership of the hosts it adds, drops or moves (ARGV[5]: JSON {claim, release, move}).
- * A claimed host that another cluster took in the meantime is refused: {-2, host, owner}.
+ * step the ownership of the hosts it adds or moves (ARGV[5]: JSON {claim, move}). An added host that
+ * another cluster owns is refused ({-2, host, owner}); one that nobody owns is claimed when an agent
+ * has registered under that name (a name alone claims nothing: see host-owners.ts). A move takes a
+ * host only from the owner the caller was authorised against.
  */
 const CAS = `
 local current = redis.call('HGET', KEYS[1], 'generation')
@@ -21,23 +23,28 @@ if (current or '0') ~= ARGV[1] then return {-1} end
 local cluster = ARGV[4]
 local hosts = cjson.decode(ARGV[5])
 local moving = {}
-for _, host in ipairs(hosts.move) do moving[host] = true end
+for _, m in ipairs(hosts.move) do
+  local owner = redis.call('HGET', KEYS[3], m.host)
+  if owner and owner ~= m.from and owner ~= cluster then return {-2, m.host, owner} end
+  moving[m.host] = true
+end
 for _, host in ipairs(hosts.claim) do
   local owner = redis.call('HGET', KEYS[3], host)
   if owner and owner ~= cluster and not moving[host] then return {-2, host, owner} end
 end
-for _, host in ipairs(hosts.release) do
-  if redis.call('HGET', KEYS[3], host) == cluster then redis.call('HDEL', KEYS[3], host) end
+for _, host in ipairs(hosts.claim) do
+  if not redis.call('HGET', KEYS[3], host) and redis.call('HEXISTS', KEYS[4], host) == 1 then
+    redis.call('HSET', KEYS[3], host, cluster)
+  end
 end
-for _, host in ipairs(hosts.claim) do redis.call('HSET', KEYS[3], host, cluster) end
-for _, host in ipairs(hosts.move) do redis.call('HSET', KEYS[3], host, cluster) end
+for _, m in ipairs(hosts.move) do redis.call('HSET', KEYS[3], m.host, cluster) end
 local next = tonumber(ARGV[1]) + 1
 redis.call('HSET', KEYS[1], 'spec', ARGV[2], 'generation', next, 'updatedAt', ARGV[3])
 redis.call('SADD', KEYS[2], cluster)
 return {next}
 `;
 
-const NO_OWNERSHIP_CHANGE: OwnershipChange = { claim: [], release: [], move: [] };
+const NO_OWNERSHIP_CHANGE: OwnershipChange = { claim: [], move: [] };
 
 export class ConcurrentUpdateError extends Error {
   override name = "ConcurrentUpdateError";
@@ -90,10 +97,11 @@ export class ClusterStore implements SpecStore {
   async put(spec: ClusterSpec, expected: number, hosts: OwnershipChange = NO_OWNERSHIP_CHANGE): Promise<number> {
     const [result, host, owner] = (await this.redis.eval(
       CAS,
-      3,
+      4,
       this.keys.cluster(spec.name),
       this.keys.clusters,
       this.keys.hostOwners,
+      this.keys.agents,
       String(expected),
       JSON.stringify(spec),
       String(Date.now()),

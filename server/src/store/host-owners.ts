@@ -4,14 +4,51 @@ import type { Logger } from "pino";
 import type { ClusterStore } from "./clusters.ts";
 import type { Keys } from "./keys.ts";
 
+/** A host taken over from the cluster that owns it (`from`, the owner the caller was authorised against). */
+export interface HostMove {
+  host: string;
+  from: string;
+}
+
 /** What a spec write does to host ownership (see ClusterStore.put). */
 export interface OwnershipChange {
-  /** Hosts the new spec names that the old one did not: claimed when nobody owns them. */
+  /** Hosts the new spec names that the old one did not: claimed when nobody owns them and an agent registered. */
   claim: string[];
-  /** Hosts the old spec named and the new one does not: released if this cluster owns them. */
-  release: string[];
   /** Hosts taken from the cluster that owns them, as an admin of both asked. */
-  move: string[];
+  move: HostMove[];
+}
+
+/**
+ * After a PUT: the hosts the spec names that nobody owns and whose agent has registered become the
+ * cluster's; the hosts the cluster owns that the spec no longer names are released.
+ */
+const SETTLE = `
+local cluster = ARGV[1]
+local keep = {}
+for _, host in ipairs(cjson.decode(ARGV[2])) do
+  keep[host] = true
+  if not redis.call('HGET', KEYS[1], host) and redis.call('HEXISTS', KEYS[2], host) == 1 then
+    redis.call('HSET', KEYS[1], host, cluster)
+  end
+end
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if all[i + 1] == cluster and not keep[all[i]] then redis.call('HDEL', KEYS[1], all[i]) end
+end
+return 1
+`;
+
+/** Why a cluster may not reach a host: another cluster owns it, or nobody does yet. */
+export class HostNotOwnedError extends Error {
+  override name = "HostNotOwnedError";
+  constructor(
+    readonly host: string,
+    readonly cluster: string,
+  ) {
+    super(
+      `no cluster owns ${host} yet, so nothing is sent to it for ${cluster}: a host belongs to a cluster once its agent has registered and the cluster's spec names it (or a join token named the cluster)`,
+    );
+  }
 }
 
 /** A spec names a host that another cluster owns (HTTP 400 naming the host and its owner). */
@@ -36,7 +73,7 @@ export class HostOwnedError extends Error {
 export class HostOwners {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Pick<Keys, "hostOwners">,
+    private readonly keys: Pick<Keys, "hostOwners" | "agents">,
   ) {}
 
   async all(): Promise<Record<string, string>> {
@@ -60,44 +97,73 @@ export class HostOwners {
     return new Map([...owners].filter(([, owner]) => owner !== cluster));
   }
 
-  /** Throws HostOwnedError when `host` belongs to a cluster other than `cluster`. */
+  /** Throws unless `cluster` owns `host` (HostOwnedError: another cluster does; HostNotOwnedError: nobody). */
   async check(cluster: string, host: string): Promise<void> {
     const owner = await this.ownerOf(host);
-    if (owner !== undefined && owner !== cluster) throw new HostOwnedError(host, owner, "host");
+    if (owner === undefined) throw new HostNotOwnedError(host, cluster);
+    if (owner !== cluster) throw new HostOwnedError(host, owner, "host");
   }
 
-  /** Claims for `cluster` those of `hosts` that nobody owns (a spec written names them). */
-  async claimUnowned(cluster: string, hosts: readonly string[]): Promise<string[]> {
-    return (await this.backfill([{ name: cluster, hosts: [...hosts] }])).map((c) => c.host);
+  /** After a PUT of `hosts` for `cluster`: claims the registered unowned ones, releases the ones it dropped. */
+  async settle(cluster: string, hosts: readonly string[]): Promise<void> {
+    await this.redis.eval(SETTLE, 2, this.keys.hostOwners, this.keys.agents, cluster, JSON.stringify(hosts));
   }
 
-  /** Claims every unowned host for the cluster that names it (servers that ran before ownership existed). */
-  async backfill(specs: { name: string; hosts: string[] }[]): Promise<{ host: string; claimedBy: string }[]> {
-    const claimed: { host: string; claimedBy: string }[] = [];
+  /** Reserves a host for a cluster (a join token that names the cluster); false when another cluster owns it. */
+  async reserve(host: string, cluster: string): Promise<{ owner: string; reserved: boolean }> {
+    if ((await this.redis.hsetnx(this.keys.hostOwners, host, cluster)) === 1) return { owner: cluster, reserved: true };
+    const owner = (await this.ownerOf(host)) ?? cluster;
+    return { owner, reserved: owner === cluster };
+  }
+
+  /**
+   * Claims every registered, unowned host for the one cluster whose spec names it (a host two
+   * clusters name stays unowned until an admin of both moves it). Returns what it claimed.
+   */
+  async claimNamed(specs: { name: string; hosts: string[] }[]): Promise<{ host: string; claimedBy: string }[]> {
+    const namedBy = new Map<string, string[]>();
     for (const spec of specs)
-      for (const host of spec.hosts)
-        if ((await this.redis.hsetnx(this.keys.hostOwners, host, spec.name)) === 1)
-          claimed.push({ host, claimedBy: spec.name });
+      for (const host of spec.hosts) namedBy.set(host, [...(namedBy.get(host) ?? []), spec.name]);
+    const claimed: { host: string; claimedBy: string }[] = [];
+    for (const [host, clusters] of namedBy) {
+      if (clusters.length !== 1 || !(await this.redis.hexists(this.keys.agents, host))) continue;
+      if ((await this.redis.hsetnx(this.keys.hostOwners, host, clusters[0] as string)) === 1)
+        claimed.push({ host, claimedBy: clusters[0] as string });
+    }
     return claimed;
   }
 }
 
-/**
- * At start: hosts that specs written before ownership existed name, and nobody owns, go to the
- * first cluster (by name) that names them; a host two clusters name is logged for the operator.
- */
-export async function claimUnownedHosts(clusters: ClusterStore, owners: HostOwners, log: Logger): Promise<void> {
+/** Every cluster's name and the hosts its spec names. */
+async function namedHosts(clusters: ClusterStore): Promise<{ name: string; hosts: string[] }[]> {
   const specs = [];
   for (const name of await clusters.names()) {
     const stored = await clusters.get(name);
     if (stored) specs.push({ name, hosts: clusterHosts(stored.spec).map((h) => h.host) });
   }
-  const claimed = await owners.backfill(specs);
+  return specs;
+}
+
+/**
+ * At start (specs written before ownership existed) and when an agent registers: each registered
+ * host nobody owns goes to the one cluster whose spec names it.
+ */
+export async function claimNamedHosts(
+  clusters: ClusterStore,
+  owners: HostOwners,
+  log: Logger,
+  only?: string,
+): Promise<void> {
+  const specs = await namedHosts(clusters);
+  const claimed = await owners.claimNamed(
+    only === undefined ? specs : specs.map((s) => ({ ...s, hosts: s.hosts.filter((h) => h === only) })),
+  );
   if (claimed.length > 0) log.info({ claimed }, "hosts claimed by the clusters that name them");
+  if (only !== undefined) return;
   const all = await owners.all();
   for (const spec of specs)
     for (const host of spec.hosts)
-      if (all[host] !== spec.name)
+      if (all[host] !== undefined && all[host] !== spec.name)
         log.warn(
           { host, cluster: spec.name, owner: all[host] },
           "a cluster's spec names a host another cluster owns: nothing is sent to it for this cluster",

@@ -11,6 +11,8 @@ export function keys(prefix: string) {
     audit: `${prefix}:audit`,
     tokens: `${prefix}:tokens`,
     tokenHashes: `${prefix}:token-hashes`,
+    /** token id → when it was last used (ms), apart from the record so that it never races a revocation. */
+    tokenLastUsed: `${prefix}:token-last-used`,
     confirmations: (code: string) => `${prefix}:confirm:${code}`,
     slackReplay: (signature: string) => `${prefix}:slack-seen:${signature}`,
   };

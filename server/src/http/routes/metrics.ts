@@ -5,8 +5,9 @@ import type { CommandContext } from "../../commands/context.ts";
 import { observeRequests } from "../../metrics/http.ts";
 import { MetricsScraper } from "../../metrics/scrape.ts";
 import { ServerMetrics } from "../../metrics/server-metrics.ts";
-import { authenticate } from "../auth.ts";
+import { authenticate, callerKey } from "../auth.ts";
 import { type Api, errors } from "../openapi.ts";
+import type { CallerLimiter } from "../rate-limit.ts";
 
 const route = createRoute({
   method: "get",
@@ -20,6 +21,7 @@ const route = createRoute({
     },
     401: errors[401],
     403: errors[403],
+    429: errors[429],
   },
 });
 
@@ -31,12 +33,22 @@ const SCRAPER: Actor = { type: "system", name: "metrics", role: "viewer", channe
  * The endpoint is outside /v1 (Prometheus' convention) but not open: it takes the same bearer
  * tokens as the API, because its labels name every VIP and real server of the fleet.
  */
-export function registerMetricsRoutes(app: Api, ctx: CommandContext, settings: { apiToken: string }): void {
+export function registerMetricsRoutes(
+  app: Api,
+  ctx: CommandContext,
+  settings: { apiToken: string; limiter: CallerLimiter },
+): void {
   const scraper = new MetricsScraper(ctx, new ServerMetrics());
   app.use("*", observeRequests(scraper.metrics));
   app.openapi(route, async (c) => {
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
+    // The same per-token limit as the API, before anything (a refusal included) is written.
+    const wait = await settings.limiter.check(callerKey(auth.actor));
+    if (wait !== undefined)
+      return c.json({ error: { message: `too many requests; retry in ${wait} s` } }, 429, {
+        "retry-after": String(wait),
+      });
     if (auth.actor.clusters) {
       const denied = await deny(
         ctx,

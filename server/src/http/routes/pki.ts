@@ -43,6 +43,10 @@ const routes = {
                 host: z.string(),
                 role: z.enum(["director", "real-server"]).optional(),
                 ttlSeconds: z.number().optional(),
+                cluster: z.string().optional().openapi({
+                  description:
+                    "The cluster the host is for: it belongs to that cluster at once, so no other cluster can claim the name first (409 when another cluster owns it)",
+                }),
               })
               .openapi("JoinTokenRequest"),
           },
