@@ -3,7 +3,7 @@ import { addressFamily, maxPrefixLength } from "./address.ts";
 import { FORWARDING_METHODS } from "./forwarding.ts";
 import { PROTOCOLS } from "./protocol.ts";
 import { flagAppliesTo, SCHEDULER_FLAGS, SCHEDULERS } from "./scheduler.ts";
-import { IpAddress, Persistence, Port, RealServer, VirtualService, Weight } from "./spec.ts";
+import { IpAddress, netmaskRule, Persistence, Port, RealServer, VirtualService, Weight } from "./spec.ts";
 import { destinationKey, type IpvsTable, NO_CONNECTIONS, serviceKey } from "./table.ts";
 
 /**
@@ -15,7 +15,7 @@ import { destinationKey, type IpvsTable, NO_CONNECTIONS, serviceKey } from "./ta
  * `services[3].destinations[1].address`.
  */
 
-/** The spec's thresholds (ipvsadm -x/-y): whole numbers 0 … 4294967295. */
+/** The spec's thresholds (ipvsadm -x/-y): whole numbers 0 … 2147483647. */
 const Threshold = RealServer.shape.upperThreshold.unwrap();
 /** The spec's firewall mark: 1 … 4294967295. */
 const Fwmark = VirtualService.shape.fwmark.unwrap();
@@ -27,11 +27,22 @@ export const Generation = z
   .min(0, { error: "must not be negative" })
   .max(Number.MAX_SAFE_INTEGER, { error: `must be at most ${Number.MAX_SAFE_INTEGER}` });
 
-export const DesiredTunnel = z.strictObject({
-  type: z.enum(["ipip", "gue", "gre"]),
-  port: Port.optional(),
-  checksum: z.enum(["nocsum", "csum", "remcsum"]).optional(),
-});
+/** A TUN destination's encapsulation, as ipvsadm takes it: gue needs a port, remcsum is gue's only. */
+export const DesiredTunnel = z
+  .strictObject({
+    type: z.enum(["ipip", "gue", "gre"]),
+    port: Port.optional(),
+    checksum: z.enum(["nocsum", "csum", "remcsum"]).optional(),
+  })
+  .superRefine((tunnel, ctx) => {
+    if (tunnel.type === "gue" && !tunnel.port)
+      ctx.addIssue({ code: "custom", path: ["port"], message: "is required (1-65535) for a gue tunnel" });
+    if (tunnel.checksum === "remcsum" && tunnel.type !== "gue")
+      ctx.addIssue({ code: "custom", path: ["checksum"], message: "remcsum is only for gue tunnels" });
+  });
+
+/** A connection count a table may carry (IpvsDestination has them); a desired table's are not read. */
+const Count = z.number({ error: "must be a number" }).optional();
 
 export const DesiredDestination = z.strictObject({
   address: IpAddress,
@@ -41,6 +52,9 @@ export const DesiredDestination = z.strictObject({
   upperThreshold: Threshold,
   lowerThreshold: Threshold,
   tunnel: DesiredTunnel.optional(),
+  activeConns: Count,
+  inactConns: Count,
+  persistConns: Count,
 });
 
 export const DesiredService = z
@@ -80,11 +94,14 @@ export const DesiredService = z
       if (service.port === 0 && !service.persistence)
         issue(["port"], "0 (all ports) is only allowed on a persistent service");
     }
-    if (service.persistence && service.persistence.netmask > maxPrefixLength(service.family))
-      issue(
-        ["persistence", "netmask"],
-        `must be a prefix length of at most ${maxPrefixLength(service.family)} for ${service.family}`,
-      );
+    if (service.onePacket && service.protocol !== "udp")
+      issue(["onePacket"], "one-packet scheduling (ipvsadm -o) is only for UDP services");
+    const netmask = service.persistence?.netmask;
+    if (
+      netmask !== undefined &&
+      (netmask > maxPrefixLength(service.family) || (service.family === "inet6" && netmask === 0))
+    )
+      issue(["persistence", "netmask"], netmaskRule(service.family));
     service.schedulerFlags.forEach((flag, i) => {
       if (!flagAppliesTo(flag, service.scheduler))
         issue(["schedulerFlags", i], `${flag} only applies to the ${flag.split("-")[0]} scheduler`);
@@ -103,9 +120,9 @@ export const DesiredService = z
   });
 
 /**
- * A desired table carries settings only: connection counts are what a data plane observes, so the
- * agent neither reads nor checks them (one check fewer per real server keeps a 110,000-rule table
- * fast to validate) and the output has them at zero.
+ * A desired table carries settings: connection counts are what a data plane observes, so the agent
+ * does not read them (the wire's are not even passed in; a 110,000-rule table validates faster
+ * without them) and the output has them at zero.
  */
 export const DesiredTable = z
   .strictObject({
