@@ -51,6 +51,24 @@ describe("DesiredTable: what an agent accepts as a desired IPVS table", () => {
     expect(validate(DesiredTable, bare)).toEqual(table);
   });
 
+  it("makes addresses canonical in its output and leaves its input alone", () => {
+    const v6 = {
+      services: [
+        {
+          ...service,
+          address: "2001:0DB8::0001",
+          family: "inet6",
+          persistence: { timeout: 60, netmask: 128 },
+          destinations: [{ ...service.destinations[0], address: "2001:db8:0:0::10" }],
+        },
+      ],
+    };
+    const copy = structuredClone(v6);
+    const out = validate(DesiredTable, v6);
+    expect(out.services[0]).toMatchObject({ address: "2001:db8::1", destinations: [{ address: "2001:db8::10" }] });
+    expect(v6).toEqual(copy);
+  });
+
   it.each([
     [withService({ scheduler: "wrr\n-C" }), "services[0].scheduler"],
     [withService({ address: "1.2.3.4 -s rr" }), "services[0].address"],
