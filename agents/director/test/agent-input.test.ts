@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentOptions } from "@lvsfleet/agent-runtime";
+import { AgentOptions, parseAgentOptions } from "@lvsfleet/agent-runtime";
 import {
   type AgentState,
   ClusterSpec,
@@ -157,6 +157,14 @@ describe("a running director refuses what would break its renderers, and nothing
 
   it("Stop: a cluster that is not a name", async () => {
     await expectRefused(() => client.stop("web\nweb"), "cluster");
+  });
+
+  it("its own --interface (the nft ingress device) must be an interface name too", () => {
+    for (const iface of ['eth0" ; flush ruleset', "eth0\n", "eth0 lo"])
+      expect(() => parseAgentOptions(["--host", "lb-master", "--interface", iface])).toThrow(
+        /interface: must be a Linux interface name/,
+      );
+    expect(parseAgentOptions(["--host", "lb-master", "--interface", "bond0.12"]).interface).toBe("bond0.12");
   });
 
   it("still takes a good Apply afterwards", async () => {
