@@ -46,7 +46,7 @@ function wireField(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-function describe(errors: FieldError[]): string {
+function refusalText(errors: FieldError[]): string {
   const [first] = errors;
   const text = first ? `${first.field}: ${first.message}` : "invalid request";
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
@@ -57,7 +57,7 @@ function describe(errors: FieldError[]): string {
 
 /** A refusal: INVALID_ARGUMENT with the field and the reason. */
 export function invalidArgument(errors: FieldError[]): RpcError {
-  return new RpcError(grpc.status.INVALID_ARGUMENT, describe(errors));
+  return new RpcError(grpc.status.INVALID_ARGUMENT, refusalText(errors));
 }
 
 /** Runs a validation of plain values made from the wire; a ValidationError becomes a refusal in proto spelling. */

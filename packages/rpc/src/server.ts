@@ -102,9 +102,20 @@ export interface RunningAgentServer {
 /** The fully qualified service name, as health checks name it. */
 export const AGENT_SERVICE_NAME = "lvsfleet.v1.Agent";
 
+/** Half of a surrogate pair on its own (a message cut in the middle of an emoji, say). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * grpc-js percent-encodes the details with encodeURI, which throws on a lone surrogate: the call
+ * would never be answered and the error would escape. Such halves become U+FFFD.
+ */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
+}
+
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
-  if (error instanceof RpcError) return { code: error.code, details: error.message };
-  return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
+  if (error instanceof RpcError) return { code: error.code, details: wellFormed(error.message) };
+  return { code: grpc.status.INTERNAL, details: wellFormed(error instanceof Error ? error.message : String(error)) };
 }
 
 function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {

@@ -251,6 +251,14 @@ describe("Apply: the desired table is checked with the model's schemas before an
       "desired.services[0].address",
     );
     expect(detail.length).toBeLessThanOrEqual(1_000);
+    // cut anywhere, the answer stays well-formed text (no half of a surrogate pair)
+    for (const pad of ["", "x"]) {
+      const emoji = await refused(
+        apply(tableWith({ address: `${pad}${"😀".repeat(2_000)}` })),
+        "desired.services[0].address",
+      );
+      expect(emoji).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    }
   });
 });
 
