@@ -56,7 +56,7 @@ function refusalText(errors: FieldError[]): string {
 }
 
 /** A refusal: INVALID_ARGUMENT with the field and the reason. */
-export function invalidArgument(errors: FieldError[]): RpcError {
+function invalidArgument(errors: FieldError[]): RpcError {
   return new RpcError(grpc.status.INVALID_ARGUMENT, refusalText(errors));
 }
 
