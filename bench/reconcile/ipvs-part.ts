@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { parseSave, renderRestore, renderSave } from "@lvsfleet/ipvs";
 import type { IpvsTable } from "@lvsfleet/model";
 import { plan } from "@lvsfleet/planner";
+import { applyRequestFromWire, tableToWire } from "@lvsfleet/rpc";
 import { powerFit } from "./power-fit.ts";
 import { withOneWeightChanged } from "./table.ts";
 
@@ -25,6 +26,20 @@ export interface IpvsHostFigures {
   parseSaveMs: number;
   parseSave: { measured: [number, number][]; exponent: number; extrapolated: boolean };
   change: { planMs: number; batchMs: number; batch: string };
+  /** The agent's check of an Apply carrying the whole table (wire form to the model's schemas), best of three. */
+  validateMs: number;
+}
+
+/** Milliseconds the agent spends checking an Apply with this table (agent-input.ts), best of `runs`. */
+function validateTime(desired: IpvsTable, runs = 3): number {
+  const request = { cluster: "bench", generation: 1, desired: tableToWire(desired), dryRun: false };
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    applyRequestFromWire(request);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
 /** Milliseconds to parse the -Sn text of the first `services` services of the table. */
@@ -40,6 +55,7 @@ export function ipvsHostPart(
   parseCap: number,
 ): IpvsHostFigures & { batch: string; changeBack: string } {
   const empty: IpvsTable = { services: [] };
+  const validateMs = validateTime(desired);
   let t0 = performance.now();
   const operations = plan(desired, empty);
   const planMs = performance.now() - t0;
@@ -67,6 +83,7 @@ export function ipvsHostPart(
     parseSaveMs,
     parseSave: { measured, exponent: fit.exponent, extrapolated: total > parseCap },
     change: { planMs: changePlanMs, batchMs: changeBatchMs, batch: changeBatch },
+    validateMs,
     batch,
     changeBack: renderRestore(plan(desired, changed)),
   };

@@ -152,6 +152,7 @@ report.ipvsHost = { ...host, batch: undefined, changeBack: undefined };
 lines.push(
   "",
   "ipvs data plane, on this machine (plan and the ipvsadm -R batch):",
+  `  validate the Apply        ${ms(host.validateMs)} ms (the agent checks the table with the model's schemas first)`,
   `  plan from empty           ${ms(host.planMs)} ms (${host.operations} operations)`,
   `  render the batch          ${ms(host.batchMs)} ms (${host.batchLines} lines, ${(host.batchBytes / 2 ** 20).toFixed(1)} MiB)`,
   `  parse -Sn of the table    ${s(host.parseSaveMs / 1000)} s${host.parseSave.extrapolated ? ` (extrapolated from ${host.parseSave.measured.map(([n, t]) => `${n} services: ${ms(t)} ms`).join(", ")}; exponent ${host.parseSave.exponent.toFixed(2)})` : ""}`,

@@ -6,6 +6,7 @@ import { parseConnections, parseList, parseRestore, parseSave, SaveFormatError }
 import { parseKeepalivedText } from "@lvsfleet/keepalived";
 import { ClusterSpec, parseEndpoint, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
 import { parseIdentityUri } from "@lvsfleet/pki/light";
+import { applyRequestFromWire, GrpcStatus, RpcError, startRequestFromWire, stopRequestFromWire } from "@lvsfleet/rpc";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRoleMap, SLACK_ID } from "../../server/src/access/chat-roles.ts";
@@ -227,5 +228,173 @@ describe("fuzz: every parser answers or refuses cleanly", () => {
       }),
       RUNS,
     );
+  });
+
+  it("agent requests (Apply, Start, Stop): accepted without a token-breaking character, or refused naming the field", () => {
+    // The attacks of test/e2e/agent-input.test.ts and their kin, mixed with valid values and random text.
+    const ATTACKS = [
+      "wrr\n-C",
+      "1.2.3.4\n-D -t",
+      "192.168.1.220\n-d -t 192.168.1.229:80 -r 192.168.1.231",
+      '192.168.1.220" device "lo',
+      "192.168.1.229 dev lo",
+      "192.168.1.229/0",
+      "sh-port -C",
+      "sh-port;",
+      "eth0\nip link del lo",
+      "eth0;reboot",
+      "eth0 }",
+      "http}",
+      "{",
+      "}",
+      "web\n",
+      "gue\n-C",
+      "\u0000",
+      "\u2028",
+      "a".repeat(300),
+    ];
+    const VALID = ["192.168.1.229", "2001:db8::1", "wrr", "sh", "sh-port", "eth0", "web", "gue", "csum", "TCP", "DR"];
+    const str = fc.oneof(fc.constantFrom(...ATTACKS, ...VALID), fc.string({ maxLength: 20 }));
+    const num = fc.oneof(fc.constantFrom(0, 1, 80, 65535, 65536, 2 ** 31, 2 ** 32 - 1), fc.nat());
+    const wireEnum = (...names: string[]) => fc.oneof(fc.constantFrom(...names), fc.nat(9), str);
+    const destination = fc.record({
+      address: str,
+      port: num,
+      forwarding: wireEnum("DR", "NAT", "TUN", "FORWARDING_UNSPECIFIED"),
+      weight: num,
+      upperThreshold: num,
+      lowerThreshold: num,
+      activeConns: num,
+      inactConns: num,
+      persistConns: num,
+      tunnel: fc.option(fc.record({ type: str, port: num, checksum: str }), { nil: null }),
+    });
+    const service = fc.record({
+      protocol: wireEnum("TCP", "UDP", "SCTP", "FWMARK", "PROTOCOL_UNSPECIFIED"),
+      address: str,
+      port: num,
+      fwmark: num,
+      family: wireEnum("INET", "INET6", "FAMILY_UNSPECIFIED"),
+      scheduler: str,
+      schedulerFlags: fc.array(str, { maxLength: 2 }),
+      persistence: fc.option(fc.record({ timeout: num, netmask: num }), { nil: null }),
+      destinations: fc.array(destination, { maxLength: 3 }),
+      onePacket: fc.boolean(),
+    });
+    const table = fc.option(fc.record({ services: fc.array(service, { maxLength: 3 }) }), { nil: null });
+    const specJson = fc.oneof(fc.constant(""), str, fc.json());
+    const apply = fc.record({ cluster: str, generation: num, desired: table, dryRun: fc.boolean(), specJson });
+    const start = fc.record({
+      cluster: str,
+      director: fc.option(
+        fc.record({ vips: fc.array(str, { maxLength: 3 }), interface: str, desired: table, generation: num, specJson }),
+        { nil: null },
+      ),
+      realServer: fc.option(
+        fc.record({
+          vips: fc.array(
+            fc.record({ address: str, forwarding: fc.array(wireEnum("DR", "NAT", "TUN"), { maxLength: 2 }) }),
+            { maxLength: 3 },
+          ),
+          natGateway: str,
+        }),
+        { nil: null },
+      ),
+    });
+    /** Every string the agent would render (the spec aside: it is a ClusterSpec, checked on its own). */
+    const strings = (value: unknown): string[] =>
+      typeof value === "string"
+        ? [value]
+        : Array.isArray(value)
+          ? value.flatMap(strings)
+          : value && typeof value === "object"
+            ? Object.entries(value).flatMap(([k, v]) => (k === "spec" ? [] : strings(v)))
+            : [];
+    const answers = (handle: () => unknown) => {
+      let accepted: unknown;
+      try {
+        accepted = handle();
+      } catch (error) {
+        if (!(error instanceof RpcError)) throw error;
+        expect(error.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+        expect(error.message).toMatch(
+          /^([a-z_]+(\[\d+\])*(\.[a-z_]+(\[\d+\])*)*(: spec[a-zA-Z0-9_.[\]]*)?: .|start needs a director or real_server config)/,
+        );
+        expect(error.message.length).toBeLessThanOrEqual(1_000);
+        return;
+      }
+      for (const text of strings(accepted)) expect(text).toMatch(/^[A-Za-z0-9.:_-]*$/);
+    };
+    // a valid Apply with one field replaced: often accepted (a valid value), so what passes is checked too
+    const validService = {
+      protocol: "TCP",
+      address: "192.168.1.229",
+      port: 80,
+      fwmark: 0,
+      family: "INET",
+      scheduler: "wrr",
+      schedulerFlags: [] as string[],
+      persistence: { timeout: 60, netmask: 32 },
+      onePacket: false,
+      destinations: [
+        { address: "192.168.1.220", port: 80, forwarding: "DR", weight: 3, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    };
+    const mutated = fc
+      .tuple(
+        fc.constantFrom("address", "scheduler", "schedulerFlags", "destination.address", "destination.forwarding"),
+        str,
+      )
+      .map(([field, value]) => {
+        const service = structuredClone(validService) as Record<string, unknown> & typeof validService;
+        if (field === "schedulerFlags") service.schedulerFlags = [value];
+        else if (field.startsWith("destination."))
+          Object.assign(service.destinations[0]!, { [field.slice(12)]: value });
+        else Object.assign(service, { [field]: value });
+        return { cluster: "web", generation: 1, desired: { services: [service] }, dryRun: false };
+      });
+    fc.assert(
+      fc.property(apply, start, str, mutated, (a, s, cluster, m) => {
+        answers(() => applyRequestFromWire(a as never));
+        answers(() => startRequestFromWire(s as never));
+        answers(() => stopRequestFromWire({ cluster }));
+        answers(() => applyRequestFromWire(m as never));
+      }),
+      RUNS,
+    );
+    expect(() =>
+      applyRequestFromWire({
+        cluster: "web",
+        generation: 1,
+        desired: { services: [validService] },
+        dryRun: false,
+      } as never),
+    ).not.toThrow();
+    // and the attacks one by one, in every string field of a valid Apply and Start
+    for (const attack of ATTACKS) {
+      const base = { protocol: "TCP", address: "192.168.1.229", port: 80, fwmark: 0, family: "INET" };
+      const svc = { ...base, scheduler: "wrr", schedulerFlags: [], persistence: null, destinations: [] };
+      for (const bad of [
+        { ...svc, address: attack },
+        { ...svc, scheduler: attack },
+        { ...svc, schedulerFlags: [attack] },
+      ])
+        expect(() =>
+          applyRequestFromWire({ cluster: "web", generation: 1, desired: { services: [bad] }, dryRun: false } as never),
+        ).toThrow(RpcError);
+      const director = {
+        vips: ["192.168.1.229"],
+        interface: "eth0",
+        desired: { services: [svc] },
+        generation: 1,
+        specJson: "",
+      };
+      for (const bad of [
+        { ...director, interface: attack },
+        { ...director, vips: [attack] },
+      ])
+        expect(() => startRequestFromWire({ cluster: "web", director: bad } as never)).toThrow(RpcError);
+      expect(() => stopRequestFromWire({ cluster: attack })).toThrow(RpcError);
+    }
   });
 });

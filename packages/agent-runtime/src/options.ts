@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { HostName, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
+import { HostName, InterfaceName, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
 import { z } from "zod";
 import { serverUrlRefusal } from "./server-url.ts";
 
@@ -32,7 +32,8 @@ export const AgentOptions = z.object({
     .string()
     .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: "must be ADDRESS/PREFIX, e.g. 192.168.1.252/24" })
     .optional(),
-  interface: z.string().default("eth0"),
+  /** The host's main interface: it goes into nft scripts (the DR ingress hook) and sysctl keys. */
+  interface: InterfaceName.default("eth0"),
   /** ipvs driver: IPVS sysctls the operator chose over the kernel's safe defaults, e.g. conn_reuse_mode=0. */
   ipvsSysctl: z.array(z.string()).default([]),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),

@@ -1,6 +1,13 @@
 import { ClusterSpec, type ClusterSpecInput, DEMO_CLUSTER, ValidationError, validate } from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
-import { exportKeepalived, importKeepalived, importKeepalivedText, memoryFiles } from "../src/index.ts";
+import {
+  exportKeepalived,
+  importKeepalived,
+  importKeepalivedText,
+  memoryFiles,
+  parseKeepalivedText,
+  renderKeepalived,
+} from "../src/index.ts";
 import { dump, fixture, hasKeepalived, keepalivedConfigTest } from "./helpers.ts";
 
 const GUIDE = fixture("guide-keepalived.conf");
@@ -269,8 +276,16 @@ virtual_server 192.168.1.229 80 {
         ...base,
         vrrp: { instances: [{ ...base.vrrp?.instances[0], authentication: { type: "pass", password } }] },
       }) as ClusterSpecInput;
-    expect(() => exportKeepalived(withPassword("}"))).toThrow(/keepalived takes it as a brace even quoted/);
+    // The spec refuses what the renderer could not write (a lone brace, a trailing backslash) ...
+    for (const password of ["}", "{", "a\\", 'a"b'])
+      expect(() => exportKeepalived(withPassword(password))).toThrow(
+        /vrrp\.instances\[0\]\.authentication\.password: must be 1-8 printable ASCII characters/,
+      );
     expect(exportKeepalived(withPassword("a#b")).text).toContain('auth_pass "a#b"');
+    // ... and the renderer still refuses it on its own.
+    const parsed = parseKeepalivedText(exportKeepalived(withPassword("a#b")).text, "k.conf").config;
+    parsed.vrrpInstances[0]!.authentication = { type: "PASS", password: "}" };
+    expect(() => renderKeepalived(parsed)).toThrow(/keepalived takes it as a brace even quoted/);
   });
 
   it.skipIf(!hasKeepalived)(

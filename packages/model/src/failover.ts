@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { canonicalIp, isIpAddress } from "./address.ts";
+import { Name } from "./spec.ts";
 
 /**
  * What a director's agent reports about health checks and VRRP: its local decisions (which real
@@ -109,6 +110,7 @@ export const SimulatedHealthChange = z.strictObject({
   address: Address,
   port: z.number().int().min(0).max(65535),
   healthy: z.boolean(),
-  service: z.string().min(1).optional(),
+  /** A virtual service's name, as the spec names it. */
+  service: Name.optional(),
 });
 export type SimulatedHealthChange = z.output<typeof SimulatedHealthChange>;

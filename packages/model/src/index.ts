@@ -1,6 +1,7 @@
 export * from "./address.ts";
 export * from "./agent.ts";
 export * from "./demo.ts";
+export * from "./desired-table.ts";
 export * from "./failover.ts";
 export * from "./forwarding.ts";
 export * from "./health.ts";
@@ -14,6 +15,7 @@ export * from "./script-uses.ts";
 export * from "./service-names.ts";
 export * from "./sim-traffic.ts";
 export * from "./spec.ts";
+export * from "./start-config.ts";
 export * from "./table.ts";
 export * from "./validation.ts";
 export * from "./vrrp.ts";

@@ -40,11 +40,12 @@ export const Weight = z
   .min(0, { error: "must be between 0 and 65535" })
   .max(65535, { error: "must be between 0 and 65535" });
 
-const Uint32 = z
+/** A connection threshold (ipvsadm -x/-y): ipvsadm takes 0 … 2147483647 (INT_MAX) and refuses more. */
+const Threshold = z
   .number()
   .int({ error: "must be an integer" })
-  .min(0, { error: "must be between 0 and 4294967295" })
-  .max(4294967295, { error: "must be between 0 and 4294967295" });
+  .min(0, { error: "must be between 0 and 2147483647" })
+  .max(2147483647, { error: "must be between 0 and 2147483647" });
 
 export const InterfaceName = z.string().regex(INTERFACE, { error: "must be a Linux interface name (1-15 characters)" });
 
@@ -57,9 +58,9 @@ export const RealServer = z.strictObject({
   /** Overrides the service's forwarding method for this destination. */
   forwarding: z.enum(FORWARDING_METHODS).optional(),
   /** Upper connection threshold (ipvsadm -x); 0 = none. */
-  upperThreshold: Uint32.default(0),
+  upperThreshold: Threshold.default(0),
   /** Lower connection threshold (ipvsadm -y); 0 = none. */
-  lowerThreshold: Uint32.default(0),
+  lowerThreshold: Threshold.default(0),
   /** Health checks (see health.ts); the server is up while all of them pass. None = always up. */
   healthChecks: z.array(HealthCheck).optional(),
   /** Overrides the service's inhibitOnFailure for this server (keepalived real_server inhibit_on_failure). */
@@ -86,7 +87,7 @@ export const Persistence = z.strictObject({
     .number({ error: "must be a number of seconds" })
     .int({ error: "must be an integer" })
     .min(1, { error: "must be at least 1 second" })
-    .max(31536000, { error: "must be at most 31536000 seconds (a year)" }),
+    .max(2678400, { error: "must be at most 2678400 seconds (31 days: ipvsadm's and keepalived's limit)" }),
   netmask: Netmask.optional(),
 });
 export type Persistence = z.output<typeof Persistence>;
@@ -139,8 +140,9 @@ export const VirtualService = z
         issue(["port"], "0 (all ports) is only allowed on a persistent service");
     }
     const family = serviceFamily(service);
-    if (service.persistence?.netmask !== undefined && service.persistence.netmask > maxPrefixLength(family))
-      issue(["persistence", "netmask"], `must be a prefix length of at most ${maxPrefixLength(family)} for ${family}`);
+    const netmask = service.persistence?.netmask;
+    if (netmask !== undefined && (netmask > maxPrefixLength(family) || (family === "inet6" && netmask === 0)))
+      issue(["persistence", "netmask"], netmaskRule(family));
     service.schedulerFlags.forEach((flag, i) => {
       if (!flagAppliesTo(flag, service.scheduler))
         issue(["schedulerFlags", i], `${flag} only applies to the ${flag.split("-")[0]} scheduler`);
@@ -163,6 +165,13 @@ export const VirtualService = z
   });
 export type VirtualService = z.output<typeof VirtualService>;
 export type VirtualServiceInput = z.input<typeof VirtualService>;
+
+/** What ipvsadm -M takes: an IPv4 netmask (prefix 0-32), an IPv6 prefix length from 1 to 128. */
+export function netmaskRule(family: AddressFamily): string {
+  return family === "inet"
+    ? "must be a prefix length of at most 32 for inet"
+    : "must be a prefix length from 1 to 128 for inet6";
+}
 
 export function serviceFamily(service: Pick<VirtualService, "address" | "family">): AddressFamily {
   return service.address !== undefined ? addressFamily(service.address) : (service.family ?? "inet");

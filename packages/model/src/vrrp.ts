@@ -15,8 +15,14 @@ const VrrpAddress = z
   .refine(isIpAddress, { error: (issue) => `${JSON.stringify(issue.input)} is not an IPv4 or IPv6 address` })
   .transform(canonicalIp);
 
-/** keepalived instance and group names: one word. */
-const VrrpName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, { error: "must be 1-64 letters, digits or _.:@-" });
+/**
+ * keepalived instance and group names: one word. Not starting with @: a sync group lists its
+ * instances one per line, and keepalived reads a line that starts with @ as conditional
+ * configuration (`@id`), which would drop the instance from the group.
+ */
+const VrrpName = z.string().regex(/^[A-Za-z0-9_.:-][A-Za-z0-9_.:@-]{0,63}$/, {
+  error: "must be 1-64 letters, digits or _.:@-, not starting with @",
+});
 
 /**
  * Scripts run on a state change (keepalived notify_master, notify_backup, notify_fault, notify_stop,
@@ -41,9 +47,14 @@ export type VrrpNotifyInput = z.input<typeof VrrpNotify>;
 /** VRRPv2 authentication (keepalived authentication { auth_type, auth_pass }); obsoleted by RFC 3768. */
 export const VrrpAuthentication = z.strictObject({
   type: z.enum(["pass", "ah"]),
-  /** keepalived uses only the first 8 characters. */
-  password: z.string().regex(/^[^\s"]{1,8}$/, {
-    error: "must be 1-8 characters without spaces or double quotes (keepalived uses only 8)",
+  /**
+   * keepalived uses only the first 8 characters. Printable ASCII without spaces or double quotes
+   * (keepalived cannot read one in a value), not ending in a backslash (quoted, keepalived would read
+   * \" as an escaped quote) and not a lone brace (a brace even quoted): what keepalived.conf can carry.
+   */
+  password: z.string().regex(/^(?![{}]$)[!#-~]{0,7}[!#-[\]-~]$/, {
+    error:
+      "must be 1-8 printable ASCII characters without spaces or double quotes, not a lone brace and not ending in a backslash (keepalived uses only 8)",
   }),
 });
 export type VrrpAuthentication = z.output<typeof VrrpAuthentication>;

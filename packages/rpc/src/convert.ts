@@ -29,7 +29,6 @@ import {
   failoverBeatToWire,
   failoverFromWire,
   failoverToWire,
-  specFromJson,
   specToJson,
 } from "./convert-failover.ts";
 import type {
@@ -70,9 +69,10 @@ function invert<K extends string, V extends string>(map: Record<K, V>): Record<V
 }
 
 const PROTOCOL_TO_WIRE: Record<Protocol, WireProtocol> = { tcp: "TCP", udp: "UDP", sctp: "SCTP", fwmark: "FWMARK" };
-const PROTOCOL_FROM_WIRE = invert(PROTOCOL_TO_WIRE);
+export const PROTOCOL_FROM_WIRE = invert(PROTOCOL_TO_WIRE);
 const FORWARDING_TO_WIRE: Record<ForwardingMethod, WireForwarding> = { dr: "DR", nat: "NAT", tun: "TUN" };
-const FORWARDING_FROM_WIRE = invert(FORWARDING_TO_WIRE);
+export const FORWARDING_FROM_WIRE = invert(FORWARDING_TO_WIRE);
+export const FAMILY_FROM_WIRE = { INET: "inet", INET6: "inet6" } as const;
 const OPERATION_TO_WIRE: Record<Operation["op"], WireOperationKind> = {
   "add-service": "ADD_SERVICE",
   "edit-service": "EDIT_SERVICE",
@@ -207,6 +207,10 @@ export function tableToWire(table: IpvsTable): WireTable {
   return { services: table.services.map(serviceToWire) };
 }
 
+/**
+ * A table as an agent reports it (observed, applied). What an agent receives is not read with this:
+ * agent-input.ts validates it with the model's schemas.
+ */
 export function tableFromWire(table: WireTable | null | undefined): IpvsTable {
   return { services: (table?.services ?? []).map(serviceFromWire) };
 }
@@ -345,30 +349,10 @@ export function directorConfigToWire(config: DirectorRoleConfig): WireDirectorCo
   };
 }
 
-export function directorConfigFromWire(config: WireDirectorConfig): DirectorRoleConfig {
-  return {
-    vips: config.vips,
-    interface: config.interface,
-    desired: tableFromWire(config.desired),
-    generation: config.generation,
-    ...(config.specJson ? { spec: specFromJson(config.specJson) } : {}),
-  };
-}
-
 export function realServerConfigToWire(config: RealServerRoleConfig): WireRealServerConfig {
   return {
     vips: config.vips.map((v) => ({ address: v.address, forwarding: v.forwarding.map((f) => FORWARDING_TO_WIRE[f]) })),
     natGateway: config.natGateway ?? "",
-  };
-}
-
-export function realServerConfigFromWire(config: WireRealServerConfig): RealServerRoleConfig {
-  return {
-    vips: config.vips.map((v) => ({
-      address: v.address,
-      forwarding: v.forwarding.map((f) => lookup(FORWARDING_FROM_WIRE, f, "forwarding method")),
-    })),
-    natGateway: config.natGateway || undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 export { status as GrpcStatus } from "@grpc/grpc-js";
+export { applyRequestFromWire, startRequestFromWire, stopRequestFromWire } from "./agent-input.ts";
 export {
   AgentClient,
   type AgentClientOptions,

@@ -14,21 +14,19 @@ import {
   validate,
 } from "@lvsfleet/model";
 import { HealthImplementation } from "grpc-health-check";
+import { applyRequestFromWire, startRequestFromWire, stopRequestFromWire } from "./agent-input.ts";
 import type { ApplyResult, RoleChangeResult } from "./client.ts";
 import {
   changesToWire,
-  directorConfigFromWire,
   eventToWire,
   infoToWire,
   operationToWire,
-  realServerConfigFromWire,
   simulatedTrafficChangeFromWire,
   simulatedTrafficToWire,
   stateToWire,
-  tableFromWire,
   tableToWire,
 } from "./convert.ts";
-import { realServerHealthToWire, specFromJson } from "./convert-failover.ts";
+import { realServerHealthToWire } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
@@ -104,9 +102,20 @@ export interface RunningAgentServer {
 /** The fully qualified service name, as health checks name it. */
 export const AGENT_SERVICE_NAME = "lvsfleet.v1.Agent";
 
+/** Half of a surrogate pair on its own (a message cut in the middle of an emoji, say). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * grpc-js percent-encodes the details with encodeURI, which throws on a lone surrogate: the call
+ * would never be answered and the error would escape. Such halves become U+FFFD.
+ */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
+}
+
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
-  if (error instanceof RpcError) return { code: error.code, details: error.message };
-  return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
+  if (error instanceof RpcError) return { code: error.code, details: wellFormed(error.message) };
+  return { code: grpc.status.INTERNAL, details: wellFormed(error instanceof Error ? error.message : String(error)) };
 }
 
 function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
@@ -130,13 +139,7 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
   server.addService(agentService().service, {
     getInfo: unary(async () => infoToWire(handlers.info())),
     apply: unary(async (request: WireApplyRequest) => {
-      const result = await handlers.apply({
-        cluster: request.cluster,
-        generation: request.generation,
-        desired: tableFromWire(request.desired),
-        dryRun: request.dryRun,
-        ...(request.specJson ? { spec: parsed("spec_json", () => specFromJson(request.specJson ?? "")) } : {}),
-      });
+      const result = await handlers.apply(applyRequestFromWire(request));
       return {
         operations: result.operations.map(operationToWire),
         observed: tableToWire(result.observed),
@@ -145,18 +148,12 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
     }),
     getState: unary(async () => stateToWire(await handlers.state())),
     start: unary(async (request: WireStartRequest) => {
-      const director = request.director;
-      const config: RoleConfig | undefined = director
-        ? { kind: "director", director: parsed("director", () => directorConfigFromWire(director)) }
-        : request.realServer
-          ? { kind: "real-server", realServer: realServerConfigFromWire(request.realServer) }
-          : undefined;
-      if (!config) throw new RpcError(grpc.status.INVALID_ARGUMENT, "start needs a director or real_server config");
-      const result = await handlers.start(request.cluster, config);
+      const { cluster, config } = startRequestFromWire(request);
+      const result = await handlers.start(cluster, config);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
     stop: unary(async (request: WireStopRequest) => {
-      const result = await handlers.stop(request.cluster);
+      const result = await handlers.stop(stopRequestFromWire(request).cluster);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
     setSimulatedTraffic: unary(async (request: WireSetSimulatedTrafficRequest) => {
