@@ -10,6 +10,8 @@ const agent = { bundleDependencies: true, external: ["grpc-health-check"] };
 
 export const PROGRAMS = [
   { entry: "server/src/main.ts", out: "server/dist/main.js" },
+  // The simulation pool's threads load it next to main.js (server/src/simulation/pool.ts).
+  { entry: "server/src/simulation/worker.ts", out: "server/dist/simulation-worker.js" },
   { entry: "agents/director/src/main.ts", out: "agents/director/dist/main.js", ...agent },
   { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js", ...agent },
   { entry: "packages/devfleet/src/demo-main.ts", out: "packages/devfleet/dist/demo.js" },

@@ -14,6 +14,7 @@ import type { CommandContext } from "../src/commands/context.ts";
 import { AmbiguousError, NotFoundError } from "../src/commands/errors.ts";
 import { simulateChange } from "../src/commands/whatif.ts";
 import { renderWhatIfText } from "../src/status/whatif-render.ts";
+import { inProcessSimulations } from "./in-process-simulations.ts";
 
 const viewer: Actor = { type: "token", name: "ops", role: "viewer", channel: "rest" };
 const spec = validate(ClusterSpec, DEMO_CLUSTER);
@@ -33,6 +34,7 @@ function liveService(): IpvsService {
 function fakeContext(answers: Record<string, Partial<AgentState> | Error>, calls: string[] = []): CommandContext {
   return {
     statusDeadlineMs: 100,
+    simulations: inProcessSimulations(),
     clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
     registry: {
       get: async (host: string) =>
@@ -185,7 +187,7 @@ describe("simulateChange (what-if)", () => {
     expect(big).toBeInstanceOf(ValidationError);
     expect(big?.errors[0]).toMatchObject({
       field: "traffic.connectionsPerSecond",
-      message: expect.stringMatching(/limit 2,000,000/),
+      message: expect.stringMatching(/limit 2,000 ms/),
     });
   });
 

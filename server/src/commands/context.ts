@@ -5,6 +5,7 @@ import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { AuditLog } from "../audit/log.ts";
 import type { MaintenanceService } from "../maintenance/service.ts";
 import type { ServerTrust } from "../pki/trust.ts";
+import type { Simulations } from "../simulation/pool.ts";
 import type { CommandQueue } from "../queue/queue.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import type { ClusterWriter } from "../store/cluster-writer.ts";
@@ -28,6 +29,8 @@ export interface CommandContext {
   writer: ClusterWriter;
   /** Deadline for live status reads from agents. */
   statusDeadlineMs: number;
+  /** The worker-thread pool that runs what-ifs and plans off the event loop (bounded, with deadlines). */
+  simulations: Simulations;
   /** Maintenance jobs (drain, maintenance windows, rolling restarts, switch-over); absent in servers built without them. */
   maintenance?: MaintenanceService | undefined;
 }

@@ -1,9 +1,10 @@
-import { ClusterSpec, desiredTable, ValidationError, validate } from "@lvsfleet/model";
-import { describeOperation, plan } from "@lvsfleet/planner";
+import { describeOperation } from "@lvsfleet/planner";
 import type { Actor } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
-import { specChanges } from "./spec-changes.ts";
+
+/** How to make a plan that ran out of time or memory in the simulation pool smaller. */
+const SMALLER = "Plan a smaller spec (fewer services or real servers), or raise LVSFLEET_SIM_DEADLINE_MS.";
 
 /** One director's answer to a dry run: the operations it would execute now. */
 export interface DirectorPlan {
@@ -34,7 +35,8 @@ export interface ClusterPlan {
  * What PUT /v1/clusters/{cluster} with this spec would do, without doing it: the spec is validated
  * as PUT validates it, and every director of the new spec is asked for an Apply with dry_run, so
  * each answers with the operations it would run against the table it really holds. Nothing is
- * stored, queued or audited. Viewer.
+ * stored, queued or audited. Validating and planning a big spec is CPU work: it runs in the
+ * simulation pool, never on the event loop. Viewer.
  */
 export async function planCluster(
   ctx: CommandContext,
@@ -43,13 +45,13 @@ export async function planCluster(
   body: unknown,
 ): Promise<ClusterPlan> {
   canRead(actor, name);
-  const input = typeof body === "object" && body !== null && !Array.isArray(body) ? { name, ...body } : body;
-  const spec = validate(ClusterSpec, input);
-  if (spec.name !== name)
-    throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
+  ctx.simulations.admit();
   const stored = await ctx.clusters.get(name);
   const generation = stored?.generation ?? 0;
-  const desired = desiredTable(spec);
+  const { spec, desired, specChanged, specChanges } = await ctx.simulations.run(
+    { kind: "spec-plan", name, body, stored: stored?.spec },
+    SMALLER,
+  );
   const directors = await Promise.all(
     spec.directors.map(async (director): Promise<DirectorPlan> => {
       const registration = await ctx.registry.get(director.host);
@@ -60,11 +62,11 @@ export async function planCluster(
         if (state.roleState !== "running") {
           // A stopped director holds no lvsfleet services: start would add and edit, never remove
           // what is there (e.g. the table keepalived built), so that is the plan against its table.
-          const operations = plan(desired, state.table, { isManaged: () => false });
+          const changes = await ctx.simulations.run({ kind: "table-plan", desired, observed: state.table }, SMALLER);
           return {
             host: director.host,
             roleState: state.roleState,
-            changes: operations.map(describeOperation),
+            changes,
             note: "nothing changes until it starts; these are what start would do to the table it holds",
           };
         }
@@ -76,13 +78,5 @@ export async function planCluster(
       }
     }),
   );
-  const changes = specChanges(stored?.spec, spec);
-  return {
-    cluster: name,
-    exists: stored !== undefined,
-    generation,
-    specChanged: !stored || JSON.stringify(stored.spec) !== JSON.stringify(spec),
-    specChanges: changes,
-    directors,
-  };
+  return { cluster: name, exists: stored !== undefined, generation, specChanged, specChanges, directors };
 }
