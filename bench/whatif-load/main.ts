@@ -13,8 +13,8 @@ import { Redis } from "ioredis";
  * the server? The demo fleet (Redis, the server and four sim agents as real processes, loopback
  * only); first a quiet phase, then `loops` concurrent clients sending the dearest what-if the
  * budget accepts, back to back, for `seconds`. In both phases it measures, against the same server:
- * - GET /v1/health latency (one request every 50 ms, one at a time);
- * - the ack of a signed chat `status` (one every 250 ms, one at a time), which Slack wants in < 3 s;
+ * - GET /v1/health latency (a request every 50 ms, whether or not the last was answered);
+ * - the ack of a signed chat `status` (one every 250 ms, likewise), which Slack wants in < 3 s;
  * - agent heartbeat gaps: the server writes each heartbeat into Redis; Redis keyspace events give
  *   the time of each write, so a gap longer than the heartbeat period is a heartbeat the server
  *   handled late (3 periods missed: the agent is marked unreachable).
@@ -194,39 +194,47 @@ async function bench(): Promise<void> {
     const acks: number[] = [];
     /** Probes with no answer, or a wrong one (a connection reset by a stalled server counts here). */
     const failures = { health: 0, chat: 0 };
-    const probes = async () => {
-      const healthLoop = async () => {
-        while (running) {
-          const t0 = performance.now();
-          const ok = await fetch(new URL("/v1/health", fleet.url)).then(
-            async (response) => {
-              await response.text();
-              return response.status === 200;
+    /**
+     * Open loop: a probe every `everyMs` whether or not the ones before have been answered, so that
+     * a stalled server shows as many slow answers, not as one (no coordinated omission).
+     */
+    const openLoop = async (
+      everyMs: number,
+      probe: () => Promise<boolean>,
+      into: number[],
+      failed: "health" | "chat",
+    ) => {
+      const pending: Promise<void>[] = [];
+      for (let next = performance.now(); running; next += everyMs) {
+        const t0 = performance.now();
+        pending.push(
+          probe().then(
+            (ok) => {
+              if (ok) into.push(performance.now() - t0);
+              else failures[failed] += 1;
             },
-            () => false,
-          );
-          if (ok) health.push(performance.now() - t0);
-          else failures.health += 1;
-          await sleep(50);
-        }
-      };
-      const chatLoop = async () => {
-        while (running) {
-          const { body, headers } = signSlackCommand(SECRET, { text: "status", user_id: "UBENCH", user_name: "bench" });
-          const t0 = performance.now();
-          const ok = await fetch(new URL("/v1/chat/slack/commands", fleet.url), { method: "POST", headers, body }).then(
-            async (response) =>
-              response.status === 200 &&
-              ((await response.json()) as { text?: string }).text?.includes("director lb-master") === true,
-            () => false,
-          );
-          if (ok) acks.push(performance.now() - t0);
-          else failures.chat += 1;
-          await sleep(250);
-        }
-      };
-      await Promise.all([healthLoop(), chatLoop()]);
+            () => {
+              failures[failed] += 1;
+            },
+          ),
+        );
+        await sleep(Math.max(0, next + everyMs - performance.now()));
+      }
+      await Promise.all(pending);
     };
+    const probeHealth = async () => {
+      const response = await fetch(new URL("/v1/health", fleet.url));
+      await response.text();
+      return response.status === 200;
+    };
+    const probeChat = async () => {
+      const { body, headers } = signSlackCommand(SECRET, { text: "status", user_id: "UBENCH", user_name: "bench" });
+      const response = await fetch(new URL("/v1/chat/slack/commands", fleet.url), { method: "POST", headers, body });
+      const reply = (await response.json()) as { text?: string };
+      return response.status === 200 && reply.text?.includes("director lb-master") === true;
+    };
+    const probes = () =>
+      Promise.all([openLoop(50, probeHealth, health, "health"), openLoop(250, probeChat, acks, "chat")]);
     const phase = async (label: string, load: () => Promise<void>) => {
       health.length = 0;
       acks.length = 0;
