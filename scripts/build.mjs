@@ -25,6 +25,7 @@ export const PROGRAMS = [
   { entry: "bench/reconcile/main.ts", out: "bench/dist/reconcile.js" },
   { entry: "bench/failover/main.ts", out: "bench/dist/failover.js" },
   { entry: "bench/whatif-load/main.ts", out: "bench/dist/whatif-load.js" },
+  { entry: "bench/whatif-cost/main.ts", out: "bench/dist/whatif-cost.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
   { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
 ];

@@ -118,8 +118,23 @@ describe("checkWhatIfBudget", () => {
     const rate = error.errors.find((e) => e.field === "traffic.connectionsPerSecond");
     expect(rate?.message).toMatch(/none given, so the director's measured rate \(or 10\/s\) is used: 500\/s/);
     expect(error.errors.find((e) => e.field === "service")?.message).toBe(
-      "web/http has 5000 real servers, and sed looks at them for every new connection",
+      "web/http has 5000 real servers: more than half of the cost is theirs (each is loaded, ticked and sampled, and sed looks at every one for each new connection)",
     );
+  });
+
+  it("names the real servers of an mh service, whose lookup table is rebuilt for each", () => {
+    const work: WhatIfWork = {
+      ...drain,
+      realServers: 3_000,
+      schedulers: { before: "mh", after: "mh" },
+      waitsForDrain: { before: false, after: false },
+    };
+    const error = refusal(work, 2_000);
+    expect(error.errors.find((e) => e.field === "service")?.message).toBe(
+      "web/http has 3000 real servers: more than half of the cost is theirs (each is loaded, ticked and sampled; mh rebuilds its lookup table for each)",
+    );
+    // no rate fits: the servers alone are over the budget
+    expect(error.errors[0]?.message).toMatch(/even a rate near 0 is over the budget/);
   });
 
   it("names a scheduler change that makes each connection dearer", () => {
