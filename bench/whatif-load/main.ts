@@ -129,6 +129,7 @@ async function bench(): Promise<void> {
     throw error;
   });
   const watcher = new Redis(redis.url, { lazyConnect: true });
+  let stopWatching = () => {};
   const reader = new Redis(redis.url, { lazyConnect: true });
   try {
     await Promise.all([watcher.connect(), reader.connect()]);
@@ -172,22 +173,30 @@ async function bench(): Promise<void> {
     /** Agents the server marked unreachable (reachable → not), during the phase. */
     let unreachable = 0;
     const reachable = new Map<string, boolean>();
+    let watching = true;
     watcher.on("message", () => {
+      if (!watching) return;
       const at = performance.now();
-      void reader.hgetall(statusKey).then((all) => {
-        for (const [host, raw] of Object.entries(all)) {
-          const liveness = JSON.parse(raw) as { lastHeartbeat?: number; reachable?: boolean };
-          if (reachable.get(host) === true && liveness.reachable === false) unreachable += 1;
-          reachable.set(host, liveness.reachable !== false);
-          if (liveness.lastHeartbeat === undefined || liveness.lastHeartbeat === lastBeat.get(host)) continue;
-          lastBeat.set(host, liveness.lastHeartbeat);
-          const previous = lastSeen.get(host);
-          if (previous !== undefined) gaps.push(at - previous);
-          lastSeen.set(host, at);
-        }
-      });
+      void reader.hgetall(statusKey).then(
+        (all) => {
+          for (const [host, raw] of Object.entries(all)) {
+            const liveness = JSON.parse(raw) as { lastHeartbeat?: number; reachable?: boolean };
+            if (reachable.get(host) === true && liveness.reachable === false) unreachable += 1;
+            reachable.set(host, liveness.reachable !== false);
+            if (liveness.lastHeartbeat === undefined || liveness.lastHeartbeat === lastBeat.get(host)) continue;
+            lastBeat.set(host, liveness.lastHeartbeat);
+            const previous = lastSeen.get(host);
+            if (previous !== undefined) gaps.push(at - previous);
+            lastSeen.set(host, at);
+          }
+        },
+        () => undefined,
+      ); // the connection closes at the end
     });
     await watcher.subscribe(`__keyspace@0__:${statusKey}`);
+    stopWatching = () => {
+      watching = false;
+    };
 
     let running = false;
     const health: number[] = [];
@@ -281,6 +290,7 @@ async function bench(): Promise<void> {
         .join(", ")}; 200s took ${summary(result?.answered ?? [])}`,
     );
   } finally {
+    stopWatching();
     watcher.disconnect();
     reader.disconnect();
     await fleet.stop();
