@@ -9,10 +9,13 @@ import {
 } from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
 import { type Actor, ForbiddenError } from "../src/access/roles.ts";
+import type { Confirmations } from "../src/chat/confirmations.ts";
+import { type ChatAction, dispatch } from "../src/chat/dispatch.ts";
 import { parseChatCommand, USAGE } from "../src/chat/parse.ts";
 import type { CommandContext } from "../src/commands/context.ts";
 import { AmbiguousError, NotFoundError } from "../src/commands/errors.ts";
 import { simulateChange } from "../src/commands/whatif.ts";
+import { SimulationAbortedError, SimulationBusyError } from "../src/simulation/errors.ts";
 import { renderWhatIfText } from "../src/status/whatif-render.ts";
 import { inProcessSimulations } from "./in-process-simulations.ts";
 
@@ -239,6 +242,39 @@ describe("chat: whatif", () => {
       ok: true,
       command: { kind: "whatif", target: "[2001:db8::1]:80", weight: 2, cluster: "web", service: "http" },
     });
+  });
+
+  it("a full simulation pool and a simulation that ran too long are replies, not errors", async () => {
+    const command = { kind: "whatif" as const, target: "192.168.1.231", weight: 0 };
+    const chatViewer: Actor = { type: "chat", name: "carol (U0003)", role: "viewer", channel: "chat" };
+    const ask = (simulations: Partial<CommandContext["simulations"]>) => {
+      const base = busy();
+      const ctx = {
+        ...base,
+        clusters: { ...base.clusters, names: async () => ["web"] },
+        simulations: { ...inProcessSimulations(), ...simulations },
+      } as unknown as CommandContext;
+      return dispatch(ctx, undefined as unknown as Confirmations<ChatAction>, command, {
+        actor: chatViewer,
+        userId: "U0003",
+      });
+    };
+    const full = await ask({
+      admit: () => {
+        throw new SimulationBusyError(3, { threads: 1, queue: 4 });
+      },
+    });
+    expect(full.text).toBe(
+      ":hourglass: the server is already running 1 simulation with 4 more waiting (LVSFLEET_SIM_THREADS, LVSFLEET_SIM_QUEUE); nothing was simulated: retry in 3 s",
+    );
+    const slow = await ask({
+      run: async () => {
+        throw new SimulationAbortedError("deadline", 10_000, "the simulation", "Ask a smaller question.");
+      },
+    });
+    expect(slow.text).toBe(
+      ":warning: the simulation took longer than 10 s (LVSFLEET_SIM_DEADLINE_MS) and was stopped; nothing changed. Ask a smaller question.",
+    );
   });
 
   it("says what is wrong with the whatif form", () => {

@@ -51,7 +51,10 @@ const WHAT: Record<SimulationTask["kind"], string> = {
 export class SimulationPool implements Simulations {
   readonly budgetMs: number;
   private readonly piscina: Piscina<PooledTask, SimulationOutcome<SimulationTask["kind"]>>;
-  /** Tasks running or waiting. */
+  /**
+   * Tasks running or waiting. Counted here rather than left to piscina's maxQueue, which does not
+   * hold for tasks that carry an AbortSignal (they wait in a queue of their own, unbounded).
+   */
   private inFlight = 0;
   private nextId = 1;
   /** Arms a task's deadline when its thread says it started it. */
