@@ -10,6 +10,8 @@ const agent = { bundleDependencies: true, external: ["grpc-health-check"] };
 
 export const PROGRAMS = [
   { entry: "server/src/main.ts", out: "server/dist/main.js" },
+  // The simulation pool's threads load it next to main.js (server/src/simulation/pool.ts).
+  { entry: "server/src/simulation/worker.ts", out: "server/dist/simulation-worker.js" },
   { entry: "agents/director/src/main.ts", out: "agents/director/dist/main.js", ...agent },
   { entry: "agents/realserver/src/main.ts", out: "agents/realserver/dist/main.js", ...agent },
   { entry: "packages/devfleet/src/demo-main.ts", out: "packages/devfleet/dist/demo.js" },
@@ -22,6 +24,8 @@ export const PROGRAMS = [
   { entry: "bench/jobs/main.ts", out: "bench/dist/jobs.js" },
   { entry: "bench/reconcile/main.ts", out: "bench/dist/reconcile.js" },
   { entry: "bench/failover/main.ts", out: "bench/dist/failover.js" },
+  { entry: "bench/whatif-load/main.ts", out: "bench/dist/whatif-load.js" },
+  { entry: "bench/whatif-cost/main.ts", out: "bench/dist/whatif-cost.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
   { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
 ];

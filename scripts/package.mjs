@@ -17,6 +17,7 @@ const stage = join(out, name);
 
 const FILES = [
   "server/dist/main.js",
+  "server/dist/simulation-worker.js",
   "agents/director/dist/main.js",
   "agents/realserver/dist/main.js",
   "packages/cli/dist/lvsctl.js",

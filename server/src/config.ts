@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { validate } from "@lvsfleet/model";
 import { z } from "zod";
 import { TlsNamesFromEnv } from "./tls/names.ts";
@@ -90,6 +91,18 @@ export const ServerConfig = z.object({
   LVSFLEET_TLS_CERT: z.string().optional(),
   LVSFLEET_TLS_KEY: z.string().optional(),
   LVSFLEET_TLS_CHAIN: z.string().optional(),
+  /** Threads running what-ifs and plans at once, off the event loop (default: one per core but one, at most 2). */
+  LVSFLEET_SIM_THREADS: IntFromEnv(1, 64).default(Math.max(1, Math.min(2, availableParallelism() - 1))),
+  /** What-ifs and plans that may wait for a thread; one more is refused with 429 and Retry-After. */
+  LVSFLEET_SIM_QUEUE: IntFromEnv(0, 1_000).default(4),
+  /** How long one simulation or plan may run once started; its thread is then terminated (422). */
+  LVSFLEET_SIM_DEADLINE_MS: IntFromEnv(100, 600_000).default(10_000),
+  /** The estimated CPU cost (ms) one what-if may have; a dearer question is refused before it starts (400). */
+  LVSFLEET_SIM_BUDGET_MS: IntFromEnv(10, 600_000).default(2_000),
+  /** Heap limit of each simulation thread (MB); a thread over it is terminated (422). */
+  LVSFLEET_SIM_MEMORY_MB: IntFromEnv(32, 65_536).default(512),
+  /** How much lower the simulation threads' CPU priority is than the server's (nice increment, 0–19). */
+  LVSFLEET_SIM_NICE: IntFromEnv(0, 19).default(10),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

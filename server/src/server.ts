@@ -31,6 +31,7 @@ import { auditJob } from "./queue/audit-job.ts";
 import { CommandQueue } from "./queue/queue.ts";
 import { startWorker } from "./queue/worker.ts";
 import { resyncDirector } from "./resync.ts";
+import { SimulationPool } from "./simulation/pool.ts";
 import { AgentRegistry } from "./store/agents.ts";
 import { ClusterWriter } from "./store/cluster-writer.ts";
 import { ClusterStore } from "./store/clusters.ts";
@@ -109,6 +110,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     writer: new ClusterWriter(clusters),
     statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
     supervisor: undefined as unknown as AgentSupervisor,
+    simulations: new SimulationPool({
+      threads: config.LVSFLEET_SIM_THREADS,
+      queue: config.LVSFLEET_SIM_QUEUE,
+      deadlineMs: config.LVSFLEET_SIM_DEADLINE_MS,
+      budgetMs: config.LVSFLEET_SIM_BUDGET_MS,
+      memoryMb: config.LVSFLEET_SIM_MEMORY_MB,
+      nice: config.LVSFLEET_SIM_NICE,
+      onError: (error) => log.error({ err: error.message }, "simulation thread failed"),
+    }),
   };
   // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
   const fleetHealth = createFleetHealth({
@@ -256,6 +266,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await worker.close();
       await queue.close();
       pool.close();
+      await context.simulations.close();
       redis.disconnect();
       bullConnection.disconnect();
     },

@@ -9,11 +9,15 @@ import {
 } from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
 import { type Actor, ForbiddenError } from "../src/access/roles.ts";
+import type { Confirmations } from "../src/chat/confirmations.ts";
+import { type ChatAction, dispatch } from "../src/chat/dispatch.ts";
 import { parseChatCommand, USAGE } from "../src/chat/parse.ts";
 import type { CommandContext } from "../src/commands/context.ts";
 import { AmbiguousError, NotFoundError } from "../src/commands/errors.ts";
 import { simulateChange } from "../src/commands/whatif.ts";
+import { SimulationAbortedError, SimulationBusyError } from "../src/simulation/errors.ts";
 import { renderWhatIfText } from "../src/status/whatif-render.ts";
+import { inProcessSimulations } from "./in-process-simulations.ts";
 
 const viewer: Actor = { type: "token", name: "ops", role: "viewer", channel: "rest" };
 const spec = validate(ClusterSpec, DEMO_CLUSTER);
@@ -35,6 +39,7 @@ function fakeContext(answers: Record<string, Partial<AgentState> | Error>, calls
     statusDeadlineMs: 100,
     // this cluster owns every host it names
     owners: { ownersOf: async (hosts: string[]) => new Map(hosts.map((h) => [h, spec.name])) },
+    simulations: inProcessSimulations(),
     clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
     registry: {
       get: async (host: string) =>
@@ -187,7 +192,7 @@ describe("simulateChange (what-if)", () => {
     expect(big).toBeInstanceOf(ValidationError);
     expect(big?.errors[0]).toMatchObject({
       field: "traffic.connectionsPerSecond",
-      message: expect.stringMatching(/limit 2,000,000/),
+      message: expect.stringMatching(/limit 2,000 ms/),
     });
   });
 
@@ -239,6 +244,39 @@ describe("chat: whatif", () => {
       ok: true,
       command: { kind: "whatif", target: "[2001:db8::1]:80", weight: 2, cluster: "web", service: "http" },
     });
+  });
+
+  it("a full simulation pool and a simulation that ran too long are replies, not errors", async () => {
+    const command = { kind: "whatif" as const, target: "192.168.1.231", weight: 0 };
+    const chatViewer: Actor = { type: "chat", name: "carol (U0003)", role: "viewer", channel: "chat" };
+    const ask = (simulations: Partial<CommandContext["simulations"]>) => {
+      const base = busy();
+      const ctx = {
+        ...base,
+        clusters: { ...base.clusters, names: async () => ["web"] },
+        simulations: { ...inProcessSimulations(), ...simulations },
+      } as unknown as CommandContext;
+      return dispatch(ctx, undefined as unknown as Confirmations<ChatAction>, command, {
+        actor: chatViewer,
+        userId: "U0003",
+      });
+    };
+    const full = await ask({
+      admit: () => {
+        throw new SimulationBusyError(3, { threads: 1, queue: 4 });
+      },
+    });
+    expect(full.text).toBe(
+      ":hourglass: the server is already running 1 simulation with 4 more waiting (LVSFLEET_SIM_THREADS, LVSFLEET_SIM_QUEUE); nothing was simulated: retry in 3 s",
+    );
+    const slow = await ask({
+      run: async () => {
+        throw new SimulationAbortedError("deadline", 10_000, "the simulation", "Ask a smaller question.");
+      },
+    });
+    expect(slow.text).toBe(
+      ":warning: the simulation took longer than 10 s (LVSFLEET_SIM_DEADLINE_MS) and was stopped; nothing changed. Ask a smaller question.",
+    );
   });
 
   it("says what is wrong with the whatif form", () => {

@@ -184,6 +184,112 @@ describe("chat: whatif weight", () => {
   });
 });
 
+/**
+ * The dearest question the budget accepts, near enough: drain web2 with persistence, so that the
+ * after branch watches it to the one-hour horizon, at a rate just under LVSFLEET_SIM_BUDGET_MS.
+ */
+const DEAR = {
+  change: { kind: "drain", server: "192.168.1.231:80" },
+  traffic: { connectionsPerSecond: 60, clients: 2000, persistence: true, durationSeconds: 300 },
+};
+
+describe("simulations run off the event loop, within a budget", () => {
+  it("refuses a question over the budget before running it: 400 naming the field, and nothing changes", async () => {
+    const before = await clusterSnapshot();
+    const response = await asViewer("POST", "/v1/clusters/web/simulate", {
+      ...DEAR,
+      traffic: { ...DEAR.traffic, connectionsPerSecond: 5_000 },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe("traffic.connectionsPerSecond");
+    expect(response.body.error.message).toMatch(
+      /^the prediction would simulate about [\d,]+ connections over [\d,]+ virtual seconds, an estimated [\d,]+ ms of CPU \(limit 2,000 ms, LVSFLEET_SIM_BUDGET_MS\): too big; 5000\/s; give at most \d+\/s$/,
+    );
+    expect(response.body.error.details.map((d: any) => d.field)).toEqual(
+      expect.arrayContaining(["traffic.drainHorizonSeconds", "traffic.persistence"]),
+    );
+    // a long watch over a drained server with many real servers' worth of ticks: the horizon is named
+    const horizon = await asViewer("POST", "/v1/clusters/web/simulate", {
+      ...DEAR,
+      traffic: { ...DEAR.traffic, connectionsPerSecond: 40, drainHorizonSeconds: 86_400 },
+    });
+    expect(horizon.status).toBe(400);
+    expect(horizon.body.error.field).toBe("traffic.drainHorizonSeconds");
+    expect(horizon.body.error.message).toMatch(/give at most \d+$/);
+    expect(await clusterSnapshot()).toEqual(before);
+  });
+
+  it("a viewer hammering simulate gets answers or 429 with Retry-After, while health and chat keep answering", async () => {
+    const token = await fleet.api.post("/v1/tokens", { name: "whatif-hammer", role: "viewer" });
+    expect(token.status).toBe(201);
+    const hammer = token.body.token as string;
+    const before = await clusterSnapshot();
+    const until = Date.now() + 8_000;
+    const statuses = new Map<number, number>();
+    const refusals: { retryAfter: string | null; message: string }[] = [];
+    const simulate = async () => {
+      while (Date.now() < until) {
+        const response = await fetch(new URL("/v1/clusters/web/simulate", fleet.url), {
+          method: "POST",
+          headers: { authorization: `Bearer ${hammer}`, "content-type": "application/json" },
+          body: JSON.stringify(DEAR),
+        });
+        const body = (await response.json()) as any;
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        if (response.status === 429) {
+          refusals.push({ retryAfter: response.headers.get("retry-after"), message: body.error.message });
+          // a short pause, not Retry-After: the point is to keep the pool full
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const health: { status: number; ms: number }[] = [];
+    const probeHealth = async () => {
+      while (Date.now() < until) {
+        const started = performance.now();
+        const response = await fetch(new URL("/v1/health", fleet.url));
+        await response.text();
+        health.push({ status: response.status, ms: performance.now() - started });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const acks: { status: number; ms: number; text: string }[] = [];
+    const probeChat = async () => {
+      while (Date.now() < until) {
+        const started = performance.now();
+        const { status, reply } = await chat("status");
+        acks.push({ status, ms: performance.now() - started, text: reply.text });
+        await new Promise((r) => setTimeout(r, 1_500));
+      }
+    };
+    await Promise.all([...Array.from({ length: 12 }, simulate), probeHealth(), probeChat()]);
+
+    // the pool answered some and refused the rest at once, saying when to come back
+    expect(statuses.get(200)).toBeGreaterThan(0);
+    expect(statuses.get(429)).toBeGreaterThan(0);
+    expect([...statuses.keys()].sort()).toEqual([200, 429]);
+    for (const refusal of refusals) {
+      expect(Number(refusal.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(refusal.message).toMatch(
+        /^the server is already running \d+ simulations? with \d+ more waiting \(LVSFLEET_SIM_THREADS, LVSFLEET_SIM_QUEUE\); nothing was simulated: retry in \d+ s$/,
+      );
+    }
+    // not a speed claim (bench/whatif-load measures that): nothing stalled the event loop
+    expect(health.length).toBeGreaterThan(20);
+    for (const h of health) {
+      expect(h.status).toBe(200);
+      expect(h.ms).toBeLessThan(2_000);
+    }
+    expect(acks.length).toBeGreaterThan(2);
+    for (const ack of acks) {
+      expect(ack.status).toBe(200);
+      expect(ack.text).toContain("director lb-master");
+      expect(ack.ms).toBeLessThan(2_000);
+    }
+    expect(await clusterSnapshot()).toEqual(before);
+  });
+});
+
 describe("the drain the maintenance jobs will wait for", () => {
   it("held connections keep a weight-0 server busy until they are released", async () => {
     const response = await fleet.api.patch("/v1/clusters/web/services/http/real-servers/192.168.1.231:80", {

@@ -42,13 +42,13 @@ export async function startProgram<Ready>(options: {
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const ready = await new Promise<Ready>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(`${options.name} was not ready within ${options.timeoutMs ?? 15_000} ms; see ${options.logFile}`),
-        ),
-      options.timeoutMs ?? 15_000,
-    );
+    const timer = setTimeout(() => {
+      // nobody gets a handle to stop it: it must not outlive the failed start
+      child.kill("SIGKILL");
+      reject(
+        new Error(`${options.name} was not ready within ${options.timeoutMs ?? 15_000} ms; see ${options.logFile}`),
+      );
+    }, options.timeoutMs ?? 15_000);
     const lines = createInterface({ input: child.stdout! });
     let found = false;
     lines.on("line", (line) => {

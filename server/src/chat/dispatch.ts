@@ -219,6 +219,9 @@ function errorReply(error: unknown, command: ChatCommand): SlackMessage {
     );
   const { status, body } = errorResponse(error);
   if (status === 403) return ephemeral(`:no_entry: ${body.error.message}`);
+  // the simulation pool is full (try later), or the question ran out of time (ask a smaller one)
+  if (status === 429) return ephemeral(`:hourglass: ${body.error.message}`);
+  if (status === 422) return ephemeral(`:warning: ${body.error.message}`);
   if (status === 500) return ephemeral(":x: internal error; see the server log");
   const field = body.error.field ? `${body.error.field}: ` : "";
   return usageReply(`${field}${body.error.message}`, USAGE[command.kind] ?? USAGE.help!);

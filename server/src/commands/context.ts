@@ -8,6 +8,7 @@ import type { MaintenanceService } from "../maintenance/service.ts";
 import type { RevocationFeed } from "../pki/revocation-feed.ts";
 import type { ServerTrust } from "../pki/trust.ts";
 import type { CommandQueue } from "../queue/queue.ts";
+import type { Simulations } from "../simulation/pool.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import type { ClusterWriter } from "../store/cluster-writer.ts";
 import type { ClusterStore } from "../store/clusters.ts";
@@ -37,6 +38,8 @@ export interface CommandContext {
   writer: ClusterWriter;
   /** Deadline for live status reads from agents. */
   statusDeadlineMs: number;
+  /** The worker-thread pool that runs what-ifs and plans off the event loop (bounded, with deadlines). */
+  simulations: Simulations;
   /** Maintenance jobs (drain, maintenance windows, rolling restarts, switch-over); absent in servers built without them. */
   maintenance?: MaintenanceService | undefined;
 }

@@ -1,10 +1,12 @@
-import { ClusterSpec, desiredTable, type Problem, scriptProblems, ValidationError, validate } from "@lvsfleet/model";
-import { describeOperation, plan } from "@lvsfleet/planner";
+import { type Problem, scriptProblems } from "@lvsfleet/model";
+import { describeOperation } from "@lvsfleet/planner";
 import { type Actor, roleAtLeast } from "../access/roles.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { checkHostOwnership } from "./host-ownership.ts";
-import { specChanges } from "./spec-changes.ts";
+
+/** How to make a plan that ran out of time or memory in the simulation pool smaller. */
+const SMALLER = "Plan a smaller spec (fewer services or real servers), or raise LVSFLEET_SIM_DEADLINE_MS.";
 
 /** One director's answer to a dry run: the operations it would execute now. */
 export interface DirectorPlan {
@@ -40,7 +42,9 @@ export interface ClusterPlan {
  * What PUT /v1/clusters/{cluster} with this spec would do, without doing it: the spec is validated
  * as PUT validates it, and every director of the new spec is asked for an Apply with dry_run, so
  * each answers with the operations it would run against the table it really holds. Nothing is
- * stored, queued or audited. Viewer.
+ * stored, queued or audited. Validating and planning a big spec is CPU work: it runs in the
+ * simulation pool, never on the event loop. A host another cluster owns is refused as PUT refuses
+ * it (its table is not this caller's to read). Viewer.
  */
 export async function planCluster(
   ctx: CommandContext,
@@ -50,16 +54,15 @@ export async function planCluster(
   options: { moveHosts?: readonly string[] | undefined } = {},
 ): Promise<ClusterPlan> {
   canRead(actor, name);
-  const input = typeof body === "object" && body !== null && !Array.isArray(body) ? { name, ...body } : body;
-  const spec = validate(ClusterSpec, input);
-  if (spec.name !== name)
-    throw new ValidationError([{ field: "name", message: `must be ${name} (the cluster in the path)` }]);
-  // As PUT would: another cluster's host is refused (its table is not this caller's to read).
-  await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
-  const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
+  ctx.simulations.admit();
   const stored = await ctx.clusters.get(name);
   const generation = stored?.generation ?? 0;
-  const desired = desiredTable(spec);
+  const { spec, desired, specChanged, specChanges } = await ctx.simulations.run(
+    { kind: "spec-plan", name, body, stored: stored?.spec },
+    SMALLER,
+  );
+  await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
+  const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
   const directors = await Promise.all(
     spec.directors.map(async (director): Promise<DirectorPlan> => {
       // A host no cluster owns yet is asked only for an admin of this cluster (who could claim it with PUT).
@@ -79,11 +82,11 @@ export async function planCluster(
         if (state.roleState !== "running") {
           // A stopped director holds no lvsfleet services: start would add and edit, never remove
           // what is there (e.g. the table keepalived built), so that is the plan against its table.
-          const operations = plan(desired, state.table, { isManaged: () => false });
+          const changes = await ctx.simulations.run({ kind: "table-plan", desired, observed: state.table }, SMALLER);
           return {
             host: director.host,
             roleState: state.roleState,
-            changes: operations.map(describeOperation),
+            changes,
             note: "nothing changes until it starts; these are what start would do to the table it holds",
             ...problems,
           };
@@ -101,13 +104,5 @@ export async function planCluster(
       }
     }),
   );
-  const changes = specChanges(stored?.spec, spec);
-  return {
-    cluster: name,
-    exists: stored !== undefined,
-    generation,
-    specChanged: !stored || JSON.stringify(stored.spec) !== JSON.stringify(spec),
-    specChanges: changes,
-    directors,
-  };
+  return { cluster: name, exists: stored !== undefined, generation, specChanged, specChanges, directors };
 }

@@ -1,4 +1,4 @@
-import { type LifetimeDistribution, type Prediction, type WhatIfChange, whatIf } from "@lvsfleet/ipvs";
+import type { LifetimeDistribution, Prediction, WhatIfAnswer, WhatIfChange } from "@lvsfleet/ipvs";
 import {
   type AgentState,
   type ClusterSpec,
@@ -17,13 +17,15 @@ import {
 import { describeOperation } from "@lvsfleet/planner";
 import { z } from "zod";
 import type { Actor } from "../access/roles.ts";
+import { checkWhatIfBudget, type WhatIfWork } from "../simulation/budget.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { AmbiguousError, NotFoundError } from "./errors.ts";
 import { parseTarget } from "./weight.ts";
 
-/** The most connections one question may simulate (both branches, existing ones included): about a second of CPU. */
-export const WHATIF_BUDGET = 2_000_000;
+/** How to ask a smaller question, when one ran out of time or memory in the simulation pool. */
+const SMALLER =
+  "Ask a smaller question: a lower traffic.connectionsPerSecond, a shorter traffic.durationSeconds or traffic.drainHorizonSeconds, or traffic.persistence false.";
 
 const ServerText = z
   .string({ error: "must be a real server, ADDRESS[:PORT]" })
@@ -177,7 +179,8 @@ export interface WhatIfReport {
  * (its live connections become the simulation's existing ones; the desired table when no director
  * answers), the change, and a traffic profile run through the kernel-faithful simulator twice,
  * without and with the change. Nothing is stored, queued, audited or sent to an agent but
- * GetState. Viewer.
+ * GetState. The simulation runs in the simulation pool, after a budget check, never on the event
+ * loop; a full pool refuses before anything is asked of an agent. Viewer.
  */
 export async function simulateChange(
   ctx: CommandContext,
@@ -187,6 +190,7 @@ export async function simulateChange(
 ): Promise<WhatIfReport> {
   canRead(actor, cluster);
   const request = validate(WhatIfRequest, body);
+  ctx.simulations.admit();
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const service = pickService(stored.spec, request.service);
@@ -204,7 +208,6 @@ export async function simulateChange(
           "no director answered with this service: predicted from the desired table, without existing connections",
       };
   const traffic = trafficOf(request.traffic, table, live !== undefined);
-  checkBudget(traffic, table);
   const persistence =
     request.traffic.persistence === undefined
       ? "as-configured"
@@ -216,22 +219,43 @@ export async function simulateChange(
             : { timeout: 360 }
           : request.traffic.persistence;
 
-  let answer: ReturnType<typeof whatIf>;
+  checkWhatIfBudget(
+    workOf(
+      table,
+      changes,
+      traffic,
+      persistence === "off" ? false : persistence === "as-configured" ? !!table.persistence : true,
+    ),
+    ctx.simulations.budgetMs,
+    {
+      service: `${stored.spec.name}/${service.name}`,
+      rateGiven: traffic.connectionsPerSecondFrom === "given",
+      schedulerField: schedulerField(changes),
+    },
+  );
+
+  let answer: WhatIfAnswer;
   try {
-    answer = whatIf({
-      table: { services: [table] },
-      change: located.map((l) => l.change),
-      workload: {
-        connectionsPerSecond: traffic.connectionsPerSecond,
-        lifetime: traffic.lifetime,
-        clients: traffic.clients,
-        durationSeconds: traffic.durationSeconds,
-        drainHorizonSeconds: traffic.drainHorizonSeconds,
-        persistence,
+    answer = await ctx.simulations.run(
+      {
+        kind: "whatif",
+        question: {
+          table: { services: [table] },
+          change: located.map((l) => l.change),
+          workload: {
+            connectionsPerSecond: traffic.connectionsPerSecond,
+            lifetime: traffic.lifetime,
+            clients: traffic.clients,
+            durationSeconds: traffic.durationSeconds,
+            drainHorizonSeconds: traffic.drainHorizonSeconds,
+            persistence,
+          },
+          ...(live ? { sysctls: live.sysctls } : {}),
+          seed: request.seed,
+        },
       },
-      ...(live ? { sysctls: live.sysctls } : {}),
-      seed: request.seed,
-    });
+      SMALLER,
+    );
   } catch (error) {
     if (error instanceof RangeError) {
       const [field, ...rest] = error.message.split(": ");
@@ -406,18 +430,37 @@ function trafficOf(
   };
 }
 
-/** Refuses questions that would keep the server busy for long: both branches, for as long as they may run. */
-function checkBudget(traffic: WhatIfReport["traffic"], service: IpvsService): void {
-  const span = Math.max(traffic.durationSeconds, traffic.drainHorizonSeconds);
-  const existing = service.destinations.reduce((n, d) => n + d.activeConns + d.inactConns, 0);
-  const total = 2 * (traffic.connectionsPerSecond * span + existing);
-  if (total > WHATIF_BUDGET)
-    throw new ValidationError([
-      {
-        field: "traffic.connectionsPerSecond",
-        message: `at ${traffic.connectionsPerSecond}/s for up to ${span} s the prediction would simulate about ${Math.round(total).toLocaleString("en")} connections (limit ${WHATIF_BUDGET.toLocaleString("en")}); lower the rate, durationSeconds or drainHorizonSeconds`,
-      },
-    ]);
+/** What the question makes the simulator do, for the budget. */
+function workOf(
+  table: IpvsService,
+  changes: WhatIfChangeInput[],
+  traffic: WhatIfReport["traffic"],
+  persistent: boolean,
+): WhatIfWork {
+  const scheduler = changes.reduce((s, c) => (c.kind === "scheduler" ? c.scheduler : s), table.scheduler);
+  // a branch watches a server that takes no new connections until it is empty (up to the horizon)
+  const idleNow = table.destinations.some((d) => d.weight === 0);
+  const drains = changes.some(
+    (c) => c.kind === "drain" || c.kind === "remove" || (c.kind === "weight" && c.weight === 0),
+  );
+  return {
+    realServers: table.destinations.length,
+    existingConnections: table.destinations.reduce((n, d) => n + d.activeConns + d.inactConns, 0),
+    connectionsPerSecond: traffic.connectionsPerSecond,
+    lifetime: traffic.lifetime,
+    durationSeconds: traffic.durationSeconds,
+    drainHorizonSeconds: traffic.drainHorizonSeconds,
+    persistent,
+    schedulers: { before: table.scheduler, after: scheduler },
+    waitsForDrain: { before: idleNow, after: idleNow || drains },
+  };
+}
+
+/** The request path of the scheduler change that decides the new scheduler, if any. */
+function schedulerField(changes: WhatIfChangeInput[]): string | undefined {
+  const last = changes.findLastIndex((c) => c.kind === "scheduler");
+  if (last < 0) return undefined;
+  return changes.length > 1 ? `change[${last}].scheduler` : "change.scheduler";
 }
 
 function compare(table: IpvsService, before: Prediction, after: Prediction): ServerComparison[] {

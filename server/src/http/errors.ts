@@ -7,6 +7,7 @@ import { ForbiddenError } from "../access/roles.ts";
 import { AgentRefusedError } from "../agents/pool.ts";
 import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
+import { SimulationAbortedError, SimulationBusyError } from "../simulation/errors.ts";
 import { ConcurrentUpdateError } from "../store/clusters.ts";
 import { HostNotOwnedError, HostOwnedError } from "../store/host-owners.ts";
 
@@ -14,8 +15,12 @@ export interface ErrorPayload {
   error: { field?: string; message: string; details?: { field: string; message: string }[]; candidates?: string[] };
 }
 
-/** Maps a command's error to the HTTP status and body every front door agrees on. */
-export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorPayload } {
+/** Maps a command's error to the HTTP status and body every front door agrees on (and headers, for a few). */
+export function errorResponse(error: unknown): {
+  status: ContentfulStatusCode;
+  body: ErrorPayload;
+  headers?: Record<string, string>;
+} {
   if (error instanceof ValidationError) {
     const first = error.errors[0];
     return {
@@ -36,12 +41,19 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof HostNotOwnedError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof AgentRefusedError) return { status: 403, body: { error: { message: error.message } } };
   if (error instanceof AgentCallError) return { status: 502, body: { error: { message: error.message } } };
+  if (error instanceof SimulationBusyError)
+    return {
+      status: 429,
+      body: { error: { message: error.message } },
+      headers: { "retry-after": String(error.retryAfterSeconds) },
+    };
+  if (error instanceof SimulationAbortedError) return { status: 422, body: { error: { message: error.message } } };
   return { status: 500, body: { error: { message: "internal error; see the server log" } } };
 }
 
 export function sendError(c: Context, error: unknown) {
-  const { status, body } = errorResponse(error);
-  return c.json(body, status);
+  const { status, body, headers } = errorResponse(error);
+  return c.json(body, status, headers);
 }
 
 /** PKI refusals: bad input 400, failed proof of who you are 401, a known identity refused 403. */

@@ -18,5 +18,17 @@ export const errors = {
   429: json(ErrorBody, "Too many requests from this token; retry after Retry-After seconds"),
 };
 
+/** The answers of routes whose work runs in the simulation pool (what-if, plan), besides `errors`. */
+export const simulationErrors = {
+  422: json(
+    ErrorBody,
+    "The work ran past LVSFLEET_SIM_DEADLINE_MS (or its thread's LVSFLEET_SIM_MEMORY_MB) and was stopped; nothing changed",
+  ),
+  429: json(
+    ErrorBody,
+    "Too many requests from this token, or every simulation thread is busy and the queue is full (LVSFLEET_SIM_THREADS, LVSFLEET_SIM_QUEUE); retry after Retry-After seconds",
+  ),
+};
+
 export const pathParam = (name: string, example: string, description?: string) =>
   z.string().openapi({ param: { name, in: "path" }, example, ...(description ? { description } : {}) });

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
-import { type Api, errors, json } from "../openapi.ts";
+import { type Api, errors, json, simulationErrors } from "../openapi.ts";
 import { ClusterParam, hostList, MoveHostsQuery } from "../schemas.ts";
 import { Problem } from "./doctor.ts";
 
@@ -51,7 +51,7 @@ const route = createRoute({
       required: true,
     },
   },
-  responses: { 200: json(ClusterPlan, "What PUT would change, per director"), ...errors },
+  responses: { 200: json(ClusterPlan, "What PUT would change, per director"), ...errors, ...simulationErrors },
 });
 
 export function registerPlanRoutes(app: Api, ctx: CommandContext): void {

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { simulateChange, WhatIfRequest } from "../../commands/whatif.ts";
 import { renderWhatIfText } from "../../status/whatif-render.ts";
-import { type Api, errors } from "../openapi.ts";
+import { type Api, errors, simulationErrors } from "../openapi.ts";
 import { ClusterParam } from "../schemas.ts";
 
 const BeforeAfter = <T extends z.ZodType>(schema: T) => z.object({ before: schema, after: schema });
@@ -54,7 +54,7 @@ const route = createRoute({
   method: "post",
   path: "/v1/clusters/{cluster}/simulate",
   description:
-    "What if: predicts what a change (a weight, a drain, a removal, a scheduler; or several) would do to a service, before anyone makes it. Starts from the live table of the director the clients reach (its connections become existing ones) and runs the kernel-faithful IPVS simulator with the traffic profile twice, without and with the change: share of new connections per real server, ActiveConn over time, and for a drained or removed server the time until it holds no connections. Nothing changes. Viewer.",
+    "What if: predicts what a change (a weight, a drain, a removal, a scheduler; or several) would do to a service, before anyone makes it. Starts from the live table of the director the clients reach (its connections become existing ones) and runs the kernel-faithful IPVS simulator with the traffic profile twice, without and with the change: share of new connections per real server, ActiveConn over time, and for a drained or removed server the time until it holds no connections. Nothing changes. The simulation runs in the server's simulation pool: a question whose estimated CPU cost is over LVSFLEET_SIM_BUDGET_MS is refused before any work (400 naming the field to lower), a full pool answers 429 with Retry-After, and one that runs past LVSFLEET_SIM_DEADLINE_MS is stopped (422). Viewer.",
   request: {
     params: ClusterParam,
     query: z.object({
@@ -84,6 +84,7 @@ const route = createRoute({
       description: "The prediction, before and after the change",
     },
     ...errors,
+    ...simulationErrors,
   },
 });
 
