@@ -7,7 +7,7 @@ import { ForbiddenError } from "../access/roles.ts";
 import { AgentRefusedError } from "../agents/pool.ts";
 import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
-import { ConcurrentUpdateError } from "../store/clusters.ts";
+import { ConcurrentUpdateError, StoredSpecError } from "../store/clusters.ts";
 import { HostOwnedError } from "../store/host-owners.ts";
 
 export interface ErrorPayload {
@@ -31,6 +31,7 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
     return { status: 400, body: { error: { message: error.message, candidates: error.candidates } } };
   if (error instanceof ConflictError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof ConcurrentUpdateError) return { status: 409, body: { error: { message: error.message } } };
+  if (error instanceof StoredSpecError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof HostOwnedError)
     return { status: 409, body: { error: { field: error.field, message: error.message } } };
   if (error instanceof AgentRefusedError) return { status: 403, body: { error: { message: error.message } } };

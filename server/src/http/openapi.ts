@@ -18,5 +18,11 @@ export const errors = {
   429: json(ErrorBody, "Too many requests from this token; retry after Retry-After seconds"),
 };
 
+/** A cluster's own endpoints, when its stored spec cannot be read. */
+export const unreadableSpec = json(
+  ErrorBody,
+  "The cluster's stored spec cannot be read (written by an older version and not migrated): PUT a spec to replace it",
+);
+
 export const pathParam = (name: string, example: string, description?: string) =>
   z.string().openapi({ param: { name, in: "path" }, example, ...(description ? { description } : {}) });

@@ -89,7 +89,8 @@ export class HostOwners {
 export async function claimUnownedHosts(clusters: ClusterStore, owners: HostOwners, log: Logger): Promise<void> {
   const specs = [];
   for (const name of await clusters.names()) {
-    const stored = await clusters.get(name);
+    // a spec that cannot be read keeps the hosts it owns; it claims none (and does not stop the start)
+    const stored = await clusters.readable(name);
     if (stored) specs.push({ name, hosts: clusterHosts(stored.spec).map((h) => h.host) });
   }
   const claimed = await owners.backfill(specs);
