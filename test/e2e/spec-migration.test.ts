@@ -264,6 +264,10 @@ describe("stored specs that cannot be migrated", () => {
       ...OLD_BROKEN,
       services: [{ ...OLD_BROKEN.services[0], scheduler: "wrr", realServers: [{ address: "198.18.7.10", port: 80 }] }],
     };
+    // its dry run first: compared with nothing, as the replacement it is
+    const plan = await fleet.api.post("/v1/clusters/broken/plan", fixed);
+    expect(plan.status, plan.text).toBe(200);
+    expect(plan.body).toMatchObject({ cluster: "broken", exists: true, generation: 7, specChanged: true });
     const put = await fleet.api.put("/v1/clusters/broken", fixed);
     expect(put.status, put.text).toBe(202);
     expect(put.body).toMatchObject({ created: false, generation: 8 });

@@ -1,6 +1,7 @@
 import { ClusterSpec, desiredTable, type Problem, scriptProblems, ValidationError, validate } from "@lvsfleet/model";
 import { describeOperation, plan } from "@lvsfleet/planner";
 import { type Actor, roleAtLeast } from "../access/roles.ts";
+import { type StoredCluster, StoredSpecError } from "../store/clusters.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { checkHostOwnership } from "./host-ownership.ts";
@@ -57,8 +58,7 @@ export async function planCluster(
   // As PUT would: another cluster's host is refused (its table is not this caller's to read).
   await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
   const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
-  const stored = await ctx.clusters.get(name);
-  const generation = stored?.generation ?? 0;
+  const { stored, generation, unreadable } = await storedSpec(ctx, name);
   const desired = desiredTable(spec);
   const directors = await Promise.all(
     spec.directors.map(async (director): Promise<DirectorPlan> => {
@@ -104,10 +104,24 @@ export async function planCluster(
   const changes = specChanges(stored?.spec, spec);
   return {
     cluster: name,
-    exists: stored !== undefined,
+    exists: stored !== undefined || unreadable,
     generation,
     specChanged: !stored || JSON.stringify(stored.spec) !== JSON.stringify(spec),
     specChanges: changes,
     directors,
   };
+}
+
+/** The stored cluster to compare with: a spec that cannot be read is compared as none (a PUT replaces it). */
+async function storedSpec(
+  ctx: CommandContext,
+  name: string,
+): Promise<{ stored?: StoredCluster | undefined; generation: number; unreadable: boolean }> {
+  try {
+    const stored = await ctx.clusters.get(name);
+    return { stored, generation: stored?.generation ?? 0, unreadable: false };
+  } catch (error) {
+    if (error instanceof StoredSpecError) return { generation: error.generation, unreadable: true };
+    throw error;
+  }
 }
