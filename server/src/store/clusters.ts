@@ -61,6 +61,13 @@ export class StoredSpecError extends Error {
   }
 }
 
+/** Why a stored spec is not a ClusterSpec, in a line: its first three problems (field: reason). */
+export function specProblems(error: Parameters<typeof fieldErrors>[0]): string {
+  const errors = fieldErrors(error);
+  const shown = errors.slice(0, 3).map((e) => `${e.field}: ${e.message}`);
+  return `${shown.join("; ")}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}`;
+}
+
 /** A stored spec's text as a ClusterSpec, or why it is not one. */
 function parseStored(text: string): { spec: ClusterSpec } | { reason: string } {
   let json: unknown;
@@ -70,10 +77,7 @@ function parseStored(text: string): { spec: ClusterSpec } | { reason: string } {
     return { reason: `not JSON (${(error as Error).message})` };
   }
   const parsed = ClusterSpec.safeParse(json);
-  if (parsed.success) return { spec: parsed.data };
-  const errors = fieldErrors(parsed.error);
-  const shown = errors.slice(0, 3).map((e) => `${e.field}: ${e.message}`);
-  return { reason: `${shown.join("; ")}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}` };
+  return parsed.success ? { spec: parsed.data } : { reason: specProblems(parsed.error) };
 }
 
 /**
@@ -119,7 +123,7 @@ export class ClusterStore implements SpecStore {
   }
 
   /**
-   * For readers across the fleet (lists, host ownership, re-sync, fleet health, metrics): the
+   * For readers across the fleet (host ownership, re-sync, fleet health, metrics, searches): the
    * cluster, or undefined when there is none or its stored spec cannot be read — one such cluster
    * must not stop them serving the others (its own endpoints report it).
    */

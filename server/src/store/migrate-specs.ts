@@ -1,8 +1,8 @@
-import { ClusterSpec, fieldErrors, migrateScriptCommands, type SuggestedScript } from "@lvsfleet/model";
+import { ClusterSpec, migrateScriptCommands, type SuggestedScript } from "@lvsfleet/model";
 import type { Logger } from "pino";
 import { SYSTEM } from "../access/roles.ts";
 import type { AuditLog } from "../audit/log.ts";
-import { type ClusterStore, ConcurrentUpdateError } from "./clusters.ts";
+import { type ClusterStore, ConcurrentUpdateError, specProblems } from "./clusters.ts";
 
 /** What the start did with one stored cluster whose spec did not read. */
 export type SpecMigrationOutcome =
@@ -19,12 +19,6 @@ export type SpecMigrationOutcome =
   | { cluster: string; outcome: "changed meanwhile" };
 
 const MIGRATION = "scripts by name";
-
-const errorsOf = (error: Parameters<typeof fieldErrors>[0]) =>
-  fieldErrors(error)
-    .slice(0, 3)
-    .map((e) => `${e.field}: ${e.message}`)
-    .join("; ");
 
 /**
  * At start, before anything reads the clusters: every stored spec that no longer validates because
@@ -74,13 +68,13 @@ async function migrateOne(
   if (current.success) return undefined;
   const migration = migrateScriptCommands(json);
   if (migration.changes.length === 0)
-    return { cluster: name, outcome: "unreadable", reason: `${errorsOf(current.error)} (no migration applies)` };
+    return { cluster: name, outcome: "unreadable", reason: `${specProblems(current.error)} (no migration applies)` };
   const migrated = ClusterSpec.safeParse(migration.spec);
   if (!migrated.success)
     return {
       cluster: name,
       outcome: "unreadable",
-      reason: `${errorsOf(migrated.error)} (still, after naming its scripts)`,
+      reason: `${specProblems(migrated.error)} (still, after naming its scripts)`,
     };
   if (migrated.data.name !== name)
     return { cluster: name, outcome: "unreadable", reason: `its spec names cluster ${migrated.data.name}` };
