@@ -16,7 +16,8 @@ export async function resyncDirector(
 ): Promise<void> {
   if (registration.role !== "director" || liveness.roleState !== "running") return;
   for (const name of await ctx.clusters.names()) {
-    const stored = await ctx.clusters.get(name);
+    // a cluster whose stored spec cannot be read is skipped, not the directors of the others
+    const stored = await ctx.clusters.readable(name);
     if (!stored?.spec.directors.some((d) => d.host === registration.host)) continue;
     if ((liveness.generation ?? 0) >= stored.generation) continue;
     applier.invalidate(name);

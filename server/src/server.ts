@@ -38,6 +38,7 @@ import { ClusterStore } from "./store/clusters.ts";
 import { EventLog } from "./store/events.ts";
 import { claimNamedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
+import { migrateStoredSpecs } from "./store/migrate-specs.ts";
 import { ApiTls } from "./tls/api-tls.ts";
 import { apiTlsMode } from "./tls/settings.ts";
 
@@ -79,6 +80,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       names: tlsMode.kind === "ca" ? tlsMode.names : undefined,
     });
   const owners = new HostOwners(redis, k);
+  const audit = new AuditLog(redis, k.audit);
+  // Specs written by an older version first (scripts by name), so that the start and the API read them.
+  await migrateStoredSpecs(clusters, audit, log);
   await claimNamedHosts(clusters, owners, log);
   const pool = new AgentPool(
     registry,
@@ -102,7 +106,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     queue,
     pool,
     events,
-    audit: new AuditLog(redis, k.audit),
+    audit,
     tokens,
     authority: new ActorAuthority(tokens, chatRoles, bootstrapSource(config.LVSFLEET_API_TOKEN)),
     trust,

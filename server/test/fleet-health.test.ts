@@ -205,7 +205,7 @@ describe("FleetHealth", () => {
     const states: LastState[] = [];
     const posts: string[] = [];
     const health = new FleetHealth({
-      clusters: { names: async () => ["web"], get: async () => ({ spec }) },
+      clusters: { names: async () => ["web"], readable: async () => ({ spec }) },
       events: { append: async (e) => void events.push(e) },
       audit: {
         append: async (e) => {

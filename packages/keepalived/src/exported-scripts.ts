@@ -1,5 +1,4 @@
-import type { FieldError } from "@lvsfleet/model";
-import { joinCommand } from "./script-command.ts";
+import { type FieldError, joinCommand, NOTIFY_APPENDS } from "@lvsfleet/model";
 
 /** Where an exported keepalived.conf expects a script when no allowlist says where it is. */
 export const EXPORTED_SCRIPT_DIR = "/etc/lvsfleet/scripts";
@@ -7,8 +6,6 @@ export const EXPORTED_SCRIPT_DIR = "/etc/lvsfleet/scripts";
 /** A director's allowlisted scripts (the `scripts` section of its --actions-file), as export reads them. */
 export type AllowlistScripts = Readonly<Record<string, { readonly command: readonly string[] }>>;
 
-/** keepalived's `notify` appends these itself. */
-const NOTIFY_APPENDS = ["{type}", "{instance}", "{state}", "{priority}"];
 const PLACEHOLDER = /\{([a-z]+)\}/g;
 
 /**

@@ -1,8 +1,8 @@
-import type { ClusterSpec } from "@lvsfleet/model";
+import type { ClusterSpec, SuggestedScript } from "@lvsfleet/model";
 import type { KeepalivedConfig } from "./ast.ts";
 import { type Diagnostic, Diagnostics, sortByPosition } from "./diagnostics.ts";
 import type { ConfigFiles } from "./files.ts";
-import { ImportedScripts, type SuggestedScript } from "./imported-scripts.ts";
+import { ImportedScripts } from "./imported-scripts.ts";
 import { parseKeepalived, parseKeepalivedText } from "./parse.ts";
 import { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";
 

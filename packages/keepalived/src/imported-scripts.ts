@@ -1,26 +1,6 @@
+import { NOTIFY_APPENDS, ScriptNamer, type SuggestedScript, splitCommand } from "@lvsfleet/model";
 import type { ScriptNode } from "./ast.ts";
 import type { Diagnostics, SourceLocation } from "./diagnostics.ts";
-import { splitCommand } from "./script-command.ts";
-
-/** One entry of the `scripts` section the import suggests for the directors' allowlists. */
-export interface SuggestedScript {
-  command: string[];
-  description: string;
-}
-
-/** keepalived's `notify` appends these four arguments; the allowlist says so with placeholders. */
-const NOTIFY_APPENDS = ["{type}", "{instance}", "{state}", "{priority}"];
-
-/** A script name from a program's file name: `/usr/local/bin/Check_Web.sh` → `check_web`. */
-export function scriptNameOf(program: string): string {
-  const base = (program.split("/").pop() ?? "").replace(/\.(sh|bash|py|pl|rb)$/i, "");
-  const name = base
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 63);
-  return name || "script";
-}
 
 /**
  * The scripts a keepalived.conf runs, each turned into a name for the spec (a spec names scripts,
@@ -29,8 +9,7 @@ export function scriptNameOf(program: string): string {
  * every director's --actions-file, and warns once per script with its entry.
  */
 export class ImportedScripts {
-  private readonly byCommand = new Map<string, string>();
-  private readonly entries = new Map<string, SuggestedScript>();
+  private readonly namer = new ScriptNamer();
 
   constructor(private readonly diagnostics: Diagnostics) {}
 
@@ -45,15 +24,8 @@ export class ImportedScripts {
         `${keyword}: run-as user '${script.user}'${script.group ? ` and group '${script.group}'` : ""} dropped; lvsfleet runs scripts as the director agent's user`,
         "if the words after the script were meant as its arguments, quote the whole command line",
       );
-    const key = JSON.stringify(command);
-    const known = this.byCommand.get(key);
-    if (known !== undefined) return known;
-    const base = scriptNameOf(argv[0] ?? "");
-    let name = base;
-    for (let n = 2; this.entries.has(name); n++) name = `${base.slice(0, 62 - String(n).length)}-${n}`;
-    const entry = { command, description: `from keepalived.conf ${keyword} at ${at.file}:${at.line}` };
-    this.byCommand.set(key, name);
-    this.entries.set(name, entry);
+    const { name, added } = this.namer.name(command, `from keepalived.conf ${keyword} at ${at.file}:${at.line}`);
+    if (!added) return name;
     const absolute = (argv[0] ?? "").startsWith("/");
     this.diagnostics.warn(
       "script",
@@ -66,6 +38,6 @@ export class ImportedScripts {
 
   /** The suggested `scripts` section, by name. */
   section(): Record<string, SuggestedScript> {
-    return Object.fromEntries(this.entries);
+    return this.namer.section();
   }
 }

@@ -18,9 +18,8 @@ export {
   importKeepalivedText,
   type KeepalivedSource,
 } from "./import.ts";
-export { ImportedScripts, type SuggestedScript, scriptNameOf } from "./imported-scripts.ts";
+export { ImportedScripts } from "./imported-scripts.ts";
 export { type LinePosition, type RepairedLine, repairLine } from "./lexer.ts";
 export { type ParseOptions, type ParseResult, parseKeepalived, parseKeepalivedText } from "./parse.ts";
 export { renderKeepalived } from "./render.ts";
-export { joinCommand, splitCommand } from "./script-command.ts";
 export { type DirectorIdentity, toClusterSpec } from "./to-spec.ts";

@@ -1,6 +1,7 @@
+import { joinCommand, scriptNameOf, splitCommand } from "@lvsfleet/model";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { importKeepalivedText, joinCommand, scriptNameOf, splitCommand } from "../src/index.ts";
+import { importKeepalivedText } from "../src/index.ts";
 import { brief, dump } from "./helpers.ts";
 
 const CONF = `global_defs {

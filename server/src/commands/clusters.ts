@@ -1,17 +1,34 @@
 import { ClusterSpec, ValidationError, validate } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
-import type { StoredCluster } from "../store/clusters.ts";
+import { type StoredCluster, StoredSpecError } from "../store/clusters.ts";
 import { audited, canRead, permit } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { NotFoundError } from "./errors.ts";
 import { checkHostOwnership, hostFields } from "./host-ownership.ts";
 
-export async function listClusters(ctx: CommandContext, actor: Actor): Promise<{ name: string; generation: number }[]> {
+/** One cluster in the list; `error` when its stored spec cannot be read (its own endpoints answer 409). */
+export interface ClusterListing {
+  name: string;
+  generation: number;
+  error?: string | undefined;
+}
+
+export async function listClusters(ctx: CommandContext, actor: Actor): Promise<ClusterListing[]> {
   canRead(actor);
   const names = (await ctx.clusters.names()).filter((n) => !actor.clusters || actor.clusters.includes(n));
-  const stored = await Promise.all(names.map((n) => ctx.clusters.get(n)));
-  return stored.flatMap((s) => (s ? [{ name: s.spec.name, generation: s.generation }] : []));
+  const listed = await Promise.all(
+    names.map(async (n): Promise<ClusterListing | undefined> => {
+      try {
+        const s = await ctx.clusters.get(n);
+        return s && { name: s.spec.name, generation: s.generation };
+      } catch (error) {
+        if (error instanceof StoredSpecError) return { name: n, generation: error.generation, error: error.message };
+        throw error;
+      }
+    }),
+  );
+  return listed.flatMap((c) => (c ? [c] : []));
 }
 
 export async function getCluster(ctx: CommandContext, actor: Actor, name: string): Promise<StoredCluster> {
@@ -46,14 +63,20 @@ export async function putCluster(
     actor,
     moves.size > 0 ? { ...what, command: `${command} (moving ${[...moves.keys()].join(", ")})` } : what,
     async () => {
-      const update = await ctx.writer.update(name, (current) => ({
-        spec,
-        result: { before: current },
-        moveHosts: [...moves].map(([host, from]) => ({ host, from })),
-      }));
+      // A whole spec: it also replaces a stored one this server cannot read.
+      const update = await ctx.writer.update(
+        name,
+        (current) => ({
+          spec,
+          result: { before: current },
+          moveHosts: [...moves].map(([host, from]) => ({ host, from })),
+        }),
+        { replaces: true },
+      );
       // Registered hosts the spec names that nobody owned are this cluster's now; the ones it dropped are released.
       await ctx.owners.settle(name, [...hostFields(spec).keys()]);
-      const existed = update.result.before !== undefined;
+      const unreadable = update.replacedUnreadable;
+      const existed = update.result.before !== undefined || unreadable !== undefined;
       const job = await ctx.queue.enqueue({
         kind: "apply",
         cluster: name,
@@ -66,9 +89,10 @@ export async function putCluster(
       return {
         result: { created: !existed, generation: update.generation, job },
         before:
-          update.result.before || moves.size > 0
+          existed || moves.size > 0
             ? {
-                ...(update.result.before ? { generation: update.generation - (update.changed ? 1 : 0) } : {}),
+                ...(existed ? { generation: update.generation - (update.changed ? 1 : 0) } : {}),
+                ...(unreadable !== undefined ? { unreadable } : {}),
                 ...(moves.size > 0 ? { owners: Object.fromEntries(moves) } : {}),
               }
             : null,

@@ -77,7 +77,8 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
   canRead(actor);
   const names = (await ctx.clusters.names()).filter((n) => !actor.clusters || actor.clusters.includes(n));
   const [stored, registrations, liveness, events, owners] = await Promise.all([
-    Promise.all(names.map((n) => ctx.clusters.get(n))),
+    // a cluster whose stored spec cannot be read is left out: it must not stop the metrics of the others
+    Promise.all(names.map((n) => ctx.clusters.readable(n))),
     ctx.registry.list(),
     ctx.registry.allLiveness(),
     ctx.events.recent(EVENT_WINDOW),

@@ -1,6 +1,7 @@
 import { type Problem, scriptProblems } from "@lvsfleet/model";
 import { describeOperation } from "@lvsfleet/planner";
 import { type Actor, roleAtLeast } from "../access/roles.ts";
+import { type StoredCluster, StoredSpecError } from "../store/clusters.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { checkHostOwnership } from "./host-ownership.ts";
@@ -55,8 +56,7 @@ export async function planCluster(
 ): Promise<ClusterPlan> {
   canRead(actor, name);
   ctx.simulations.admit();
-  const stored = await ctx.clusters.get(name);
-  const generation = stored?.generation ?? 0;
+  const { stored, generation, unreadable } = await storedSpec(ctx, name);
   const { spec, desired, specChanged, specChanges } = await ctx.simulations.run(
     { kind: "spec-plan", name, body, stored: stored?.spec },
     SMALLER,
@@ -104,5 +104,26 @@ export async function planCluster(
       }
     }),
   );
-  return { cluster: name, exists: stored !== undefined, generation, specChanged, specChanges, directors };
+  return {
+    cluster: name,
+    exists: stored !== undefined || unreadable,
+    generation,
+    specChanged,
+    specChanges,
+    directors,
+  };
+}
+
+/** The stored cluster to compare with: a spec that cannot be read is compared as none (a PUT replaces it). */
+async function storedSpec(
+  ctx: CommandContext,
+  name: string,
+): Promise<{ stored?: StoredCluster | undefined; generation: number; unreadable: boolean }> {
+  try {
+    const stored = await ctx.clusters.get(name);
+    return { stored, generation: stored?.generation ?? 0, unreadable: false };
+  } catch (error) {
+    if (error instanceof StoredSpecError) return { generation: error.generation, unreadable: true };
+    throw error;
+  }
 }

@@ -41,7 +41,8 @@ export async function findRealServers(
   const names = query.cluster ? [query.cluster] : await visibleClusters(ctx, actor);
   const matches: RealServerMatch[] = [];
   for (const name of names) {
-    const stored = await ctx.clusters.get(name);
+    // searching the fleet skips a cluster whose stored spec cannot be read; naming it reports it
+    const stored = query.cluster ? await ctx.clusters.get(name) : await ctx.clusters.readable(name);
     if (!stored) continue;
     for (const service of stored.spec.services) {
       if (query.service && service.name !== query.service) continue;
@@ -85,7 +86,7 @@ async function findAll(
   const names = cluster ? [cluster] : await visibleClusters(ctx, actor);
   const all: RealServerRef[] = [];
   for (const name of names) {
-    const stored = await ctx.clusters.get(name);
+    const stored = cluster ? await ctx.clusters.get(name) : await ctx.clusters.readable(name);
     for (const service of stored?.spec.services ?? [])
       for (const rs of service.realServers)
         all.push({ cluster: name, service: service.name, address: rs.address, port: rs.port });

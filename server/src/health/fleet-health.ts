@@ -9,10 +9,10 @@ import { type LastState, LastStateStore } from "./last-state.ts";
 import { alertMessage, transitionMessage } from "./messages.ts";
 import { alertGraceMs, type DirectorVrrpReport, type VipOwnership, vipOwnership } from "./ownership.ts";
 
-/** Where the specs FleetHealth reads come from (the cluster store). */
+/** Where the specs FleetHealth reads come from (the cluster store; a cluster whose spec cannot be read is left out). */
 export interface SpecSource {
   names(): Promise<string[]>;
-  get(name: string): Promise<{ spec: ClusterSpec } | undefined>;
+  readable(name: string): Promise<{ spec: ClusterSpec } | undefined>;
 }
 
 export interface FleetHealthDeps {
@@ -73,7 +73,9 @@ export class FleetHealth implements FleetHealthView {
   private async allSpecs(): Promise<ClusterSpec[]> {
     if (this.specs && this.now() - this.specs.at < SPEC_CACHE_MS) return this.specs.list;
     const names = await this.deps.clusters.names();
-    const list = (await Promise.all(names.map((n) => this.deps.clusters.get(n)))).flatMap((s) => (s ? [s.spec] : []));
+    const list = (await Promise.all(names.map((n) => this.deps.clusters.readable(n)))).flatMap((s) =>
+      s ? [s.spec] : [],
+    );
     this.specs = { at: this.now(), list };
     return list;
   }

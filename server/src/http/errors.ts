@@ -8,7 +8,7 @@ import { AgentRefusedError } from "../agents/pool.ts";
 import { AmbiguousError, ConflictError, NotFoundError } from "../commands/errors.ts";
 import { InsecureModeError } from "../commands/pki.ts";
 import { SimulationAbortedError, SimulationBusyError } from "../simulation/errors.ts";
-import { ConcurrentUpdateError } from "../store/clusters.ts";
+import { ConcurrentUpdateError, StoredSpecError } from "../store/clusters.ts";
 import { HostNotOwnedError, HostOwnedError } from "../store/host-owners.ts";
 
 export interface ErrorPayload {
@@ -36,6 +36,7 @@ export function errorResponse(error: unknown): {
     return { status: 400, body: { error: { message: error.message, candidates: error.candidates } } };
   if (error instanceof ConflictError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof ConcurrentUpdateError) return { status: 409, body: { error: { message: error.message } } };
+  if (error instanceof StoredSpecError) return { status: 409, body: { error: { message: error.message } } };
   if (error instanceof HostOwnedError)
     return { status: 409, body: { error: { field: error.field, message: error.message } } };
   if (error instanceof HostNotOwnedError) return { status: 409, body: { error: { message: error.message } } };

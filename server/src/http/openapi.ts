@@ -30,5 +30,11 @@ export const simulationErrors = {
   ),
 };
 
+/** A cluster's own endpoints, when its stored spec cannot be read. */
+export const unreadableSpec = json(
+  ErrorBody,
+  "The cluster's stored spec cannot be read (written by an older version and not migrated): PUT a spec to replace it",
+);
+
 export const pathParam = (name: string, example: string, description?: string) =>
   z.string().openapi({ param: { name, in: "path" }, example, ...(description ? { description } : {}) });

@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AgentPool } from "../agents/pool.ts";
-import type { ClusterStore } from "../store/clusters.ts";
+import { type ClusterStore, StoredSpecError } from "../store/clusters.ts";
 import { type ClusterApplier, UnknownClusterError } from "./applier.ts";
 import { changeRoles } from "./host-roles.ts";
 import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
@@ -68,11 +68,14 @@ export function startWorker(
     };
   };
 
-  // A job for a cluster that no longer exists fails at once: retrying cannot help.
+  // A job for a cluster that no longer exists, or whose stored spec cannot be read, fails at once:
+  // retrying cannot help.
   // The request id that queued the job is current while it runs, so the gRPC calls carry it.
   const run = (job: Job<CommandJobData, CommandJobResult>) =>
     withRequestId(job.data.requestId, () => process(job)).catch((error: unknown) => {
-      throw error instanceof UnknownClusterError ? new UnrecoverableError(error.message) : error;
+      throw error instanceof UnknownClusterError || error instanceof StoredSpecError
+        ? new UnrecoverableError(error.message)
+        : error;
     });
   const worker = new Worker<CommandJobData, CommandJobResult>(QUEUE_NAME, run, {
     connection,

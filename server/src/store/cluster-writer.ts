@@ -1,5 +1,5 @@
 import { type ClusterSpec, clusterHosts } from "@lvsfleet/model";
-import { ConcurrentUpdateError, type SpecStore } from "./clusters.ts";
+import { ConcurrentUpdateError, type SpecStore, type StoredCluster, StoredSpecError } from "./clusters.ts";
 import type { HostMove, OwnershipChange } from "./host-owners.ts";
 
 /**
@@ -19,10 +19,22 @@ export interface SpecUpdate<T> {
   generation: number;
   changed: boolean;
   created: boolean;
+  /** Why the stored spec this change replaced could not be read (only a `replaces` change runs over one). */
+  replacedUnreadable?: string | undefined;
+}
+
+export interface UpdateOptions {
+  /**
+   * The change sets the whole spec, whatever the current one: it also runs (with `current`
+   * undefined) over a stored spec that cannot be read, which it replaces. Any other change to such
+   * a cluster is refused with the StoredSpecError.
+   */
+  replaces?: boolean | undefined;
 }
 
 interface Pending {
   change: SpecChange<unknown>;
+  replaces: boolean;
   resolve(update: SpecUpdate<unknown>): void;
   reject(error: unknown): void;
 }
@@ -39,10 +51,10 @@ export class ClusterWriter {
 
   constructor(private readonly clusters: SpecStore) {}
 
-  update<T>(cluster: string, change: SpecChange<T>): Promise<SpecUpdate<T>> {
+  update<T>(cluster: string, change: SpecChange<T>, options: UpdateOptions = {}): Promise<SpecUpdate<T>> {
     return new Promise((resolve, reject) => {
       const queue = this.pending.get(cluster) ?? [];
-      queue.push({ change, resolve: resolve as Pending["resolve"], reject });
+      queue.push({ change, replaces: options.replaces ?? false, resolve: resolve as Pending["resolve"], reject });
       this.pending.set(cluster, queue);
       if (!this.flushing.has(cluster)) {
         this.flushing.add(cluster);
@@ -69,11 +81,12 @@ export class ClusterWriter {
   private async write(cluster: string, batch: Pending[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const stored = await this.clusters.get(cluster);
+        const { stored, unreadable } = await this.read(cluster);
         let spec = stored?.spec;
         const moves: HostMove[] = [];
         const outcomes = batch.map((p) => {
           try {
+            if (unreadable && spec === undefined && !p.replaces) throw unreadable;
             const before = spec === undefined ? undefined : JSON.stringify(spec);
             const next = p.change(spec);
             const changed = before !== JSON.stringify(next.spec) || (next.moveHosts?.length ?? 0) > 0;
@@ -86,13 +99,21 @@ export class ClusterWriter {
         });
         // Moving a host to this cluster is a change even when the spec text stays the same.
         const changed = outcomes.some((o) => o.ok && o.changed);
+        const current = stored?.generation ?? unreadable?.generation ?? 0;
         const generation =
           changed && spec
-            ? await this.clusters.put(spec, stored?.generation ?? 0, ownershipChange(stored?.spec, spec, moves))
-            : (stored?.generation ?? 0);
+            ? await this.clusters.put(spec, current, ownershipChange(stored?.spec, spec, moves))
+            : current;
         outcomes.forEach((o, i) => {
           const p = batch[i] as Pending;
-          if (o.ok) p.resolve({ result: o.result, generation, changed: o.changed, created: !stored && o.changed });
+          if (o.ok)
+            p.resolve({
+              result: o.result,
+              generation,
+              changed: o.changed,
+              created: !stored && !unreadable && o.changed,
+              replacedUnreadable: unreadable?.reason,
+            });
           else p.reject(o.error);
         });
         return;
@@ -101,6 +122,16 @@ export class ClusterWriter {
         for (const p of batch) p.reject(error);
         return;
       }
+    }
+  }
+
+  /** The stored cluster, or the reason its spec cannot be read. */
+  private async read(cluster: string): Promise<{ stored?: StoredCluster | undefined; unreadable?: StoredSpecError }> {
+    try {
+      return { stored: await this.clusters.get(cluster) };
+    } catch (error) {
+      if (error instanceof StoredSpecError) return { unreadable: error };
+      throw error;
     }
   }
 }

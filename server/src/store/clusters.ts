@@ -1,4 +1,4 @@
-import { ClusterSpec } from "@lvsfleet/model";
+import { ClusterSpec, fieldErrors } from "@lvsfleet/model";
 import type { Redis } from "ioredis";
 import { HostOwnedError, type OwnershipChange } from "./host-owners.ts";
 import type { Keys } from "./keys.ts";
@@ -51,6 +51,43 @@ export class ConcurrentUpdateError extends Error {
 }
 
 /**
+ * A cluster whose stored spec this server cannot read (one written by an older version that no
+ * migration could bring up to date, or damaged in Redis): its own reads and commands are refused
+ * with this (HTTP 409), the fleet-wide ones leave it out, and a PUT of a whole spec replaces it.
+ */
+export class StoredSpecError extends Error {
+  override name = "StoredSpecError";
+  constructor(
+    readonly cluster: string,
+    readonly generation: number,
+    readonly reason: string,
+  ) {
+    super(
+      `the stored spec of cluster ${cluster} (generation ${generation}) cannot be read: ${reason}; replace it with PUT /v1/clusters/${cluster} (see docs/operations.md#upgrading)`,
+    );
+  }
+}
+
+/** Why a stored spec is not a ClusterSpec, in a line: its first three problems (field: reason). */
+export function specProblems(error: Parameters<typeof fieldErrors>[0]): string {
+  const errors = fieldErrors(error);
+  const shown = errors.slice(0, 3).map((e) => `${e.field}: ${e.message}`);
+  return `${shown.join("; ")}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}`;
+}
+
+/** A stored spec's text as a ClusterSpec, or why it is not one. */
+function parseStored(text: string): { spec: ClusterSpec } | { reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { reason: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = ClusterSpec.safeParse(json);
+  return parsed.success ? { spec: parsed.data } : { reason: specProblems(parsed.error) };
+}
+
+/**
  * Desired state in Redis. Writes are compare-and-set on the generation, so two servers
  * can never interleave a read-modify-write; within one server, changes to one cluster are
  * serialised by the command layer.
@@ -62,8 +99,8 @@ export interface SpecStore {
 }
 
 export class ClusterStore implements SpecStore {
-  /** Parsed specs by their stored text: a spec is validated once, not on every read. */
-  private readonly parsed = new Map<string, { raw: string; spec: ClusterSpec }>();
+  /** Parsed specs (or why they cannot be) by their stored text: a spec is validated once, not on every read. */
+  private readonly parsed = new Map<string, { raw: string } & ({ spec: ClusterSpec } | { reason: string })>();
 
   constructor(
     private readonly redis: Redis,
@@ -74,20 +111,42 @@ export class ClusterStore implements SpecStore {
     return (await this.redis.smembers(this.keys.clusters)).sort();
   }
 
+  /** The cluster, undefined if there is none; throws StoredSpecError when its stored spec cannot be read. */
   async get(name: string): Promise<StoredCluster | undefined> {
     const hash = await this.redis.hgetall(this.keys.cluster(name));
     if (!hash.spec) return undefined;
     let cached = this.parsed.get(name);
     if (cached?.raw !== hash.spec) {
-      cached = { raw: hash.spec, spec: ClusterSpec.parse(JSON.parse(hash.spec)) };
+      cached = { raw: hash.spec, ...parseStored(hash.spec) };
       this.parsed.set(name, cached);
     }
+    if (!("spec" in cached)) throw new StoredSpecError(name, Number(hash.generation), cached.reason);
     return {
       // Shared with other readers: treat as read-only (changes go through ClusterWriter on a copy).
       spec: cached.spec,
       generation: Number(hash.generation),
       updatedAt: Number(hash.updatedAt),
     };
+  }
+
+  /**
+   * For readers across the fleet (host ownership, re-sync, fleet health, metrics, searches): the
+   * cluster, or undefined when there is none or its stored spec cannot be read — one such cluster
+   * must not stop them serving the others (its own endpoints report it).
+   */
+  async readable(name: string): Promise<StoredCluster | undefined> {
+    try {
+      return await this.get(name);
+    } catch (error) {
+      if (error instanceof StoredSpecError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The stored spec's text and generation, unparsed (for the migration of specs written by older versions). */
+  async raw(name: string): Promise<{ text: string; generation: number } | undefined> {
+    const [text, generation] = await this.redis.hmget(this.keys.cluster(name), "spec", "generation");
+    return text ? { text, generation: Number(generation ?? 0) } : undefined;
   }
 
   /**

@@ -138,7 +138,8 @@ export class HostOwners {
 async function namedHosts(clusters: ClusterStore): Promise<{ name: string; hosts: string[] }[]> {
   const specs = [];
   for (const name of await clusters.names()) {
-    const stored = await clusters.get(name);
+    // a spec that cannot be read keeps the hosts it owns; it claims none (and does not stop the start)
+    const stored = await clusters.readable(name);
     if (stored) specs.push({ name, hosts: clusterHosts(stored.spec).map((h) => h.host) });
   }
   return specs;

@@ -5,7 +5,7 @@ import { changeRole } from "../../commands/roles.ts";
 import { clusterStatus } from "../../commands/status.ts";
 import { parseTarget, setWeight } from "../../commands/weight.ts";
 import { renderStatusText } from "../../status/render.ts";
-import { type Api, errors, json, pathParam } from "../openapi.ts";
+import { type Api, errors, json, pathParam, unreadableSpec } from "../openapi.ts";
 import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, hostList, MoveHostsQuery, WeightBody } from "../schemas.ts";
 
 const routes = {
@@ -14,7 +14,18 @@ const routes = {
     path: "/v1/clusters",
     responses: {
       200: json(
-        z.object({ clusters: z.array(z.object({ name: z.string(), generation: z.number() })) }),
+        z.object({
+          clusters: z.array(
+            z.object({
+              name: z.string(),
+              generation: z.number(),
+              error: z.string().optional().openapi({
+                description:
+                  "Set when the cluster's stored spec cannot be read (its own endpoints answer 409; a PUT replaces it)",
+              }),
+            }),
+          ),
+        }),
         "The clusters the token may see",
       ),
       401: errors[401],
@@ -33,6 +44,7 @@ const routes = {
       401: errors[401],
       403: errors[403],
       404: errors[404],
+      409: unreadableSpec,
     },
   }),
   put: createRoute({

@@ -4,6 +4,12 @@
  * inside a word and a backslash takes the next character as it is (outside single quotes).
  */
 
+/**
+ * What keepalived's `notify` (not notify_master & co.) appends to the command line, as allowlist
+ * placeholders: the director agent fills them when it runs the script (script-allowlist.ts).
+ */
+export const NOTIFY_APPENDS: readonly string[] = ["{type}", "{instance}", "{state}", "{priority}"];
+
 /** The program and its arguments, as keepalived runs them. */
 export function splitCommand(command: string): string[] {
   const words: string[] = [];
