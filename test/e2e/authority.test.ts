@@ -272,6 +272,73 @@ describe("3. a cluster owns its hosts", () => {
   });
 });
 
+describe("3. a name alone claims no host", () => {
+  it("a cluster-limited admin cannot squat a host name before it is enrolled: a join token reserves it for its cluster", async () => {
+    const shopAdmin = as((await newToken("admin", ["shop"])).token);
+    const squat = {
+      ...SHOP,
+      services: [{ ...SHOP.services[0], realServers: [{ address: "192.168.2.21", port: 80, host: "web9" }] }],
+    };
+    // web9 has no agent yet: the spec is stored, but the name is nobody's
+    expect((await shopAdmin.put("/v1/clusters/shop", squat)).status).toBe(202);
+    const reserve = await fleet.api.post("/v1/pki/join-tokens", { host: "web9", role: "real-server", cluster: "web" });
+    expect(reserve.status).toBe(201);
+    // from now on web9 is web's: shop's spec that names it is refused, and so is a join token for shop
+    const again = await shopAdmin.put("/v1/clusters/shop", squat);
+    expect(again.status).toBe(400);
+    expect(again.body.error.message).toMatch(/web9 belongs to cluster web/);
+    const other = await fleet.api.post("/v1/pki/join-tokens", { host: "web9", role: "real-server", cluster: "shop" });
+    expect(other.status).toBe(409);
+    expect(other.body.error.message).toMatch(/web9 belongs to cluster web/);
+    expect((await fleet.api.request("DELETE", `/v1/pki/join-tokens/${reserve.body.id}`)).status).toBe(200);
+    expect((await fleet.api.put("/v1/clusters/shop", SHOP)).status).toBe(202);
+  });
+
+  it("a drain that takes a real server out of the spec does not give its host away", async () => {
+    const drain = await fleet.api.post("/v1/clusters/web/jobs", {
+      kind: "drain",
+      targets: ["192.168.1.231:80"],
+      options: { remove: true, timeout: "20s" },
+    });
+    expect(drain.status).toBe(202);
+    const drained = await finished(drain.body.job.id);
+    expect(drained.state).toBe("completed");
+    const spec = (await fleet.api.get("/v1/clusters/web")).body.spec;
+    expect(spec.services[0].realServers.map((r: any) => r.host)).not.toContain("web2");
+    expect((await agents()).find((a) => a.host === "web2").cluster).toBe("web");
+    // so another cluster cannot take it meanwhile, and the undrain puts it back
+    const grab = await fleet.api.put("/v1/clusters/shop", {
+      ...SHOP,
+      services: [{ ...SHOP.services[0], realServers: [{ address: "192.168.2.22", port: 80, host: "web2" }] }],
+    });
+    expect(grab.status).toBe(400);
+    const undrain = await fleet.api.post("/v1/clusters/web/jobs", { kind: "undrain", targets: ["192.168.1.231:80"] });
+    expect((await finished(undrain.body.job.id)).state).toBe("completed");
+    expect((await fleet.api.get("/v1/clusters/web")).body.spec.services[0].realServers).toHaveLength(2);
+  });
+
+  it("a job queued for later does not run once its creator's token is revoked", async () => {
+    const operator = await newToken("operator");
+    const runAt = new Date(Date.now() + 1_500).toISOString();
+    const queued = await as(operator.token).post("/v1/clusters/web/jobs", {
+      kind: "drain",
+      targets: ["192.168.1.231:80"],
+      runAt,
+    });
+    expect(queued.status).toBe(202);
+    expect((await fleet.api.request("DELETE", `/v1/tokens/${operator.id}`)).status).toBe(200);
+    const job = await finished(queued.body.job.id);
+    expect(job.state).toBe("cancelled");
+    expect(job.summary).toMatch(/did not run: the authority of token .* is gone/);
+    const denial = (await audit()).findLast((e) => e.outcome === "denied" && e.actor.name === operator.name);
+    expect(denial?.detail).toMatch(/did not run/);
+    const weights = (await fleet.api.get("/v1/clusters/web")).body.spec.services[0].realServers.map(
+      (r: any) => r.weight,
+    );
+    expect(weights).toEqual([3, 1]);
+  });
+});
+
 describe("5. chat identity is the user id", () => {
   async function chat(fields: Record<string, string>) {
     const { body, headers } = signSlackCommand(SLACK_SECRET, { team_id: TEAM, ...fields });
@@ -500,6 +567,16 @@ function lvsctl(args: string[], input?: string): Promise<{ code: number; stdout:
     );
     child.stdin?.end(input ?? "");
   });
+}
+
+/** Polls a maintenance job until it has finished (completed, failed or cancelled). */
+async function finished(id: string): Promise<any> {
+  let job: any;
+  await until(async () => {
+    job = (await fleet.api.get(`/v1/jobs/${id}`)).body;
+    return ["completed", "failed", "cancelled"].includes(job.state);
+  }, 30_000);
+  return job;
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
