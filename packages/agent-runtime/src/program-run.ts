@@ -102,6 +102,9 @@ export function runProgram(
       signalGroup(group, "SIGTERM");
       setTimeout(() => {
         if (groupStillOurs(group, exited)) signalGroup(group, "SIGKILL");
+        // a process that left the group (setsid) must not keep the pipes, and the agent's handles, open
+        child.stdout?.destroy();
+        child.stderr?.destroy();
       }, KILL_GRACE_MS).unref();
     };
     const timer = setTimeout(() => {
