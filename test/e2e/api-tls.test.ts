@@ -1,6 +1,8 @@
 import { execFile, spawn } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
@@ -13,7 +15,7 @@ import {
   startAgentProcess,
   startServerProcess,
 } from "@lvsfleet/devfleet";
-import { loadOrCreateCa } from "@lvsfleet/pki";
+import { generateSigningKey, loadOrCreateCa, privateKeyToPem } from "@lvsfleet/pki";
 import { ApiConnectionError, requestApi } from "@lvsfleet/rpc/https";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -70,7 +72,7 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     timeoutMs: 10_000,
-    trust: { caPem },
+    trust: { roots: "public", caPem },
   });
   return { status: answer.status, body: answer.text ? JSON.parse(answer.text) : undefined };
 }
@@ -93,15 +95,17 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15
 async function startAgent(
   agent: AgentSpec,
   enrollment?: { caPin: string; joinToken: string },
+  more: { serverUrl?: string; args?: string[]; env?: Record<string, string>; name?: string } = {},
 ): Promise<ProgramHandle<{ endpoint: string; host: string }>> {
+  const name = more.name ?? agent.host;
   const handle = await startAgentProcess({
     root: ROOT,
     agent,
-    serverUrl: base,
-    stateDir: join(work, "agents", agent.host),
-    logFile: join(work, "logs", `${agent.host}.log`),
-    extraArgs: enrollment ? ["--ca-pin", enrollment.caPin] : [],
-    env: enrollment ? { LVSFLEET_JOIN_TOKEN: enrollment.joinToken } : {},
+    serverUrl: more.serverUrl ?? base,
+    stateDir: join(work, "agents", name),
+    logFile: join(work, "logs", `${name}.log`),
+    extraArgs: [...(enrollment ? ["--ca-pin", enrollment.caPin] : []), ...(more.args ?? [])],
+    env: { ...(enrollment ? { LVSFLEET_JOIN_TOKEN: enrollment.joinToken } : {}), ...more.env },
   });
   agents.push(handle);
   return handle;
@@ -132,11 +136,15 @@ describe("the server serves its API over HTTPS with a certificate from the lvsfl
       method: "GET",
       headers: { authorization: `Bearer ${token}` },
       timeoutMs: 10_000,
-      trust: { caPem },
+      trust: { roots: "public", caPem },
     });
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain("# TYPE");
-    const docs = await requestApi(new URL("/docs", base), { method: "GET", timeoutMs: 10_000, trust: { caPem } });
+    const docs = await requestApi(new URL("/docs", base), {
+      method: "GET",
+      timeoutMs: 10_000,
+      trust: { roots: "public", caPem },
+    });
     expect(docs.status).toBe(200);
   });
 
@@ -238,6 +246,164 @@ describe("agents over https", () => {
     expect(JSON.stringify(outstanding)).toContain(ticket.id);
     await startAgent(web8, { caPin: ticket.caPin, joinToken: ticket.token });
     await eventually(async () => ((await agentView("web8"))?.reachable ? true : undefined));
+  });
+});
+
+/** What an impostor of the server saw: every request, with its headers and body. */
+interface Seen {
+  method: string;
+  path: string;
+  headers: string;
+  body: string;
+}
+
+/**
+ * An impostor of the lvsfleet server on 127.0.0.1 with a certificate for that address from ANOTHER CA
+ * (as a public CA would issue one to whoever controls the name). It hands out the real server's CA
+ * (public: anyone can GET it), so an agent's pin check passes, and records everything it receives.
+ */
+async function startImpostor(): Promise<{ base: string; caPem: string; seen: Seen[]; close(): Promise<void> }> {
+  const { ca: impostorCa } = await loadOrCreateCa(join(work, "impostor-ca"));
+  const key = await generateSigningKey();
+  const cert = await impostorCa.issueServerCertificate({
+    publicKey: key.keys.publicKey,
+    ipAddresses: ["127.0.0.1"],
+    dnsNames: ["localhost"],
+    now: new Date(),
+  });
+  const seen: Seen[] = [];
+  const genuine = JSON.stringify({ pem: caPem, pin });
+  const server: Server = createServer(
+    { key: await privateKeyToPem(key.keys.privateKey), cert: cert.pem },
+    (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (c: Buffer) => chunks.push(c));
+      request.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const headers = JSON.stringify(request.headers);
+        seen.push({ method: request.method ?? "", path: request.url ?? "", headers, body });
+        response.setHeader("content-type", "application/json");
+        if (request.url === "/v1/pki/ca") response.end(genuine);
+        else {
+          response.statusCode = 503;
+          response.end(JSON.stringify({ error: { message: "the impostor keeps what it got" } }));
+        }
+      });
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    caPem: impostorCa.pem,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * NODE_OPTIONS for an agent whose Node counts `pem` among its public roots (tls.rootCertificates,
+ * Mozilla's list bundled with Node): as if a public CA had issued the impostor's certificate. An ESM
+ * resolve hook (module.register) gives the agent's `node:tls` imports a module whose rootCertificates
+ * end with `pem`; the enrollment child inherits it through the environment.
+ */
+function publicRootsWith(pem: string): Record<string, string> {
+  const dir = join(work, "public-roots");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "tls.mjs"),
+    `import tls from "node:tls";
+export * from "node:tls";
+export const rootCertificates = Object.freeze([...tls.rootCertificates, ${JSON.stringify(pem)}]);
+export default tls;
+`,
+  );
+  writeFileSync(
+    join(dir, "hooks.mjs"),
+    `const fake = new URL("./tls.mjs", import.meta.url).href;
+export async function resolve(specifier, context, next) {
+  if ((specifier === "node:tls" || specifier === "tls") && context.parentURL !== fake) return { url: fake, shortCircuit: true };
+  return next(specifier, context);
+}
+`,
+  );
+  writeFileSync(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module";\nregister("./hooks.mjs", import.meta.url);\n`,
+  );
+  return { NODE_OPTIONS: `--import=${join(dir, "register.mjs")}` };
+}
+
+describe("an agent trusts only the lvsfleet CA it pinned, not Node's public roots, unless its operator opts in", () => {
+  let impostor: Awaited<ReturnType<typeof startImpostor>>;
+  beforeAll(async () => {
+    impostor = await startImpostor();
+  });
+  afterAll(async () => {
+    await impostor?.close();
+  });
+  const sent = (path: string) => impostor.seen.filter((r) => r.path === path);
+
+  it("first enrollment: an impostor with a publicly trusted certificate for the server's address never gets the join token", async () => {
+    const ticket = (await api("POST", "/v1/pki/join-tokens", { host: "web11", role: "real-server" })).body;
+    const web11: AgentSpec = { host: "web11", role: "real-server", address: "198.18.0.11/24" };
+    await expect(
+      startAgent(
+        web11,
+        { caPin: ticket.caPin, joinToken: ticket.token },
+        { serverUrl: impostor.base, env: publicRootsWith(impostor.caPem) },
+      ),
+    ).rejects.toThrow(/exited \(1\) before it was ready/);
+    const log = readFileSync(join(work, "logs", "web11.log"), "utf8");
+    expect(log).toMatch(/enroll failed: .*the server's HTTPS certificate is not trusted/);
+    expect(log).toMatch(
+      /only the pinned lvsfleet CA and the CAs in NODE_EXTRA_CA_CERTS are trusted here, not public roots/,
+    );
+    // The impostor saw the unverified first contact (reading the public CA), and nothing else.
+    expect(impostor.seen.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /v1/pki/ca"]);
+    expect(JSON.stringify(impostor.seen)).not.toContain(ticket.token);
+    expect(existsSync(join(work, "agents", "web11", "tls", "agent.pem"))).toBe(false);
+    expect(JSON.stringify((await api("GET", "/v1/pki/join-tokens")).body)).toContain(ticket.id);
+  });
+
+  it("with --server-ca-roots public the same agent trusts the impostor and sends it the token (what the default prevents)", async () => {
+    const ticket = (await api("POST", "/v1/pki/join-tokens", { host: "web12", role: "real-server" })).body;
+    const web12: AgentSpec = { host: "web12", role: "real-server", address: "198.18.0.12/24" };
+    await expect(
+      startAgent(
+        web12,
+        { caPin: ticket.caPin, joinToken: ticket.token },
+        { serverUrl: impostor.base, args: ["--server-ca-roots", "public"], env: publicRootsWith(impostor.caPem) },
+      ),
+    ).rejects.toThrow(/exited \(1\) before it was ready/);
+    expect(readFileSync(join(work, "logs", "web12.log"), "utf8")).toMatch(
+      /\/v1\/pki\/enroll: HTTP 503: the impostor keeps what it got/,
+    );
+    expect(sent("/v1/pki/enroll").filter((r) => r.body.includes(ticket.token))).toHaveLength(1);
+  });
+
+  it("an enrolled agent does not register with the impostor (stored CA), unless it opts into public roots", async () => {
+    // web7's identity (enrolled above), copied: the same stored CA, in two more processes.
+    const web7: AgentSpec = { host: "web7", role: "real-server", address: "198.18.0.7/24" };
+    const started: Record<string, ProgramHandle<{ endpoint: string }>> = {};
+    for (const [name, args] of [
+      ["web7-pinned", []],
+      ["web7-public", ["--server-ca-roots", "public"]],
+    ] as const) {
+      cpSync(join(work, "agents", "web7"), join(work, "agents", name), { recursive: true });
+      started[name] = await startAgent(web7, undefined, {
+        name,
+        serverUrl: impostor.base,
+        args: [...args],
+        env: publicRootsWith(impostor.caPem),
+      });
+    }
+    const endpoint = (name: string) => started[name]?.ready.endpoint as string;
+    const registeredWith = (name: string) => sent("/v1/pki/register").filter((r) => r.body.includes(endpoint(name)));
+    await eventually(async () => (registeredWith("web7-public").length > 0 ? true : undefined));
+    const pinnedLog = () => readFileSync(join(work, "logs", "web7-pinned.log"), "utf8");
+    await eventually(async () => (pinnedLog().includes("registration failed; retrying") ? true : undefined));
+    expect(pinnedLog()).toMatch(/the server's HTTPS certificate is not trusted .*not public roots/);
+    expect(registeredWith("web7-pinned")).toEqual([]);
   });
 });
 

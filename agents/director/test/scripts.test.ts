@@ -16,14 +16,13 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { DirectorFailover } from "../src/health/extension.ts";
 import { ProbeGuard } from "../src/health/probe-guard.ts";
 import { DirectorScripts } from "../src/scripts/allowlist.ts";
-import { runScript } from "../src/scripts/run.ts";
 import { notifyScripts } from "../src/vrrp/notify-scripts.ts";
 
 /**
- * The director runs only what its own allowlist maps a name to: the runner (argument array, no
- * shell, stdin closed, no secrets in the environment, the whole process group killed on timeout)
- * and the three ways a spec names a script — misc checks, quorum up/down and VRRP notify — each
- * really run through the director's real (not simulated) health checks and VRRP supervision.
+ * The director runs only what its own allowlist maps a name to, with the agents' one program runner
+ * (packages/agent-runtime/test/program-run.test.ts), and the three ways a spec names a script — misc
+ * checks, quorum up/down and VRRP notify — each really run through the director's real (not
+ * simulated) health checks and VRRP supervision.
  */
 
 const dir = mkdtempSync(join(tmpdir(), "lvsfleet-scripts-"));
@@ -50,66 +49,6 @@ async function until<T>(what: string, read: () => T, ok: (value: T) => boolean, 
     if (ok(value)) return value;
     if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-describe("the script runner", () => {
-  it("passes each argument as one, through no shell", async () => {
-    const marker = join(dir, "never");
-    const run = await runScript(["/bin/echo", `; touch ${marker}`, "$(touch x)", "a b"], { timeoutMs: 2_000 });
-    expect(run).toMatchObject({ code: 0, timedOut: false, output: `; touch ${marker} $(touch x) a b\n` });
-    expect(existsSync(marker)).toBe(false);
-  });
-
-  it("closes standard input and gives the script no variable of the agent's environment", async () => {
-    process.env.LVSFLEET_JOIN_TOKEN = "secret-join-token";
-    try {
-      const started = performance.now();
-      const cat = await runScript(["/bin/cat"], { timeoutMs: 2_000 });
-      expect(cat).toMatchObject({ code: 0, output: "" });
-      expect(performance.now() - started).toBeLessThan(1_500);
-      const env = await runScript(["/usr/bin/env"], { timeoutMs: 2_000 });
-      expect(env.output.trim().split("\n")).toEqual([
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      ]);
-    } finally {
-      delete process.env.LVSFLEET_JOIN_TOKEN;
-    }
-  });
-
-  it("on timeout kills the script's whole process group, its children too", async () => {
-    const pidFile = join(dir, "child.pid");
-    const started = performance.now();
-    const run = await runScript(["/bin/sh", "-c", `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 });
-    expect(run).toMatchObject({ timedOut: true, detail: "still running after 300 ms: killed" });
-    expect(performance.now() - started).toBeLessThan(1_000);
-    const child = Number(readFileSync(pidFile, "utf8"));
-    await until(
-      "the script's child killed",
-      () => alive(child),
-      (a) => !a,
-      3_000,
-    );
-  });
-
-  it("kills on abort, and reports a program that cannot start", async () => {
-    const abort = new AbortController();
-    const pending = runScript(["/bin/sleep", "30"], { timeoutMs: 10_000, signal: abort.signal });
-    abort.abort();
-    expect(await pending).toMatchObject({ timedOut: false, detail: "cancelled" });
-    expect(await runScript(["/nonexistent/x"], { timeoutMs: 1_000 })).toMatchObject({
-      detail: "cannot run /nonexistent/x: ENOENT",
-    });
-  });
-});
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/\) [ZX] /.test(stat);
-  } catch {
-    return false;
   }
 }
 

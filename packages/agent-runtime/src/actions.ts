@@ -1,13 +1,14 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { ScriptsSection, ValidationError, validate } from "@lvsfleet/model";
 import { ACTION_NAME, GrpcStatus, RpcError, type RunActionResult } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { OUTPUT_TAIL_BYTES, runProgram } from "./program-run.ts";
+import { type TrustedOwners, untrustedPathProblem } from "./trusted-path.ts";
 
 /** How much of an action's output comes back (the end of it). */
-export const OUTPUT_TAIL_BYTES = 4_096;
+export { OUTPUT_TAIL_BYTES };
 
 const Action = z.strictObject({
   /** The program (an absolute path: no PATH lookup) and its arguments, run without a shell. */
@@ -18,7 +19,7 @@ const Action = z.strictObject({
     .refine((argv) => isAbsolute(argv[0] ?? ""), {
       error: "the program (command[0]) must be an absolute path, e.g. /usr/bin/systemctl",
     }),
-  /** Killed (SIGTERM) after this long; default 300 s. */
+  /** Its process group is killed (SIGTERM, then SIGKILL) after this long; default 300 s. */
   timeoutSeconds: z.number().int().min(1).max(3_600).default(300),
   description: z.string().max(200).optional(),
 });
@@ -46,16 +47,28 @@ export const ActionsFile = z.strictObject({
 });
 export type ActionsFile = z.output<typeof ActionsFile>;
 
-/** Reads and validates an actions file; errors name the file, the field and the reason. */
-export function loadActions(path: string): ActionsFile {
+/** The user the agent runs as: with root, the only one whose files it takes orders from. */
+const THIS_AGENT: TrustedOwners = { agentUid: process.getuid?.() ?? 0 };
+
+/**
+ * Reads and validates an actions file; errors name the file, the field and the reason. The file, and
+ * each program it names (command[0], through its symbolic links), must be changeable only by root or
+ * the agent's own user, directories on the way included (trusted-path.ts): whoever could write either
+ * would run programs with the agent's authority. Such a file is refused as a whole, with the fix.
+ */
+export function loadActions(path: string, owners: TrustedOwners = THIS_AGENT): ActionsFile {
+  const refused = (message: string) => new ValidationError([{ field: "actions-file", message: `${path}: ${message}` }]);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new ValidationError([{ field: "actions-file", message: `${path}: ${(error as Error).message}` }]);
+    throw refused((error as Error).message);
   }
+  const fileProblem = untrustedPathProblem(path, owners);
+  if (fileProblem) throw refused(`refused: ${fileProblem}`);
+  let actions: ActionsFile;
   try {
-    return validate(ActionsFile, raw);
+    actions = validate(ActionsFile, raw);
   } catch (error) {
     if (error instanceof ValidationError)
       throw new ValidationError(
@@ -63,45 +76,37 @@ export function loadActions(path: string): ActionsFile {
       );
     throw error;
   }
+  const programs = [
+    ...Object.entries(actions.actions).map(([name, a]) => [`actions.${name}`, a.command[0]] as const),
+    ...Object.entries(actions.scripts ?? {}).map(([name, s]) => [`scripts.${name}`, s.command[0]] as const),
+  ];
+  const problems = programs.flatMap(([field, program]) => {
+    const problem = program === undefined ? undefined : untrustedPathProblem(program, owners);
+    return problem
+      ? [{ field: "actions-file", message: `${path}: ${field}.command[0]: program refused: ${problem}` }]
+      : [];
+  });
+  if (problems.length > 0) throw new ValidationError(problems);
+  return actions;
 }
 
-const tail = (text: string) => (text.length > OUTPUT_TAIL_BYTES ? text.slice(-OUTPUT_TAIL_BYTES) : text);
-
 /**
- * Runs an allowlisted action with execFile and an argument array (never a shell), its own
- * timeout, no standard input, and the agent's environment. Unknown names are NOT_FOUND.
+ * Runs an allowlisted action by name with the agents' one program runner (program-run.ts): argument
+ * array, no shell, stdin closed, only a fixed PATH in its environment (no token of the agent's), cwd
+ * /, its own process group killed (SIGTERM, then SIGKILL) after its timeout. Unknown names are NOT_FOUND.
  */
-export function runAllowedAction(actions: ActionsFile, name: string, log: Logger): Promise<RunActionResult> {
+export async function runAllowedAction(actions: ActionsFile, name: string, log: Logger): Promise<RunActionResult> {
   // own entries only: "constructor" is a valid name, and no action
   const action = Object.hasOwn(actions.actions, name) ? actions.actions[name] : undefined;
   if (!action)
-    return Promise.reject(
-      new RpcError(
-        GrpcStatus.NOT_FOUND,
-        `no action ${name} in this agent's allowlist; it has: ${Object.keys(actions.actions).join(", ") || "none"}`,
-      ),
+    throw new RpcError(
+      GrpcStatus.NOT_FOUND,
+      `no action ${name} in this agent's allowlist; it has: ${Object.keys(actions.actions).join(", ") || "none"}`,
     );
-  const [program, ...args] = action.command as [string, ...string[]];
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = execFile(
-      program,
-      args,
-      {
-        timeout: action.timeoutSeconds * 1_000,
-        killSignal: "SIGTERM",
-        maxBuffer: 1024 * 1024,
-        windowsHide: true,
-      },
-      (error, stdout, stderr) => {
-        const durationMs = performance.now() - started;
-        const timedOut = Boolean(error && (error as NodeJS.ErrnoException & { killed?: boolean }).killed);
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        const output = tail(`${stdout}${stderr}${error && typeof error.code === "string" ? `${error.message}\n` : ""}`);
-        log.info({ action: name, exitCode: code, timedOut, durationMs: Math.round(durationMs) }, "action finished");
-        resolve({ exitCode: timedOut ? -1 : code, output, durationMs, timedOut });
-      },
-    );
-    child.stdin?.end();
-  });
+  const run = await runProgram(action.command, { timeoutMs: action.timeoutSeconds * 1_000 });
+  // the reason a run did not exit by itself (could not start, killed) goes with its output
+  const output = run.code === undefined ? `${run.output}${run.detail}\n`.slice(-OUTPUT_TAIL_BYTES) : run.output;
+  const exitCode = run.code ?? -1;
+  log.info({ action: name, exitCode, timedOut: run.timedOut, durationMs: Math.round(run.ms) }, "action finished");
+  return { exitCode, output, durationMs: run.ms, timedOut: run.timedOut };
 }

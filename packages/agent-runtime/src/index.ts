@@ -1,4 +1,4 @@
-export { ActionsFile, loadActions, OUTPUT_TAIL_BYTES, runAllowedAction } from "./actions.ts";
+export { ActionsFile, loadActions, runAllowedAction } from "./actions.ts";
 export {
   blockingProblems,
   type Doctor,
@@ -16,6 +16,13 @@ export { HostKeeper } from "./host-keeper.ts";
 export * from "./host-plan.ts";
 export { AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 export { type AgentContext, type AgentProgram, runAgentProcess } from "./process.ts";
+export {
+  KILL_GRACE_MS,
+  OUTPUT_TAIL_BYTES,
+  PROGRAM_ENV,
+  type ProgramRun,
+  runProgram,
+} from "./program-run.ts";
 export { keepRegistered } from "./registration.ts";
 export { Serial } from "./serial.ts";
 export { SimHostDriver, type SimHostState, STOCK_SYSCTLS, stockSimHost } from "./sim-host.ts";

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { HostName, InterfaceName, parseSimTraffic, ValidationError, validate } from "@lvsfleet/model";
+import { API_TRUST_ROOTS } from "@lvsfleet/rpc/https";
 import { z } from "zod";
 import { serverUrlRefusal } from "./server-url.ts";
 
@@ -42,6 +43,17 @@ export const AgentOptions = z.object({
     .string()
     .regex(/^sha256:[0-9a-f]{64}$/, { error: "must be sha256:<64 hex digits> (the caPin of the join token)" })
     .optional(),
+  /**
+   * Whom the agent trusts for the server's HTTPS certificate besides the lvsfleet CA it pinned (and
+   * NODE_EXTRA_CA_CERTS): `pinned` (default) nobody else; `public` also Node's public roots, for a
+   * server certificate from a public CA (@lvsfleet/rpc/https ApiTrust).
+   */
+  serverCaRoots: z
+    .enum(API_TRUST_ROOTS, {
+      error:
+        "must be pinned (only the lvsfleet CA the agent pinned, and the CAs in NODE_EXTRA_CA_CERTS) or public (also Node's public roots)",
+    })
+    .default("pinned"),
   /** A file holding the one-time join token (or set LVSFLEET_JOIN_TOKEN). */
   joinTokenFile: z.string().optional(),
   /** Plaintext gRPC, no certificates: for labs only; warned about at every start. */
@@ -70,10 +82,14 @@ export const USAGE = `options:
   --advertise HOST:PORT address the server should dial (default: the listen address)
   --driver NAME        data-plane/host driver (default sim)
   --state-dir DIR      where the agent keeps what it must remember (default .data/agents/<host>)
-  --server URL         the lvsfleet server: https://… (its certificate is checked against the pinned
-                       lvsfleet CA, or Node's roots and NODE_EXTRA_CA_CERTS for an operator's);
-                       http:// only on loopback, or with --insecure (then it registers with the
-                       token in LVSFLEET_AGENT_TOKEN)
+  --server URL         the lvsfleet server: https://… (its certificate must come from the pinned
+                       lvsfleet CA, or a CA in NODE_EXTRA_CA_CERTS for an operator's own certificate;
+                       see --server-ca-roots); http:// only on loopback, or with --insecure (then it
+                       registers with the token in LVSFLEET_AGENT_TOKEN)
+  --server-ca-roots R  pinned (default): trust only the lvsfleet CA the agent pinned and the CAs in
+                       NODE_EXTRA_CA_CERTS for the server's certificate; public: also Node's public
+                       roots (a certificate from a public CA; anyone such a CA issues one to for the
+                       server's name then gets the join token and the registrations)
   --address A/P        sim driver: this host's own address, e.g. 192.168.1.252/24
   --interface NAME     the host's main interface (default eth0)
   --ipvs-sysctl K=V    ipvs driver: conn_reuse_mode, expire_nodest_conn or expire_quiescent_template
@@ -113,6 +129,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "actions-file": { type: "string" },
       "ca-pin": { type: "string" },
       "join-token-file": { type: "string" },
+      "server-ca-roots": { type: "string" },
       insecure: { type: "boolean" },
     },
     strict: true,
@@ -125,6 +142,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "ca-pin": caPin,
     "join-token-file": joinTokenFile,
     "actions-file": actionsFile,
+    "server-ca-roots": serverCaRoots,
     ...rest
   } = values;
   return validate(CheckedAgentOptions, {
@@ -136,5 +154,6 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     joinTokenFile,
     simTraffic,
     actionsFile,
+    serverCaRoots,
   });
 }

@@ -25,6 +25,9 @@ export interface AgentProgram {
   create(context: AgentContext): Promise<AgentHandlers & { close(): Promise<void> }>;
 }
 
+/** The command-line spelling of an option's field: serverCaRoots → server-ca-roots. */
+const optionName = (field: string) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /**
  * The life of an agent process: options, logging, the gRPC server, registration with the
  * lvsfleet server, and a clean exit on SIGINT/SIGTERM. A bad option exits 2 with the reason.
@@ -38,7 +41,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
   } catch (error) {
     const reason =
       error instanceof ValidationError
-        ? error.errors.map((e) => `--${e.field}: ${e.message}`).join("\n")
+        ? error.errors.map((e) => `--${optionName(e.field)}: ${e.message}`).join("\n")
         : (error as Error).message;
     process.stderr.write(`${program.name}: ${reason}\n${USAGE}\n`);
     process.exit(2);
@@ -61,6 +64,11 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
       process.exit(1);
     }
   }
+  if (options.serverCaRoots === "public" && options.server?.startsWith("https:"))
+    log.info(
+      { server: options.server },
+      "--server-ca-roots public: a certificate from any of Node's public roots for the server's name is trusted, not only the pinned lvsfleet CA",
+    );
   let material: TlsMaterial | undefined;
   if (options.insecure) {
     log.warn("--insecure: gRPC is PLAINTEXT and unauthenticated; anyone who reaches this port can command this host");
@@ -108,7 +116,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     ? keepRegistered(
         {
           server: options.server,
-          trust: () => ({ caPem: identity?.current.caPem }),
+          trust: () => ({ roots: options.serverCaRoots, caPem: identity?.current.caPem }),
           host: options.host,
           endpoint,
           role: program.role,

@@ -59,3 +59,17 @@ describe("the agent's rule for --server: https, or plain http only to this host 
     expect(serverUrlRefusal("http://198.18.0.1:8080", false)).toBeDefined();
   });
 });
+
+describe("--server-ca-roots: whom the agent trusts for the server's certificate besides its pinned CA", () => {
+  it("is pinned unless the operator says public; anything else is refused, naming both", () => {
+    expect(parseAgentOptions(["--host", "web1"]).serverCaRoots).toBe("pinned");
+    expect(parseAgentOptions(["--host", "web1", "--server-ca-roots", "public"]).serverCaRoots).toBe("public");
+    expect(refusal(["--host", "web1", "--server-ca-roots", "system"])?.errors).toEqual([
+      {
+        field: "serverCaRoots",
+        message:
+          "must be pinned (only the lvsfleet CA the agent pinned, and the CAs in NODE_EXTRA_CA_CERTS) or public (also Node's public roots)",
+      },
+    ]);
+  });
+});

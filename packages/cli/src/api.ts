@@ -63,7 +63,9 @@ export class Api {
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         timeoutMs: this.options.timeoutMs,
-        trust: { caPem: this.options.caPem },
+        // lvsctl talks to the server its operator names, often through a public certificate: Node's
+        // public roots, NODE_EXTRA_CA_CERTS, and the lvsfleet CA from --ca-file (@lvsfleet/rpc/https).
+        trust: { roots: "public", caPem: this.options.caPem },
       });
     } catch (error) {
       throw unreachable(this.options.url, error);

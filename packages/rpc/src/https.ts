@@ -4,19 +4,31 @@ import { type RequestOptions, request as secureRequest } from "node:https";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 
 /**
- * Whom a client of the lvsfleet REST API (an agent, lvsctl) trusts for the server's HTTPS certificate:
- * Node's default roots (its bundled Mozilla store plus the file in NODE_EXTRA_CA_CERTS — an operator's
- * certificate from a public or company CA) and, when given, `caPem` (the lvsfleet CA an agent pinned
- * at enrollment, or lvsctl's --ca-file). The server's name or address must be in its certificate.
+ * Whom a client of the lvsfleet REST API trusts for the server's HTTPS certificate — a named mode, so
+ * that every call says which. The server's name or address must be in its certificate in every mode.
+ *
+ * - `pinned`: only `caPem` — the lvsfleet CA an agent pinned at enrollment, or stored since — plus the
+ *   CAs in NODE_EXTRA_CA_CERTS when set (an operator who serves the API with a certificate from their
+ *   own CA, LVSFLEET_TLS=files, names that CA there on purpose). Not Node's public roots: a
+ *   certificate any public CA issued for the server's name does not get an agent's join token or its
+ *   registration. What agents use by default (an --insecure agent holds no lvsfleet CA: then only
+ *   NODE_EXTRA_CA_CERTS; with neither, nothing is trusted).
+ * - `public`: Node's bundled public roots (Mozilla's list), NODE_EXTRA_CA_CERTS, and `caPem` when given:
+ *   what Node trusts by default, plus the lvsfleet CA. lvsctl's (an operator points it at a server
+ *   they name, often behind a public certificate; --ca-file adds the lvsfleet CA), and an agent's
+ *   when its operator opts in with --server-ca-roots public.
+ * - `unverified`: no chain verification at all: only for an agent's first contact, to read the CA it
+ *   will then check against its pin before trusting it (see enrollment). Never for anything carrying a
+ *   secret.
  */
-export interface ApiTrust {
+export type ApiTrust = VerifiedTrust | { roots: "unverified" };
+export type ApiTrustRoots = "pinned" | "public";
+export interface VerifiedTrust {
+  roots: ApiTrustRoots;
   caPem?: string | undefined;
-  /**
-   * No chain verification at all: only for an agent's first contact, to read the CA it will then
-   * check against its pin before trusting it (see enrollment). Never for anything carrying a secret.
-   */
-  verify?: false;
 }
+/** The verified modes, as an agent's --server-ca-roots names them. */
+export const API_TRUST_ROOTS = ["pinned", "public"] as const satisfies readonly ApiTrustRoots[];
 
 export interface ApiRequest {
   method: string;
@@ -24,6 +36,7 @@ export interface ApiRequest {
   body?: string;
   /** For the whole exchange: connection, TLS handshake, request and the full answer. */
   timeoutMs: number;
+  /** Default: `{ roots: "public" }`, what Node trusts by default. */
   trust?: ApiTrust;
   /** Answers longer than this are cut off with an error (default 64 MiB). */
   maxBytes?: number;
@@ -67,11 +80,13 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 /** What went wrong, in words an operator can act on. */
-function describe(url: URL, error: NodeJS.ErrnoException): ApiConnectionError {
+function describe(url: URL, error: NodeJS.ErrnoException, trust: ApiTrust): ApiConnectionError {
   const code = error.code;
   if (code && CERTIFICATE_ERRORS.has(code))
     return new ApiConnectionError(
-      `the server's HTTPS certificate is not trusted (${code}: ${error.message}): trust the CA that issued it (the lvsfleet CA, or NODE_EXTRA_CA_CERTS for an operator's) and use a name or address the certificate lists`,
+      trust.roots === "pinned"
+        ? `the server's HTTPS certificate is not trusted (${code}: ${error.message}): only the pinned lvsfleet CA and the CAs in NODE_EXTRA_CA_CERTS are trusted here, not public roots (an agent's --server-ca-roots public adds them); and use a name or address the certificate lists`
+        : `the server's HTTPS certificate is not trusted (${code}: ${error.message}): trust the CA that issued it (the lvsfleet CA, or NODE_EXTRA_CA_CERTS for an operator's) and use a name or address the certificate lists`,
       code,
     );
   if (
@@ -101,17 +116,26 @@ function extraCas(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * A TLS context trusting Node's default roots plus `caPem`. Passing `ca` replaces the defaults, so
- * they are listed explicitly (`tls.rootCertificates`, and NODE_EXTRA_CA_CERTS as Node reads it).
- * Parsing ~140 roots costs a few milliseconds: the last few contexts are kept.
+ * The certificate authorities a verified mode trusts. Passing `ca` to TLS replaces Node's defaults, so
+ * the ones a mode keeps are listed explicitly (`tls.rootCertificates`, and NODE_EXTRA_CA_CERTS as Node
+ * reads it).
  */
+export function trustedCas(trust: VerifiedTrust, env = process.env): string[] {
+  const lvsfleet = trust.caPem ? [trust.caPem] : [];
+  return trust.roots === "pinned"
+    ? [...lvsfleet, ...extraCas(env)]
+    : [...rootCertificates, ...extraCas(env), ...lvsfleet];
+}
+
+/** Parsing ~140 roots costs a few milliseconds: the last few contexts are kept. */
 const contexts = new Map<string, SecureContext>();
-function secureContext(caPem: string): SecureContext {
-  let context = contexts.get(caPem);
+function secureContext(trust: VerifiedTrust): SecureContext {
+  const key = `${trust.roots}\n${process.env.NODE_EXTRA_CA_CERTS ?? ""}\n${trust.caPem ?? ""}`;
+  let context = contexts.get(key);
   if (!context) {
-    context = createSecureContext({ ca: [...rootCertificates, ...extraCas(process.env), caPem] });
+    context = createSecureContext({ ca: trustedCas(trust) });
     if (contexts.size >= 4) contexts.delete(contexts.keys().next().value as string);
-    contexts.set(caPem, context);
+    contexts.set(key, context);
   }
   return context;
 }
@@ -127,6 +151,7 @@ export function requestApi(url: URL, options: ApiRequest): Promise<ApiAnswer> {
     return Promise.reject(new ApiConnectionError(`${url.protocol} is not http: or https:`, "ERR_INVALID_PROTOCOL"));
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
+  const trust: ApiTrust = options.trust ?? { roots: "public" };
   const headers = { ...options.headers, ...(body ? { "content-length": String(body.length) } : {}) };
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -156,22 +181,22 @@ export function requestApi(url: URL, options: ApiRequest): Promise<ApiAnswer> {
           text: Buffer.concat(chunks).toString("utf8"),
         });
       });
-      response.on("error", (error) => finish(describe(url, error)));
+      response.on("error", (error) => finish(describe(url, error, trust)));
     };
     const common = { method: options.method, headers, agent: false as const };
     // node:https hands these to tls.connect (its types omit `secureContext`, which tls.connect takes).
     const tlsOptions: RequestOptions & { secureContext?: SecureContext } =
-      options.trust?.verify === false
+      trust.roots === "unverified"
         ? { ...common, rejectUnauthorized: false }
-        : options.trust?.caPem
-          ? { ...common, secureContext: secureContext(options.trust.caPem) }
-          : common;
+        : trust.roots === "public" && !trust.caPem
+          ? common // Node's own defaults: the same roots, without building a context
+          : { ...common, secureContext: secureContext(trust) };
     const request = secure ? secureRequest(url, tlsOptions, onResponse) : plainRequest(url, common, onResponse);
     const timer = setTimeout(() => {
       request.destroy();
       finish(new ApiConnectionError(`no answer from ${url.host} within ${options.timeoutMs / 1000} s`, "ETIMEDOUT"));
     }, options.timeoutMs);
-    request.on("error", (error) => finish(describe(url, error)));
+    request.on("error", (error) => finish(describe(url, error, trust)));
     request.end(body);
   });
 }

@@ -1,6 +1,6 @@
+import { runProgram } from "@lvsfleet/agent-runtime";
 import type { MiscCheck } from "@lvsfleet/model";
 import type { DirectorScripts } from "../scripts/allowlist.ts";
-import { runScript } from "../scripts/run.ts";
 import type { ProbeResult, ProbeSubject } from "./probe.ts";
 
 /**
@@ -36,7 +36,7 @@ export async function miscProbe(
   } catch (error) {
     return { ok: false, detail: `not run: ${(error as Error).message}`, ms: 0 };
   }
-  const run = await runScript(script.argv, {
+  const run = await runProgram(script.argv, {
     timeoutMs: Math.min(options.timeoutMs, script.timeoutMs),
     signal: options.signal,
   });

@@ -1,7 +1,7 @@
+import { runProgram } from "@lvsfleet/agent-runtime";
 import type { ScriptUseKind } from "@lvsfleet/model";
 import type { Logger } from "pino";
 import type { DirectorScripts } from "./allowlist.ts";
-import { runScript } from "./run.ts";
 
 /**
  * Runs a quorum or notify script from the allowlist in the background (its own timeout), logging
@@ -21,7 +21,7 @@ export function runNamedScript(
     log.error({ script: name, use, err: (error as Error).message }, "script not run");
     return Promise.resolve();
   }
-  return runScript(resolved.argv, { timeoutMs: resolved.timeoutMs }).then((run) => {
+  return runProgram(resolved.argv, { timeoutMs: resolved.timeoutMs }).then((run) => {
     const fields = { script: name, use, ...values, code: run.code, timedOut: run.timedOut, ms: run.ms };
     if (run.code === 0) log.info(fields, "script ran");
     else log.warn({ ...fields, detail: run.detail, output: run.output }, "script failed");

@@ -119,6 +119,14 @@ export async function runIdentityCommand(
     const token = await joinToken(options);
     if (!token || !options.caPin)
       throw new Error("enroll needs a join token (LVSFLEET_JOIN_TOKEN or --join-token-file) and --ca-pin");
-    await enrollAgent({ host: options.host, role, server: options.server, token, caPin: options.caPin, stateDir });
-  } else await renewAgent({ host: options.host, server: options.server, stateDir });
+    await enrollAgent({
+      host: options.host,
+      role,
+      server: options.server,
+      token,
+      caPin: options.caPin,
+      stateDir,
+      roots: options.serverCaRoots,
+    });
+  } else await renewAgent({ host: options.host, server: options.server, stateDir, roots: options.serverCaRoots });
 }

@@ -8,7 +8,7 @@ import {
   pinnedCaCertificate,
   saveIdentity,
 } from "@lvsfleet/pki";
-import { type ApiTrust, requestApi } from "@lvsfleet/rpc/https";
+import { type ApiTrust, type ApiTrustRoots, requestApi } from "@lvsfleet/rpc/https";
 import { tlsDir } from "./identity.ts";
 
 /*
@@ -46,23 +46,24 @@ async function post(server: string, path: string, body: unknown, trust: ApiTrust
  * Whom to trust for the server's HTTPS certificate on a first enrollment, when the agent has nothing
  * but the CA pin: read the server's CA (`GET /v1/pki/ca`) once WITHOUT verifying the connection, keep
  * only the certificate whose key has the pin, then enroll over a connection verified against it (and
- * Node's default roots, for an operator's certificate). Nothing secret is sent before that check: the
- * join token goes only over the verified connection. (kubeadm's discovery with a CA hash works the same
- * way.) Over plain http (loopback only, or --insecure) there is nothing to verify.
+ * the CAs in NODE_EXTRA_CA_CERTS, for an operator's own certificate; Node's public roots only with
+ * --server-ca-roots public). Nothing secret is sent before that check: the join token goes only over
+ * the verified connection. (kubeadm's discovery with a CA hash works the same way.) Over plain http
+ * (loopback only, or --insecure) there is nothing to verify.
  */
-export async function firstContactTrust(server: string, caPin: string): Promise<ApiTrust> {
-  if (new URL(server).protocol !== "https:") return {};
+export async function firstContactTrust(server: string, caPin: string, roots: ApiTrustRoots): Promise<ApiTrust> {
+  if (new URL(server).protocol !== "https:") return { roots };
   const response = await requestApi(new URL("/v1/pki/ca", server), {
     method: "GET",
     headers: { accept: "application/json" },
     timeoutMs: 15_000,
-    trust: { verify: false },
+    trust: { roots: "unverified" },
     maxBytes: 256 * 1024,
   });
   const answer = json(response.text) as { pem?: unknown } | undefined;
   if (!response.ok || typeof answer?.pem !== "string")
     throw new Error(`/v1/pki/ca: HTTP ${response.status}: the server did not give its CA certificate`);
-  return { caPem: pinnedCaCertificate(answer.pem, caPin, "the server's CA (GET /v1/pki/ca)") };
+  return { roots, caPem: pinnedCaCertificate(answer.pem, caPin, "the server's CA (GET /v1/pki/ca)") };
 }
 
 export async function enrollAgent(params: {
@@ -72,8 +73,10 @@ export async function enrollAgent(params: {
   token: string;
   caPin: string;
   stateDir: string;
+  /** Whom to trust besides the pinned CA (--server-ca-roots). */
+  roots: ApiTrustRoots;
 }): Promise<{ notAfter: Date }> {
-  const trust = await firstContactTrust(params.server, params.caPin);
+  const trust = await firstContactTrust(params.server, params.caPin, params.roots);
   const { keyPem, request } = await createEnrollmentRequest({
     host: params.host,
     role: params.role,
@@ -94,12 +97,13 @@ export async function renewAgent(params: {
   host: string;
   server: string;
   stateDir: string;
+  roots: ApiTrustRoots;
 }): Promise<{ notAfter: Date }> {
   const dir = tlsDir(params.stateDir);
   const current = await loadIdentity(dir, AGENT_IDENTITY_NAME);
   if (!current) throw new Error(`no identity in ${dir} to renew: enroll first`);
   const { keyPem, request } = await createRenewalRequest({ host: params.host, current });
-  const response = await post(params.server, "/v1/pki/renew", request, { caPem: current.caPem });
+  const response = await post(params.server, "/v1/pki/renew", request, { roots: params.roots, caPem: current.caPem });
   const accepted = await acceptCertificateResponse({
     host: params.host,
     keyPem,
