@@ -253,7 +253,7 @@ describe("chat: whatif", () => {
       const base = busy();
       const ctx = {
         ...base,
-        clusters: { ...base.clusters, names: async () => ["web"] },
+        clusters: { ...base.clusters, readable: base.clusters.get, names: async () => ["web"] },
         simulations: { ...inProcessSimulations(), ...simulations },
       } as unknown as CommandContext;
       return dispatch(ctx, undefined as unknown as Confirmations<ChatAction>, command, {
