@@ -1,6 +1,7 @@
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as TlsServer } from "node:tls";
 import { serve } from "@hono/node-server";
+import { isLoopbackHost } from "@lvsfleet/model";
 import type { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -246,7 +247,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     );
   });
   if (apiTls) apiTls.attach(server as TlsServer);
-  if (!apiTls && !isLoopbackBind(config.LVSFLEET_BIND))
+  if (!apiTls && !isLoopbackHost(config.LVSFLEET_BIND))
     log.warn(
       { bind: config.LVSFLEET_BIND },
       "the API listens on a non-loopback address in plain HTTP: tokens and join tokens cross the network in clear; set LVSFLEET_TLS (docs/operations.md, HTTPS on the API) or put a TLS proxy in front",
@@ -275,8 +276,4 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       bullConnection.disconnect();
     },
   };
-}
-
-function isLoopbackBind(bind: string): boolean {
-  return bind === "localhost" || bind === "::1" || bind.startsWith("127.");
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { AgentRole } from "@lvsfleet/model";
-import { ValidationError } from "@lvsfleet/model";
+import { isLoopbackHost, ValidationError } from "@lvsfleet/model";
 import { signRegistration, type TlsMaterial } from "@lvsfleet/pki/light";
 import { type AgentHandlers, requestLogFields, serveAgent } from "@lvsfleet/rpc";
 import { agentServerCredentials, TlsIdentitySource } from "@lvsfleet/rpc/tls";
@@ -9,7 +9,6 @@ import { loggedHandlers } from "./call-log.ts";
 import type { AgentMetricsListener } from "./metrics-listener.ts";
 import { type AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 import { keepRegistered } from "./registration.ts";
-import { isLoopbackHost } from "./server-url.ts";
 import { ensureAgentIdentity, keepRenewed, runIdentityCommand } from "./tls/bootstrap.ts";
 
 export interface AgentContext {

@@ -1,17 +1,10 @@
-import { isIPv4 } from "node:net";
+import { isLoopbackHost } from "@lvsfleet/model";
 
 /**
  * The agent's rule for `--server`: https always; plain http only to this host itself (127.0.0.0/8,
  * ::1, localhost: nothing crosses a network), or with --insecure (labs). Over plain http the join
  * token travels in the clear and anyone on the path can answer for the server.
  */
-
-/** True for a URL host that never leaves this machine: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "localhost" || host === "[::1]" || host === "::1") return true;
-  return isIPv4(host) && host.startsWith("127.");
-}
 
 /** Why the agent refuses this --server URL (a sentence saying what to do), or undefined when it is fine. */
 export function serverUrlRefusal(server: string, insecure: boolean): string | undefined {

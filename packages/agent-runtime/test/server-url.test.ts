@@ -1,7 +1,7 @@
-import { ValidationError } from "@lvsfleet/model";
+import { isLoopbackHost, ValidationError } from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
 import { parseAgentOptions } from "../src/options.ts";
-import { isLoopbackHost, serverUrlRefusal } from "../src/server-url.ts";
+import { serverUrlRefusal } from "../src/server-url.ts";
 
 /** The ValidationError parseAgentOptions throws for argv, or undefined when it accepts it. */
 function refusal(argv: string[]): ValidationError | undefined {

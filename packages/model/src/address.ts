@@ -30,6 +30,16 @@ export function canonicalIp(text: string): string {
   return ip.kind() === "ipv4" ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
 }
 
+/**
+ * True for a host that never leaves this machine: 127.0.0.0/8, ::1 (bare, or in brackets as URLs
+ * write it), localhost. For URLs' hostnames and listen addresses.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  if (host === "localhost" || host === "[::1]" || host === "::1") return true;
+  return CANONICAL_IPV4.test(host) && host.startsWith("127.");
+}
+
 export function addressFamily(address: string): AddressFamily {
   return address.includes(":") ? "inet6" : "inet";
 }

@@ -7,6 +7,7 @@ import {
   type IpvsTable,
   type RealServerHealth,
   type RoleConfig,
+  SCRIPT_NAME,
   SimulatedHealthChange,
   type SimulatedTraffic,
   SimulatedTrafficChange,
@@ -73,8 +74,8 @@ export interface RunActionResult {
   timedOut: boolean;
 }
 
-/** Action names: what an allowlist may define and what RunAction accepts. */
-export const ACTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Action names: what an allowlist may define and what RunAction accepts (the same rule as script names). */
+export const ACTION_NAME = SCRIPT_NAME;
 
 /** A bad spec_json (or another message part that does not validate) is the caller's mistake: INVALID_ARGUMENT. */
 function parsed<T>(what: string, parse: () => T): T {

@@ -35,7 +35,7 @@ export class AgentPool {
     private readonly registry: AgentRegistry,
     private readonly deadlineMs: number,
     private readonly channelFor: (registration: AgentRegistration) => AgentChannel,
-    private readonly owners?: HostOwners,
+    private readonly owners: HostOwners,
     /** Why a host may not be called now (revoked), or undefined. */
     private readonly refused: (host: string) => string | undefined = () => undefined,
   ) {}
@@ -73,7 +73,7 @@ export class AgentPool {
    * host (a cluster never reaches another cluster's hosts), and like every call when it is revoked.
    */
   async clientIn(cluster: string, host: string): Promise<AgentClient> {
-    await this.owners?.check(cluster, host);
+    await this.owners.check(cluster, host);
     return this.client(host);
   }
 

@@ -54,6 +54,31 @@ export async function deny(
 }
 
 /**
+ * For work done later in an actor's name (a schedule firing, a queued job starting): the actor as it
+ * stands now, when it still may do `what`; otherwise the refusal, audited as a denial for that actor
+ * (`gone` is the reason given when its authority is gone altogether: token revoked, user unmapped).
+ */
+export async function permitStill(
+  ctx: Pick<CommandContext, "audit" | "authority">,
+  recorded: Actor,
+  what: CommandWhat,
+  gone: string,
+): Promise<{ ok: true; actor: Actor } | { ok: false; reason: string }> {
+  const actor = await ctx.authority.current(recorded);
+  if (!actor) {
+    await deny(ctx, { ...recorded, channel: "job" }, what, gone);
+    return { ok: false, reason: gone };
+  }
+  try {
+    await permit(ctx, { ...actor, channel: "job" }, what);
+    return { ok: true, actor };
+  } catch (error) {
+    if (error instanceof ForbiddenError) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+/**
  * Runs a mutating command: checks the actor's role (a refusal is audited as `denied` and becomes
  * a 403), runs it, and appends exactly one audit entry for what it did. Input errors (400/404)
  * change nothing and are not audited.

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { formatEndpoint, ValidationError, validate } from "@lvsfleet/model";
 import { currentRequestId } from "@lvsfleet/rpc";
-import { type Actor, ForbiddenError } from "../access/roles.ts";
+import type { Actor } from "../access/roles.ts";
 import { describeJob, planSteps } from "../maintenance/plan.ts";
 import {
   describeServer,
@@ -24,7 +24,7 @@ import {
 } from "../maintenance/types.ts";
 import { nextCron, parseWhen } from "../maintenance/when.ts";
 import type { JobView } from "../queue/queue.ts";
-import { audited, canRead, deny, permit } from "./audited.ts";
+import { audited, canRead, permitStill } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 
@@ -366,22 +366,14 @@ export function scheduleFirer(ctx: CommandContext) {
       cluster: schedule.cluster,
       target: schedule.cluster,
     };
-    const actor = await ctx.authority.current(schedule.actor);
-    if (!actor) {
-      await deny(
-        ctx,
-        { ...schedule.actor, channel: "job" },
-        what,
-        `schedule ${schedule.id} did not fire: the authority of ${schedule.actor.type} ${schedule.actor.name}, who created it, is gone (token revoked or chat user unmapped); delete the schedule or create it again`,
-      );
-      return undefined;
-    }
-    try {
-      await permit(ctx, { ...actor, channel: "job" }, what);
-    } catch (error) {
-      if (error instanceof ForbiddenError) return undefined;
-      throw error;
-    }
+    const held = await permitStill(
+      ctx,
+      schedule.actor,
+      what,
+      `schedule ${schedule.id} did not fire: the authority of ${schedule.actor.type} ${schedule.actor.name}, who created it, is gone (token revoked or chat user unmapped); delete the schedule or create it again`,
+    );
+    if (!held.ok) return undefined;
+    const actor = held.actor;
     const request = validate(JobRequest, {
       kind: schedule.kind,
       targets: schedule.targets,
@@ -427,19 +419,10 @@ export function jobAdmission(ctx: CommandContext) {
       cluster: job.cluster,
       target: job.cluster,
     };
-    const current = await ctx.authority.current(job.actor);
-    let reason: string | undefined;
-    if (!current)
-      reason = `job ${job.id} did not run: the authority of ${job.actor.type} ${job.actor.name}, who queued it, is gone (token revoked or chat user unmapped)`;
-    else
-      try {
-        await permit(ctx, { ...current, channel: "job" }, what);
-        return true;
-      } catch (error) {
-        if (!(error instanceof ForbiddenError)) throw error;
-        reason = `job ${job.id} did not run: ${error.message}`;
-      }
-    if (!current) await deny(ctx, { ...job.actor, channel: "job" }, what, reason);
+    const gone = `job ${job.id} did not run: the authority of ${job.actor.type} ${job.actor.name}, who queued it, is gone (token revoked or chat user unmapped)`;
+    const held = await permitStill(ctx, job.actor, what, gone);
+    if (held.ok) return true;
+    const reason = held.reason === gone ? gone : `job ${job.id} did not run: ${held.reason}`;
     const maintenance = service(ctx);
     const ended = await maintenance.store.update(job.id, (j) =>
       j.runs === 0

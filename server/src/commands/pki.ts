@@ -12,6 +12,7 @@ import {
 import { summarizeCertificate } from "@lvsfleet/rpc/tls";
 import { z } from "zod";
 import type { Actor } from "../access/roles.ts";
+import type { RevocationFeed } from "../pki/revocation-feed.ts";
 import type { ServerTrust } from "../pki/trust.ts";
 import { type AgentView, agentView } from "./agents.ts";
 import { audited, permit } from "./audited.ts";
@@ -30,6 +31,12 @@ export class InsecureModeError extends Error {
 function trustOf(ctx: CommandContext): ServerTrust {
   if (!ctx.trust) throw new InsecureModeError();
   return ctx.trust;
+}
+
+/** Revocations across every server sharing the Redis: there whenever trust is. */
+function revocationsOf(ctx: CommandContext): RevocationFeed {
+  if (!ctx.revocations) throw new InsecureModeError();
+  return ctx.revocations;
 }
 
 export const JoinTokenInput = z.strictObject({
@@ -170,7 +177,7 @@ export async function registerEnrolledAgent(ctx: CommandContext, body: unknown):
       `the certificate is for a ${summary.identity.role} agent, not a ${request.role} (enroll it again with the right role)`,
     );
   // The current list, not this process's snapshot: a host revoked through another server is refused too.
-  await (ctx.revocations ? ctx.revocations.refresh() : trust.refreshRevocations());
+  await revocationsOf(ctx).refresh();
   const revoked = trust.revocations.reasonRevoked(summary.identity, summary.serial);
   if (revoked) throw new PkiError("revoked", "host", revoked);
   if (Math.abs(now - request.signedAt) > RENEWAL_PROOF_WINDOW_MS)
@@ -219,12 +226,7 @@ export async function revokeHost(
   return audited(ctx, actor, what, async () => {
     const result = await trust.enrollment.revokeHost({ host: input.host, reason: input.reason, revokedBy: actor.name });
     // Every server sharing the Redis (this one at once) closes the host's channels and stops watching it.
-    if (ctx.revocations) await ctx.revocations.announce();
-    else {
-      await trust.refreshRevocations();
-      ctx.supervisor.forget(input.host);
-      ctx.pool.drop(input.host);
-    }
+    await revocationsOf(ctx).announce();
     const prior = await ctx.registry.liveness(input.host);
     await ctx.registry.setLiveness(input.host, {
       ...prior,
@@ -248,12 +250,7 @@ export async function reinstateHost(ctx: CommandContext, actor: Actor, host: str
   };
   return audited(ctx, actor, what, async () => {
     if (!(await trust.enrollment.reinstateHost(host))) throw new NotFoundError(`host ${host} is not revoked`);
-    if (ctx.revocations) await ctx.revocations.announce();
-    else {
-      await trust.refreshRevocations();
-      const registration = await ctx.registry.get(host);
-      if (registration) ctx.supervisor.ensure(registration);
-    }
+    await revocationsOf(ctx).announce();
     return { result: { host }, after: { revoked: false } };
   });
 }

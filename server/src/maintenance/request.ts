@@ -1,4 +1,11 @@
-import { type ClusterSpec, formatEndpoint, parseEndpoint, ValidationError, validate } from "@lvsfleet/model";
+import {
+  type ClusterSpec,
+  formatEndpoint,
+  parseEndpoint,
+  SCRIPT_NAME,
+  ValidationError,
+  validate,
+} from "@lvsfleet/model";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { JOB_KINDS, type JobPlanOptions, type RollingAction, type ServerRef } from "./types.ts";
@@ -40,8 +47,6 @@ const drainFields = {
   onRestart: z.enum(["resume", "restore"]).optional(),
 };
 
-const ACTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
 const OPTION_SCHEMAS = {
   drain: z.strictObject({ ...drainFields, remove: z.boolean().optional() }),
   maintenance: z.strictObject({ ...drainFields, for: Duration("for").optional() }),
@@ -59,7 +64,7 @@ const OPTION_SCHEMAS = {
       .union([
         z.strictObject({ pause: Duration("action.pause") }),
         z.strictObject({
-          command: z.string().regex(ACTION_NAME, {
+          command: z.string().regex(SCRIPT_NAME, {
             error: "must be an action name from the agent's allowlist (lowercase letters, digits, - and _)",
           }),
         }),

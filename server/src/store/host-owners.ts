@@ -66,9 +66,11 @@ export class HostOwnedError extends Error {
 }
 
 /**
- * Which cluster owns each host: the one whose spec named it first. A spec naming a host that another
- * cluster owns is refused (unless an admin of both moves it), and no command of one cluster reaches
- * another cluster's hosts. Written only together with a spec, in ClusterStore.put's script.
+ * Which cluster owns each host. A host is claimed by a join token that names its cluster (reserve),
+ * by a spec write once its agent has registered (ClusterStore.put's script, settle), or at its
+ * agent's registration by the one cluster whose spec names it (claimNamed); only a PUT releases it
+ * (settle). A spec naming a host that another cluster owns is refused (unless an admin of both moves
+ * it), and no command of one cluster reaches a host it does not own.
  */
 export class HostOwners {
   constructor(
