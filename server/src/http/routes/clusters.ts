@@ -12,6 +12,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/v1/clusters",
+    operationId: "listClusters",
+    summary: "List the clusters",
     responses: {
       200: json(
         z.object({
@@ -35,6 +37,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/v1/clusters/{cluster}",
+    operationId: "getCluster",
+    summary: "Get a cluster's spec",
     request: { params: ClusterParam },
     responses: {
       200: json(
@@ -50,6 +54,8 @@ const routes = {
   put: createRoute({
     method: "put",
     path: "/v1/clusters/{cluster}",
+    operationId: "putCluster",
+    summary: "Create or replace a cluster's spec",
     request: {
       params: ClusterParam,
       query: MoveHostsQuery,
@@ -75,6 +81,8 @@ const routes = {
   status: createRoute({
     method: "get",
     path: "/v1/clusters/{cluster}/status",
+    operationId: "getClusterStatus",
+    summary: "Live status of a cluster's hosts",
     request: {
       params: ClusterParam,
       query: z.object({
@@ -99,6 +107,8 @@ const routes = {
   weight: createRoute({
     method: "patch",
     path: "/v1/clusters/{cluster}/services/{service}/real-servers/{server}",
+    operationId: "setRealServerWeight",
+    summary: "Set a real server's weight",
     request: {
       params: ClusterParam.extend({
         service: pathParam("service", "http"),
@@ -115,12 +125,16 @@ const routes = {
   start: createRoute({
     method: "post",
     path: "/v1/clusters/{cluster}/start",
+    operationId: "startCluster",
+    summary: "Start a cluster's hosts",
     request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
     responses: { 202: json(Accepted, "A job starts the host(s): lvsdr/realdr start. Admin."), ...errors },
   }),
   stop: createRoute({
     method: "post",
     path: "/v1/clusters/{cluster}/stop",
+    operationId: "stopCluster",
+    summary: "Stop a cluster's hosts",
     request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
     responses: { 202: json(Accepted, "A job stops the host(s), undoing exactly what start did. Admin."), ...errors },
   }),

@@ -38,6 +38,8 @@ const ClusterDoctor = z
 const route = createRoute({
   method: "get",
   path: "/v1/clusters/{cluster}/doctor",
+  operationId: "getClusterDoctor",
+  summary: "Preflight check of a cluster's hosts",
   description:
     "The preflight check of every host of the cluster, read live from the agents: on real servers the VIP on lo, arp_ignore/arp_announce on all and lo, the NAT reply path; on directors ip_forward, the VIP interface, the kernel's ip_vs or nftables support and the IPVS sysctls. Every problem comes with its fix. Viewer.",
   request: {

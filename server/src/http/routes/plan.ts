@@ -37,6 +37,8 @@ const ClusterPlan = z
 const route = createRoute({
   method: "post",
   path: "/v1/clusters/{cluster}/plan",
+  operationId: "planCluster",
+  summary: "Dry run of a spec change",
   description:
     "Dry run of PUT /v1/clusters/{cluster}: validates the spec like PUT and asks every director for an Apply with dry_run, so each answers with the operations it would run against the table it holds. Nothing is stored, queued or audited. Viewer.",
   request: {
