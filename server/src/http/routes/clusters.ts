@@ -6,7 +6,16 @@ import { clusterStatus } from "../../commands/status.ts";
 import { parseTarget, setWeight } from "../../commands/weight.ts";
 import { renderStatusText } from "../../status/render.ts";
 import { type Api, errors, json, pathParam, unreadableSpec } from "../openapi.ts";
-import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, hostList, MoveHostsQuery, WeightBody } from "../schemas.ts";
+import {
+  Accepted,
+  ClusterParam,
+  ClusterSpecDoc,
+  ClusterStatus,
+  HostBody,
+  hostList,
+  MoveHostsQuery,
+  WeightBody,
+} from "../schemas.ts";
 
 const routes = {
   list: createRoute({
@@ -93,9 +102,7 @@ const routes = {
       200: {
         content: {
           "application/json": {
-            schema: z
-              .looseObject({})
-              .openapi({ description: "Per director and real server: agent, role, observed table, host state" }),
+            schema: ClusterStatus,
           },
           "text/plain": { schema: z.string() },
         },
@@ -164,7 +171,7 @@ export function registerClusterRoutes(app: Api, ctx: CommandContext): void {
   app.openapi(routes.status, async (c) => {
     const status = await clusterStatus(ctx, c.get("actor"), c.req.valid("param").cluster);
     if (c.req.valid("query").format === "text") return c.text(renderStatusText(status), 200);
-    return c.json(status as unknown as Record<string, unknown>, 200);
+    return c.json(status, 200);
   });
   app.openapi(routes.weight, async (c) => {
     const { cluster, service, server } = c.req.valid("param");

@@ -2,8 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
 import { type Api, errors, json, simulationErrors } from "../openapi.ts";
-import { ClusterParam, hostList, MoveHostsQuery } from "../schemas.ts";
-import { Problem } from "./doctor.ts";
+import { ClusterParam, hostList, MoveHostsQuery, Problem } from "../schemas.ts";
 
 const DirectorPlan = z
   .object({
