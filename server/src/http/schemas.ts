@@ -104,6 +104,22 @@ export const Job = z
 
 export const Accepted = z.object({ job: Job }).passthrough().openapi("Accepted");
 
+/** The answer to a weight change: the job, and what changed in the desired state. */
+export const WeightChangeResult = Accepted.extend({
+  target: z.object({
+    cluster: z.string(),
+    service: z.string(),
+    address: z.string().openapi({ example: "192.168.1.220" }),
+    port: z.number().openapi({ example: 80 }),
+  }),
+  before: z.number().openapi({ example: 3 }),
+  after: z.number().openapi({ example: 5 }),
+  changed: z
+    .boolean()
+    .openapi({ description: "False: the weight was already that (the job completes, changing nothing)" }),
+  generation: z.number().openapi({ description: "The cluster's generation after the change" }),
+}).openapi("WeightChangeResult");
+
 export const WeightBody = z.strictObject({ weight: Weight }).openapi("WeightChange", { example: { weight: 5 } });
 
 export const HostBody = z

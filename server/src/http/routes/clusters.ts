@@ -15,6 +15,7 @@ import {
   hostList,
   MoveHostsQuery,
   WeightBody,
+  WeightChangeResult,
 } from "../schemas.ts";
 
 const routes = {
@@ -127,7 +128,10 @@ const routes = {
       }),
       body: { content: { "application/json": { schema: WeightBody } }, required: true },
     },
-    responses: { 202: json(Accepted, "Weight stored; a job applies it to every director. Operator."), ...errors },
+    responses: {
+      202: json(WeightChangeResult, "Weight stored; a job applies it to every director. Operator."),
+      ...errors,
+    },
   }),
   start: createRoute({
     method: "post",
