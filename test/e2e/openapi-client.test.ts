@@ -1,3 +1,5 @@
+// First, so that zod is extended with .openapi before the schema module loads.
+import "@hono/zod-openapi";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +9,7 @@ import { repoRoot } from "@lvsfleet/devfleet";
 import createClient from "openapi-fetch";
 import openapiTS, { astToString, COMMENT_HEADER } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterStatus, WeightChangeResult } from "../../server/src/http/schemas.ts";
 import { directorWeights, startDemoFleet } from "./fleet.ts";
 import type { paths } from "./golden/lvsfleet-api.d.ts";
 
@@ -160,6 +163,8 @@ describe("a client generated from the document", () => {
       body: { weight: 4 },
     });
     expect(change.response.status).toBe(202);
+    // The answers are what the document says (the zod schemas it is generated from), not only what the types say.
+    expect(WeightChangeResult.safeParse(change.data).error).toBeUndefined();
     expect(change.data).toMatchObject({ before: 1, after: 4, changed: true, target: { port: 80 } });
     expect(change.data?.generation).toBeGreaterThan(cluster.data?.generation ?? Number.POSITIVE_INFINITY);
 
@@ -177,6 +182,7 @@ describe("a client generated from the document", () => {
     expect(status.response.status).toBe(200);
     // The route answers JSON or (?format=text) the ipvsadm-style table: the type says so.
     if (typeof status.data !== "object") throw new Error(`status is not JSON: ${status.data}`);
+    expect(ClusterStatus.safeParse(status.data).error).toBeUndefined();
     for (const director of ["lb-master", "lb-backup"]) {
       const host = status.data.hosts.find((h) => h.host === director);
       expect(host?.inSync).toBe(true);
