@@ -8,7 +8,7 @@ import type { CommandContext } from "../commands/context.ts";
 import { adminOnly, DASHBOARD_PATH, queueDashboard } from "../maintenance/dashboard.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
 import { sendError } from "./errors.ts";
-import { json } from "./openapi.ts";
+import { json, serveOpenApiDocument } from "./openapi.ts";
 import type { CallerLimiter } from "./rate-limit.ts";
 import { requestIds } from "./request-id.ts";
 import { registerAgentRoutes } from "./routes/agents.ts";
@@ -37,6 +37,8 @@ export interface HttpSettings {
 const health = createRoute({
   method: "get",
   path: "/v1/health",
+  operationId: "getHealth",
+  summary: "Is the server up, and its Redis",
   responses: { 200: json(z.object({ status: z.literal("ok"), redis: z.string() }), "The server and its Redis answer") },
 });
 
@@ -120,6 +122,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   app.openAPIRegistry.registerPath({
     method: "post",
     path: "/v1/chat/slack/commands",
+    operationId: "postSlackCommand",
+    summary: "Run a Slack slash command",
     description:
       "Slack slash command (application/x-www-form-urlencoded, signed with X-Slack-Signature/X-Slack-Request-Timestamp). Text: help | status [cluster] | weight <ip>[:port] <n> [cluster] [service] | whatif weight <ip>[:port] <n> [cluster] [service] | start [cluster] [host] | stop [cluster] [host] | audit [cluster] | doctor [cluster] | confirm <code> | drain <ip>[:port] [for <duration>] | undrain <ip>[:port] | rolling <service|hosts> [batch N] [min N%] | switchover [cluster] | jobs [cluster] | cancel <job>",
     request: {
@@ -145,6 +149,8 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   app.openAPIRegistry.registerPath({
     method: "post",
     path: "/v1/chat/slack/interactions",
+    operationId: "postSlackInteraction",
+    summary: "Handle a Slack button press",
     description:
       "Slack interactivity (a button pressed in a message, e.g. confirming a dangerous change): application/x-www-form-urlencoded with one field, payload (Slack's block_actions JSON), signed like the slash commands",
     security: [],
@@ -160,19 +166,12 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/openapi.json",
+    operationId: "getOpenApiDocument",
+    summary: "This OpenAPI document",
     description: "This document (OpenAPI 3.0), generated from the zod schemas that validate the requests",
     security: [],
     responses: { 200: { description: "The OpenAPI document" } },
   });
-  app.doc("/openapi.json", {
-    openapi: "3.0.3",
-    info: {
-      title: "lvsfleet",
-      version: "1",
-      description:
-        "Control plane for LVS/IPVS clusters. Authorization: Bearer <token> on everything but /v1/health and the signed chat endpoints. Roles: viewer (read), operator (weights, jobs), admin (specs, start/stop, tokens, enrollment).",
-    },
-    security: [{ bearer: [] }],
-  });
+  serveOpenApiDocument(app);
   return app;
 }

@@ -5,6 +5,48 @@ import { ErrorBody } from "./schemas.ts";
 /** The app type every route module registers on. */
 export type Api = OpenAPIHono<AuthEnv>;
 
+/**
+ * The document's own fields. Every operation has an operationId (the method name a generated client
+ * gets: stable, camelCase, unique) and a summary; `@redocly/cli lint` (redocly.yaml) checks the whole
+ * document in test/e2e/openapi-client.test.ts.
+ */
+const DOCUMENT = {
+  openapi: "3.0.3",
+  info: {
+    title: "lvsfleet",
+    version: "1",
+    description:
+      "Control plane for LVS/IPVS clusters. Authorization: Bearer <token> on everything but /v1/health and the signed chat endpoints. Roles: viewer (read), operator (weights, jobs), admin (specs, start/stop, tokens, enrollment).",
+    license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
+  },
+  servers: [{ url: "/", description: "The server that serves this document (http or https, its host and port)" }],
+  security: [{ bearer: [] }],
+};
+
+/** The OpenAPI 3.0 document of every route registered on the app so far. */
+export function openApiDocument(app: Api) {
+  return withoutTypelessNullable(app.getOpenAPIDocument(DOCUMENT));
+}
+
+/** GET /openapi.json: the document, built when asked (every route is registered by then). */
+export function serveOpenApiDocument(app: Api): void {
+  app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
+}
+
+/**
+ * The 3.0 generator writes a value of any type (z.unknown(), a loose object's extra properties) as
+ * `{nullable: true}`. OpenAPI 3.0.3 says nullable only applies next to a type, so that schema means the
+ * same as `{}` (any value, null included) but linters and example validators reject it: drop the key.
+ * Not in a list (allOf/anyOf/oneOf), where `{nullable: true}` is how the generator marks a nullable $ref.
+ */
+function withoutTypelessNullable<T>(node: T, inList = false): T {
+  if (Array.isArray(node)) return node.map((item) => withoutTypelessNullable(item, true)) as T;
+  if (node === null || typeof node !== "object") return node;
+  const entries = Object.entries(node).map(([key, value]) => [key, withoutTypelessNullable(value)] as const);
+  const typeless = !inList && !("type" in node) && !("$ref" in node) && "nullable" in node && node.nullable === true;
+  return Object.fromEntries(typeless ? entries.filter(([key]) => key !== "nullable") : entries) as T;
+}
+
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ClusterSpec, Weight } from "@lvsfleet/model";
+import { ClusterSpec, FORWARDING_METHODS, PROTOCOLS, SCHEDULER_FLAGS, SCHEDULERS, Weight } from "@lvsfleet/model";
 
 export const ErrorBody = z
   .object({
@@ -104,6 +104,22 @@ export const Job = z
 
 export const Accepted = z.object({ job: Job }).passthrough().openapi("Accepted");
 
+/** The answer to a weight change: the job, and what changed in the desired state. */
+export const WeightChangeResult = Accepted.extend({
+  target: z.object({
+    cluster: z.string(),
+    service: z.string(),
+    address: z.string().openapi({ example: "192.168.1.220" }),
+    port: z.number().openapi({ example: 80 }),
+  }),
+  before: z.number().openapi({ example: 3 }),
+  after: z.number().openapi({ example: 5 }),
+  changed: z
+    .boolean()
+    .openapi({ description: "False: the weight was already that (the job completes, changing nothing)" }),
+  generation: z.number().openapi({ description: "The cluster's generation after the change" }),
+}).openapi("WeightChangeResult");
+
 export const WeightBody = z.strictObject({ weight: Weight }).openapi("WeightChange", { example: { weight: 5 } });
 
 export const HostBody = z
@@ -136,6 +152,113 @@ export const Agent = z
     lastError: z.string().optional(),
   })
   .openapi("Agent");
+
+/** What an agent's doctor finds wrong with a host for its role, with the fix. */
+export const Problem = z
+  .object({
+    code: z.string().openapi({ example: "arp-ignore" }),
+    severity: z.enum(["error", "warning"]),
+    subject: z.string().openapi({ example: "net.ipv4.conf.all.arp_ignore" }),
+    message: z.string().openapi({
+      example:
+        "net.ipv4.conf.all.arp_ignore is 0, needs 1: with 0 this server answers ARP for the VIP on lo and steals the director's traffic (the most common LVS-DR mistake)",
+    }),
+    fix: z.string().openapi({ example: "sysctl -w net.ipv4.conf.all.arp_ignore=1" }),
+  })
+  .openapi("Problem");
+
+const Stats = z
+  .object({ conns: z.number(), inPkts: z.number(), outPkts: z.number(), inBytes: z.number(), outBytes: z.number() })
+  .openapi({ description: "Counters since the entry was added (ipvsadm -Ln --stats), when the source reports them" });
+const Rates = z
+  .object({ cps: z.number(), inPps: z.number(), outPps: z.number(), inBps: z.number(), outBps: z.number() })
+  .openapi({ description: "Rates per second (ipvsadm -Ln --rate), when the source reports them" });
+
+const IpvsDestination = z.object({
+  address: z.string().openapi({ example: "192.168.1.220" }),
+  port: z.number().openapi({ example: 80 }),
+  forwarding: z.enum(FORWARDING_METHODS),
+  weight: z.number().openapi({ example: 3 }),
+  upperThreshold: z.number(),
+  lowerThreshold: z.number(),
+  tunnel: z
+    .object({
+      type: z.enum(["ipip", "gue", "gre"]),
+      port: z.number().optional(),
+      checksum: z.enum(["nocsum", "csum", "remcsum"]).optional(),
+    })
+    .optional()
+    .openapi({ description: "Encapsulation of a tun destination; absent means ipip" }),
+  activeConns: z.number(),
+  inactConns: z.number(),
+  persistConns: z.number(),
+  stats: Stats.optional(),
+  rates: Rates.optional(),
+});
+
+/** The IPVS table as a director's kernel holds it (what ipvsadm -Ln lists). */
+export const IpvsTable = z
+  .object({
+    services: z.array(
+      z.object({
+        protocol: z.enum(PROTOCOLS),
+        address: z.string().optional().openapi({ description: "Absent for fwmark services" }),
+        port: z.number().optional(),
+        fwmark: z.number().optional(),
+        family: z.enum(["inet", "inet6"]),
+        scheduler: z.enum(SCHEDULERS),
+        schedulerFlags: z.array(z.enum(SCHEDULER_FLAGS)),
+        persistence: z
+          .object({ timeout: z.number(), netmask: z.number().openapi({ description: "A prefix length" }) })
+          .optional(),
+        onePacket: z.boolean().optional(),
+        destinations: z.array(IpvsDestination),
+        stats: Stats.optional(),
+        rates: Rates.optional(),
+      }),
+    ),
+  })
+  .openapi("IpvsTable");
+
+const HostStatus = z
+  .object({
+    host: z.string(),
+    kind: z.enum(["director", "real-server"]),
+    addresses: z.array(z.string()).openapi({ description: "Directors: the spec's address. Real servers: theirs." }),
+    role: z.enum(["master", "backup"]).optional(),
+    priority: z.number().optional(),
+    agent: z.object({ registered: z.boolean(), reachable: z.boolean() }).openapi({
+      description: "Whether the host's agent is registered and answered; when registered, its registration (see Agent)",
+    }),
+    roleState: z.string().optional(),
+    generation: z.number().optional().openapi({ description: "The generation the agent applied" }),
+    inSync: z.boolean().optional().openapi({ description: "Directors: the agent applied the stored generation" }),
+    table: IpvsTable.optional().openapi({ description: "Directors: the table the agent observed" }),
+    hostState: z.object({}).optional().openapi({ description: "Addresses, routes and sysctls the agent observed" }),
+    problems: z.array(Problem).optional().openapi({ description: "What the agent's doctor finds wrong, with the fix" }),
+    failover: z
+      .object({})
+      .optional()
+      .openapi({ description: "Directors: health checks and local decisions, VRRP, the VIPs held" }),
+    error: z.string().optional().openapi({ description: "Why the host could not be read" }),
+  })
+  .openapi("HostStatus");
+
+/** GET /v1/clusters/{cluster}/status: every host read live from its agent. */
+export const ClusterStatus = z
+  .object({
+    cluster: z.string(),
+    generation: z.number(),
+    hosts: z.array(HostStatus),
+    recentEvents: z.array(z.object({})).openapi({ description: "The last events of the cluster's hosts" }),
+    failover: z
+      .object({})
+      .optional()
+      .openapi({ description: "VIP ownership across the directors, split-brain/no-owner alerts, last states" }),
+  })
+  .openapi("ClusterStatus", {
+    description: "Per director and real server: agent, role, observed table, host state",
+  });
 
 /** `?moveHosts=a,b` on PUT and plan: hosts a spec takes over from the clusters that own them. */
 export const MoveHostsQuery = z.object({

@@ -8,6 +8,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/v1/agents",
+    operationId: "listAgents",
+    summary: "List registered agents",
     responses: {
       200: json(z.object({ agents: z.array(Agent) }), "Every registered agent and whether it is reachable"),
       401: errors[401],
@@ -17,6 +19,8 @@ const routes = {
   register: createRoute({
     method: "put",
     path: "/v1/agents/{host}",
+    operationId: "registerAgent",
+    summary: "Register an agent by hand",
     request: {
       params: z.object({ host: pathParam("host", "lb-master") }),
       body: {

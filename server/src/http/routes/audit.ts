@@ -7,6 +7,8 @@ import { AuditEntry } from "../schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/audit",
+  operationId: "listAuditEntries",
+  summary: "Read the audit log",
   request: {
     query: z.object({
       cluster: z.string().optional(),

@@ -6,12 +6,24 @@ import { clusterStatus } from "../../commands/status.ts";
 import { parseTarget, setWeight } from "../../commands/weight.ts";
 import { renderStatusText } from "../../status/render.ts";
 import { type Api, errors, json, pathParam, unreadableSpec } from "../openapi.ts";
-import { Accepted, ClusterParam, ClusterSpecDoc, HostBody, hostList, MoveHostsQuery, WeightBody } from "../schemas.ts";
+import {
+  Accepted,
+  ClusterParam,
+  ClusterSpecDoc,
+  ClusterStatus,
+  HostBody,
+  hostList,
+  MoveHostsQuery,
+  WeightBody,
+  WeightChangeResult,
+} from "../schemas.ts";
 
 const routes = {
   list: createRoute({
     method: "get",
     path: "/v1/clusters",
+    operationId: "listClusters",
+    summary: "List the clusters",
     responses: {
       200: json(
         z.object({
@@ -35,6 +47,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/v1/clusters/{cluster}",
+    operationId: "getCluster",
+    summary: "Get a cluster's spec",
     request: { params: ClusterParam },
     responses: {
       200: json(
@@ -50,6 +64,8 @@ const routes = {
   put: createRoute({
     method: "put",
     path: "/v1/clusters/{cluster}",
+    operationId: "putCluster",
+    summary: "Create or replace a cluster's spec",
     request: {
       params: ClusterParam,
       query: MoveHostsQuery,
@@ -75,6 +91,8 @@ const routes = {
   status: createRoute({
     method: "get",
     path: "/v1/clusters/{cluster}/status",
+    operationId: "getClusterStatus",
+    summary: "Live status of a cluster's hosts",
     request: {
       params: ClusterParam,
       query: z.object({
@@ -85,9 +103,7 @@ const routes = {
       200: {
         content: {
           "application/json": {
-            schema: z
-              .looseObject({})
-              .openapi({ description: "Per director and real server: agent, role, observed table, host state" }),
+            schema: ClusterStatus,
           },
           "text/plain": { schema: z.string() },
         },
@@ -99,6 +115,8 @@ const routes = {
   weight: createRoute({
     method: "patch",
     path: "/v1/clusters/{cluster}/services/{service}/real-servers/{server}",
+    operationId: "setRealServerWeight",
+    summary: "Set a real server's weight",
     request: {
       params: ClusterParam.extend({
         service: pathParam("service", "http"),
@@ -110,17 +128,24 @@ const routes = {
       }),
       body: { content: { "application/json": { schema: WeightBody } }, required: true },
     },
-    responses: { 202: json(Accepted, "Weight stored; a job applies it to every director. Operator."), ...errors },
+    responses: {
+      202: json(WeightChangeResult, "Weight stored; a job applies it to every director. Operator."),
+      ...errors,
+    },
   }),
   start: createRoute({
     method: "post",
     path: "/v1/clusters/{cluster}/start",
+    operationId: "startCluster",
+    summary: "Start a cluster's hosts",
     request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
     responses: { 202: json(Accepted, "A job starts the host(s): lvsdr/realdr start. Admin."), ...errors },
   }),
   stop: createRoute({
     method: "post",
     path: "/v1/clusters/{cluster}/stop",
+    operationId: "stopCluster",
+    summary: "Stop a cluster's hosts",
     request: { params: ClusterParam, body: { content: { "application/json": { schema: HostBody } }, required: false } },
     responses: { 202: json(Accepted, "A job stops the host(s), undoing exactly what start did. Admin."), ...errors },
   }),
@@ -150,7 +175,7 @@ export function registerClusterRoutes(app: Api, ctx: CommandContext): void {
   app.openapi(routes.status, async (c) => {
     const status = await clusterStatus(ctx, c.get("actor"), c.req.valid("param").cluster);
     if (c.req.valid("query").format === "text") return c.text(renderStatusText(status), 200);
-    return c.json(status as unknown as Record<string, unknown>, 200);
+    return c.json(status, 200);
   });
   app.openapi(routes.weight, async (c) => {
     const { cluster, service, server } = c.req.valid("param");

@@ -47,6 +47,8 @@ export function registerDocsRoutes(app: Api): void {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/docs",
+    operationId: "getDocs",
+    summary: "Swagger UI",
     description: "Interactive API documentation (Swagger UI) for /openapi.json; no token needed to read it",
     security: [],
     responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
@@ -54,6 +56,8 @@ export function registerDocsRoutes(app: Api): void {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/docs/assets/swagger-ui-dist/{file}",
+    operationId: "getDocsAsset",
+    summary: "A Swagger UI asset",
     description: "Swagger UI's stylesheet and script",
     security: [],
     request: {

@@ -3,20 +3,7 @@ import type { CommandContext } from "../../commands/context.ts";
 import { clusterDoctor } from "../../commands/doctor.ts";
 import { renderDoctorText } from "../../status/doctor-text.ts";
 import { type Api, errors } from "../openapi.ts";
-import { ClusterParam } from "../schemas.ts";
-
-export const Problem = z
-  .object({
-    code: z.string().openapi({ example: "arp-ignore" }),
-    severity: z.enum(["error", "warning"]),
-    subject: z.string().openapi({ example: "net.ipv4.conf.all.arp_ignore" }),
-    message: z.string().openapi({
-      example:
-        "net.ipv4.conf.all.arp_ignore is 0, needs 1: with 0 this server answers ARP for the VIP on lo and steals the director's traffic (the most common LVS-DR mistake)",
-    }),
-    fix: z.string().openapi({ example: "sysctl -w net.ipv4.conf.all.arp_ignore=1" }),
-  })
-  .openapi("Problem");
+import { ClusterParam, Problem } from "../schemas.ts";
 
 const ClusterDoctor = z
   .object({
@@ -38,6 +25,8 @@ const ClusterDoctor = z
 const route = createRoute({
   method: "get",
   path: "/v1/clusters/{cluster}/doctor",
+  operationId: "getClusterDoctor",
+  summary: "Preflight check of a cluster's hosts",
   description:
     "The preflight check of every host of the cluster, read live from the agents: on real servers the VIP on lo, arp_ignore/arp_announce on all and lo, the NAT reply path; on directors ip_forward, the VIP interface, the kernel's ip_vs or nftables support and the IPVS sysctls. Every problem comes with its fix. Viewer.",
   request: {

@@ -11,6 +11,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/v1/jobs/{id}",
+    operationId: "getJob",
+    summary: "Get a job",
     request: { params: IdParam },
     responses: {
       200: json(AnyJob, "The job's state, result or error; a maintenance job (m-N) also has its steps and progress"),
@@ -22,6 +24,8 @@ const routes = {
   retry: createRoute({
     method: "post",
     path: "/v1/jobs/{id}/retry",
+    operationId: "retryJob",
+    summary: "Retry a failed command job",
     request: { params: IdParam },
     responses: {
       200: json(Job, "A failed job queued again. Operator."),

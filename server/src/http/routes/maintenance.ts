@@ -121,6 +121,8 @@ const routes = {
   submit: createRoute({
     method: "post",
     path: "/v1/clusters/{cluster}/jobs",
+    operationId: "submitJob",
+    summary: "Queue or schedule a maintenance job",
     request: {
       params: ClusterParam,
       body: { content: { "application/json": { schema: JobRequestDoc } }, required: true },
@@ -139,6 +141,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/v1/jobs",
+    operationId: "listJobs",
+    summary: "List jobs",
     request: {
       query: z.object({
         cluster: z.string().optional(),
@@ -160,6 +164,8 @@ const routes = {
   events: createRoute({
     method: "get",
     path: "/v1/jobs/{id}/events",
+    operationId: "streamJobEvents",
+    summary: "Follow a maintenance job's events (SSE)",
     request: {
       params: IdParam,
       query: z.object({
@@ -183,6 +189,8 @@ const routes = {
   listSchedules: createRoute({
     method: "get",
     path: "/v1/schedules",
+    operationId: "listSchedules",
+    summary: "List cron schedules",
     request: { query: z.object({ cluster: z.string().optional() }) },
     responses: {
       200: json(z.object({ schedules: z.array(ScheduleSchema) }), "Cron schedules with their next run"),
@@ -192,18 +200,28 @@ const routes = {
   getSchedule: createRoute({
     method: "get",
     path: "/v1/schedules/{id}",
+    operationId: "getSchedule",
+    summary: "Get a cron schedule",
     request: { params: IdParam },
     responses: { 200: json(ScheduleSchema, "One schedule"), ...errors },
   }),
   deleteSchedule: createRoute({
     method: "delete",
     path: "/v1/schedules/{id}",
+    operationId: "deleteSchedule",
+    summary: "Remove a cron schedule",
     request: { params: IdParam },
     responses: { 200: json(ScheduleSchema, "Removed; jobs it already made go on"), ...errors },
   }),
 };
 
 const CONTROLS = ["cancel", "pause", "resume", "end"] as const;
+const SUMMARY: Record<(typeof CONTROLS)[number], string> = {
+  cancel: "Cancel a maintenance job",
+  pause: "Pause a maintenance job",
+  resume: "Resume a paused maintenance job",
+  end: "End a maintenance window now",
+};
 const DESCRIBE: Record<(typeof CONTROLS)[number], string> = {
   cancel:
     "Stops at the next safe point and restores what the job changed (a job not started yet is dropped). Operator.",
@@ -228,6 +246,8 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
       createRoute({
         method: "post",
         path: `/v1/jobs/{id}/${control}`,
+        operationId: `${control}Job`,
+        summary: SUMMARY[control],
         request: { params: IdParam },
         responses: {
           200: json(MaintenanceJobSchema, DESCRIBE[control]),

@@ -12,6 +12,8 @@ import type { CallerLimiter } from "../rate-limit.ts";
 const route = createRoute({
   method: "get",
   path: "/metrics",
+  operationId: "getMetrics",
+  summary: "Prometheus metrics of the fleet",
   description:
     "Prometheus exposition (text format 0.0.4): per virtual service and real server the configured and effective weight, connections and counters, each director's sync and VRRP state, agents, jobs, request and gRPC latency. Needs a bearer token of any role without a cluster list (metrics cover every cluster). docs/metrics.md lists every metric.",
   responses: {

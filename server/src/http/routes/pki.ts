@@ -26,6 +26,8 @@ const routes = {
   ca: createRoute({
     method: "get",
     path: "/v1/pki/ca",
+    operationId: "getCaCertificate",
+    summary: "The CA certificate agents trust",
     responses: {
       200: json(z.object({ pem: Pem, pin: z.string() }), "The CA agents must trust, and its pin (sha256:…)"),
       409: errors[400],
@@ -34,6 +36,8 @@ const routes = {
   createJoinToken: createRoute({
     method: "post",
     path: "/v1/pki/join-tokens",
+    operationId: "createJoinToken",
+    summary: "Create a one-time join token for a host",
     request: {
       body: {
         content: {
@@ -74,6 +78,8 @@ const routes = {
   listJoinTokens: createRoute({
     method: "get",
     path: "/v1/pki/join-tokens",
+    operationId: "listJoinTokens",
+    summary: "List outstanding join tokens",
     responses: {
       200: json(z.object({ tokens: z.array(z.looseObject({})) }), "Outstanding join tokens (never the tokens). Admin."),
       401: errors[401],
@@ -83,12 +89,16 @@ const routes = {
   deleteJoinToken: createRoute({
     method: "delete",
     path: "/v1/pki/join-tokens/{id}",
+    operationId: "deleteJoinToken",
+    summary: "Withdraw a join token",
     request: { params: z.object({ id: pathParam("id", "3fa2b1c0d9e8") }) },
     responses: { 204: { description: "Withdrawn. Admin." }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   enroll: createRoute({
     method: "post",
     path: "/v1/pki/enroll",
+    operationId: "enrollAgent",
+    summary: "Enroll an agent with a join token",
     request: anyBody("{token, csr}: the join token is the credential (no bearer token)"),
     responses: {
       200: json(Certificate, "The agent's certificate"),
@@ -100,12 +110,16 @@ const routes = {
   renew: createRoute({
     method: "post",
     path: "/v1/pki/renew",
+    operationId: "renewAgentCertificate",
+    summary: "Renew an agent's certificate",
     request: anyBody("{certificate, csr, signedAt, signature}: signed with the current certificate's key"),
     responses: { 200: json(Certificate, "A new certificate"), 400: errors[400], 401: errors[401], 403: errors[403] },
   }),
   register: createRoute({
     method: "post",
     path: "/v1/pki/register",
+    operationId: "registerEnrolledAgent",
+    summary: "Register an enrolled agent's endpoint",
     request: anyBody(
       "{host, endpoint, role, driver, certificate, signedAt, signature}: an enrolled agent says where it listens",
     ),
@@ -114,6 +128,8 @@ const routes = {
   revoke: createRoute({
     method: "post",
     path: "/v1/pki/revocations",
+    operationId: "revokeHost",
+    summary: "Revoke a host's certificates",
     request: {
       body: {
         content: {
@@ -132,6 +148,8 @@ const routes = {
   reinstate: createRoute({
     method: "delete",
     path: "/v1/pki/revocations/{host}",
+    operationId: "reinstateHost",
+    summary: "Lift a host's revocation",
     request: { params: z.object({ host: pathParam("host", "lb-backup") }) },
     responses: { 200: json(z.object({ host: z.string() }), "Reinstated (it must enroll again). Admin."), ...errors },
   }),

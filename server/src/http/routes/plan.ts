@@ -2,8 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { CommandContext } from "../../commands/context.ts";
 import { planCluster } from "../../commands/plan.ts";
 import { type Api, errors, json, simulationErrors } from "../openapi.ts";
-import { ClusterParam, hostList, MoveHostsQuery } from "../schemas.ts";
-import { Problem } from "./doctor.ts";
+import { ClusterParam, hostList, MoveHostsQuery, Problem } from "../schemas.ts";
 
 const DirectorPlan = z
   .object({
@@ -37,6 +36,8 @@ const ClusterPlan = z
 const route = createRoute({
   method: "post",
   path: "/v1/clusters/{cluster}/plan",
+  operationId: "planCluster",
+  summary: "Dry run of a spec change",
   description:
     "Dry run of PUT /v1/clusters/{cluster}: validates the spec like PUT and asks every director for an Apply with dry_run, so each answers with the operations it would run against the table it holds. Nothing is stored, queued or audited. Viewer.",
   request: {

@@ -8,6 +8,8 @@ const routes = {
   create: createRoute({
     method: "post",
     path: "/v1/tokens",
+    operationId: "createToken",
+    summary: "Create an API token",
     request: {
       body: {
         content: {
@@ -35,6 +37,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/v1/tokens",
+    operationId: "listTokens",
+    summary: "List API tokens",
     responses: {
       200: json(z.object({ tokens: z.array(TokenRecord) }), "Every token (never the secrets). Admin."),
       401: errors[401],
@@ -44,6 +48,8 @@ const routes = {
   revoke: createRoute({
     method: "delete",
     path: "/v1/tokens/{id}",
+    operationId: "revokeToken",
+    summary: "Revoke an API token",
     request: { params: z.object({ id: pathParam("id", "9f3a0c1b2d4e") }) },
     responses: { 200: json(TokenRecord, "Revoked. Admin."), 401: errors[401], 403: errors[403], 404: errors[404] },
   }),

@@ -53,6 +53,8 @@ const WhatIfReport = z
 const route = createRoute({
   method: "post",
   path: "/v1/clusters/{cluster}/simulate",
+  operationId: "simulateChange",
+  summary: "Predict what a change would do (what-if)",
   description:
     "What if: predicts what a change (a weight, a drain, a removal, a scheduler; or several) would do to a service, before anyone makes it. Starts from the live table of the director the clients reach (its connections become existing ones) and runs the kernel-faithful IPVS simulator with the traffic profile twice, without and with the change: share of new connections per real server, ActiveConn over time, and for a drained or removed server the time until it holds no connections. Nothing changes. The simulation runs in the server's simulation pool: a question whose estimated CPU cost is over LVSFLEET_SIM_BUDGET_MS is refused before any work (400 naming the field to lower), a full pool answers 429 with Retry-After, and one that runs past LVSFLEET_SIM_DEADLINE_MS is stopped (422). Viewer.",
   request: {
