@@ -3,22 +3,27 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
-  ClusterSpec,
-  HostChange,
-  IpvsTable,
-  Operation,
   RealServerHealth,
   RoleConfig,
+  SimulatedHealthChange,
   SimulatedTraffic,
 } from "@lvsfleet/model";
+import type {
+  AgentApi,
+  ApplyRequest,
+  ApplyResult,
+  EventWatch,
+  RoleChangeResult,
+  RunActionResult,
+  SimulatedTrafficRequest,
+  WatchEventsOptions,
+} from "./agent-api.ts";
 import {
   directorConfigToWire,
   eventFromWire,
-  type HeldConnectionsInput,
   infoFromWire,
   operationFromWire,
   realServerConfigToWire,
-  type SimulatedLoadInput,
   simulatedTrafficChangeToWire,
   simulatedTrafficFromWire,
   stateFromWire,
@@ -31,7 +36,6 @@ import { HealthClient } from "./health.ts";
 import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
-import type { RunActionResult } from "./server.ts";
 import type {
   WireAgentInfo,
   WireAgentState,
@@ -53,18 +57,6 @@ export interface AgentClientOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Deadline for unary calls unless a call says otherwise (default 5 s). */
   deadlineMs?: number;
-}
-
-export interface ApplyResult {
-  operations: Operation[];
-  observed: IpvsTable;
-  /** The generation the agent holds after the call (may be newer than the request's). */
-  generation: number;
-}
-
-export interface RoleChangeResult {
-  changes: HostChange[];
-  state: AgentState;
 }
 
 /** Channel options shared by every agent connection: keepalives that notice a dead peer within seconds. */
@@ -101,8 +93,8 @@ type Unary = (
   callback: (error: grpc.ServiceError | null, response: unknown) => void,
 ) => void;
 
-/** A typed, promise-based client for one agent. Every call carries a deadline. */
-export class AgentClient {
+/** The agent API (agent-api.ts) over gRPC, for one agent. Every call carries a deadline. */
+export class AgentClient implements AgentApi {
   readonly host: string;
   readonly endpoint: string;
   private readonly client: grpc.Client;
@@ -163,10 +155,7 @@ export class AgentClient {
   }
 
   /** `spec` (health checks, quorum, sorry servers, slow start, VRRP) replaces the agent's; absent: unchanged. */
-  async apply(
-    request: { cluster: string; generation: number; desired: IpvsTable; dryRun?: boolean; spec?: ClusterSpec },
-    deadlineMs?: number,
-  ): Promise<ApplyResult> {
+  async apply(request: ApplyRequest, deadlineMs?: number): Promise<ApplyResult> {
     const response = await this.call<WireApplyResponse>(
       "apply",
       {
@@ -208,14 +197,7 @@ export class AgentClient {
    * releasing them) and returns what it does now. `{}` only reads it. Other drivers refuse with
    * FAILED_PRECONDITION; bad values with INVALID_ARGUMENT.
    */
-  async setSimulatedTraffic(
-    change: {
-      load?: SimulatedLoadInput | undefined;
-      hold?: HeldConnectionsInput[] | undefined;
-      releaseHeld?: boolean | undefined;
-    },
-    deadlineMs?: number,
-  ): Promise<SimulatedTraffic> {
+  async setSimulatedTraffic(change: SimulatedTrafficRequest, deadlineMs?: number): Promise<SimulatedTraffic> {
     return simulatedTrafficFromWire(
       await this.call<WireSimulatedTraffic>("setSimulatedTraffic", simulatedTrafficChangeToWire(change), deadlineMs),
     );
@@ -226,10 +208,7 @@ export class AgentClient {
    * agent's checkers see it at their next round. Returns the real servers' health now. Other drivers
    * refuse with FAILED_PRECONDITION, an unknown real server with NOT_FOUND.
    */
-  async setSimulatedHealth(
-    change: { address: string; port: number; healthy: boolean; service?: string | undefined },
-    deadlineMs?: number,
-  ): Promise<RealServerHealth[]> {
+  async setSimulatedHealth(change: SimulatedHealthChange, deadlineMs?: number): Promise<RealServerHealth[]> {
     const response = await this.call<WireSetSimulatedHealthResponse>(
       "setSimulatedHealth",
       { address: change.address, port: change.port, healthy: change.healthy, service: change.service ?? "" },
@@ -269,15 +248,18 @@ export class AgentClient {
    * The stream has a deadline too: watchers re-open it when it expires.
    */
   watchEvents(
-    options: { heartbeatIntervalMs: number; deadlineMs: number },
+    options: WatchEventsOptions,
     onEvent: (event: AgentEvent) => void,
     onEnd: (error: Error | undefined) => void,
-  ): { cancel(): void } {
+  ): EventWatch {
     const stream = (
       this.client as unknown as {
         watchEvents(request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<WireEvent>;
       }
-    ).watchEvents({ heartbeatIntervalMs: options.heartbeatIntervalMs }, { deadline: Date.now() + options.deadlineMs });
+    ).watchEvents(
+      { heartbeatIntervalMs: options.heartbeatIntervalMs },
+      { deadline: options.deadlineMs === undefined ? Infinity : Date.now() + options.deadlineMs },
+    );
     let ended = false;
     const end = (error: Error | undefined) => {
       if (ended) return;

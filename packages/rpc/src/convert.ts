@@ -4,7 +4,6 @@ import type {
   AgentState,
   DirectorRoleConfig,
   ForwardingMethod,
-  HeldConnections,
   HostChange,
   HostState,
   IpvsDestination,
@@ -21,9 +20,9 @@ import type {
   RoleState,
   Scheduler,
   SchedulerFlag,
-  SimulatedLoad,
   SimulatedTraffic,
 } from "@lvsfleet/model";
+import type { SimulatedLoadInput, SimulatedTrafficRequest } from "./agent-api.ts";
 import {
   failoverBeatFromWire,
   failoverBeatToWire,
@@ -414,12 +413,6 @@ export function eventFromWire(event: WireEvent): AgentEvent {
   throw new WireError("event without a kind");
 }
 
-/** What a caller gives: the rate, and optionally the lifetime and client pool (the agent's defaults otherwise). */
-export type SimulatedLoadInput = Pick<SimulatedLoad, "connectionsPerSecond"> & Partial<SimulatedLoad>;
-
-/** Connections to hold: the lifetime is optional (0, the default, holds them until released). */
-export type HeldConnectionsInput = Omit<HeldConnections, "lifetimeSeconds"> & { lifetimeSeconds?: number | undefined };
-
 export function simulatedLoadToWire(load: SimulatedLoadInput): WireSimulatedLoad {
   return {
     connectionsPerSecond: load.connectionsPerSecond,
@@ -437,11 +430,7 @@ export function simulatedLoadFromWire(load: WireSimulatedLoad): unknown {
   };
 }
 
-export function simulatedTrafficChangeToWire(change: {
-  load?: SimulatedLoadInput | undefined;
-  hold?: HeldConnectionsInput[] | undefined;
-  releaseHeld?: boolean | undefined;
-}): WireSetSimulatedTrafficRequest {
+export function simulatedTrafficChangeToWire(change: SimulatedTrafficRequest): WireSetSimulatedTrafficRequest {
   return {
     load: change.load ? simulatedLoadToWire(change.load) : null,
     hold: (change.hold ?? []).map((h) => ({

@@ -11,9 +11,9 @@ import {
 } from "@lvsfleet/model";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  type AgentApi,
   AgentCallError,
   AgentClient,
-  type AgentHandlers,
   agentService,
   type RunningAgentServer,
   serveAgent,
@@ -31,22 +31,22 @@ const table = desiredTable(spec);
 const reached: { method: string; request: unknown }[] = [];
 
 const handlers = {
-  info: () => ({ host: "lb-master", role: "director" as const, driver: "fake", version: "0", startedAt: 0 }),
+  getInfo: async () => ({ host: "lb-master", role: "director" as const, driver: "fake", version: "0", startedAt: 0 }),
   async apply(request: unknown) {
     reached.push({ method: "apply", request });
     return { operations: [], observed: { services: [] }, generation: 1 };
   },
   async start(cluster: string, config: RoleConfig) {
     reached.push({ method: "start", request: { cluster, config } });
-    return { changes: [], state: await handlers.state() };
+    return { changes: [], state: await handlers.getState() };
   },
   async stop(cluster: string) {
     reached.push({ method: "stop", request: { cluster } });
-    return { changes: [], state: await handlers.state() };
+    return { changes: [], state: await handlers.getState() };
   },
-  async state() {
+  async getState() {
     return {
-      info: handlers.info(),
+      info: await handlers.getInfo(),
       roleState: "stopped" as const,
       table: { services: [] },
       host: { addresses: [], routes: [], sysctls: {} },
@@ -57,8 +57,8 @@ const handlers = {
     reached.push({ method: "setSimulatedHealth", request: change });
     return [];
   },
-  watch() {},
-} as unknown as AgentHandlers;
+  watchEvents: () => ({ cancel() {} }),
+} as unknown as AgentApi;
 
 let server: RunningAgentServer;
 let client: AgentClient;
