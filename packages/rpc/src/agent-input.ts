@@ -15,16 +15,14 @@ import {
 import { FAMILY_FROM_WIRE, FORWARDING_FROM_WIRE, PROTOCOL_FROM_WIRE } from "./convert.ts";
 import { specFromJson } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
-import type {
-  WireApplyRequest,
-  WireDestination,
-  WireRealServerConfig,
-  WireService,
-  WireStartRequest,
-  WireStopRequest,
-  WireTable,
-  WireTunnel,
-} from "./wire.ts";
+import type { ApplyRequest__Output as WireApplyRequest } from "./generated/lvsfleet/v1/ApplyRequest.ts";
+import type { Destination__Output as WireDestination } from "./generated/lvsfleet/v1/Destination.ts";
+import type { RealServerConfig__Output as WireRealServerConfig } from "./generated/lvsfleet/v1/RealServerConfig.ts";
+import type { Service__Output as WireService } from "./generated/lvsfleet/v1/Service.ts";
+import type { StartRequest__Output as WireStartRequest } from "./generated/lvsfleet/v1/StartRequest.ts";
+import type { StopRequest__Output as WireStopRequest } from "./generated/lvsfleet/v1/StopRequest.ts";
+import type { Table__Output as WireTable } from "./generated/lvsfleet/v1/Table.ts";
+import type { Tunnel__Output as WireTunnel } from "./generated/lvsfleet/v1/Tunnel.ts";
 
 /**
  * What an agent accepts. Every request that carries something the agent renders or executes (the

@@ -15,16 +15,9 @@ import {
 } from "./convert.ts";
 import { realServerHealthToWire } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
+import type { AgentHandlers as WireAgentHandlers } from "./generated/lvsfleet/v1/Agent.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
-import type {
-  WireApplyRequest,
-  WireSetSimulatedTrafficRequest,
-  WireStartRequest,
-  WireStopRequest,
-  WireWatchEventsRequest,
-} from "./wire.ts";
-import type { WireSetSimulatedHealthRequest } from "./wire-failover.ts";
 
 /** Action names: what an allowlist may define and what RunAction accepts (the same rule as script names). */
 export const ACTION_NAME = SCRIPT_NAME;
@@ -93,9 +86,9 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   });
-  server.addService(agentService().service, {
-    getInfo: unary(async () => infoToWire(await agent.getInfo())),
-    apply: unary(async (request: WireApplyRequest) => {
+  const implementation: WireAgentHandlers = {
+    GetInfo: unary(async () => infoToWire(await agent.getInfo())),
+    Apply: unary(async (request) => {
       const result = await agent.apply(applyRequestFromWire(request));
       return {
         operations: result.operations.map(operationToWire),
@@ -103,17 +96,17 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
         generation: result.generation,
       };
     }),
-    getState: unary(async () => stateToWire(await agent.getState())),
-    start: unary(async (request: WireStartRequest) => {
+    GetState: unary(async () => stateToWire(await agent.getState())),
+    Start: unary(async (request) => {
       const { cluster, config } = startRequestFromWire(request);
       const result = await agent.start(cluster, config);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
-    stop: unary(async (request: WireStopRequest) => {
+    Stop: unary(async (request) => {
       const result = await agent.stop(stopRequestFromWire(request).cluster);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
-    setSimulatedTraffic: unary(async (request: WireSetSimulatedTrafficRequest) => {
+    SetSimulatedTraffic: unary(async (request) => {
       let change: SimulatedTrafficChange;
       try {
         change = validate(SimulatedTrafficChange, simulatedTrafficChangeFromWire(request));
@@ -123,7 +116,7 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
       }
       return simulatedTrafficToWire(await agent.setSimulatedTraffic(change));
     }),
-    setSimulatedHealth: unary(async (request: WireSetSimulatedHealthRequest) => {
+    SetSimulatedHealth: unary(async (request) => {
       const change = parsed("health change", () =>
         validate(SimulatedHealthChange, {
           address: request.address,
@@ -134,7 +127,7 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
       );
       return { realServers: (await agent.setSimulatedHealth(change)).map(realServerHealthToWire) };
     }),
-    runAction: unary(async (request: { name?: string }) => {
+    RunAction: unary(async (request) => {
       const name = request.name ?? "";
       if (!ACTION_NAME.test(name))
         throw new RpcError(
@@ -149,7 +142,7 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
         timedOut: result.timedOut,
       };
     }),
-    watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
+    WatchEvents: (call) => {
       let open = true;
       const watch = agent.watchEvents(
         { heartbeatIntervalMs: call.request.heartbeatIntervalMs },
@@ -169,7 +162,8 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
       call.on("close", stop);
       call.on("error", stop);
     },
-  });
+  };
+  server.addService(agentService().service, implementation);
   const health = new HealthImplementation({ "": "SERVING", [AGENT_SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
