@@ -3,6 +3,7 @@ import {
   type AgentInfo,
   type AgentState,
   type ClusterSpec,
+  desiredStateTable,
   type HostChange,
   type IpvsTable,
   type Operation,
@@ -213,8 +214,10 @@ export class HostAgent implements AgentApi {
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
 
+  /** The table is the request's spec's (desiredTable), or its bare table (then the role keeps the spec it holds). */
   apply(request: ApplyRequest): Promise<ApplyResult> {
     const dryRun = request.dryRun === true;
+    const desired = desiredStateTable(request);
     return this.serial.run(async () => {
       const dataPlane = this.requireDataPlane();
       const status = await this.parts.statusFile.read();
@@ -233,16 +236,16 @@ export class HostAgent implements AgentApi {
           cluster: request.cluster,
           config: status.config,
           spec,
-          desired: request.desired,
+          desired,
         });
-      const { operations, managedServices } = await this.reconcile(request.desired, status, dryRun);
+      const { operations, managedServices } = await this.reconcile(desired, status, dryRun);
       if (dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
       await this.parts.statusFile.write({
         ...status,
         cluster: request.cluster,
         generation: request.generation,
         managedServices,
-        ...(this.extension ? { desired: request.desired, ...(spec ? { spec } : {}) } : {}),
+        ...(this.extension ? { desired, ...(spec ? { spec } : {}) } : {}),
       });
       if (operations.length > 0) this.publishTableChange(status.generation, request.generation, operations);
       return { operations, observed: await dataPlane.observe(), generation: request.generation };

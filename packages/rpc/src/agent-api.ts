@@ -2,7 +2,7 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
-  ClusterSpec,
+  DesiredState,
   HeldConnections,
   HostChange,
   IpvsTable,
@@ -55,17 +55,17 @@ export interface AgentApi {
   runAction(name: string, deadlineMs?: number): Promise<RunActionResult>;
 }
 
-/** The desired state of a director (Apply). */
-export interface ApplyRequest {
+/**
+ * The desired state of a director (Apply), given once: `spec` (the table is the spec's, and health
+ * checks, VRRP and scripts follow it) or a bare `desired` table (the director keeps the spec it holds).
+ */
+export type ApplyRequest = {
   cluster: string;
   /** The desired-state generation; echoed back and in heartbeats. */
   generation: number;
-  desired: IpvsTable;
   /** Plan only: report the operations without executing them. */
   dryRun?: boolean | undefined;
-  /** The cluster spec (health checks, quorum, sorry servers, slow start, VRRP, scripts); absent: unchanged. */
-  spec?: ClusterSpec | undefined;
-}
+} & DesiredState;
 
 export interface ApplyResult {
   operations: Operation[];

@@ -19,6 +19,7 @@ import type {
   WatchEventsOptions,
 } from "./agent-api.ts";
 import {
+  desiredStateToWire,
   directorConfigToWire,
   eventFromWire,
   infoFromWire,
@@ -28,9 +29,8 @@ import {
   simulatedTrafficFromWire,
   stateFromWire,
   tableFromWire,
-  tableToWire,
 } from "./convert.ts";
-import { realServerHealthFromWire, specToJson } from "./convert-failover.ts";
+import { realServerHealthFromWire } from "./convert-failover.ts";
 import { AgentCallError, isServiceError } from "./errors.ts";
 import type { AgentClient as AgentStub } from "./generated/lvsfleet/v1/Agent.ts";
 import type { AgentInfo__Output as WireAgentInfo__Output } from "./generated/lvsfleet/v1/AgentInfo.ts";
@@ -136,9 +136,8 @@ export class AgentClient implements AgentApi {
     const wire = {
       cluster: request.cluster,
       generation: request.generation,
-      desired: tableToWire(request.desired),
+      ...desiredStateToWire(request),
       dryRun: request.dryRun ?? false,
-      specJson: specToJson(request.spec),
     };
     const response = await this.call<WireApplyResponse__Output>(
       "Apply",

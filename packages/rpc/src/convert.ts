@@ -2,6 +2,7 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
+  DesiredState,
   DirectorRoleConfig,
   ForwardingMethod,
   HostChange,
@@ -363,13 +364,17 @@ export function changesToWire(changes: HostChange[]): WireHostChange[] {
   return changes.map((c) => ({ kind: c.kind, description: c.description }));
 }
 
+/** The desired state in its one form on the wire: spec_json, or the bare table. */
+export function desiredStateToWire(state: DesiredState): { specJson: string } | { desired: WireTable } {
+  return state.spec ? { specJson: specToJson(state.spec) } : { desired: tableToWire(state.desired) };
+}
+
 export function directorConfigToWire(config: DirectorRoleConfig): WireDirectorConfig {
   return {
     vips: config.vips,
     interface: config.interface,
-    desired: tableToWire(config.desired),
     generation: config.generation,
-    specJson: specToJson(config.spec),
+    ...desiredStateToWire(config),
   };
 }
 

@@ -6,33 +6,51 @@ import type { Long } from '@grpc/proto-loader';
 export interface ApplyRequest {
   'cluster'?: (string);
   /**
-   * The desired-state generation this table belongs to; echoed back and in heartbeats.
+   * The desired-state generation; echoed back and in heartbeats.
    */
   'generation'?: (number | string | Long);
+  /**
+   * A bare table (previews, tests): the director's health checks and VRRP keep the spec it holds.
+   */
   'desired'?: (_lvsfleet_v1_Table | null);
   /**
    * Plan only: report the operations without executing them.
    */
   'dryRun'?: (boolean);
   /**
-   * The cluster spec as JSON (health checks, quorum, sorry servers, slow start, VRRP); empty: unchanged.
+   * The cluster spec as JSON: the director derives its IPVS table from it (the model's
+   * desiredTable, as the server does), and its health checks, quorum, sorry servers, slow start,
+   * VRRP and scripts follow it.
    */
   'specJson'?: (string);
+  /**
+   * The desired state, sent once, in one of two forms.
+   */
+  'desiredState'?: "specJson"|"desired";
 }
 
 export interface ApplyRequest__Output {
   'cluster': (string);
   /**
-   * The desired-state generation this table belongs to; echoed back and in heartbeats.
+   * The desired-state generation; echoed back and in heartbeats.
    */
   'generation': (number);
-  'desired': (_lvsfleet_v1_Table__Output | null);
+  /**
+   * A bare table (previews, tests): the director's health checks and VRRP keep the spec it holds.
+   */
+  'desired'?: (_lvsfleet_v1_Table__Output | null);
   /**
    * Plan only: report the operations without executing them.
    */
   'dryRun': (boolean);
   /**
-   * The cluster spec as JSON (health checks, quorum, sorry servers, slow start, VRRP); empty: unchanged.
+   * The cluster spec as JSON: the director derives its IPVS table from it (the model's
+   * desiredTable, as the server does), and its health checks, quorum, sorry servers, slow start,
+   * VRRP and scripts follow it.
    */
-  'specJson': (string);
+  'specJson'?: (string);
+  /**
+   * The desired state, sent once, in one of two forms.
+   */
+  'desiredState'?: "specJson"|"desired";
 }

@@ -13,14 +13,19 @@ export interface DirectorConfig {
    */
   'interface'?: (string);
   /**
-   * Table to install.
+   * A bare table to install (tests): no health checks, no VRRP.
    */
   'desired'?: (_lvsfleet_v1_Table | null);
   'generation'?: (number | string | Long);
   /**
-   * The cluster spec as JSON, for health checks, quorum, sorry servers, slow start and VRRP; empty: none.
+   * The cluster spec as JSON: the table to install is derived from it (the model's desiredTable),
+   * and health checks, quorum, sorry servers, slow start, VRRP and scripts follow it.
    */
   'specJson'?: (string);
+  /**
+   * The desired state, sent once, in one of two forms.
+   */
+  'desiredState'?: "specJson"|"desired";
 }
 
 /**
@@ -33,12 +38,17 @@ export interface DirectorConfig__Output {
    */
   'interface': (string);
   /**
-   * Table to install.
+   * A bare table to install (tests): no health checks, no VRRP.
    */
-  'desired': (_lvsfleet_v1_Table__Output | null);
+  'desired'?: (_lvsfleet_v1_Table__Output | null);
   'generation': (number);
   /**
-   * The cluster spec as JSON, for health checks, quorum, sorry servers, slow start and VRRP; empty: none.
+   * The cluster spec as JSON: the table to install is derived from it (the model's desiredTable),
+   * and health checks, quorum, sorry servers, slow start, VRRP and scripts follow it.
    */
-  'specJson': (string);
+  'specJson'?: (string);
+  /**
+   * The desired state, sent once, in one of two forms.
+   */
+  'desiredState'?: "specJson"|"desired";
 }
