@@ -9,7 +9,7 @@
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "@lvsfleet/devfleet";
-import { ClusterSpec, type ClusterSpecInput, desiredTable, directorRoleConfig, validate } from "@lvsfleet/model";
+import { ClusterSpec, type ClusterSpecInput, directorRoleConfig, validate } from "@lvsfleet/model";
 import type { AgentClient } from "@lvsfleet/rpc";
 import {
   AddressWatch,
@@ -109,7 +109,7 @@ async function configure(s: ClusterSpec, generation: number): Promise<void> {
   for (const d of s.directors) {
     const c = client(d.host);
     await c.start("bench", { kind: "director", director: directorRoleConfig(s, d, generation) });
-    await c.apply({ cluster: "bench", generation, desired: desiredTable(s), spec: s });
+    await c.apply({ cluster: "bench", generation, spec: s });
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseAgentOptions } from "@lvsfleet/agent-runtime";
 import { ensureRedis, startFleet } from "@lvsfleet/devfleet";
 import type { ClusterSpecInput } from "@lvsfleet/model";
-import { type AgentHandlers, serveAgent } from "@lvsfleet/rpc";
+import { type AgentApi, serveAgent } from "@lvsfleet/rpc";
 import pino from "pino";
 import { directorProgram } from "../../agents/director/src/program.ts";
 
@@ -75,7 +75,7 @@ const fleet = await startFleet({
   throw error;
 });
 const log = pino({ level: "warn" });
-const agents: { handlers: AgentHandlers & { close(): Promise<void> }; close(): Promise<void> }[] = [];
+const agents: { handlers: AgentApi & { close(): Promise<void> }; close(): Promise<void> }[] = [];
 try {
   // The directors: sim data plane, in this process, registered as an operator would (PUT /v1/agents/{host}).
   for (let i = 0; i < (queueOnly ? 0 : clusters); i++) {
@@ -122,7 +122,7 @@ try {
   // Clients on the server to drain: 3 connections that end after holdSeconds.
   await Promise.all(
     agents.map((a, i) =>
-      a.handlers.setSimulatedTraffic?.({
+      a.handlers.setSimulatedTraffic({
         releaseHeld: false,
         hold: [{ address: label(i, 2), port: 80, count: 3, lifetimeSeconds: holdSeconds }],
       }),

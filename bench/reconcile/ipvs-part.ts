@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { parseSave, renderRestore, renderSave } from "@lvsfleet/ipvs";
 import type { IpvsTable } from "@lvsfleet/model";
 import { plan } from "@lvsfleet/planner";
-import { applyRequestFromWire, tableToWire } from "@lvsfleet/rpc";
+import { agentService, applyRequestFromWire, tableToWire } from "@lvsfleet/rpc";
 import { powerFit } from "./power-fit.ts";
 import { withOneWeightChanged } from "./table.ts";
 
@@ -32,7 +32,11 @@ export interface IpvsHostFigures {
 
 /** Milliseconds the agent spends checking an Apply with this table (agent-input.ts), best of `runs`. */
 function validateTime(desired: IpvsTable, runs = 3): number {
-  const request = { cluster: "bench", generation: 1, desired: tableToWire(desired), dryRun: false };
+  // As the agent receives it: encoded and decoded by proto-loader (not timed).
+  const { Apply } = agentService().service;
+  const request = Apply.requestDeserialize(
+    Apply.requestSerialize({ cluster: "bench", generation: 1, desired: tableToWire(desired), dryRun: false }),
+  );
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

@@ -111,10 +111,15 @@ describe("an agent validates what it receives, even from the server's own identi
   it("Apply: a spec whose service name or VRRP values would break keepalived.conf is refused", async () => {
     const next = (await asServer.getState()).generation + 100;
     const withSpec = (bad: object) => () =>
-      asServer.apply({ cluster: "web", generation: next, desired: table, spec: { ...spec, ...bad } as never });
+      asServer.apply({ cluster: "web", generation: next, spec: { ...spec, ...bad } as never });
     await refusedAndUnchanged(
       withSpec({ services: [{ ...spec.services[0]!, name: "http}" }] }),
       "spec_json: spec.services[0].name",
+    );
+    // the spec is the desired state: its table (what ipvsadm -R gets) is checked as the spec's
+    await refusedAndUnchanged(
+      withSpec({ services: [{ ...spec.services[0]!, scheduler: "wrr\n-C" }] }),
+      "spec_json: spec.services[0].scheduler",
     );
     await refusedAndUnchanged(
       withSpec({
@@ -143,7 +148,7 @@ describe("an agent validates what it receives, even from the server's own identi
     await refusedAndUnchanged(start({ interface: "eth0;reboot" }), "director.interface");
     await refusedAndUnchanged(start({ vips: ["192.168.1.229 dev lo"] }), "director.vips[0]");
     await refusedAndUnchanged(
-      start({ desired: withService({ scheduler: "rr\n-C" }) }),
+      start({ spec: undefined, desired: withService({ scheduler: "rr\n-C" }) }),
       "director.desired.services[0].scheduler",
     );
   });

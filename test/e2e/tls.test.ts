@@ -12,7 +12,7 @@ import {
   MemoryPkiStore,
 } from "@lvsfleet/pki";
 import type { TlsMaterial } from "@lvsfleet/pki/light";
-import { AgentClient, type AgentHandlers, type RunningAgentServer, serveAgent } from "@lvsfleet/rpc";
+import { type AgentApi, AgentClient, type RunningAgentServer, serveAgent } from "@lvsfleet/rpc";
 import { agentChannelOptions, agentServerCredentials, TlsIdentitySource } from "@lvsfleet/rpc/tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoFleet } from "./fleet.ts";
@@ -58,9 +58,9 @@ async function fleetCa(): Promise<CertificateAuthority> {
 /** A fake agent answering GetInfo/Health with the given TLS identity. */
 async function fakeAgent(host: string, material: TlsMaterial): Promise<string> {
   const handlers = {
-    info: () => ({ host, role: "director" as const, driver: "fake", version: "0", startedAt: Date.now() }),
+    getInfo: async () => ({ host, role: "director" as const, driver: "fake", version: "0", startedAt: Date.now() }),
     // Heartbeats, so that the server can tell whether it reached this agent.
-    watch: (intervalMs: number, emit: (e: unknown) => void, signal: AbortSignal) => {
+    watchEvents: ({ heartbeatIntervalMs: intervalMs }: { heartbeatIntervalMs: number }, emit: (e: unknown) => void) => {
       const beat = () =>
         emit({
           type: "heartbeat",
@@ -75,9 +75,9 @@ async function fakeAgent(host: string, material: TlsMaterial): Promise<string> {
         });
       beat();
       const timer = setInterval(beat, intervalMs);
-      signal.addEventListener("abort", () => clearInterval(timer));
+      return { cancel: () => clearInterval(timer) };
     },
-  } as unknown as AgentHandlers;
+  } as unknown as AgentApi;
   const server = await serveAgent(handlers, {
     listen: "127.0.0.1:0",
     credentials: agentServerCredentials(new TlsIdentitySource(material)),

@@ -1,14 +1,14 @@
 import { type DataPlaneDriver, type Doctor, type DoctorInput, sysctlProblem } from "@lvsfleet/agent-runtime";
-import type { DirectorRoleConfig, Problem } from "@lvsfleet/model";
+import { type DirectorRoleConfig, desiredStateTable, type IpvsTable, type Problem } from "@lvsfleet/model";
 import { IPVS_SYSCTL_REASONS } from "./drivers/ipvs-sysctls.ts";
 import type { DirectorScripts } from "./scripts/allowlist.ts";
 
 /** What the director's doctor asks of the data plane (pure answers, from the driver). */
 export interface DataPlaneNeeds {
   /** Sysctls the data plane needs for the table (ip_forward for NAT, the IPVS ones for ipvs). */
-  requiredSysctls(table: DirectorRoleConfig["desired"]): Record<string, string>;
+  requiredSysctls(table: IpvsTable): Record<string, string>;
   /** What the data plane would refuse in the table (nftables: schedulers, TUN, fwmark…). */
-  unsupported?(table: DirectorRoleConfig["desired"]): string[];
+  unsupported?(table: IpvsTable): string[];
   /** The one interface the data plane receives VIP traffic on, when it is bound to one (nftables). */
   device?: string | undefined;
 }
@@ -46,6 +46,7 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
     });
   const config = directorConfig(input);
   if (!config) return problems;
+  const table = desiredStateTable(config);
   const link = facts.links?.find((l) => l.name === config.interface);
   if (facts.links && !link)
     problems.push({
@@ -71,7 +72,7 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
       message: `the cluster puts the VIPs on ${config.interface} but this director's data plane listens on ${needs.device}`,
       fix: `restart the agent with --interface ${config.interface}, or set the director's interface to ${needs.device} in the cluster spec`,
     });
-  for (const why of needs.unsupported?.(config.desired) ?? [])
+  for (const why of needs.unsupported?.(table) ?? [])
     problems.push({
       code: "unsupported-by-driver",
       severity: "error",
@@ -89,7 +90,7 @@ export function directorProblems(input: DoctorInput, needs: DataPlaneNeeds): Pro
         message: `VIP ${vip} is not on ${config.interface}: clients cannot reach the services through this director`,
         fix: `lvsfleet start again, or ip addr add ${vip}/${vip.includes(":") ? 128 : 32} dev ${config.interface}`,
       });
-  for (const [key, want] of Object.entries(needs.requiredSysctls(config.desired))) {
+  for (const [key, want] of Object.entries(needs.requiredSysctls(table))) {
     const have = facts.sysctls[key];
     if (have !== want)
       problems.push(
@@ -119,7 +120,9 @@ export function directorDoctor(dataPlane: DataPlaneDriver & Partial<DataPlaneNee
   };
   return {
     sysctls(config) {
-      return config?.kind === "director" ? Object.keys(dataPlane.requiredSysctls(config.director.desired)) : [];
+      return config?.kind === "director"
+        ? Object.keys(dataPlane.requiredSysctls(desiredStateTable(config.director)))
+        : [];
     },
     check: (input) => [
       ...directorProblems(input, needs),

@@ -11,6 +11,7 @@ import {
   type RoleStatus,
   StateFile,
 } from "@lvsfleet/agent-runtime";
+import { desiredStateTable } from "@lvsfleet/model";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import { directorDoctor } from "./doctor.ts";
 import { selectDrivers } from "./drivers/select.ts";
@@ -40,12 +41,12 @@ function directorBehaviour(
         );
       return directorIntent(
         withStaticVips(config.director, hostName, simulated),
-        dataPlane?.requiredSysctls(config.director.desired) ?? {},
+        dataPlane?.requiredSysctls(desiredStateTable(config.director)) ?? {},
       );
     },
     table(config) {
       return config.kind === "director"
-        ? { desired: config.director.desired, generation: config.director.generation }
+        ? { desired: desiredStateTable(config.director), generation: config.director.generation }
         : undefined;
     },
     reportedSysctls: [

@@ -120,7 +120,6 @@ describe("a running director refuses what would break its renderers, and nothing
         client.apply({
           cluster: "web",
           generation: 5,
-          desired: table,
           spec: { ...spec, services: [{ ...spec.services[0]!, name: "http}" }] } as never,
         }),
       "spec_json: spec.services[0].name",
@@ -130,7 +129,6 @@ describe("a running director refuses what would break its renderers, and nothing
         client.apply({
           cluster: "web",
           generation: 5,
-          desired: table,
           spec: {
             ...spec,
             vrrp: { instances: [{ name: "VI_1 }", virtualRouterId: 51, vips: spec.vips }] },
@@ -150,7 +148,7 @@ describe("a running director refuses what would break its renderers, and nothing
     await expectRefused(() => start({ interface: "eth0\n" }), "director.interface");
     await expectRefused(() => start({ vips: ["192.168.1.229/0"] }), "director.vips[0]");
     await expectRefused(
-      () => start({ desired: withService({ scheduler: "rr;" }) }),
+      () => start({ spec: undefined, desired: withService({ scheduler: "rr;" }) }),
       "director.desired.services[0].scheduler",
     );
   });

@@ -6,10 +6,10 @@ import { safeIpvsSysctls } from "../src/drivers/ipvs-sysctls.ts";
 import { unsupportedReasons } from "../src/drivers/nft-render.ts";
 
 const desired = desiredTable(ClusterSpec.parse(DEMO_CLUSTER));
-const config: RoleConfig = {
+const config = {
   kind: "director",
   director: { vips: ["192.168.1.229"], interface: "eth0", desired, generation: 1 },
-};
+} satisfies RoleConfig;
 const ipvs: DataPlaneNeeds = { requiredSysctls: () => safeIpvsSysctls("4.19.0-21-amd64") };
 const nftables: DataPlaneNeeds = {
   requiredSysctls: () => ({}),
@@ -105,7 +105,7 @@ describe("director doctor", () => {
 
   it("nftables: refuses what it cannot do before start (a wlc service)", () => {
     const wlc = structuredClone(config);
-    if (wlc.kind === "director") wlc.director.desired.services[0]!.scheduler = "wlc";
+    if (wlc.kind === "director") wlc.director.desired!.services[0]!.scheduler = "wlc";
     expect(directorProblems({ facts: facts(), config: wlc, running: false }, nftables)).toEqual([
       expect.objectContaining({
         code: "unsupported-by-driver",

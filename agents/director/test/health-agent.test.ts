@@ -7,7 +7,6 @@ import {
   ClusterSpec,
   type ClusterSpecInput,
   DEMO_CLUSTER,
-  desiredTable,
   type HealthChangeEvent,
   validate,
 } from "@lvsfleet/model";
@@ -37,7 +36,7 @@ const input: ClusterSpecInput = {
 const spec = validate(ClusterSpec, input);
 const config = () => ({
   kind: "director" as const,
-  director: { vips: spec.vips, interface: "eth0", desired: desiredTable(spec), generation: 1, spec },
+  director: { vips: spec.vips, interface: "eth0", generation: 1, spec },
 });
 
 let stateDir: string;
@@ -165,7 +164,6 @@ describe("sim director: simulated health, decided locally", () => {
     const applied = await client.apply({
       cluster: "web",
       generation: 2,
-      desired: desiredTable(changed),
       spec: changed,
     });
     expect(applied.operations).toEqual([]);
@@ -180,7 +178,7 @@ describe("sim director: simulated health, decided locally", () => {
       /NOT_FOUND.*no virtual service has the real server 192\.168\.1\.99:80/s,
     );
     const unchecked = validate(ClusterSpec, DEMO_CLUSTER);
-    await client.apply({ cluster: "web", generation: 2, desired: desiredTable(unchecked), spec: unchecked });
+    await client.apply({ cluster: "web", generation: 2, spec: unchecked });
     const error = await client
       .setSimulatedHealth({ address: "192.168.1.220", port: 80, healthy: false })
       .catch((e: unknown) => e);
@@ -190,7 +188,6 @@ describe("sim director: simulated health, decided locally", () => {
       client.apply({
         cluster: "web",
         generation: 3,
-        desired: desiredTable(spec),
         spec: { ...spec, name: "NO" } as never,
       }),
     ).rejects.toThrow(/invalid request: spec_json: spec\.name: must be/);

@@ -26,7 +26,7 @@ export const realServerProgram: AgentProgram = {
     // The operator's allowlist of actions (rolling jobs run them by name); read once, at start.
     const actions = options.actionsFile ? loadActions(options.actionsFile) : undefined;
     if (actions) log.info({ actions: Object.keys(actions.actions) }, "actions the server may run");
-    const agent = new HostAgent({
+    return new HostAgent({
       info: { host: options.host, role: "real-server", driver: host.name, version: VERSION, startedAt: Date.now() },
       behaviour: {
         intent(config) {
@@ -47,9 +47,7 @@ export const realServerProgram: AgentProgram = {
       statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),
       ledgerFile: new StateFile<HostLedger>(join(stateDir, "ledger.json"), () => EMPTY_LEDGER),
       log,
+      ...(actions ? { runAction: (name: string) => runAllowedAction(actions, name, log) } : {}),
     });
-    return actions
-      ? Object.assign(agent, { runAction: (name: string) => runAllowedAction(actions, name, log) })
-      : agent;
   },
 };

@@ -28,7 +28,7 @@ const nat: RoleConfig = {
 
 describe("real-server agent (sim host)", () => {
   it("realdr start for DR: VIP on lo:0, host route, ARP suppression; stop restores everything", async () => {
-    const before = await agent.state();
+    const before = await agent.getState();
     const started = await agent.start("web", dr);
     expect(started.changes.map((c) => c.description)).toEqual([
       "ip addr add 198.18.1.100/32 dev lo label lo:0",
@@ -45,7 +45,7 @@ describe("real-server agent (sim host)", () => {
   });
 
   it("NAT: the default route goes via the director and the old one comes back on stop", async () => {
-    const before = await agent.state();
+    const before = await agent.getState();
     expect(before.host.routes).toEqual([]);
     const started = await agent.start("web", nat);
     expect(started.changes.map((c) => c.description)).toEqual(["ip route replace default via 198.18.0.2"]);
@@ -63,6 +63,6 @@ describe("real-server agent (sim host)", () => {
     await expect(agent.start("web", far)).rejects.toThrow(
       /cannot take up its role: NAT gateway 203\.0\.113\.1 .* \(fix: /,
     );
-    expect((await agent.state()).roleState).toBe("stopped");
+    expect((await agent.getState()).roleState).toBe("stopped");
   });
 });

@@ -1,5 +1,4 @@
-import type { SimulatedHealthChange, SimulatedTrafficChange } from "@lvsfleet/model";
-import { type AgentHandlers, GrpcStatus, RpcError } from "@lvsfleet/rpc";
+import { type AgentApi, GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 
 /** What each served call did, for the agent's metrics. */
@@ -19,15 +18,15 @@ export interface ServedCall {
 }
 
 /**
- * Wraps an agent's handlers so that every change (Apply without dry run, Start, Stop) is logged
+ * Wraps an agent so that every change (Apply without dry run, Start, Stop) is logged
  * with what it did — the log line carries the caller's request id (reqId) — and every call is
  * reported to `observe` (the agent's metrics). Reads are not logged.
  */
-export function loggedHandlers(
-  handlers: AgentHandlers & { close(): Promise<void> },
+export function loggedAgent(
+  agent: AgentApi & { close(): Promise<void> },
   log: Logger,
   observe: (call: ServedCall) => void = () => undefined,
-): AgentHandlers & { close(): Promise<void> } {
+): AgentApi & { close(): Promise<void> } {
   const timed = async <T>(method: ServedCall["method"], run: () => Promise<T>, describe?: (r: T) => object) => {
     const started = performance.now();
     try {
@@ -44,12 +43,12 @@ export function loggedHandlers(
     }
   };
   return {
-    info: () => handlers.info(),
-    state: () => timed("GetState", () => handlers.state()),
+    getInfo: () => agent.getInfo(),
+    getState: () => timed("GetState", () => agent.getState()),
     apply: (request) =>
       timed(
         "Apply",
-        () => handlers.apply(request),
+        () => agent.apply(request),
         request.dryRun
           ? undefined
           : (r) => ({ cluster: request.cluster, generation: r.generation, operations: r.operations.length }),
@@ -57,46 +56,34 @@ export function loggedHandlers(
     start: (cluster, config) =>
       timed(
         "Start",
-        () => handlers.start(cluster, config),
+        () => agent.start(cluster, config),
         (r) => ({ cluster, changes: r.changes.length }),
       ),
     stop: (cluster) =>
       timed(
         "Stop",
-        () => handlers.stop(cluster),
+        () => agent.stop(cluster),
         (r) => ({ cluster, changes: r.changes.length }),
       ),
-    watch: (interval, emit, signal) => handlers.watch(interval, emit, signal),
-    ...(handlers.setSimulatedTraffic
-      ? {
-          setSimulatedTraffic: (change: SimulatedTrafficChange) =>
-            timed(
-              "SetSimulatedTraffic",
-              () => handlers.setSimulatedTraffic!(change),
-              (r) => ({ load: r.load, held: r.held, connections: r.connections }),
-            ),
-        }
-      : {}),
-    ...(handlers.setSimulatedHealth
-      ? {
-          setSimulatedHealth: (change: SimulatedHealthChange) =>
-            timed(
-              "SetSimulatedHealth",
-              () => handlers.setSimulatedHealth!(change),
-              () => ({ address: change.address, port: change.port, healthy: change.healthy }),
-            ),
-        }
-      : {}),
-    ...(handlers.runAction
-      ? {
-          runAction: (name: string) =>
-            timed(
-              "RunAction",
-              () => handlers.runAction!(name),
-              (r) => ({ action: name, exitCode: r.exitCode, durationMs: r.durationMs, timedOut: r.timedOut }),
-            ),
-        }
-      : {}),
-    close: () => handlers.close(),
+    watchEvents: (options, onEvent, onEnd) => agent.watchEvents(options, onEvent, onEnd),
+    setSimulatedTraffic: (change) =>
+      timed(
+        "SetSimulatedTraffic",
+        () => agent.setSimulatedTraffic(change),
+        (r) => ({ load: r.load, held: r.held, connections: r.connections }),
+      ),
+    setSimulatedHealth: (change) =>
+      timed(
+        "SetSimulatedHealth",
+        () => agent.setSimulatedHealth(change),
+        () => ({ address: change.address, port: change.port, healthy: change.healthy }),
+      ),
+    runAction: (name) =>
+      timed(
+        "RunAction",
+        () => agent.runAction(name),
+        (r) => ({ action: name, exitCode: r.exitCode, durationMs: r.durationMs, timedOut: r.timedOut }),
+      ),
+    close: () => agent.close(),
   };
 }

@@ -3,6 +3,7 @@ import {
   type AgentInfo,
   type AgentState,
   type ClusterSpec,
+  desiredStateTable,
   type HostChange,
   type IpvsTable,
   type Operation,
@@ -13,11 +14,23 @@ import {
   type ScriptAllowlistReport,
   type SimulatedHealthChange,
   type SimulatedTraffic,
-  type SimulatedTrafficChange,
+  SimulatedTrafficChange,
   serviceKey,
+  validate,
 } from "@lvsfleet/model";
 import { describeOperation, plan } from "@lvsfleet/planner";
-import { type AgentHandlers, type ApplyResult, GrpcStatus, type RoleChangeResult, RpcError } from "@lvsfleet/rpc";
+import {
+  type AgentApi,
+  type ApplyRequest,
+  type ApplyResult,
+  type EventWatch,
+  GrpcStatus,
+  type RoleChangeResult,
+  RpcError,
+  type RunActionResult,
+  type SimulatedTrafficRequest,
+  type WatchEventsOptions,
+} from "@lvsfleet/rpc";
 import type { Logger } from "pino";
 import { blockingProblems, type Doctor, describeProblems, gatherFacts } from "./doctor.ts";
 import type { DataPlaneDriver, HostDriver } from "./drivers.ts";
@@ -70,14 +83,17 @@ export interface HostAgentParts {
   log: Logger;
   /** What the role adds beside the intent and the table (the director's health checks and VRRP). */
   extension?: ((host: ExtensionHost) => RoleExtension) | undefined;
+  /** Runs an action of the operator's allowlist by name (real servers with --actions-file); absent: none. */
+  runAction?: ((name: string) => Promise<RunActionResult>) | undefined;
 }
 
 /**
  * An agent on one host: it takes up and gives up its role (lvsdr/realdr), reconciles the IPVS
  * table with the desired one (directors), reports state, and streams events. Requests that
- * change the host run one at a time.
+ * change the host run one at a time. It is the agent API (@lvsfleet/rpc's AgentApi) in process:
+ * serveAgent serves it over gRPC, and tests may call it directly.
  */
-export class HostAgent implements AgentHandlers {
+export class HostAgent implements AgentApi {
   readonly hub: EventHub;
   private readonly keeper: HostKeeper;
   private readonly serial = new Serial();
@@ -92,7 +108,7 @@ export class HostAgent implements AgentHandlers {
     });
   }
 
-  info(): AgentInfo {
+  async getInfo(): Promise<AgentInfo> {
     return this.parts.info;
   }
 
@@ -114,7 +130,7 @@ export class HostAgent implements AgentHandlers {
     };
   }
 
-  async state(): Promise<AgentState> {
+  async getState(): Promise<AgentState> {
     const { host, statusFile, behaviour } = this.parts;
     const [status, table, addresses, routes] = await Promise.all([
       statusFile.read(),
@@ -198,13 +214,10 @@ export class HostAgent implements AgentHandlers {
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
 
-  apply(request: {
-    cluster: string;
-    generation: number;
-    desired: IpvsTable;
-    dryRun: boolean;
-    spec?: ClusterSpec | undefined;
-  }): Promise<ApplyResult> {
+  /** The table is the request's spec's (desiredTable), or its bare table (then the role keeps the spec it holds). */
+  apply(request: ApplyRequest): Promise<ApplyResult> {
+    const dryRun = request.dryRun === true;
+    const desired = desiredStateTable(request);
     return this.serial.run(async () => {
       const dataPlane = this.requireDataPlane();
       const status = await this.parts.statusFile.read();
@@ -214,26 +227,25 @@ export class HostAgent implements AgentHandlers {
       if (stale || status.roleState !== "running") {
         // A stale request never undoes a newer one; a stopped director keeps no table.
         const generation = stale ? status.generation : request.generation;
-        if (!stale && !request.dryRun)
-          await this.parts.statusFile.write({ ...status, cluster: request.cluster, generation });
+        if (!stale && !dryRun) await this.parts.statusFile.write({ ...status, cluster: request.cluster, generation });
         return { operations: [], observed: await dataPlane.observe(), generation };
       }
       const spec = request.spec ?? status.spec;
-      if (!request.dryRun && this.extension && status.config)
+      if (!dryRun && this.extension && status.config)
         await this.extension.configure({
           cluster: request.cluster,
           config: status.config,
           spec,
-          desired: request.desired,
+          desired,
         });
-      const { operations, managedServices } = await this.reconcile(request.desired, status, request.dryRun);
-      if (request.dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
+      const { operations, managedServices } = await this.reconcile(desired, status, dryRun);
+      if (dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
       await this.parts.statusFile.write({
         ...status,
         cluster: request.cluster,
         generation: request.generation,
         managedServices,
-        ...(this.extension ? { desired: request.desired, ...(spec ? { spec } : {}) } : {}),
+        ...(this.extension ? { desired, ...(spec ? { spec } : {}) } : {}),
       });
       if (operations.length > 0) this.publishTableChange(status.generation, request.generation, operations);
       return { operations, observed: await dataPlane.observe(), generation: request.generation };
@@ -280,7 +292,7 @@ export class HostAgent implements AgentHandlers {
       await statusFile.write(next);
       if (status.roleState !== "running") this.publishRole(status.roleState, "running", cluster);
       log.info({ cluster, changes: changes.length }, "role started");
-      return { changes, state: await this.state() };
+      return { changes, state: await this.getState() };
     });
   }
 
@@ -310,7 +322,7 @@ export class HostAgent implements AgentHandlers {
       });
       if (status.roleState !== "stopped") this.publishRole(status.roleState, "stopped", cluster);
       log.info({ cluster, changes: changes.length }, "role stopped");
-      return { changes, state: await this.state() };
+      return { changes, state: await this.getState() };
     });
   }
 
@@ -319,14 +331,14 @@ export class HostAgent implements AgentHandlers {
   }
 
   /** Sim data planes only: changes the simulated client traffic; other drivers refuse (FAILED_PRECONDITION). */
-  async setSimulatedTraffic(change: SimulatedTrafficChange): Promise<SimulatedTraffic> {
+  async setSimulatedTraffic(change: SimulatedTrafficRequest): Promise<SimulatedTraffic> {
     const dataPlane = this.requireDataPlane();
     if (!dataPlane.setSimulatedTraffic)
       throw new RpcError(
         GrpcStatus.FAILED_PRECONDITION,
         `host ${this.parts.info.host} runs the ${dataPlane.name} data plane: only the sim driver simulates client traffic`,
       );
-    return dataPlane.setSimulatedTraffic(change);
+    return dataPlane.setSimulatedTraffic(validate(SimulatedTrafficChange, change));
   }
 
   /** Sim data planes only: fails or restores a simulated real server's health checks. */
@@ -381,8 +393,31 @@ export class HostAgent implements AgentHandlers {
     });
   }
 
-  watch(intervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void {
-    this.hub.watch(intervalMs, emit, signal);
+  /** Real servers with an allowlist: runs one of its actions by name; FAILED_PRECONDITION without one. */
+  async runAction(name: string): Promise<RunActionResult> {
+    if (!this.parts.runAction)
+      throw new RpcError(
+        GrpcStatus.FAILED_PRECONDITION,
+        "this agent has no actions (start the real-server agent with --actions-file)",
+      );
+    return this.parts.runAction(name);
+  }
+
+  watchEvents(
+    options: WatchEventsOptions,
+    onEvent: (event: AgentEvent) => void,
+    onEnd: (error: Error | undefined) => void,
+  ): EventWatch {
+    const controller = new AbortController();
+    const end = () => {
+      if (controller.signal.aborted) return;
+      clearTimeout(deadline);
+      controller.abort();
+      onEnd(undefined);
+    };
+    const deadline = options.deadlineMs === undefined ? undefined : setTimeout(end, options.deadlineMs);
+    this.hub.watch(options.heartbeatIntervalMs, onEvent, controller.signal);
+    return { cancel: end };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import { TableMetrics, tableSamples } from "@lvsfleet/metrics";
+import { tableSamples } from "@lvsfleet/metrics";
+import { TableMetrics } from "@lvsfleet/metrics/prom";
 import type { AgentState } from "@lvsfleet/model";
 import type { Logger } from "pino";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";

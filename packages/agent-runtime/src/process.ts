@@ -2,10 +2,10 @@ import { join } from "node:path";
 import type { AgentRole } from "@lvsfleet/model";
 import { isLoopbackHost, ValidationError } from "@lvsfleet/model";
 import { signRegistration, type TlsMaterial } from "@lvsfleet/pki/light";
-import { type AgentHandlers, requestLogFields, serveAgent } from "@lvsfleet/rpc";
+import { type AgentApi, requestLogFields, serveAgent } from "@lvsfleet/rpc";
 import { agentServerCredentials, TlsIdentitySource } from "@lvsfleet/rpc/tls";
 import pino, { type Logger } from "pino";
-import { loggedHandlers } from "./call-log.ts";
+import { loggedAgent } from "./call-log.ts";
 import type { AgentMetricsListener } from "./metrics-listener.ts";
 import { type AgentOptions, parseAgentOptions, USAGE } from "./options.ts";
 import { keepRegistered } from "./registration.ts";
@@ -20,8 +20,8 @@ export interface AgentContext {
 export interface AgentProgram {
   role: AgentRole;
   name: string;
-  /** Builds the handlers; may throw an Error whose message tells the operator what to fix. */
-  create(context: AgentContext): Promise<AgentHandlers & { close(): Promise<void> }>;
+  /** Builds the agent; may throw an Error whose message tells the operator what to fix. */
+  create(context: AgentContext): Promise<AgentApi & { close(): Promise<void> }>;
 }
 
 /** The command-line spelling of an option's field: serverCaRoots → server-ca-roots. */
@@ -85,9 +85,9 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
       process.exit(1);
     }
   const identity = material ? new TlsIdentitySource(material) : undefined;
-  let handlers: Awaited<ReturnType<AgentProgram["create"]>>;
+  let agent: Awaited<ReturnType<AgentProgram["create"]>>;
   try {
-    handlers = await program.create({ options, stateDir, log });
+    agent = await program.create({ options, stateDir, log });
   } catch (error) {
     log.fatal({ err: (error as Error).message }, "cannot start");
     process.exit(1);
@@ -95,11 +95,11 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
   let metrics: AgentMetricsListener | undefined;
   if (options.metrics) {
     const { startMetricsListener } = await import("./metrics-listener.ts");
-    const state = handlers.state.bind(handlers);
+    const state = agent.getState.bind(agent);
     metrics = await startMetricsListener(options.metrics, state, log);
     log.info({ metrics: `http://${metrics.address}/metrics` }, "serving metrics");
   }
-  const served = loggedHandlers(handlers, log, (call) => metrics?.observe(call));
+  const served = loggedAgent(agent, log, (call) => metrics?.observe(call));
   const server = await serveAgent(served, {
     listen: options.listen,
     ...(identity ? { credentials: agentServerCredentials(identity) } : {}),
@@ -152,7 +152,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
     renewal?.stop();
     await server.close();
     await metrics?.close();
-    await handlers.close();
+    await agent.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { posix } from "node:path";
 
 /**
  * Where the parser reads configuration files from. The parser itself touches no disk: tests use
- * memoryFiles, programs use nodeFiles. Paths are absolute POSIX paths.
+ * memoryFiles, programs use nodeFiles (`@lvsfleet/keepalived/files`, the package's only shell).
+ * Paths are absolute POSIX paths.
  */
 export interface ConfigFiles {
   /** Text of a regular file, or undefined when there is none (missing, a directory, unreadable). */
@@ -26,22 +26,3 @@ export function memoryFiles(files: Record<string, string>): ConfigFiles {
     },
   };
 }
-
-/** The real file system (read-only). */
-export const nodeFiles: ConfigFiles = {
-  read(path) {
-    try {
-      if (!statSync(path).isFile()) return undefined;
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-  list(dir) {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return undefined;
-    }
-  },
-};

@@ -19,7 +19,7 @@ export interface KeepalivedSource {
 }
 
 export interface ImportOptions {
-  /** Where the files are read from (nodeFiles for the disk, memoryFiles in tests). */
+  /** Where the files are read from (nodeFiles from @lvsfleet/keepalived/files for the disk, memoryFiles in tests). */
   files: ConfigFiles;
   /** The cluster's name; keepalived.conf has none (default: derived from router_id). */
   name?: string | undefined;

@@ -9,7 +9,7 @@ export {
 } from "./diagnostics.ts";
 export { type ExportOptions, type ExportResult, exportKeepalived } from "./export.ts";
 export { type AllowlistScripts, EXPORTED_SCRIPT_DIR } from "./exported-scripts.ts";
-export { type ConfigFiles, memoryFiles, nodeFiles } from "./files.ts";
+export { type ConfigFiles, memoryFiles } from "./files.ts";
 export { fromClusterSpec } from "./from-spec.ts";
 export {
   type ImportOptions,

@@ -1,4 +1,3 @@
-export { TableMetrics } from "./prom.ts";
 export {
   type Labels,
   type MetricDefinition,

@@ -9,7 +9,11 @@ import {
   type TableSamples,
 } from "./table.ts";
 
-/** The table metrics registered on a prom-client registry, refilled from samples at each scrape. */
+/**
+ * The table metrics registered on a prom-client registry, refilled from samples at each scrape: the
+ * package's prom-client adapter, exported apart as `@lvsfleet/metrics/prom` (the names and samples
+ * at `@lvsfleet/metrics` are pure).
+ */
 export class TableMetrics {
   private readonly gauges: Record<TableGauge, Gauge>;
   private readonly counters: Record<TableCounter, Counter>;

@@ -1,7 +1,8 @@
 import type { IpvsTable } from "@lvsfleet/model";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { TableMetrics, tableSamples, vipLabel } from "../src/index.ts";
+import { tableSamples, vipLabel } from "../src/index.ts";
+import { TableMetrics } from "../src/prom.ts";
 
 const table: IpvsTable = {
   services: [

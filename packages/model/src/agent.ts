@@ -75,18 +75,20 @@ export interface HostChange {
   description: string;
 }
 
+/**
+ * A director's desired state, given once, in one of two forms: the cluster spec — its table is the
+ * spec's (`desiredTable(spec)`, what `desiredStateTable` returns), and its health checks, quorum,
+ * sorry servers, slow start, VRRP and scripts follow it — or a bare table (previews, tests), which
+ * changes none of those.
+ */
+export type DesiredState = { spec: ClusterSpec; desired?: undefined } | { desired: IpvsTable; spec?: undefined };
+
 /** What a director needs to take up its role (lvsdr.sh start). */
-export interface DirectorRoleConfig {
+export type DirectorRoleConfig = {
   vips: string[];
   interface: string;
-  desired: IpvsTable;
   generation: number;
-  /**
-   * The whole cluster spec, for what the table cannot say: health checks, quorum, sorry servers,
-   * slow start and VRRP. Absent: none of them (every real server counts as up, no VRRP).
-   */
-  spec?: ClusterSpec | undefined;
-}
+} & DesiredState;
 
 /** What a real server needs to take up its role (realdr.sh start). */
 export interface RealServerRoleConfig {

@@ -1,7 +1,7 @@
-import type { DirectorRoleConfig, RealServerRoleConfig } from "./agent.ts";
+import type { DesiredState, DirectorRoleConfig, RealServerRoleConfig } from "./agent.ts";
 import type { ForwardingMethod } from "./forwarding.ts";
 import type { ClusterSpec, Director } from "./spec.ts";
-import { desiredTable } from "./table.ts";
+import { desiredTable, type IpvsTable } from "./table.ts";
 
 /** A host of a cluster and what it is there for. */
 export type ClusterHost =
@@ -24,8 +24,14 @@ export function clusterHosts(spec: ClusterSpec): ClusterHost[] {
   ];
 }
 
+/** A director's Start: its VIPs and interface, and the spec (the table it installs is the spec's). */
 export function directorRoleConfig(spec: ClusterSpec, director: Director, generation: number): DirectorRoleConfig {
-  return { vips: spec.vips, interface: director.interface, desired: desiredTable(spec), generation, spec };
+  return { vips: spec.vips, interface: director.interface, generation, spec };
+}
+
+/** The IPVS table a desired state asks for: the spec's, or the bare table. */
+export function desiredStateTable(state: DesiredState): IpvsTable {
+  return state.spec ? desiredTable(state.spec) : state.desired;
 }
 
 /** For each VIP a real-server host serves, the forwarding methods the directors use to reach it. */

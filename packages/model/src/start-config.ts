@@ -21,7 +21,10 @@ function uniqueVips<T>(vip: (item: T) => string) {
   };
 }
 
-/** A director's Start (DirectorRoleConfig without the spec). */
+/**
+ * A director's Start without its spec (which is a ClusterSpec): VIPs, interface, generation, and the
+ * table when it is the bare-table form (a Start with a spec carries none: the table is the spec's).
+ */
 export const DirectorStartConfig = z.strictObject({
   vips: z
     .array(IpAddress)
@@ -29,8 +32,8 @@ export const DirectorStartConfig = z.strictObject({
     .superRefine(uniqueVips((vip: string) => vip)),
   /** The interface the VIPs go on. */
   interface: InterfaceName,
-  desired: DesiredTable,
   generation: Generation,
+  desired: DesiredTable.optional(),
 });
 export type DirectorStartConfig = z.output<typeof DirectorStartConfig>;
 

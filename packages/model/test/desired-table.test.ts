@@ -33,7 +33,8 @@ describe("DesiredTable: what an agent accepts as a desired IPVS table", () => {
     expect(validate(DesiredTable, table)).toEqual(table);
     const director = spec.directors[0]!;
     const { spec: _spec, ...start } = directorRoleConfig(spec, director, 3);
-    expect(validate(DirectorStartConfig, start)).toEqual({
+    expect(validate(DirectorStartConfig, start)).toEqual({ vips: spec.vips, interface: "eth0", generation: 3 });
+    expect(validate(DirectorStartConfig, { ...start, desired: table })).toEqual({
       vips: spec.vips,
       interface: "eth0",
       desired: table,

@@ -1,30 +1,29 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   type ClusterSpec,
+  type DesiredState,
   DesiredTable,
   DirectorStartConfig,
   type FieldError,
   Generation,
-  type IpvsTable,
   Name,
   RealServerStartConfig,
   type RoleConfig,
   ValidationError,
   validate,
 } from "@lvsfleet/model";
+import type { ApplyRequest } from "./agent-api.ts";
 import { FAMILY_FROM_WIRE, FORWARDING_FROM_WIRE, PROTOCOL_FROM_WIRE } from "./convert.ts";
 import { specFromJson } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
-import type {
-  WireApplyRequest,
-  WireDestination,
-  WireRealServerConfig,
-  WireService,
-  WireStartRequest,
-  WireStopRequest,
-  WireTable,
-  WireTunnel,
-} from "./wire.ts";
+import type { ApplyRequest__Output as WireApplyRequest } from "./generated/lvsfleet/v1/ApplyRequest.ts";
+import type { Destination__Output as WireDestination } from "./generated/lvsfleet/v1/Destination.ts";
+import type { RealServerConfig__Output as WireRealServerConfig } from "./generated/lvsfleet/v1/RealServerConfig.ts";
+import type { Service__Output as WireService } from "./generated/lvsfleet/v1/Service.ts";
+import type { StartRequest__Output as WireStartRequest } from "./generated/lvsfleet/v1/StartRequest.ts";
+import type { StopRequest__Output as WireStopRequest } from "./generated/lvsfleet/v1/StopRequest.ts";
+import type { Table__Output as WireTable } from "./generated/lvsfleet/v1/Table.ts";
+import type { Tunnel__Output as WireTunnel } from "./generated/lvsfleet/v1/Tunnel.ts";
 
 /**
  * What an agent accepts. Every request that carries something the agent renders or executes (the
@@ -137,19 +136,24 @@ function tableInput(table: WireTable | null | undefined): unknown {
   return table ? { services: table.services.map(serviceInput) } : undefined;
 }
 
-/** An Apply, validated: the cluster, the generation, the desired table and (when sent) the spec. */
-export function applyRequestFromWire(request: WireApplyRequest): {
-  cluster: string;
-  generation: number;
-  desired: IpvsTable;
-  dryRun: boolean;
-  spec?: ClusterSpec | undefined;
-} {
+/**
+ * The desired state in the one form it was sent in: the spec (spec_json), else the bare table,
+ * which is then required (`field` names it).
+ */
+function desiredStateOf(
+  sent: { specJson?: string | undefined; desired?: WireTable | null | undefined },
+  path: string[],
+): DesiredState {
+  const spec = sent.specJson ? specOf(sent.specJson, [...path, "spec_json"].join(".")) : undefined;
+  if (spec) return { spec };
+  return { desired: checked(() => validate(DesiredTable, tableInput(sent.desired), [...path, "desired"])) };
+}
+
+/** An Apply, validated: the cluster, the generation and the desired state (the spec, or a bare table). */
+export function applyRequestFromWire(request: WireApplyRequest): ApplyRequest {
   const cluster = checked(() => validate(Name, request.cluster, ["cluster"]));
   const generation = checked(() => validate(Generation, request.generation, ["generation"]));
-  const desired = checked(() => validate(DesiredTable, tableInput(request.desired), ["desired"]));
-  const spec = request.specJson ? specOf(request.specJson, "spec_json") : undefined;
-  return { cluster, generation, desired, dryRun: request.dryRun === true, ...(spec ? { spec } : {}) };
+  return { cluster, generation, dryRun: request.dryRun === true, ...desiredStateOf(request, []) };
 }
 
 function realServerInput(config: WireRealServerConfig): unknown {
@@ -162,20 +166,17 @@ function realServerInput(config: WireRealServerConfig): unknown {
   };
 }
 
-/** A Start, validated: the cluster and the role's config (a director's VIPs, interface, table and spec; a real server's VIPs). */
+/** A Start, validated: the cluster and the role's config (a director's VIPs, interface and desired state; a real server's VIPs). */
 export function startRequestFromWire(request: WireStartRequest): { cluster: string; config: RoleConfig } {
   const cluster = checked(() => validate(Name, request.cluster, ["cluster"]));
   const { director, realServer } = request;
   if (director) {
-    const input = {
-      vips: director.vips,
-      interface: director.interface,
-      desired: tableInput(director.desired),
-      generation: director.generation,
+    const input = { vips: director.vips, interface: director.interface, generation: director.generation };
+    const { desired: _none, ...config } = checked(() => validate(DirectorStartConfig, input, ["director"]));
+    return {
+      cluster,
+      config: { kind: "director", director: { ...config, ...desiredStateOf(director, ["director"]) } },
     };
-    const config = checked(() => validate(DirectorStartConfig, input, ["director"]));
-    const spec = director.specJson ? specOf(director.specJson, "director.spec_json") : undefined;
-    return { cluster, config: { kind: "director", director: { ...config, ...(spec ? { spec } : {}) } } };
   }
   if (realServer) {
     const config = checked(() => validate(RealServerStartConfig, realServerInput(realServer), ["real_server"]));

@@ -3,45 +3,49 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
-  ClusterSpec,
-  HostChange,
-  IpvsTable,
-  Operation,
   RealServerHealth,
   RoleConfig,
+  SimulatedHealthChange,
   SimulatedTraffic,
 } from "@lvsfleet/model";
+import type {
+  AgentApi,
+  ApplyRequest,
+  ApplyResult,
+  EventWatch,
+  RoleChangeResult,
+  RunActionResult,
+  SimulatedTrafficRequest,
+  WatchEventsOptions,
+} from "./agent-api.ts";
 import {
+  desiredStateToWire,
   directorConfigToWire,
   eventFromWire,
-  type HeldConnectionsInput,
   infoFromWire,
   operationFromWire,
   realServerConfigToWire,
-  type SimulatedLoadInput,
   simulatedTrafficChangeToWire,
   simulatedTrafficFromWire,
   stateFromWire,
   tableFromWire,
-  tableToWire,
 } from "./convert.ts";
-import { realServerHealthFromWire, specToJson } from "./convert-failover.ts";
+import { realServerHealthFromWire } from "./convert-failover.ts";
 import { AgentCallError, isServiceError } from "./errors.ts";
+import type { AgentClient as AgentStub } from "./generated/lvsfleet/v1/Agent.ts";
+import type { AgentInfo__Output as WireAgentInfo__Output } from "./generated/lvsfleet/v1/AgentInfo.ts";
+import type { AgentState__Output as WireAgentState__Output } from "./generated/lvsfleet/v1/AgentState.ts";
+import type { ApplyResponse__Output as WireApplyResponse__Output } from "./generated/lvsfleet/v1/ApplyResponse.ts";
+import type { Event__Output as WireEvent__Output } from "./generated/lvsfleet/v1/Event.ts";
+import type { RunActionResponse__Output as WireRunActionResponse__Output } from "./generated/lvsfleet/v1/RunActionResponse.ts";
+import type { SetSimulatedHealthResponse__Output as WireSetSimulatedHealthResponse__Output } from "./generated/lvsfleet/v1/SetSimulatedHealthResponse.ts";
+import type { StartRequest as WireStartRequest } from "./generated/lvsfleet/v1/StartRequest.ts";
+import type { StartResponse__Output as WireStartResponse__Output } from "./generated/lvsfleet/v1/StartResponse.ts";
+import type { StopResponse__Output as WireStopResponse__Output } from "./generated/lvsfleet/v1/StopResponse.ts";
 import { HealthClient } from "./health.ts";
 import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
-import type { RunActionResult } from "./server.ts";
-import type {
-  WireAgentInfo,
-  WireAgentState,
-  WireApplyResponse,
-  WireEvent,
-  WireSimulatedTraffic,
-  WireStartRequest,
-  WireStartResponse,
-} from "./wire.ts";
-import type { WireSetSimulatedHealthResponse } from "./wire-failover.ts";
 
 export interface AgentClientOptions {
   /** Host name, for error messages. */
@@ -55,18 +59,6 @@ export interface AgentClientOptions {
   deadlineMs?: number;
 }
 
-export interface ApplyResult {
-  operations: Operation[];
-  observed: IpvsTable;
-  /** The generation the agent holds after the call (may be newer than the request's). */
-  generation: number;
-}
-
-export interface RoleChangeResult {
-  changes: HostChange[];
-  state: AgentState;
-}
-
 /** Channel options shared by every agent connection: keepalives that notice a dead peer within seconds. */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 10_000,
@@ -76,36 +68,23 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_reconnect_backoff_ms": 5_000,
 };
 
-/** The RPC names as the proto spells them, for error messages. */
-const RPC_NAMES: Record<string, string> = {
-  getInfo: "GetInfo",
-  apply: "Apply",
-  getState: "GetState",
-  start: "Start",
-  stop: "Stop",
-  watchEvents: "WatchEvents",
-  setSimulatedTraffic: "SetSimulatedTraffic",
-  setSimulatedHealth: "SetSimulatedHealth",
-  runAction: "RunAction",
-};
-
 /** grpc-js appends an empty "Resolution note:" to connection errors; drop it. */
 function cleanDetails(details: string): string {
   return details.replace(/\.?\s*Resolution note:\s*$/, "").trim();
 }
 
-type Unary = (
-  request: unknown,
+/** One unary call on the generated client: the request and the callback are bound by the caller. */
+type Invoke<T> = (
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => void;
+  callback: grpc.requestCallback<T>,
+) => grpc.ClientUnaryCall;
 
-/** A typed, promise-based client for one agent. Every call carries a deadline. */
-export class AgentClient {
+/** The agent API (agent-api.ts) over gRPC, for one agent. Every call carries a deadline. */
+export class AgentClient implements AgentApi {
   readonly host: string;
   readonly endpoint: string;
-  private readonly client: grpc.Client;
+  private readonly client: AgentStub;
   private readonly health: HealthClient;
   private readonly deadlineMs: number;
 
@@ -119,63 +98,50 @@ export class AgentClient {
     this.health = new HealthClient(options.endpoint, credentials, { channelOverride: this.client.getChannel() });
   }
 
-  private call<T>(method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {
-    const fn = (this.client as unknown as Record<string, Unary>)[method];
-    if (!fn) throw new Error(`no such method ${method}`);
+  /** `method`: the RPC's name as the proto spells it (metrics, error messages). */
+  private call<T>(method: string, invoke: Invoke<T>, deadlineMs = this.deadlineMs): Promise<T> {
     const started = performance.now();
     const requestId = currentRequestId();
     const metadata = new grpc.Metadata();
     if (requestId !== undefined) metadata.set(REQUEST_ID_HEADER, requestId);
     return new Promise<T>((resolve, reject) => {
-      const done = (error: grpc.ServiceError | null, response: unknown) => {
+      invoke(metadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
         const code = error
           ? isServiceError(error)
             ? (grpc.status[error.code] ?? String(error.code))
             : "UNKNOWN"
           : "OK";
-        publishRpcCall({
-          host: this.host,
-          method: RPC_NAMES[method] ?? method,
-          code,
-          durationSeconds: (performance.now() - started) / 1_000,
-        });
+        publishRpcCall({ host: this.host, method, code, durationSeconds: (performance.now() - started) / 1_000 });
         if (error) reject(this.wrap(method, error));
-        else resolve(response as T);
-      };
-      fn.call(this.client, request, metadata, { deadline: Date.now() + deadlineMs }, done);
+        else if (response === undefined) reject(new Error(`${method}: no response`));
+        else resolve(response);
+      });
     });
   }
 
   private wrap(method: string, error: unknown): Error {
     if (isServiceError(error))
-      return new AgentCallError(
-        this.host,
-        this.endpoint,
-        RPC_NAMES[method] ?? method,
-        error.code,
-        cleanDetails(error.details),
-      );
+      return new AgentCallError(this.host, this.endpoint, method, error.code, cleanDetails(error.details));
     return error instanceof Error ? error : new Error(String(error));
   }
 
   async getInfo(deadlineMs?: number): Promise<AgentInfo> {
-    return infoFromWire(await this.call<WireAgentInfo>("getInfo", {}, deadlineMs));
+    return infoFromWire(
+      await this.call<WireAgentInfo__Output>("GetInfo", (...args) => this.client.getInfo({}, ...args), deadlineMs),
+    );
   }
 
   /** `spec` (health checks, quorum, sorry servers, slow start, VRRP) replaces the agent's; absent: unchanged. */
-  async apply(
-    request: { cluster: string; generation: number; desired: IpvsTable; dryRun?: boolean; spec?: ClusterSpec },
-    deadlineMs?: number,
-  ): Promise<ApplyResult> {
-    const response = await this.call<WireApplyResponse>(
-      "apply",
-      {
-        cluster: request.cluster,
-        generation: request.generation,
-        desired: tableToWire(request.desired),
-        dryRun: request.dryRun ?? false,
-        specJson: specToJson(request.spec),
-      },
+  async apply(request: ApplyRequest, deadlineMs?: number): Promise<ApplyResult> {
+    const wire = {
+      cluster: request.cluster,
+      generation: request.generation,
+      ...desiredStateToWire(request),
+      dryRun: request.dryRun ?? false,
+    };
+    const response = await this.call<WireApplyResponse__Output>(
+      "Apply",
+      (...args) => this.client.apply(wire, ...args),
       deadlineMs,
     );
     return {
@@ -186,7 +152,9 @@ export class AgentClient {
   }
 
   async getState(deadlineMs?: number): Promise<AgentState> {
-    return stateFromWire(await this.call<WireAgentState>("getState", {}, deadlineMs));
+    return stateFromWire(
+      await this.call<WireAgentState__Output>("GetState", (...args) => this.client.getState({}, ...args), deadlineMs),
+    );
   }
 
   async start(cluster: string, config: RoleConfig, deadlineMs?: number): Promise<RoleChangeResult> {
@@ -194,12 +162,20 @@ export class AgentClient {
       config.kind === "director"
         ? { cluster, director: directorConfigToWire(config.director) }
         : { cluster, realServer: realServerConfigToWire(config.realServer) };
-    const response = await this.call<WireStartResponse>("start", request, deadlineMs);
+    const response = await this.call<WireStartResponse__Output>(
+      "Start",
+      (...args) => this.client.start(request, ...args),
+      deadlineMs,
+    );
     return { changes: response.changes, state: stateFromWire(response.state) };
   }
 
   async stop(cluster: string, deadlineMs?: number): Promise<RoleChangeResult> {
-    const response = await this.call<WireStartResponse>("stop", { cluster }, deadlineMs);
+    const response = await this.call<WireStopResponse__Output>(
+      "Stop",
+      (...args) => this.client.stop({ cluster }, ...args),
+      deadlineMs,
+    );
     return { changes: response.changes, state: stateFromWire(response.state) };
   }
 
@@ -208,16 +184,14 @@ export class AgentClient {
    * releasing them) and returns what it does now. `{}` only reads it. Other drivers refuse with
    * FAILED_PRECONDITION; bad values with INVALID_ARGUMENT.
    */
-  async setSimulatedTraffic(
-    change: {
-      load?: SimulatedLoadInput | undefined;
-      hold?: HeldConnectionsInput[] | undefined;
-      releaseHeld?: boolean | undefined;
-    },
-    deadlineMs?: number,
-  ): Promise<SimulatedTraffic> {
+  async setSimulatedTraffic(change: SimulatedTrafficRequest, deadlineMs?: number): Promise<SimulatedTraffic> {
+    const request = simulatedTrafficChangeToWire(change);
     return simulatedTrafficFromWire(
-      await this.call<WireSimulatedTraffic>("setSimulatedTraffic", simulatedTrafficChangeToWire(change), deadlineMs),
+      await this.call(
+        "SetSimulatedTraffic",
+        (...args) => this.client.setSimulatedTraffic(request, ...args),
+        deadlineMs,
+      ),
     );
   }
 
@@ -226,13 +200,16 @@ export class AgentClient {
    * agent's checkers see it at their next round. Returns the real servers' health now. Other drivers
    * refuse with FAILED_PRECONDITION, an unknown real server with NOT_FOUND.
    */
-  async setSimulatedHealth(
-    change: { address: string; port: number; healthy: boolean; service?: string | undefined },
-    deadlineMs?: number,
-  ): Promise<RealServerHealth[]> {
-    const response = await this.call<WireSetSimulatedHealthResponse>(
-      "setSimulatedHealth",
-      { address: change.address, port: change.port, healthy: change.healthy, service: change.service ?? "" },
+  async setSimulatedHealth(change: SimulatedHealthChange, deadlineMs?: number): Promise<RealServerHealth[]> {
+    const request = {
+      address: change.address,
+      port: change.port,
+      healthy: change.healthy,
+      service: change.service ?? "",
+    };
+    const response = await this.call<WireSetSimulatedHealthResponse__Output>(
+      "SetSimulatedHealth",
+      (...args) => this.client.setSimulatedHealth(request, ...args),
       deadlineMs,
     );
     return response.realServers.map(realServerHealthFromWire);
@@ -244,9 +221,9 @@ export class AgentClient {
    * own timeout. NOT_FOUND for an unknown action, FAILED_PRECONDITION when the agent has none.
    */
   async runAction(name: string, deadlineMs?: number): Promise<RunActionResult> {
-    const response = await this.call<{ exitCode: number; output: string; durationMs: number; timedOut: boolean }>(
-      "runAction",
-      { name },
+    const response = await this.call<WireRunActionResponse__Output>(
+      "RunAction",
+      (...args) => this.client.runAction({ name }, ...args),
       deadlineMs,
     );
     return {
@@ -269,22 +246,21 @@ export class AgentClient {
    * The stream has a deadline too: watchers re-open it when it expires.
    */
   watchEvents(
-    options: { heartbeatIntervalMs: number; deadlineMs: number },
+    options: WatchEventsOptions,
     onEvent: (event: AgentEvent) => void,
     onEnd: (error: Error | undefined) => void,
-  ): { cancel(): void } {
-    const stream = (
-      this.client as unknown as {
-        watchEvents(request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<WireEvent>;
-      }
-    ).watchEvents({ heartbeatIntervalMs: options.heartbeatIntervalMs }, { deadline: Date.now() + options.deadlineMs });
+  ): EventWatch {
+    const stream = this.client.watchEvents(
+      { heartbeatIntervalMs: options.heartbeatIntervalMs },
+      { deadline: options.deadlineMs === undefined ? Infinity : Date.now() + options.deadlineMs },
+    );
     let ended = false;
     const end = (error: Error | undefined) => {
       if (ended) return;
       ended = true;
       onEnd(error);
     };
-    stream.on("data", (event: WireEvent) => {
+    stream.on("data", (event: WireEvent__Output) => {
       try {
         onEvent(eventFromWire(event));
       } catch (error) {

@@ -13,13 +13,29 @@ import {
   validate,
 } from "@lvsfleet/model";
 import type {
-  WireCheckStatus,
-  WireFailover,
-  WireFailoverBeat,
-  WireRealServerHealth,
-  WireServiceHealth,
-  WireVrrpStatus,
-} from "./wire-failover.ts";
+  CheckStatus as WireCheckStatus,
+  CheckStatus__Output as WireCheckStatus__Output,
+} from "./generated/lvsfleet/v1/CheckStatus.ts";
+import type {
+  Failover as WireFailover,
+  Failover__Output as WireFailover__Output,
+} from "./generated/lvsfleet/v1/Failover.ts";
+import type {
+  FailoverBeat as WireFailoverBeat,
+  FailoverBeat__Output as WireFailoverBeat__Output,
+} from "./generated/lvsfleet/v1/FailoverBeat.ts";
+import type {
+  RealServerHealth as WireRealServerHealth,
+  RealServerHealth__Output as WireRealServerHealth__Output,
+} from "./generated/lvsfleet/v1/RealServerHealth.ts";
+import type {
+  ServiceHealth as WireServiceHealth,
+  ServiceHealth__Output as WireServiceHealth__Output,
+} from "./generated/lvsfleet/v1/ServiceHealth.ts";
+import type {
+  VrrpStatus as WireVrrpStatus,
+  VrrpStatus__Output as WireVrrpStatus__Output,
+} from "./generated/lvsfleet/v1/VrrpStatus.ts";
 
 const HEALTH_STATES: readonly HealthState[] = ["up", "down", "unknown"];
 const ACTIONS: readonly HealthAction[] = [
@@ -54,7 +70,7 @@ function checkToWire(c: CheckStatus): WireCheckStatus {
   return { type: c.type, state: c.state, detail: c.detail, lastRoundMs: c.lastRound ?? 0, lastMs: c.lastMs ?? 0 };
 }
 
-function checkFromWire(c: WireCheckStatus): CheckStatus {
+function checkFromWire(c: WireCheckStatus__Output): CheckStatus {
   return {
     type: c.type,
     state: healthStateFromWire(c.state),
@@ -78,7 +94,7 @@ export function realServerHealthToWire(h: RealServerHealth): WireRealServerHealt
   };
 }
 
-export function realServerHealthFromWire(h: WireRealServerHealth): RealServerHealth {
+export function realServerHealthFromWire(h: WireRealServerHealth__Output): RealServerHealth {
   return {
     service: h.service,
     address: h.address,
@@ -103,7 +119,7 @@ function serviceHealthToWire(s: ServiceHealth): WireServiceHealth {
   };
 }
 
-function serviceHealthFromWire(s: WireServiceHealth): ServiceHealth {
+function serviceHealthFromWire(s: WireServiceHealth__Output): ServiceHealth {
   return {
     service: s.service,
     healthyWeight: s.healthyWeight,
@@ -125,7 +141,7 @@ function vrrpToWire(v: VrrpStatus): WireVrrpStatus {
   };
 }
 
-function vrrpFromWire(v: WireVrrpStatus): VrrpStatus {
+function vrrpFromWire(v: WireVrrpStatus__Output): VrrpStatus {
   return {
     instance: v.instance,
     state: vrrpStateFromWire(v.state),
@@ -146,7 +162,7 @@ export function failoverToWire(report: FailoverReport): WireFailover {
   };
 }
 
-export function failoverFromWire(report: WireFailover): FailoverReport {
+export function failoverFromWire(report: WireFailover__Output): FailoverReport {
   return {
     realServers: report.realServers.map(realServerHealthFromWire),
     services: report.services.map(serviceHealthFromWire),
@@ -163,7 +179,7 @@ export function failoverBeatToWire(beat: FailoverBeat): WireFailoverBeat {
   };
 }
 
-export function failoverBeatFromWire(beat: WireFailoverBeat): FailoverBeat {
+export function failoverBeatFromWire(beat: WireFailoverBeat__Output): FailoverBeat {
   return {
     vipsHeld: [...beat.vipsHeld],
     vrrp: beat.vrrp.map((v) => ({ instance: v.instance, state: vrrpStateFromWire(v.state) })),

@@ -2,9 +2,9 @@ import type {
   AgentEvent,
   AgentInfo,
   AgentState,
+  DesiredState,
   DirectorRoleConfig,
   ForwardingMethod,
-  HeldConnections,
   HostChange,
   HostState,
   IpvsDestination,
@@ -21,9 +21,9 @@ import type {
   RoleState,
   Scheduler,
   SchedulerFlag,
-  SimulatedLoad,
   SimulatedTraffic,
 } from "@lvsfleet/model";
+import type { SimulatedLoadInput, SimulatedTrafficRequest } from "./agent-api.ts";
 import {
   failoverBeatFromWire,
   failoverBeatToWire,
@@ -32,27 +32,52 @@ import {
   specToJson,
 } from "./convert-failover.ts";
 import type {
-  WireAgentInfo,
-  WireAgentState,
-  WireDestination,
-  WireDirectorConfig,
-  WireEvent,
-  WireForwarding,
-  WireHostChange,
-  WireHostState,
-  WireOperation,
-  WireOperationKind,
-  WireProtocol,
-  WireRates,
-  WireRealServerConfig,
-  WireService,
-  WireSetSimulatedTrafficRequest,
-  WireSimulatedLoad,
-  WireSimulatedTraffic,
-  WireStats,
-  WireTable,
-  WireTunnel,
-} from "./wire.ts";
+  AgentInfo as WireAgentInfo,
+  AgentInfo__Output as WireAgentInfo__Output,
+} from "./generated/lvsfleet/v1/AgentInfo.ts";
+import type {
+  AgentState as WireAgentState,
+  AgentState__Output as WireAgentState__Output,
+} from "./generated/lvsfleet/v1/AgentState.ts";
+import type {
+  Destination as WireDestination,
+  Destination__Output as WireDestination__Output,
+} from "./generated/lvsfleet/v1/Destination.ts";
+import type { DirectorConfig as WireDirectorConfig } from "./generated/lvsfleet/v1/DirectorConfig.ts";
+import type { Event as WireEvent, Event__Output as WireEvent__Output } from "./generated/lvsfleet/v1/Event.ts";
+import type { Forwarding__Output as WireForwarding } from "./generated/lvsfleet/v1/Forwarding.ts";
+import type { HostChange as WireHostChange } from "./generated/lvsfleet/v1/HostChange.ts";
+import type {
+  HostState as WireHostState,
+  HostState__Output as WireHostState__Output,
+} from "./generated/lvsfleet/v1/HostState.ts";
+import type {
+  Operation as WireOperation,
+  Operation__Output as WireOperation__Output,
+  _lvsfleet_v1_Operation_Kind__Output as WireOperationKind,
+} from "./generated/lvsfleet/v1/Operation.ts";
+import type { Protocol__Output as WireProtocol } from "./generated/lvsfleet/v1/Protocol.ts";
+import type { Rates as WireRates, Rates__Output as WireRates__Output } from "./generated/lvsfleet/v1/Rates.ts";
+import type { RealServerConfig as WireRealServerConfig } from "./generated/lvsfleet/v1/RealServerConfig.ts";
+import type {
+  Service as WireService,
+  Service__Output as WireService__Output,
+} from "./generated/lvsfleet/v1/Service.ts";
+import type {
+  SetSimulatedTrafficRequest as WireSetSimulatedTrafficRequest,
+  SetSimulatedTrafficRequest__Output as WireSetSimulatedTrafficRequest__Output,
+} from "./generated/lvsfleet/v1/SetSimulatedTrafficRequest.ts";
+import type {
+  SimulatedLoad as WireSimulatedLoad,
+  SimulatedLoad__Output as WireSimulatedLoad__Output,
+} from "./generated/lvsfleet/v1/SimulatedLoad.ts";
+import type {
+  SimulatedTraffic as WireSimulatedTraffic,
+  SimulatedTraffic__Output as WireSimulatedTraffic__Output,
+} from "./generated/lvsfleet/v1/SimulatedTraffic.ts";
+import type { Stats as WireStats, Stats__Output as WireStats__Output } from "./generated/lvsfleet/v1/Stats.ts";
+import type { Table as WireTable, Table__Output as WireTable__Output } from "./generated/lvsfleet/v1/Table.ts";
+import type { Tunnel as WireTunnel, Tunnel__Output as WireTunnel__Output } from "./generated/lvsfleet/v1/Tunnel.ts";
 
 /** Raised when a message from the other side does not make sense (an unset enum, a missing field). */
 export class WireError extends Error {
@@ -90,7 +115,7 @@ function tunnelToWire(t: IpvsTunnel): WireTunnel {
   return { type: t.type, port: t.port ?? 0, checksum: t.checksum ?? "" };
 }
 
-function tunnelFromWire(t: WireTunnel): IpvsTunnel {
+function tunnelFromWire(t: WireTunnel__Output): IpvsTunnel {
   const type = lookup(TUNNEL_TYPES, t.type, "tunnel type");
   return {
     type,
@@ -103,7 +128,7 @@ const statsOf = (s: IpvsStats): WireStats => ({ ...s });
 const ratesOf = (r: IpvsRates): WireRates => ({ ...r });
 
 /** Counters and rates travel only when the source reports them (absent on the wire: absent here). */
-function countersFromWire(x: { stats?: WireStats | null; rates?: WireRates | null }): {
+function countersFromWire(x: { stats?: WireStats__Output | null; rates?: WireRates__Output | null }): {
   stats?: IpvsStats;
   rates?: IpvsRates;
 } {
@@ -150,7 +175,7 @@ export function destinationToWire(d: IpvsDestinationConfig & Partial<IpvsDestina
   };
 }
 
-export function destinationFromWire(d: WireDestination): IpvsDestination {
+export function destinationFromWire(d: WireDestination__Output): IpvsDestination {
   return {
     address: d.address,
     port: d.port,
@@ -185,7 +210,7 @@ export function serviceToWire(
   };
 }
 
-export function serviceFromWire(s: WireService): IpvsService {
+export function serviceFromWire(s: WireService__Output): IpvsService {
   const protocol = lookup(PROTOCOL_FROM_WIRE, s.protocol, "protocol");
   const fwmark = protocol === "fwmark";
   return {
@@ -211,7 +236,7 @@ export function tableToWire(table: IpvsTable): WireTable {
  * A table as an agent reports it (observed, applied). What an agent receives is not read with this:
  * agent-input.ts validates it with the model's schemas.
  */
-export function tableFromWire(table: WireTable | null | undefined): IpvsTable {
+export function tableFromWire(table: WireTable__Output | null | undefined): IpvsTable {
   return { services: (table?.services ?? []).map(serviceFromWire) };
 }
 
@@ -223,7 +248,7 @@ export function operationToWire(op: Operation): WireOperation {
   };
 }
 
-export function operationFromWire(op: WireOperation): Operation {
+export function operationFromWire(op: WireOperation__Output): Operation {
   const kind = lookup(OPERATION_FROM_WIRE, op.kind, "operation kind");
   if (!op.service) throw new WireError(`${kind} without a service`);
   const { destinations: _, stats: _s, rates: _r, ...service } = serviceFromWire(op.service);
@@ -250,7 +275,7 @@ export function infoToWire(info: AgentInfo): WireAgentInfo {
   };
 }
 
-export function infoFromWire(info: WireAgentInfo | null): AgentInfo {
+export function infoFromWire(info: WireAgentInfo__Output | null): AgentInfo {
   if (!info) throw new WireError("agent info missing");
   return {
     host: info.host,
@@ -274,7 +299,7 @@ export function hostStateToWire(host: HostState): WireHostState {
   };
 }
 
-export function hostStateFromWire(host: WireHostState | null): HostState {
+export function hostStateFromWire(host: WireHostState__Output | null): HostState {
   const optional = (s: string) => (s === "" ? undefined : s);
   return {
     addresses: (host?.addresses ?? []).map((a) => ({ ...a, label: optional(a.label) })),
@@ -309,7 +334,7 @@ export function stateToWire(state: AgentState): WireAgentState {
   };
 }
 
-export function stateFromWire(state: WireAgentState | null): AgentState {
+export function stateFromWire(state: WireAgentState__Output | null): AgentState {
   if (!state) throw new WireError("agent state missing");
   return {
     info: infoFromWire(state.info),
@@ -339,13 +364,17 @@ export function changesToWire(changes: HostChange[]): WireHostChange[] {
   return changes.map((c) => ({ kind: c.kind, description: c.description }));
 }
 
+/** The desired state in its one form on the wire: spec_json, or the bare table. */
+export function desiredStateToWire(state: DesiredState): { specJson: string } | { desired: WireTable } {
+  return state.spec ? { specJson: specToJson(state.spec) } : { desired: tableToWire(state.desired) };
+}
+
 export function directorConfigToWire(config: DirectorRoleConfig): WireDirectorConfig {
   return {
     vips: config.vips,
     interface: config.interface,
-    desired: tableToWire(config.desired),
     generation: config.generation,
-    specJson: specToJson(config.spec),
+    ...desiredStateToWire(config),
   };
 }
 
@@ -388,7 +417,7 @@ export function eventToWire(event: AgentEvent): WireEvent {
   }
 }
 
-export function eventFromWire(event: WireEvent): AgentEvent {
+export function eventFromWire(event: WireEvent__Output): AgentEvent {
   const base = { time: event.timeMs, host: event.host };
   if (event.heartbeat) {
     const { failover, ...heartbeat } = event.heartbeat;
@@ -414,12 +443,6 @@ export function eventFromWire(event: WireEvent): AgentEvent {
   throw new WireError("event without a kind");
 }
 
-/** What a caller gives: the rate, and optionally the lifetime and client pool (the agent's defaults otherwise). */
-export type SimulatedLoadInput = Pick<SimulatedLoad, "connectionsPerSecond"> & Partial<SimulatedLoad>;
-
-/** Connections to hold: the lifetime is optional (0, the default, holds them until released). */
-export type HeldConnectionsInput = Omit<HeldConnections, "lifetimeSeconds"> & { lifetimeSeconds?: number | undefined };
-
 export function simulatedLoadToWire(load: SimulatedLoadInput): WireSimulatedLoad {
   return {
     connectionsPerSecond: load.connectionsPerSecond,
@@ -429,7 +452,7 @@ export function simulatedLoadToWire(load: SimulatedLoadInput): WireSimulatedLoad
 }
 
 /** The wire's zeros mean "the default" for the lifetime and the client pool (proto3 has no absent numbers). */
-export function simulatedLoadFromWire(load: WireSimulatedLoad): unknown {
+export function simulatedLoadFromWire(load: WireSimulatedLoad__Output): unknown {
   return {
     connectionsPerSecond: load.connectionsPerSecond,
     ...(load.meanLifetimeSeconds ? { meanLifetimeSeconds: load.meanLifetimeSeconds } : {}),
@@ -437,11 +460,7 @@ export function simulatedLoadFromWire(load: WireSimulatedLoad): unknown {
   };
 }
 
-export function simulatedTrafficChangeToWire(change: {
-  load?: SimulatedLoadInput | undefined;
-  hold?: HeldConnectionsInput[] | undefined;
-  releaseHeld?: boolean | undefined;
-}): WireSetSimulatedTrafficRequest {
+export function simulatedTrafficChangeToWire(change: SimulatedTrafficRequest): WireSetSimulatedTrafficRequest {
   return {
     load: change.load ? simulatedLoadToWire(change.load) : null,
     hold: (change.hold ?? []).map((h) => ({
@@ -455,7 +474,7 @@ export function simulatedTrafficChangeToWire(change: {
 }
 
 /** The request as the agent validates it (with SimulatedTrafficChange): unknown input, not yet trusted. */
-export function simulatedTrafficChangeFromWire(request: WireSetSimulatedTrafficRequest): unknown {
+export function simulatedTrafficChangeFromWire(request: WireSetSimulatedTrafficRequest__Output): unknown {
   return {
     ...(request.load ? { load: simulatedLoadFromWire(request.load) } : {}),
     hold: request.hold.map((h) => ({
@@ -478,7 +497,7 @@ export function simulatedTrafficToWire(traffic: SimulatedTraffic): WireSimulated
   };
 }
 
-export function simulatedTrafficFromWire(traffic: WireSimulatedTraffic): SimulatedTraffic {
+export function simulatedTrafficFromWire(traffic: WireSimulatedTraffic__Output): SimulatedTraffic {
   const load = traffic.load ?? { connectionsPerSecond: 0, meanLifetimeSeconds: 0, clients: 0 };
   return {
     load: {

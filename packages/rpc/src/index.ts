@@ -1,12 +1,18 @@
 export { status as GrpcStatus } from "@grpc/grpc-js";
+export type {
+  AgentApi,
+  ApplyRequest,
+  ApplyResult,
+  EventWatch,
+  HeldConnectionsInput,
+  RoleChangeResult,
+  RunActionResult,
+  SimulatedLoadInput,
+  SimulatedTrafficRequest,
+  WatchEventsOptions,
+} from "./agent-api.ts";
 export { applyRequestFromWire, startRequestFromWire, stopRequestFromWire } from "./agent-input.ts";
-export {
-  AgentClient,
-  type AgentClientOptions,
-  type ApplyResult,
-  CHANNEL_OPTIONS,
-  type RoleChangeResult,
-} from "./client.ts";
+export { AgentClient, type AgentClientOptions, CHANNEL_OPTIONS } from "./client.ts";
 export * from "./convert.ts";
 export * from "./convert-failover.ts";
 export { AgentCallError, describeCode, isServiceError, RpcError } from "./errors.ts";
@@ -20,13 +26,5 @@ export {
   requestLogFields,
   withRequestId,
 } from "./request-id.ts";
-export {
-  ACTION_NAME,
-  AGENT_SERVICE_NAME,
-  type AgentHandlers,
-  type RunActionResult,
-  type RunningAgentServer,
-  type ServeOptions,
-  serveAgent,
-} from "./server.ts";
+export { ACTION_NAME, AGENT_SERVICE_NAME, type RunningAgentServer, type ServeOptions, serveAgent } from "./server.ts";
 // TLS (mTLS credentials, peer identity) lives at @lvsfleet/rpc/tls so that plaintext users do not load X.509 code.

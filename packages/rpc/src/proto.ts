@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import type { ProtoGrpcType } from "./generated/agent.ts";
 
 const AGENT_PROTO = join("lvsfleet", "v1", "agent.proto");
 
@@ -23,10 +24,16 @@ export function protoDir(): string {
   }
 }
 
-let cached: grpc.ServiceClientConstructor | undefined;
+/** The lvsfleet.v1.Agent client constructor and service definition, typed by the generated wire types. */
+export type AgentService = ProtoGrpcType["lvsfleet"]["v1"]["Agent"];
 
-/** The lvsfleet.v1.Agent service, loaded with proto-loader: camelCase fields, enums as strings, longs as numbers. */
-export function agentService(): grpc.ServiceClientConstructor {
+let cached: AgentService | undefined;
+
+/**
+ * The lvsfleet.v1.Agent service, loaded with proto-loader: camelCase fields, enums as strings, longs
+ * as numbers, defaults, oneofs — the options scripts/generate-wire-types.mjs generates the types with.
+ */
+export function agentService(): AgentService {
   if (cached) return cached;
   const definition = protoLoader.loadSync(join(protoDir(), AGENT_PROTO), {
     keepCase: false,
@@ -36,9 +43,7 @@ export function agentService(): grpc.ServiceClientConstructor {
     oneofs: true,
     includeDirs: [protoDir()],
   });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    lvsfleet: { v1: { Agent: grpc.ServiceClientConstructor } };
-  };
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   cached = loaded.lvsfleet.v1.Agent;
   return cached;
 }

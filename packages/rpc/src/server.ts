@@ -1,22 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import {
-  type AgentEvent,
-  type AgentInfo,
-  type AgentState,
-  type ClusterSpec,
-  type IpvsTable,
-  type RealServerHealth,
-  type RoleConfig,
-  SCRIPT_NAME,
-  SimulatedHealthChange,
-  type SimulatedTraffic,
-  SimulatedTrafficChange,
-  ValidationError,
-  validate,
-} from "@lvsfleet/model";
+import { SCRIPT_NAME, SimulatedHealthChange, SimulatedTrafficChange, ValidationError, validate } from "@lvsfleet/model";
 import { HealthImplementation } from "grpc-health-check";
+import type { AgentApi } from "./agent-api.ts";
 import { applyRequestFromWire, startRequestFromWire, stopRequestFromWire } from "./agent-input.ts";
-import type { ApplyResult, RoleChangeResult } from "./client.ts";
 import {
   changesToWire,
   eventToWire,
@@ -29,50 +15,9 @@ import {
 } from "./convert.ts";
 import { realServerHealthToWire } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
+import type { AgentHandlers as WireAgentHandlers } from "./generated/lvsfleet/v1/Agent.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
-import type {
-  WireApplyRequest,
-  WireSetSimulatedTrafficRequest,
-  WireStartRequest,
-  WireStopRequest,
-  WireWatchEventsRequest,
-} from "./wire.ts";
-import type { WireSetSimulatedHealthRequest } from "./wire-failover.ts";
-
-/** What an agent implements; the rpc layer only translates messages and errors. */
-export interface AgentHandlers {
-  info(): AgentInfo;
-  /** `spec`: the cluster spec for health checks and VRRP, when the caller sent one (absent: keep the current). */
-  apply(request: {
-    cluster: string;
-    generation: number;
-    desired: IpvsTable;
-    dryRun: boolean;
-    spec?: ClusterSpec | undefined;
-  }): Promise<ApplyResult>;
-  state(): Promise<AgentState>;
-  start(cluster: string, config: RoleConfig): Promise<RoleChangeResult>;
-  stop(cluster: string): Promise<RoleChangeResult>;
-  /** Calls emit for every event until signal aborts. */
-  watch(heartbeatIntervalMs: number, emit: (event: AgentEvent) => void, signal: AbortSignal): void;
-  /** Sim driver only: changes the simulated traffic. Absent: the call answers FAILED_PRECONDITION. */
-  setSimulatedTraffic?(change: SimulatedTrafficChange): Promise<SimulatedTraffic>;
-  /** Sim driver only: fails or restores a simulated real server's health. Absent: FAILED_PRECONDITION. */
-  setSimulatedHealth?(change: SimulatedHealthChange): Promise<RealServerHealth[]>;
-  /** Real-server agents with an action allowlist: runs one action by name. Absent: FAILED_PRECONDITION. */
-  runAction?(name: string): Promise<RunActionResult>;
-}
-
-/** What an allowlisted action did (RunAction). */
-export interface RunActionResult {
-  /** -1 when the command was killed (timed out, or a signal). */
-  exitCode: number;
-  /** The end of its output, at most 4 KiB. */
-  output: string;
-  durationMs: number;
-  timedOut: boolean;
-}
 
 /** Action names: what an allowlist may define and what RunAction accepts (the same rule as script names). */
 export const ACTION_NAME = SCRIPT_NAME;
@@ -131,35 +76,37 @@ function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUn
   };
 }
 
-/** Serves lvsfleet.v1.Agent and grpc.health.v1.Health. */
-export async function serveAgent(handlers: AgentHandlers, options: ServeOptions): Promise<RunningAgentServer> {
+/**
+ * Serves an implementation of the agent API (agent-api.ts) as lvsfleet.v1.Agent, and
+ * grpc.health.v1.Health. This layer only translates: it validates every request (agent-input.ts)
+ * before the agent sees it, and turns errors into statuses (an RpcError keeps its own).
+ */
+export async function serveAgent(agent: AgentApi, options: ServeOptions): Promise<RunningAgentServer> {
   const server = new grpc.Server({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   });
-  server.addService(agentService().service, {
-    getInfo: unary(async () => infoToWire(handlers.info())),
-    apply: unary(async (request: WireApplyRequest) => {
-      const result = await handlers.apply(applyRequestFromWire(request));
+  const implementation: WireAgentHandlers = {
+    GetInfo: unary(async () => infoToWire(await agent.getInfo())),
+    Apply: unary(async (request) => {
+      const result = await agent.apply(applyRequestFromWire(request));
       return {
         operations: result.operations.map(operationToWire),
         observed: tableToWire(result.observed),
         generation: result.generation,
       };
     }),
-    getState: unary(async () => stateToWire(await handlers.state())),
-    start: unary(async (request: WireStartRequest) => {
+    GetState: unary(async () => stateToWire(await agent.getState())),
+    Start: unary(async (request) => {
       const { cluster, config } = startRequestFromWire(request);
-      const result = await handlers.start(cluster, config);
+      const result = await agent.start(cluster, config);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
-    stop: unary(async (request: WireStopRequest) => {
-      const result = await handlers.stop(stopRequestFromWire(request).cluster);
+    Stop: unary(async (request) => {
+      const result = await agent.stop(stopRequestFromWire(request).cluster);
       return { changes: changesToWire(result.changes), state: stateToWire(result.state) };
     }),
-    setSimulatedTraffic: unary(async (request: WireSetSimulatedTrafficRequest) => {
-      if (!handlers.setSimulatedTraffic)
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, "this agent has no simulated traffic (sim driver only)");
+    SetSimulatedTraffic: unary(async (request) => {
       let change: SimulatedTrafficChange;
       try {
         change = validate(SimulatedTrafficChange, simulatedTrafficChangeFromWire(request));
@@ -167,11 +114,9 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
         if (error instanceof ValidationError) throw new RpcError(grpc.status.INVALID_ARGUMENT, error.message);
         throw error;
       }
-      return simulatedTrafficToWire(await handlers.setSimulatedTraffic(change));
+      return simulatedTrafficToWire(await agent.setSimulatedTraffic(change));
     }),
-    setSimulatedHealth: unary(async (request: WireSetSimulatedHealthRequest) => {
-      if (!handlers.setSimulatedHealth)
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, "this agent has no simulated health (sim driver only)");
+    SetSimulatedHealth: unary(async (request) => {
       const change = parsed("health change", () =>
         validate(SimulatedHealthChange, {
           address: request.address,
@@ -180,21 +125,16 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
           ...(request.service ? { service: request.service } : {}),
         }),
       );
-      return { realServers: (await handlers.setSimulatedHealth(change)).map(realServerHealthToWire) };
+      return { realServers: (await agent.setSimulatedHealth(change)).map(realServerHealthToWire) };
     }),
-    runAction: unary(async (request: { name?: string }) => {
-      if (!handlers.runAction)
-        throw new RpcError(
-          grpc.status.FAILED_PRECONDITION,
-          "this agent has no actions (start the real-server agent with --actions-file)",
-        );
+    RunAction: unary(async (request) => {
       const name = request.name ?? "";
       if (!ACTION_NAME.test(name))
         throw new RpcError(
           grpc.status.INVALID_ARGUMENT,
           `name: ${JSON.stringify(name.slice(0, 80))} is not an action name (lowercase letters, digits, - and _)`,
         );
-      const result = await handlers.runAction(name);
+      const result = await agent.runAction(name);
       return {
         exitCode: result.exitCode,
         output: result.output,
@@ -202,21 +142,28 @@ export async function serveAgent(handlers: AgentHandlers, options: ServeOptions)
         timedOut: result.timedOut,
       };
     }),
-    watchEvents: (call: grpc.ServerWritableStream<WireWatchEventsRequest, unknown>) => {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
+    WatchEvents: (call) => {
+      let open = true;
+      const watch = agent.watchEvents(
+        { heartbeatIntervalMs: call.request.heartbeatIntervalMs },
+        (event) => {
+          if (open) call.write(eventToWire(event));
+        },
+        () => {
+          if (open) call.end();
+        },
+      );
+      const stop = () => {
+        if (!open) return;
+        open = false;
+        watch.cancel();
+      };
       call.on("cancelled", stop);
       call.on("close", stop);
       call.on("error", stop);
-      handlers.watch(
-        call.request.heartbeatIntervalMs,
-        (event) => {
-          if (!controller.signal.aborted) call.write(eventToWire(event));
-        },
-        controller.signal,
-      );
     },
-  });
+  };
+  server.addService(agentService().service, implementation);
   const health = new HealthImplementation({ "": "SERVING", [AGENT_SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {

@@ -11,9 +11,9 @@ import {
 } from "@lvsfleet/model";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  type AgentApi,
   AgentCallError,
   AgentClient,
-  type AgentHandlers,
   agentService,
   type RunningAgentServer,
   serveAgent,
@@ -31,22 +31,22 @@ const table = desiredTable(spec);
 const reached: { method: string; request: unknown }[] = [];
 
 const handlers = {
-  info: () => ({ host: "lb-master", role: "director" as const, driver: "fake", version: "0", startedAt: 0 }),
+  getInfo: async () => ({ host: "lb-master", role: "director" as const, driver: "fake", version: "0", startedAt: 0 }),
   async apply(request: unknown) {
     reached.push({ method: "apply", request });
     return { operations: [], observed: { services: [] }, generation: 1 };
   },
   async start(cluster: string, config: RoleConfig) {
     reached.push({ method: "start", request: { cluster, config } });
-    return { changes: [], state: await handlers.state() };
+    return { changes: [], state: await handlers.getState() };
   },
   async stop(cluster: string) {
     reached.push({ method: "stop", request: { cluster } });
-    return { changes: [], state: await handlers.state() };
+    return { changes: [], state: await handlers.getState() };
   },
-  async state() {
+  async getState() {
     return {
-      info: handlers.info(),
+      info: await handlers.getInfo(),
       roleState: "stopped" as const,
       table: { services: [] },
       host: { addresses: [], routes: [], sysctls: {} },
@@ -57,8 +57,8 @@ const handlers = {
     reached.push({ method: "setSimulatedHealth", request: change });
     return [];
   },
-  watch() {},
-} as unknown as AgentHandlers;
+  watchEvents: () => ({ cancel() {} }),
+} as unknown as AgentApi;
 
 let server: RunningAgentServer;
 let client: AgentClient;
@@ -208,14 +208,13 @@ describe("Apply: the desired table is checked with the model's schemas before an
     await refused(apply(table, { cluster: "" }), "cluster");
     const named = (name: string) => ({ ...spec, services: [{ ...spec.services[0]!, name }] });
     await refused(
-      client.apply({ cluster: "web", generation: 2, desired: table, spec: named("http}") as never }),
+      client.apply({ cluster: "web", generation: 2, spec: named("http}") as never }),
       "spec_json: spec.services[0].name",
     );
     await refused(
       client.apply({
         cluster: "web",
         generation: 2,
-        desired: table,
         spec: { ...spec, directors: [{ ...director, interface: "eth0;" }] } as never,
       }),
       "spec_json: spec.directors[0].interface",
@@ -301,7 +300,12 @@ describe("Start and Stop: the role's VIPs, interface and table are checked befor
   });
 
   it("refuses a bad table, a bad spec, a twice-given VIP and a bad cluster", async () => {
-    await refused(start({ desired: tableWith({ scheduler: "wrr\n-C" }) }), "director.desired.services[0].scheduler");
+    await refused(
+      start({ spec: undefined, desired: tableWith({ scheduler: "wrr\n-C" }) }),
+      "director.desired.services[0].scheduler",
+    );
+    const badScheduler = { ...spec, services: [{ ...spec.services[0]!, scheduler: "wrr\n-C" }] };
+    await refused(start({ spec: badScheduler }), "director.spec_json: spec.services[0].scheduler");
     await refused(start({ spec: { ...spec, name: "web\n" } }), "director.spec_json: spec.name");
     await refused(start({ vips: [spec.vips[0], spec.vips[0]] }), "director.vips[1]");
     await refused(start({}, "web;rm"), "cluster");

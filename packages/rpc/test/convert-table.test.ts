@@ -8,6 +8,10 @@ import {
   tableFromWire,
   tableToWire,
 } from "../src/convert.ts";
+import { agentService } from "../src/proto.ts";
+
+/** Through proto-loader's own encoding and decoding, as a peer would receive it (defaults filled in). */
+const { Apply, SetSimulatedTraffic } = agentService().service;
 
 const stats = { conns: 12, inPkts: 60, outPkts: 0, inBytes: 3120, outBytes: 0 };
 const rates = { cps: 2, inPps: 10, outPps: 0, inBps: 520, outBps: 0 };
@@ -57,7 +61,8 @@ const table: IpvsTable = {
 
 describe("table on the wire", () => {
   it("carries one-packet scheduling, tunnels, counters and rates, and leaves out what the source did not report", () => {
-    const back = tableFromWire(tableToWire(table));
+    const received = Apply.responseDeserialize(Apply.responseSerialize({ observed: tableToWire(table) }));
+    const back = tableFromWire(received.observed);
     expect(back.services[0]).toMatchObject({ onePacket: true, stats, rates });
     expect(back.services[0]!.destinations[0]).toMatchObject({ tunnel: { type: "gue", port: 6080, checksum: "csum" } });
     expect(back.services[0]!.destinations[0]!.stats).toEqual(stats);
@@ -71,7 +76,8 @@ describe("table on the wire", () => {
       service: table.services[0]!,
       destination: table.services[0]!.destinations[0]!,
     };
-    const back = operationFromWire(operationToWire(op));
+    const received = Apply.responseDeserialize(Apply.responseSerialize({ operations: [operationToWire(op)] }));
+    const back = operationFromWire(received.operations[0]!);
     expect(back.service).not.toHaveProperty("stats");
     expect(back.service.onePacket).toBe(true);
     expect("destination" in back && back.destination).toEqual({
@@ -90,7 +96,8 @@ describe("table on the wire", () => {
       load: { connectionsPerSecond: 3 },
       hold: [{ address: "198.18.1.1", port: 80, count: 2 }],
     });
-    expect(simulatedTrafficChangeFromWire(wire)).toEqual({
+    const received = SetSimulatedTraffic.requestDeserialize(SetSimulatedTraffic.requestSerialize(wire));
+    expect(simulatedTrafficChangeFromWire(received)).toEqual({
       load: { connectionsPerSecond: 3 },
       hold: [{ address: "198.18.1.1", port: 80, count: 2, lifetimeSeconds: 0 }],
       releaseHeld: false,

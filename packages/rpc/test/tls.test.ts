@@ -17,9 +17,9 @@ import {
 } from "@lvsfleet/pki";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  type AgentApi,
   AgentCallError,
   AgentClient,
-  type AgentHandlers,
   GrpcStatus,
   RpcError,
   type RunningAgentServer,
@@ -36,17 +36,20 @@ import {
 const DAY = 86_400_000;
 
 /** An agent that answers GetInfo and streams heartbeats; everything else is not needed here. */
-function stubAgent(host: string): AgentHandlers {
+function stubAgent(host: string): AgentApi {
   const unimplemented = async () => {
     throw new RpcError(grpc.status.UNIMPLEMENTED, "not in this test");
   };
   return {
-    info: () => ({ host, role: "director", driver: "sim", version: "test", startedAt: 0 }),
+    getInfo: async () => ({ host, role: "director", driver: "sim", version: "test", startedAt: 0 }),
     apply: unimplemented,
-    state: unimplemented,
+    getState: unimplemented,
     start: unimplemented,
     stop: unimplemented,
-    watch(intervalMs, emit, signal) {
+    setSimulatedTraffic: unimplemented,
+    setSimulatedHealth: unimplemented,
+    runAction: unimplemented,
+    watchEvents({ heartbeatIntervalMs: intervalMs }, emit) {
       const timer = setInterval(() => {
         emit({
           type: "heartbeat",
@@ -60,7 +63,7 @@ function stubAgent(host: string): AgentHandlers {
           inactConns: 0,
         });
       }, intervalMs);
-      signal.addEventListener("abort", () => clearInterval(timer));
+      return { cancel: () => clearInterval(timer) };
     },
   };
 }

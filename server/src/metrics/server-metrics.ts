@@ -1,5 +1,5 @@
 import { subscribe } from "node:diagnostics_channel";
-import { TableMetrics } from "@lvsfleet/metrics";
+import { TableMetrics } from "@lvsfleet/metrics/prom";
 import { RPC_CALL_CHANNEL, type RpcCallRecord } from "@lvsfleet/rpc";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../queue/worker.ts";

@@ -1,5 +1,4 @@
 import { renderList } from "@lvsfleet/ipvs";
-import { desiredTable } from "@lvsfleet/model";
 import { describeOperation } from "@lvsfleet/planner";
 import type { AgentPool } from "../agents/pool.ts";
 import type { ClusterStore } from "../store/clusters.ts";
@@ -70,12 +69,11 @@ export class ClusterApplier {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     onGeneration(stored.generation);
-    const desired = desiredTable(stored.spec);
     const results = await Promise.allSettled(
       stored.spec.directors.map(async (director): Promise<HostOutcome> => {
         const client = await this.pool.clientIn(cluster, director.host);
-        // the spec too: each director's health checks and VRRP follow it
-        const result = await client.apply({ cluster, generation: stored.generation, desired, spec: stored.spec });
+        // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
+        const result = await client.apply({ cluster, generation: stored.generation, spec: stored.spec });
         return {
           host: director.host,
           role: "director",

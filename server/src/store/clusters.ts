@@ -1,6 +1,6 @@
 import { ClusterSpec, fieldErrors } from "@lvsfleet/model";
 import type { Redis } from "ioredis";
-import { HostOwnedError, type OwnershipChange } from "./host-owners.ts";
+import { HostOwnedError, type OwnershipChange } from "./host-ownership.ts";
 import type { Keys } from "./keys.ts";
 
 /** A cluster's desired state: the spec and its generation (bumped by every change). */

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { formatDiagnostic, importKeepalived, type KeepalivedSource, nodeFiles } from "@lvsfleet/keepalived";
+import { formatDiagnostic, importKeepalived, type KeepalivedSource } from "@lvsfleet/keepalived";
+import { nodeFiles } from "@lvsfleet/keepalived/files";
 import { parseEndpoint } from "@lvsfleet/model";
 import type { Command } from "commander";
 import { CliError, EXIT } from "../exit-codes.ts";
