@@ -1,7 +1,7 @@
 import { renderList } from "@lvsfleet/ipvs";
 import { desiredTable } from "@lvsfleet/model";
 import { describeOperation } from "@lvsfleet/planner";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterStore } from "../store/clusters.ts";
 import type { HostOutcome } from "./jobs.ts";
 
@@ -41,7 +41,7 @@ export class ClusterApplier {
 
   constructor(
     private readonly clusters: ClusterStore,
-    private readonly pool: AgentPool,
+    private readonly fleet: Fleet,
   ) {}
 
   async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
@@ -73,9 +73,12 @@ export class ClusterApplier {
     const desired = desiredTable(stored.spec);
     const results = await Promise.allSettled(
       stored.spec.directors.map(async (director): Promise<HostOutcome> => {
-        const client = await this.pool.clientIn(cluster, director.host);
         // the spec too: each director's health checks and VRRP follow it
-        const result = await client.apply({ cluster, generation: stored.generation, desired, spec: stored.spec });
+        const result = await this.fleet.apply(cluster, director.host, {
+          generation: stored.generation,
+          desired,
+          spec: stored.spec,
+        });
         return {
           host: director.host,
           role: "director",
