@@ -6,7 +6,7 @@ import { parseChatCommand } from "../src/chat/parse.ts";
 import { describeSeconds, parseDuration } from "../src/maintenance/duration.ts";
 import { capacityAfter, machines, planBatches, planSteps, serviceTotals } from "../src/maintenance/plan.ts";
 import { planOptions, resolveRollingTargets, resolveServerTargets } from "../src/maintenance/request.ts";
-import { drainedBy } from "../src/maintenance/runner.ts";
+import { drainedBy } from "../src/maintenance/job-text.ts";
 import { parseWhen } from "../src/maintenance/when.ts";
 
 const demo = ClusterSpec.parse(DEMO_CLUSTER);
