@@ -181,6 +181,12 @@ export class World {
     return (await store.get(id))!;
   }
 
+  /** What a command does to a running job: cancel, pause, end (a hold), or resume (the control cleared). */
+  async control(id: string, control: "cancel" | "pause" | "end" | "resume"): Promise<void> {
+    const store = new MaintenanceStore(this.connection, maintenanceKeys(this.prefix), { count: 100, seconds: 3_600 });
+    await store.update(id, (j) => ({ ...j, control: control === "resume" ? undefined : control }));
+  }
+
   async marks(): Promise<string[]> {
     const store = new MaintenanceStore(this.connection, maintenanceKeys(this.prefix), { count: 100, seconds: 3_600 });
     return [...(await store.marks("web")).keys()].sort();
