@@ -33,9 +33,7 @@ describe("maintenance runner: maintenance window", () => {
     const job = await world.submit(window(1), [server(1), server(3)]);
     const engine = world.engine();
     const running = world.finish(engine, job.id);
-    await expect
-      .poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 })
-      .toBe("running");
+    await expect.poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 }).toBe("running");
     // held: out of service on every director, the undo log says how to put them back
     expect((await world.weights()).lb2).toEqual({ "198.18.1.1": 0, "198.18.1.2": 1, "198.18.1.3": 0 });
     expect((await world.job(job.id)).changed).toEqual([
@@ -53,9 +51,7 @@ describe("maintenance runner: maintenance window", () => {
   it("holds until ended when it has no time, then restores", async () => {
     const job = await world.submit(window(undefined), [server(2)]);
     const running = world.finish(world.engine(), job.id);
-    await expect
-      .poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 })
-      .toBe("running");
+    await expect.poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 }).toBe("running");
     await new Promise((r) => setTimeout(r, 200));
     expect((await world.job(job.id)).state).toBe("active");
     await world.control(job.id, "end");
@@ -68,9 +64,7 @@ describe("maintenance runner: maintenance window", () => {
   it("pauses at a safe point, goes on when resumed", async () => {
     const job = await world.submit(window(undefined), [server(2)]);
     const running = world.finish(world.engine(), job.id);
-    await expect
-      .poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 })
-      .toBe("running");
+    await expect.poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 }).toBe("running");
     await world.control(job.id, "pause");
     await expect.poll(async () => (await world.job(job.id)).state, { timeout: 5_000 }).toBe("paused");
     expect(world.events.map((e) => e.message)).toContain("paused before step 3: resume to go on, cancel to restore");
@@ -87,9 +81,7 @@ describe("maintenance runner: maintenance window", () => {
   it("a cancel restores what the job changed, and ends it cancelled", async () => {
     const job = await world.submit(window(undefined), [server(1)]);
     const running = world.finish(world.engine(), job.id);
-    await expect
-      .poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 })
-      .toBe("running");
+    await expect.poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 }).toBe("running");
     await world.control(job.id, "cancel");
     const done = await running;
     expect(done.state).toBe("cancelled");
@@ -101,9 +93,7 @@ describe("maintenance runner: maintenance window", () => {
   it("a paused job can be cancelled: it restores", async () => {
     const job = await world.submit(window(undefined), [server(3)]);
     const running = world.finish(world.engine(), job.id);
-    await expect
-      .poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 })
-      .toBe("running");
+    await expect.poll(async () => (await world.job(job.id)).steps[2]?.state, { timeout: 5_000 }).toBe("running");
     await world.control(job.id, "pause");
     await expect.poll(async () => (await world.job(job.id)).state, { timeout: 5_000 }).toBe("paused");
     await world.control(job.id, "cancel");

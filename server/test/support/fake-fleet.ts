@@ -40,8 +40,8 @@ export interface RegistrationBook {
   register(registration: AgentRegistration): Promise<unknown>;
 }
 
-/** An allowlisted action of a fake real server: what it does, and what it answers. */
-export type FakeAction = () => Promise<Partial<RunActionResult>> | Partial<RunActionResult>;
+/** An allowlisted action of a fake real server: what it does on `host`, and what it answers. */
+export type FakeAction = (host: string) => Promise<Partial<RunActionResult>> | Partial<RunActionResult>;
 
 interface FakeHost {
   agent: HostAgent;
@@ -198,7 +198,7 @@ export class FakeFleet extends AgentFleet {
           const run = h.actions[action];
           if (!run) throw new RpcError(GrpcStatus.NOT_FOUND, `no action named ${action} in the allowlist`);
           const started = Date.now();
-          const result = await run();
+          const result = await run(name);
           return { exitCode: 0, output: "", durationMs: Date.now() - started, timedOut: false, ...result };
         }),
       watchEvents: (options, onEvent, onEnd) => {
