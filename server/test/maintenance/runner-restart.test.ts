@@ -103,6 +103,38 @@ describe("maintenance runner: restart from every saved step", () => {
       await world.close();
     });
 
+  const SWITCHOVER: JobPlanOptions = {
+    kind: "switchover",
+    from: "lb1",
+    to: "lb2",
+    method: "stop",
+    verifyTimeoutSeconds: 5,
+    verifyTraffic: false,
+    moveBackSeconds: 0,
+  };
+  const lb1Stopped: Change[] = [{ kind: "director-stopped", host: "lb1" }];
+  /** The undo log after each step of a switchover with move back. */
+  const SWITCH_UNDO_AFTER: Change[][] = [[], lb1Stopped, lb1Stopped, lb1Stopped, [], []];
+
+  for (let k = 0; k < SWITCH_UNDO_AFTER.length; k++)
+    it(`switchover: dies after step ${k + 1} of ${SWITCH_UNDO_AFTER.length}, another server finishes it`, async () => {
+      const world = await World.create(redis);
+      const job = await world.submit(SWITCHOVER, []);
+      const saved = await dieAfter(world, job.id, k);
+      expect(saved.stepIndex).toBe(k + 1);
+      expect(saved.changed).toEqual(SWITCH_UNDO_AFTER[k]);
+      const done = await world.finish(world.engine({ lockMs: LOCK_MS }), job.id);
+      expect(done.state).toBe("completed");
+      expect(done.summary).toBe("the VIPs went to lb2 and are back on lb1");
+      expect(done.changed).toEqual([]);
+      expect(done.steps.map((s) => s.state)).toEqual(["done", "done", "done", "done", "done", "done"]);
+      expect([
+        (await world.fleet.state("web", "lb1")).roleState,
+        (await world.fleet.state("web", "lb2")).roleState,
+      ]).toEqual(["running", "running"]);
+      await world.close();
+    });
+
   it("dies while an action runs: the new server does not run it twice (the health check decides)", async () => {
     let world: World | undefined;
     let first: ReturnType<World["engine"]> | undefined;
