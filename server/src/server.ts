@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { ActorAuthority, bootstrapSource } from "./access/authority.ts";
 import { type ChatRoles, parseRoleMap, SLACK_ID } from "./access/chat-roles.ts";
 import { TokenStore } from "./access/tokens.ts";
+import { ACTION_DEADLINE_MS, GrpcFleet } from "./agents/grpc-fleet.ts";
 import { AgentPool } from "./agents/pool.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
 import { AuditLog } from "./audit/log.ts";
@@ -86,57 +87,43 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   await migrateStoredSpecs(clusters, audit, log);
   await claimNamedHosts(clusters, owners, log);
   const pool = new AgentPool(
-    registry,
     config.LVSFLEET_AGENT_DEADLINE_MS,
     (registration) => (trust ? trust.channelFor(registration.host, registration.role) : INSECURE_CHANNEL),
-    owners,
     (host) => trust?.revocations.reasonRevoked({ kind: "agent", host: host.toLowerCase() }),
   );
+  const fleet = new GrpcFleet(pool, owners, registry, {
+    statusMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
+    actionMs: ACTION_DEADLINE_MS,
+  });
   const queue = new CommandQueue(bullConnection, {
     prefix: config.LVSFLEET_PREFIX,
     attempts: config.LVSFLEET_JOB_ATTEMPTS,
     retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
     retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
   });
-  const applier = new ClusterApplier(clusters, pool);
+  const applier = new ClusterApplier(clusters, fleet);
   const tokens = new TokenStore(redis, k);
-  const context: CommandContext = {
-    clusters,
-    registry,
-    owners,
-    queue,
-    pool,
-    events,
-    audit,
-    tokens,
-    authority: new ActorAuthority(tokens, chatRoles, bootstrapSource(config.LVSFLEET_API_TOKEN)),
-    trust,
-    log,
-    writer: new ClusterWriter(clusters),
-    statusDeadlineMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
-    supervisor: undefined as unknown as AgentSupervisor,
-    simulations: new SimulationPool({
-      threads: config.LVSFLEET_SIM_THREADS,
-      queue: config.LVSFLEET_SIM_QUEUE,
-      deadlineMs: config.LVSFLEET_SIM_DEADLINE_MS,
-      budgetMs: config.LVSFLEET_SIM_BUDGET_MS,
-      memoryMb: config.LVSFLEET_SIM_MEMORY_MB,
-      nice: config.LVSFLEET_SIM_NICE,
-      onError: (error) => log.error({ err: error.message }, "simulation thread failed"),
-    }),
-  };
+  const writer = new ClusterWriter(clusters);
   // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
   const fleetHealth = createFleetHealth({
     redis,
     prefix: config.LVSFLEET_PREFIX,
     clusters,
     events,
-    audit: context.audit,
+    audit,
     webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     webhookHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
     log,
   });
-  context.maintenance = new MaintenanceService(
+  const supervisor = new AgentSupervisor(registry, fleet, events, config.LVSFLEET_HEARTBEAT_MS, log, {
+    ...fleetHealth.hooks(),
+    // the context is built below, before the supervisor starts
+    onAgentBack: (registration, liveness) =>
+      void resyncDirector(context, applier, registration, liveness).catch((error) =>
+        log.warn({ err: (error as Error).message }, "re-sync failed"),
+      ),
+  });
+  const maintenance = new MaintenanceService(
     redis,
     bullConnection,
     {
@@ -149,24 +136,55 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
       webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     },
-    new AgentEffects(
-      clusters,
-      context.writer,
-      applier,
-      pool,
-      new AgentHealthView(pool, registry, context.statusDeadlineMs),
-      config.LVSFLEET_AGENT_DEADLINE_MS,
-    ),
-    context.audit,
+    new AgentEffects(clusters, writer, applier, fleet, new AgentHealthView(fleet, registry)),
+    audit,
     log,
   );
-  context.supervisor = new AgentSupervisor(registry, pool, events, config.LVSFLEET_HEARTBEAT_MS, log, {
-    ...fleetHealth.hooks(),
-    onAgentBack: (registration, liveness) =>
-      void resyncDirector(context, applier, registration, liveness).catch((error) =>
-        log.warn({ err: (error as Error).message }, "re-sync failed"),
-      ),
-  });
+  const revocations = trust
+    ? new RevocationFeed(
+        trust,
+        { publisher: redis, subscriber: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
+        `${config.LVSFLEET_PREFIX}:revocations`,
+        {
+          revoked: (host) => {
+            supervisor.forget(host);
+            fleet.drop(host);
+          },
+          reinstated: (host) =>
+            void registry.list().then((all) => {
+              for (const registration of all)
+                if (registration.host.toLowerCase() === host) supervisor.ensure(registration);
+            }),
+        },
+        log,
+      )
+    : undefined;
+  const context: CommandContext = {
+    clusters,
+    registry,
+    owners,
+    queue,
+    fleet,
+    supervisor,
+    events,
+    audit,
+    tokens,
+    authority: new ActorAuthority(tokens, chatRoles, bootstrapSource(config.LVSFLEET_API_TOKEN)),
+    trust,
+    revocations,
+    log,
+    writer,
+    simulations: new SimulationPool({
+      threads: config.LVSFLEET_SIM_THREADS,
+      queue: config.LVSFLEET_SIM_QUEUE,
+      deadlineMs: config.LVSFLEET_SIM_DEADLINE_MS,
+      budgetMs: config.LVSFLEET_SIM_BUDGET_MS,
+      memoryMb: config.LVSFLEET_SIM_MEMORY_MB,
+      nice: config.LVSFLEET_SIM_NICE,
+      onError: (error) => log.error({ err: error.message }, "simulation thread failed"),
+    }),
+    maintenance,
+  };
 
   const worker: Worker = startWorker(
     new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
@@ -176,7 +194,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       backoffMs: config.LVSFLEET_JOB_BACKOFF_MS,
       lockMs: config.LVSFLEET_JOB_LOCK_MS,
     },
-    { clusters, pool, applier, log },
+    { clusters, fleet, applier, log },
     {
       onFinished: (job, outcome) => {
         void auditJob(context.audit, job, outcome).catch((error) =>
@@ -187,28 +205,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       },
     },
   );
-  if (trust) {
-    context.revocations = new RevocationFeed(
-      trust,
-      { publisher: redis, subscriber: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
-      `${config.LVSFLEET_PREFIX}:revocations`,
-      {
-        revoked: (host) => {
-          context.supervisor.forget(host);
-          pool.drop(host);
-        },
-        reinstated: (host) =>
-          void registry.list().then((all) => {
-            for (const registration of all)
-              if (registration.host.toLowerCase() === host) context.supervisor.ensure(registration);
-          }),
-      },
-      log,
-    );
-    await context.revocations.start();
-  }
-  await context.supervisor.start();
-  await context.maintenance.start(
+  await revocations?.start();
+  await supervisor.start();
+  await maintenance.start(
     new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
     scheduleFirer(context),
     jobAdmission(context),
@@ -261,16 +260,16 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     port,
     context,
     async close() {
-      context.supervisor.stop();
-      await context.revocations?.close();
+      supervisor.stop();
+      await revocations?.close();
       await fleetHealth.close();
       trust?.close();
       apiTls?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await context.maintenance?.close();
+      await maintenance.close();
       await worker.close();
       await queue.close();
-      pool.close();
+      fleet.close();
       await context.simulations.close();
       redis.disconnect();
       bullConnection.disconnect();

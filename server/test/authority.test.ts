@@ -1,16 +1,16 @@
 import { ClusterSpec, DEMO_CLUSTER } from "@lvsfleet/model";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActorAuthority, bootstrapSource } from "../src/access/authority.ts";
 import { type ChatRoles, chatRole, parseRoleMap, SLACK_ID } from "../src/access/chat-roles.ts";
 import { type Actor, authorize, ForbiddenError, GLOBAL, reaches } from "../src/access/roles.ts";
 import type { TokenRecord, TokenStore } from "../src/access/tokens.ts";
-import type { AuditEntry } from "../src/audit/log.ts";
-import type { CommandContext } from "../src/commands/context.ts";
 import { hostFields } from "../src/commands/host-ownership.ts";
 import { createToken } from "../src/commands/tokens.ts";
 import { roleNeeded } from "../src/queue/jobs.ts";
 import { ownershipChange } from "../src/store/cluster-writer.ts";
+import { answeringFleet, testContext } from "./support/context.ts";
+import { type PrivateRedis, startRedis } from "./support/redis.ts";
 
 const demo = ClusterSpec.parse(DEMO_CLUSTER);
 const BOOT = bootstrapSource("a-bootstrap-token-for-tests");
@@ -39,35 +39,33 @@ describe("authorize", () => {
 });
 
 describe("createToken never hands out more than the creator has", () => {
-  function context(): { ctx: CommandContext; audit: Partial<AuditEntry>[]; created: unknown[] } {
-    const audit: Partial<AuditEntry>[] = [];
-    const created: unknown[] = [];
-    const ctx = {
-      audit: { append: async (e: Partial<AuditEntry>) => void audit.push(e) },
-      tokens: {
-        create: async (input: unknown) => {
-          created.push(input);
-          return { token: "lvsf_x", record: { id: "1", ...(input as object), createdAt: 0 } };
-        },
-      },
-    } as unknown as CommandContext;
-    return { ctx, audit, created };
-  }
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  // a whole context on a private Redis: the tokens and the audit trail are the real stores
+  const context = () => testContext(redis, answeringFleet({}));
 
   it("a limited admin is refused (global), and the refusal is audited; nothing is created", async () => {
-    const { ctx, audit, created } = context();
+    const ctx = context();
     await expect(createToken(ctx, actor("admin", ["shop"]), { name: "x", role: "viewer" })).rejects.toThrow(
       /reaches the whole fleet/,
     );
-    expect(created).toEqual([]);
-    expect(audit).toMatchObject([{ outcome: "denied", command: "create token" }]);
+    expect(await ctx.tokens.list()).toEqual([]);
+    expect(await ctx.audit.query()).toMatchObject([{ outcome: "denied", command: "create token" }]);
   });
 
   it("an unlimited admin creates any token", async () => {
-    const { ctx, created } = context();
+    const ctx = context();
     await createToken(ctx, actor("admin"), { name: "x", role: "admin" });
     await createToken(ctx, actor("admin"), { name: "y", role: "viewer", clusters: ["web"] });
-    expect(created).toHaveLength(2);
+    expect((await ctx.tokens.list()).map((t) => `${t.name} ${t.role} ${t.clusters ?? "all"}`).sort()).toEqual([
+      "x admin all",
+      "y viewer web",
+    ]);
   });
 });
 

@@ -1,10 +1,12 @@
 import { type AgentState, ClusterSpec, DEMO_CLUSTER, type Problem, validate } from "@lvsfleet/model";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../src/access/roles.ts";
 import { parseChatCommand, USAGE } from "../src/chat/parse.ts";
 import type { CommandContext } from "../src/commands/context.ts";
 import { clusterDoctor } from "../src/commands/doctor.ts";
 import { renderDoctorText } from "../src/status/doctor-text.ts";
+import { answeringFleet, seedCluster, testContext } from "./support/context.ts";
+import { type PrivateRedis, startRedis } from "./support/redis.ts";
 
 const viewer: Actor = { type: "token", name: "ops", role: "viewer", channel: "rest" };
 const spec = validate(ClusterSpec, DEMO_CLUSTER);
@@ -17,35 +19,28 @@ const arpIgnore: Problem = {
   fix: "sysctl -w net.ipv4.conf.all.arp_ignore=1",
 };
 
-/** A context whose agents answer GetState from `answers` (an Error: the call fails; absent: not registered). */
-function fakeContext(answers: Record<string, Partial<AgentState> | Error>): CommandContext {
-  return {
-    statusDeadlineMs: 100,
-    // this cluster owns every host it names
-    owners: { ownersOf: async (hosts: string[]) => new Map(hosts.map((h) => [h, spec.name])) },
-    clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
-    registry: {
-      get: async (host: string) =>
-        host in answers
-          ? { host, role: "director", endpoint: `${host}.lab:7100`, driver: "x", registeredAt: 0 }
-          : undefined,
-    },
-    pool: {
-      clientFor: (registration: { host: string }) => ({
-        getState: async () => {
-          const answer = answers[registration.host];
-          if (answer instanceof Error) throw answer;
-          return { roleState: "running", ...answer };
-        },
-      }),
-    },
-  } as unknown as CommandContext;
+let redis: PrivateRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/**
+ * A context whose agents answer GetState from `answers` (an Error: the call fails; absent: not
+ * registered), with the demo cluster stored and owning every host it names.
+ */
+async function fakeContext(answers: Record<string, Partial<AgentState> | Error>): Promise<CommandContext> {
+  const ctx = testContext(redis, answeringFleet(answers));
+  await seedCluster(ctx, spec, Object.keys(answers));
+  return ctx;
 }
 
 describe("clusterDoctor", () => {
   it("reports every host's problems with the fix, and hosts it cannot ask", async () => {
     const report = await clusterDoctor(
-      fakeContext({
+      await fakeContext({
         "lb-master": { problems: [] },
         "lb-backup": new Error("deadline exceeded"),
         web1: { problems: [arpIgnore] },
@@ -83,15 +78,18 @@ describe("clusterDoctor", () => {
   it("is healthy only when every host was checked and none has a problem", async () => {
     const fine = { problems: [] };
     const all = { "lb-master": fine, "lb-backup": fine, web1: fine, web2: fine };
-    expect(await clusterDoctor(fakeContext(all), viewer, spec.name)).toMatchObject({ healthy: true, problemCount: 0 });
+    expect(await clusterDoctor(await fakeContext(all), viewer, spec.name)).toMatchObject({
+      healthy: true,
+      problemCount: 0,
+    });
     const unchecked = { ...all, web2: {} };
-    const report = await clusterDoctor(fakeContext(unchecked), viewer, spec.name);
+    const report = await clusterDoctor(await fakeContext(unchecked), viewer, spec.name);
     expect(report).toMatchObject({ healthy: false, problemCount: 0 });
     expect(renderDoctorText(report)).toContain("real server web2 (running): not checked (no doctor)");
   });
 
   it("names an unknown cluster", async () => {
-    await expect(clusterDoctor(fakeContext({}), viewer, "nope")).rejects.toThrow("no cluster named nope");
+    await expect(clusterDoctor(await fakeContext({}), viewer, "nope")).rejects.toThrow("no cluster named nope");
   });
 });
 

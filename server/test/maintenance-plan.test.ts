@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { parseMaintenanceChat } from "../src/chat/maintenance.ts";
 import { parseChatCommand } from "../src/chat/parse.ts";
 import { describeSeconds, parseDuration } from "../src/maintenance/duration.ts";
+import { drainedBy } from "../src/maintenance/job-text.ts";
 import { capacityAfter, machines, planBatches, planSteps, serviceTotals } from "../src/maintenance/plan.ts";
 import { planOptions, resolveRollingTargets, resolveServerTargets } from "../src/maintenance/request.ts";
-import { drainedBy } from "../src/maintenance/runner.ts";
 import { parseWhen } from "../src/maintenance/when.ts";
 
 const demo = ClusterSpec.parse(DEMO_CLUSTER);

@@ -7,7 +7,7 @@ import {
   ValidationError,
   validate,
 } from "@lvsfleet/model";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Actor, ForbiddenError } from "../src/access/roles.ts";
 import type { Confirmations } from "../src/chat/confirmations.ts";
 import { type ChatAction, dispatch } from "../src/chat/dispatch.ts";
@@ -18,6 +18,8 @@ import { simulateChange } from "../src/commands/whatif.ts";
 import { SimulationAbortedError, SimulationBusyError } from "../src/simulation/errors.ts";
 import { renderWhatIfText } from "../src/status/whatif-render.ts";
 import { inProcessSimulations } from "./in-process-simulations.ts";
+import { answeringFleet, seedCluster, testContext } from "./support/context.ts";
+import { type PrivateRedis, startRedis } from "./support/redis.ts";
 
 const viewer: Actor = { type: "token", name: "ops", role: "viewer", channel: "rest" };
 const spec = validate(ClusterSpec, DEMO_CLUSTER);
@@ -33,39 +35,26 @@ function liveService(): IpvsService {
   return s;
 }
 
-/** A context whose directors answer GetState from `answers` (an Error: the call fails; absent: not registered). */
-function fakeContext(answers: Record<string, Partial<AgentState> | Error>, calls: string[] = []): CommandContext {
-  return {
-    statusDeadlineMs: 100,
-    // this cluster owns every host it names
-    owners: { ownersOf: async (hosts: string[]) => new Map(hosts.map((h) => [h, spec.name])) },
-    simulations: inProcessSimulations(),
-    clusters: { get: async (name: string) => (name === spec.name ? { spec, generation: 1, updatedAt: 0 } : undefined) },
-    registry: {
-      get: async (host: string) =>
-        host in answers
-          ? { host, role: "director", endpoint: `${host}.lab:7100`, driver: "sim", registeredAt: 0 }
-          : undefined,
-    },
-    pool: {
-      // only GetState exists here: a what-if that tried anything else would fail the test
-      clientFor: (registration: { host: string }) => ({
-        getState: async () => {
-          calls.push(`GetState ${registration.host}`);
-          const answer = answers[registration.host];
-          if (answer instanceof Error) throw answer;
-          return {
-            info: { host: registration.host },
-            roleState: "running",
-            generation: 1,
-            host: { addresses: [], routes: [], sysctls: {} },
-            table: { services: [] },
-            ...answer,
-          };
-        },
-      }),
-    },
-  } as unknown as CommandContext;
+let redis: PrivateRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/**
+ * A context whose directors answer GetState from `answers` (an Error: the call fails; absent: not
+ * registered; any other call fails the test), with the cluster stored and owning every host it names.
+ */
+async function fakeContext(
+  answers: Record<string, Partial<AgentState> | Error>,
+  calls: string[] = [],
+  cluster: ClusterSpec = spec,
+): Promise<CommandContext> {
+  const ctx = testContext(redis, answeringFleet(answers, calls));
+  await seedCluster(ctx, cluster, Object.keys(answers));
+  return ctx;
 }
 
 const busy = () =>
@@ -77,7 +66,7 @@ const busy = () =>
 describe("simulateChange (what-if)", () => {
   it("starts from the live table of the director with the connections, and fills the profile from it", async () => {
     const calls: string[] = [];
-    const ctx = fakeContext(
+    const ctx = await fakeContext(
       {
         "lb-master": { table: { services: [liveService()] } },
         "lb-backup": { table: { services: [desiredTable(spec).services[0]!] } },
@@ -118,7 +107,7 @@ describe("simulateChange (what-if)", () => {
   });
 
   it("without persistence a drain takes no new connections at all, and says when the server is empty", async () => {
-    const report = await simulateChange(busy(), viewer, "web", {
+    const report = await simulateChange(await busy(), viewer, "web", {
       service: "http",
       change: { kind: "drain", server: "192.168.1.220:80" },
       traffic: { connectionsPerSecond: 5, lifetime: { kind: "fixed", seconds: 20 }, persistence: false },
@@ -135,7 +124,7 @@ describe("simulateChange (what-if)", () => {
   });
 
   it("removal and scheduler changes, several at once", async () => {
-    const report = await simulateChange(busy(), viewer, "web", {
+    const report = await simulateChange(await busy(), viewer, "web", {
       change: [
         { kind: "remove", server: "192.168.1.231:80" },
         { kind: "scheduler", scheduler: "wlc" },
@@ -152,7 +141,7 @@ describe("simulateChange (what-if)", () => {
 
   it("predicts from the desired table when no director answers", async () => {
     const report = await simulateChange(
-      fakeContext({ "lb-master": new Error("UNAVAILABLE"), "lb-backup": { roleState: "stopped" } }),
+      await fakeContext({ "lb-master": new Error("UNAVAILABLE"), "lb-backup": { roleState: "stopped" } }),
       viewer,
       "web",
       { change: { kind: "weight", server: "192.168.1.231", weight: 3 }, traffic: { persistence: false } },
@@ -167,7 +156,7 @@ describe("simulateChange (what-if)", () => {
   });
 
   it("refuses unknown clusters, services and servers, bad input and too big a question, naming the field", async () => {
-    const ctx = busy();
+    const ctx = await busy();
     const change = { kind: "weight", server: "192.168.1.231", weight: 0 };
     await expect(simulateChange(ctx, viewer, "shop", { change })).rejects.toThrow(NotFoundError);
     await expect(simulateChange(ctx, viewer, "web", { service: "ftp", change })).rejects.toThrow(
@@ -199,7 +188,7 @@ describe("simulateChange (what-if)", () => {
   it("needs only the viewer role, within the actor's clusters", async () => {
     const outsider: Actor = { ...viewer, clusters: ["shop"] };
     await expect(
-      simulateChange(busy(), outsider, "web", { change: { kind: "drain", server: "192.168.1.231" } }),
+      simulateChange(await busy(), outsider, "web", { change: { kind: "drain", server: "192.168.1.231" } }),
     ).rejects.toThrow(ForbiddenError);
   });
 
@@ -208,16 +197,23 @@ describe("simulateChange (what-if)", () => {
       ...DEMO_CLUSTER,
       services: [...(DEMO_CLUSTER.services ?? []), { ...DEMO_CLUSTER.services![0]!, name: "https", port: 443 }],
     });
-    const ctx = { ...busy(), clusters: { get: async () => ({ spec: two, generation: 1, updatedAt: 0 }) } };
+    const ctx = await fakeContext(
+      {
+        "lb-master": { table: { services: [liveService()] } },
+        "lb-backup": { table: { services: [desiredTable(spec).services[0]!] } },
+      },
+      [],
+      two,
+    );
     await expect(
-      simulateChange(ctx as unknown as CommandContext, viewer, "web", {
+      simulateChange(ctx, viewer, "web", {
         change: { kind: "drain", server: "192.168.1.231" },
       }),
     ).rejects.toThrow(AmbiguousError);
   });
 
   it("renders a short table for chat", async () => {
-    const report = await simulateChange(busy(), viewer, "web", {
+    const report = await simulateChange(await busy(), viewer, "web", {
       change: { kind: "weight", server: "192.168.1.231", weight: 0 },
       traffic: { persistence: false },
     });
@@ -249,13 +245,8 @@ describe("chat: whatif", () => {
   it("a full simulation pool and a simulation that ran too long are replies, not errors", async () => {
     const command = { kind: "whatif" as const, target: "192.168.1.231", weight: 0 };
     const chatViewer: Actor = { type: "chat", name: "carol (U0003)", role: "viewer", channel: "chat" };
-    const ask = (simulations: Partial<CommandContext["simulations"]>) => {
-      const base = busy();
-      const ctx = {
-        ...base,
-        clusters: { ...base.clusters, readable: base.clusters.get, names: async () => ["web"] },
-        simulations: { ...inProcessSimulations(), ...simulations },
-      } as unknown as CommandContext;
+    const ask = async (simulations: Partial<CommandContext["simulations"]>) => {
+      const ctx: CommandContext = { ...(await busy()), simulations: { ...inProcessSimulations(), ...simulations } };
       return dispatch(ctx, undefined as unknown as Confirmations<ChatAction>, command, {
         actor: chatViewer,
         userId: "U0003",

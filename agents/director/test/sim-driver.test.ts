@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentOptions, parseAgentOptions, StateFile } from "@lvsfleet/agent-runtime";
+import { AgentOptions, parseAgentOptions, SimDataPlane, StateFile } from "@lvsfleet/agent-runtime";
 import {
   ClusterSpec,
   DEMO_CLUSTER,
@@ -15,7 +15,6 @@ import {
 import { plan } from "@lvsfleet/planner";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { selectDrivers } from "../src/drivers/select.ts";
-import { SimDataPlane } from "../src/drivers/sim.ts";
 
 const guide = desiredTable(ClusterSpec.parse(DEMO_CLUSTER));
 /** The guide's service without persistence: every new connection is scheduled anew. */

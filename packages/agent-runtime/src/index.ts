@@ -25,5 +25,6 @@ export {
 } from "./program-run.ts";
 export { keepRegistered } from "./registration.ts";
 export { Serial } from "./serial.ts";
+export { SimDataPlane, type SimDataPlaneOptions } from "./sim-data-plane.ts";
 export { SimHostDriver, type SimHostState, STOCK_SYSCTLS, stockSimHost } from "./sim-host.ts";
 export { StateFile } from "./state-file.ts";

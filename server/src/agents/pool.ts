@@ -1,7 +1,6 @@
 import { AgentClient } from "@lvsfleet/rpc";
 import type { AgentChannel } from "../pki/trust.ts";
-import type { AgentRegistration, AgentRegistry } from "../store/agents.ts";
-import type { HostOwners } from "../store/host-owners.ts";
+import type { AgentRegistration } from "../store/agents.ts";
 
 /** Raised when a command needs an agent that never announced itself. */
 export class AgentNotRegisteredError extends Error {
@@ -27,15 +26,14 @@ export class AgentRefusedError extends Error {
 /**
  * One gRPC client per agent, re-created when the agent's endpoint changes. `channelFor` decides how
  * to dial (mutual TLS expecting that host's certificate, or plaintext when explicitly insecure).
+ * The server calls agents through GrpcFleet, which checks ownership and registration first.
  */
 export class AgentPool {
   private readonly clients = new Map<string, AgentClient>();
 
   constructor(
-    private readonly registry: AgentRegistry,
     private readonly deadlineMs: number,
     private readonly channelFor: (registration: AgentRegistration) => AgentChannel,
-    private readonly owners: HostOwners,
     /** Why a host may not be called now (revoked), or undefined. */
     private readonly refused: (host: string) => string | undefined = () => undefined,
   ) {}
@@ -60,21 +58,6 @@ export class AgentPool {
     });
     this.clients.set(registration.host, client);
     return client;
-  }
-
-  async client(host: string): Promise<AgentClient> {
-    const registration = await this.registry.get(host);
-    if (!registration) throw new AgentNotRegisteredError(host);
-    return this.clientFor(registration);
-  }
-
-  /**
-   * The client of a host, for work on behalf of `cluster`: refused when another cluster owns the
-   * host (a cluster never reaches another cluster's hosts), and like every call when it is revoked.
-   */
-  async clientIn(cluster: string, host: string): Promise<AgentClient> {
-    await this.owners.check(cluster, host);
-    return this.client(host);
   }
 
   /** Closes the client of a host (e.g. revoked): its open connections end now. Case-insensitive, as DNS names. */

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { FleetHealthView } from "../health/fleet-health.ts";
 import type { AgentLiveness, AgentRegistration, AgentRegistry } from "../store/agents.ts";
 import type { EventLog, StoredEvent } from "../store/events.ts";
-import type { AgentPool } from "./pool.ts";
+import type { Fleet } from "./fleet.ts";
 
 export interface SupervisorHooks {
   /** Called when an agent becomes reachable again (or for the first time). */
@@ -31,7 +31,7 @@ export class AgentSupervisor {
 
   constructor(
     private readonly registry: AgentRegistry,
-    private readonly pool: AgentPool,
+    private readonly fleet: Fleet,
     private readonly events: EventLog,
     private readonly heartbeatMs: number,
     private readonly log: Logger,
@@ -74,7 +74,7 @@ export class AgentSupervisor {
   /** @internal */ deps() {
     return {
       registry: this.registry,
-      pool: this.pool,
+      fleet: this.fleet,
       events: this.events,
       heartbeatMs: this.heartbeatMs,
       log: this.log,
@@ -98,20 +98,18 @@ class Watch {
 
   open(): void {
     if (this.stopped) return;
-    const { pool, heartbeatMs } = this.supervisor.deps();
-    let client: ReturnType<typeof pool.clientFor>;
+    const { fleet, heartbeatMs } = this.supervisor.deps();
     try {
-      client = pool.clientFor(this.registration);
+      this.stream = fleet.watch(
+        this.registration,
+        { heartbeatIntervalMs: heartbeatMs, deadlineMs: STREAM_DEADLINE_MS },
+        { onEvent: (event) => this.onEvent(event), onEnd: (error) => this.onEnd(error) },
+      );
     } catch (error) {
       // refused (revoked): marked unreachable with the reason, tried again with backoff until forgotten
       this.onEnd(error as Error);
       return;
     }
-    this.stream = client.watchEvents(
-      { heartbeatIntervalMs: heartbeatMs, deadlineMs: STREAM_DEADLINE_MS },
-      (event) => this.onEvent(event),
-      (error) => this.onEnd(error),
-    );
     this.armStaleTimer();
   }
 

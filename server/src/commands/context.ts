@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ActorAuthority } from "../access/authority.ts";
 import type { TokenStore } from "../access/tokens.ts";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
 import type { AuditLog } from "../audit/log.ts";
 import type { MaintenanceService } from "../maintenance/service.ts";
@@ -22,7 +22,8 @@ export interface CommandContext {
   /** Which cluster owns each host: a cluster never reads or changes another cluster's hosts. */
   owners: HostOwners;
   queue: CommandQueue;
-  pool: AgentPool;
+  /** The agents: every call to one goes through it (ownership, registration, revocation, deadlines). */
+  fleet: Fleet;
   supervisor: AgentSupervisor;
   events: EventLog;
   audit: AuditLog;
@@ -36,8 +37,6 @@ export interface CommandContext {
   log: Logger;
   /** Every change to a cluster's spec goes through it (group commit, compare-and-set). */
   writer: ClusterWriter;
-  /** Deadline for live status reads from agents. */
-  statusDeadlineMs: number;
   /** The worker-thread pool that runs what-ifs and plans off the event loop (bounded, with deadlines). */
   simulations: Simulations;
   /** Maintenance jobs (drain, maintenance windows, rolling restarts, switch-over); absent in servers built without them. */

@@ -78,39 +78,44 @@ export async function clusterDoctor(ctx: CommandContext, actor: Actor, cluster: 
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const named = clusterHosts(stored.spec);
-  const owners = await ctx.owners.ownersOf(named.map((h) => h.host));
-  const hosts = await Promise.all(
-    named.map(async (h): Promise<HostDoctor> => {
-      const base = { host: h.host, kind: h.kind };
-      const owner = owners.get(h.host);
-      if (owner !== undefined && owner !== cluster)
-        return { ...base, checked: false, problems: [notOwned(h.host, owner, cluster)] };
-      const registration = await ctx.registry.get(h.host);
-      if (!registration) return { ...base, checked: false, problems: [notRegistered(h.host)] };
-      if (owner === undefined) return { ...base, checked: false, problems: [unowned(h.host, cluster)] };
-      try {
-        const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
-        const own = state.problems ?? [];
-        // The stored spec against the director's allowlist: a spec it refused is not the one it holds.
-        const refused =
-          h.kind === "director" && state.scripts
-            ? scriptProblems(stored.spec, state.scripts).filter((p) => !own.some((o) => o.message === p.message))
-            : [];
-        return {
-          ...base,
-          checked: state.problems !== undefined,
-          roleState: state.roleState,
-          problems: [...own, ...refused],
-        };
-      } catch (error) {
+  const readings = await ctx.fleet.states(
+    cluster,
+    named.map((h) => h.host),
+    { deadline: "status" },
+  );
+  const hosts = named.map((h, i): HostDoctor => {
+    const base = { host: h.host, kind: h.kind };
+    const reading = readings[i]!;
+    if (reading.ok) {
+      const { state } = reading;
+      const own = state.problems ?? [];
+      // The stored spec against the director's allowlist: a spec it refused is not the one it holds.
+      const refused =
+        h.kind === "director" && state.scripts
+          ? scriptProblems(stored.spec, state.scripts).filter((p) => !own.some((o) => o.message === p.message))
+          : [];
+      return {
+        ...base,
+        checked: state.problems !== undefined,
+        roleState: state.roleState,
+        problems: [...own, ...refused],
+      };
+    }
+    switch (reading.reason) {
+      case "owned-elsewhere":
+        return { ...base, checked: false, problems: [notOwned(h.host, reading.owner, cluster)] };
+      case "not-registered":
+        return { ...base, checked: false, problems: [notRegistered(h.host)] };
+      case "not-owned":
+        return { ...base, checked: false, problems: [unowned(h.host, cluster)] };
+      default:
         return {
           ...base,
           checked: false,
-          problems: [unreachable(h.host, (error as Error).message, registration.endpoint)],
+          problems: [unreachable(h.host, reading.error, reading.registration.endpoint)],
         };
-      }
-    }),
-  );
+    }
+  });
   const problemCount = hosts.reduce((n, h) => n + h.problems.length, 0);
   return { cluster, healthy: problemCount === 0 && hosts.every((h) => h.checked), problemCount, hosts };
 }

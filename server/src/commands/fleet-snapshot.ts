@@ -1,6 +1,8 @@
 import type { AgentState, ClusterSpec, IpvsTable } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
+import type { HostReading } from "../agents/fleet.ts";
 import type { AgentLiveness, AgentRegistration } from "../store/agents.ts";
+import type { StoredCluster } from "../store/clusters.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { HostNotOwnedError } from "../store/host-owners.ts";
 import { canRead } from "./audited.ts";
@@ -23,13 +25,6 @@ export interface DirectorReading {
   vrrp?: { instance: string; state: string }[] | undefined;
   vipsHeld?: string[] | undefined;
   error?: string | undefined;
-}
-
-/** The part of a director's failover report the metrics use (AgentState.failover, when present). */
-interface FailoverView {
-  realServers?: { service: string; address: string; port: number; state: string }[];
-  vrrp?: { instance: string; state: string }[];
-  vipsHeld?: string[];
 }
 
 export interface ClusterReading {
@@ -86,25 +81,7 @@ export async function fleetSnapshot(ctx: CommandContext, actor: Actor): Promise<
   ]);
   // A cluster reads only the hosts it owns.
   const ownedBy = (host: string, cluster: string) => owners[host] === cluster;
-  const byHost = new Map(registrations.map((r) => [r.host, r]));
-  const clusters = await Promise.all(
-    stored
-      .flatMap((s) => (s ? [s] : []))
-      .map(
-        async (s): Promise<ClusterReading> => ({
-          name: s.spec.name,
-          generation: s.generation,
-          spec: s.spec,
-          directors: await Promise.all(
-            s.spec.directors.map((d) =>
-              ownedBy(d.host, s.spec.name)
-                ? readDirector(ctx, d.host, d.role, byHost.get(d.host))
-                : Promise.resolve(notOwned(d.host, d.role, owners[d.host], s.spec.name)),
-            ),
-          ),
-        }),
-      ),
-  );
+  const clusters = await Promise.all(stored.flatMap((s) => (s ? [s] : [])).map((s) => readCluster(ctx, s, owners)));
   const visibleHosts = new Set(
     clusters.flatMap((c) =>
       [
@@ -133,41 +110,69 @@ function notOwned(
   return { host, role, registered: false, answered: false, error };
 }
 
-async function readDirector(
+/** A cluster's directors, read live: one GetState per director the cluster owns, with the status deadline. */
+async function readCluster(
   ctx: CommandContext,
-  host: string,
-  role: "master" | "backup",
-  registration: AgentRegistration | undefined,
-): Promise<DirectorReading> {
-  if (!registration)
-    return { host, role, registered: false, answered: false, error: `agent ${host} is not registered` };
-  try {
-    const state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
-    const failover = (state as AgentState & { failover?: FailoverView }).failover;
-    return {
-      host,
-      role,
-      registered: true,
-      answered: true,
-      roleState: state.roleState,
-      generation: state.generation,
-      table: state.table,
-      ...(failover
-        ? {
-            health: failover.realServers?.map(({ service, address, port, state }) => ({
-              service,
-              address,
-              port,
-              state,
-            })),
-            vrrp: failover.vrrp?.map(({ instance, state }) => ({ instance, state })),
-            vipsHeld: failover.vipsHeld,
-          }
-        : {}),
-    };
-  } catch (error) {
-    return { host, role, registered: true, answered: false, error: (error as Error).message };
-  }
+  stored: StoredCluster,
+  owners: Record<string, string>,
+): Promise<ClusterReading> {
+  const { spec } = stored;
+  const owned = spec.directors.filter((d) => owners[d.host] === spec.name);
+  const readings = await ctx.fleet.states(
+    spec.name,
+    owned.map((d) => d.host),
+    { deadline: "status" },
+  );
+  const byHost = new Map(readings.map((r) => [r.host, r]));
+  return {
+    name: spec.name,
+    generation: stored.generation,
+    spec,
+    directors: spec.directors.map((d) => {
+      const reading = byHost.get(d.host);
+      return reading
+        ? directorReading(d.role, reading, spec.name)
+        : notOwned(d.host, d.role, owners[d.host], spec.name);
+    }),
+  };
+}
+
+function directorReading(role: "master" | "backup", reading: HostReading, cluster: string): DirectorReading {
+  const { host } = reading;
+  if (!reading.ok)
+    switch (reading.reason) {
+      case "owned-elsewhere":
+        return notOwned(host, role, reading.owner, cluster);
+      case "not-owned":
+        return notOwned(host, role, undefined, cluster);
+      case "not-registered":
+        return { host, role, registered: false, answered: false, error: `agent ${host} is not registered` };
+      default:
+        return { host, role, registered: true, answered: false, error: reading.error };
+    }
+  const { state } = reading;
+  const failover = state.failover;
+  return {
+    host,
+    role,
+    registered: true,
+    answered: true,
+    roleState: state.roleState,
+    generation: state.generation,
+    table: state.table,
+    ...(failover
+      ? {
+          health: failover.realServers?.map(({ service, address, port, state }) => ({
+            service,
+            address,
+            port,
+            state,
+          })),
+          vrrp: failover.vrrp?.map(({ instance, state }) => ({ instance, state })),
+          vipsHeld: failover.vipsHeld,
+        }
+      : {}),
+  };
 }
 
 /** The newest health event per (host, service, address, port); events are oldest first. */

@@ -61,22 +61,32 @@ export async function planCluster(
     { kind: "spec-plan", name, body, stored: stored?.spec },
     SMALLER,
   );
-  await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
+  const moves = await checkHostOwnership(ctx, actor, name, spec, options.moveHosts ?? [], `plan cluster ${name}`);
   const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
+  // A host no cluster owns yet is asked only for an admin of this cluster (who could claim it with PUT).
+  const claimable = (host: string) => !owners.has(host) && roleAtLeast(actor.role, "admin");
+  const claiming = new Set([...moves.keys(), ...spec.directors.map((d) => d.host).filter(claimable)]);
+  const asked = spec.directors.filter((d) => owners.has(d.host) || claimable(d.host)).map((d) => d.host);
+  const readings = new Map(
+    (await ctx.fleet.states(name, asked, { deadline: "status", claiming })).map((r) => [r.host, r]),
+  );
   const directors = await Promise.all(
     spec.directors.map(async (director): Promise<DirectorPlan> => {
-      // A host no cluster owns yet is asked only for an admin of this cluster (who could claim it with PUT).
-      if (!owners.has(director.host) && !roleAtLeast(actor.role, "admin"))
+      const reading = readings.get(director.host);
+      if (!reading)
         return {
           host: director.host,
           changes: [],
           error: `not asked: no cluster owns ${director.host} yet, and only an admin of ${name} may preview a host it would claim`,
         };
-      const registration = await ctx.registry.get(director.host);
-      if (!registration) return { host: director.host, changes: [], error: `agent ${director.host} is not registered` };
+      if (!reading.ok)
+        return {
+          host: director.host,
+          changes: [],
+          error: reading.reason === "not-registered" ? `agent ${director.host} is not registered` : reading.error,
+        };
+      const { state } = reading;
       try {
-        const client = ctx.pool.clientFor(registration);
-        const state = await client.getState(ctx.statusDeadlineMs);
         const refused = state.scripts ? scriptProblems(spec, state.scripts) : [];
         const problems = refused.length > 0 ? { problems: refused } : {};
         if (state.roleState !== "running") {
@@ -92,7 +102,12 @@ export async function planCluster(
           };
         }
         // One past the stored generation, so that the agent never takes the request for a stale one.
-        const result = await client.apply({ cluster: name, generation: generation + 1, desired, dryRun: true });
+        const result = await ctx.fleet.apply(
+          name,
+          director.host,
+          { generation: generation + 1, desired, dryRun: true },
+          { claiming },
+        );
         return {
           host: director.host,
           roleState: state.roleState,

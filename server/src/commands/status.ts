@@ -1,15 +1,7 @@
-import {
-  type AgentState,
-  clusterHosts,
-  type FailoverReport,
-  type HostState,
-  type IpvsTable,
-  type Problem,
-} from "@lvsfleet/model";
+import { clusterHosts, type FailoverReport, type HostState, type IpvsTable, type Problem } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import { type ClusterFailover, clusterFailover } from "../health/status-view.ts";
 import type { StoredEvent } from "../store/events.ts";
-import { HostNotOwnedError } from "../store/host-owners.ts";
 import { type AgentView, agentView } from "./agents.ts";
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
@@ -52,9 +44,16 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
   const stored = await ctx.clusters.get(cluster);
   if (!stored) throw new NotFoundError(`no cluster named ${cluster}`);
   const named = clusterHosts(stored.spec);
-  const owners = await ctx.owners.ownersOf(named.map((h) => h.host));
+  const [readings, owners] = await Promise.all([
+    ctx.fleet.states(
+      cluster,
+      named.map((h) => h.host),
+      { deadline: "status" },
+    ),
+    ctx.owners.ownersOf(named.map((h) => h.host)),
+  ]);
   const hosts = await Promise.all(
-    named.map(async (h): Promise<HostStatus> => {
+    named.map(async (h, i): Promise<HostStatus> => {
       const base: HostStatus = {
         host: h.host,
         kind: h.kind,
@@ -63,23 +62,25 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
         priority: h.kind === "director" ? h.director.priority : undefined,
         agent: { registered: false, reachable: false },
       };
-      const owner = owners.get(h.host);
-      if (owner !== undefined && owner !== cluster) return { ...base, error: ownedElsewhere(h.host, owner, cluster) };
-      const registration = await ctx.registry.get(h.host);
-      if (!registration) return { ...base, error: `agent ${h.host} is not registered` };
-      if (owner === undefined) return { ...base, error: new HostNotOwnedError(h.host, cluster).message };
-      const { host: _, ...view } = agentView(registration, await ctx.registry.liveness(h.host));
+      const reading = readings[i]!;
+      if (!reading.ok)
+        switch (reading.reason) {
+          case "owned-elsewhere":
+            return { ...base, error: ownedElsewhere(h.host, reading.owner, cluster) };
+          case "not-registered":
+            return { ...base, error: `agent ${h.host} is not registered` };
+          case "not-owned":
+            return { ...base, error: reading.error };
+        }
+      const { host: _, ...view } = agentView(reading.registration, await ctx.registry.liveness(h.host));
       const withAgent: HostStatus = { ...base, agent: { ...view, registered: true } };
-      let state: AgentState;
-      try {
-        state = await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
-      } catch (error) {
+      if (!reading.ok)
         return {
           ...withAgent,
           agent: { ...withAgent.agent, reachable: false } as HostStatus["agent"],
-          error: (error as Error).message,
+          error: reading.error,
         };
-      }
+      const { state } = reading;
       return {
         ...withAgent,
         agent: { ...withAgent.agent, reachable: true } as HostStatus["agent"],

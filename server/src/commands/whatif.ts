@@ -365,20 +365,13 @@ async function liveService(
     }
   | undefined
 > {
-  // only this cluster's own directors
-  const owners = await ctx.owners.ownersOf(spec.directors.map((d) => d.host));
-  const states = await Promise.all(
-    spec.directors.map(async (director): Promise<AgentState | undefined> => {
-      if (owners.get(director.host) !== spec.name) return undefined;
-      const registration = await ctx.registry.get(director.host);
-      if (!registration) return undefined;
-      try {
-        return await ctx.pool.clientFor(registration).getState(ctx.statusDeadlineMs);
-      } catch {
-        return undefined;
-      }
-    }),
+  // only this cluster's own directors (the fleet reads no other)
+  const readings = await ctx.fleet.states(
+    spec.name,
+    spec.directors.map((d) => d.host),
+    { deadline: "status" },
   );
+  const states = readings.map((r) => (r.ok ? r.state : undefined));
   let best: { state: AgentState; service: IpvsService; connections: number } | undefined;
   for (const state of states) {
     if (state?.roleState !== "running") continue;

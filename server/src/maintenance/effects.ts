@@ -1,5 +1,5 @@
 import { type AgentState, type ClusterSpec, desiredService, serviceKey } from "@lvsfleet/model";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterApplier } from "../queue/applier.ts";
 import { changeRoles } from "../queue/host-roles.ts";
 import type { HostOutcome } from "../queue/jobs.ts";
@@ -23,8 +23,8 @@ export interface ActionOutcome {
 }
 
 /**
- * Everything a maintenance job does to the world, behind one interface (the runner is tested
- * against fakes; the server wires the real one below).
+ * Everything a maintenance job does to the world, behind one interface. The server wires the one
+ * below over its Fleet; the runner's unit tests wire the same one over in-process agents.
  */
 export interface MaintenanceEffects {
   spec(cluster: string): Promise<StoredCluster | undefined>;
@@ -34,7 +34,6 @@ export interface MaintenanceEffects {
   apply(cluster: string, generation: number): Promise<HostOutcome[]>;
   connections(spec: ClusterSpec, servers: ServerRef[]): Promise<ConnectionCount>;
   health: HealthView;
-  /** Runs an allowlisted action on a real-server agent. */
   /** Runs an allowlisted action on a real-server host of `cluster` (refused if another cluster owns it). */
   runAction(cluster: string, host: string, name: string): Promise<ActionOutcome>;
   /** A director of `cluster`'s state (refused if another cluster owns it). */
@@ -48,11 +47,8 @@ export class AgentEffects implements MaintenanceEffects {
     private readonly clusters: ClusterStore,
     private readonly writer: ClusterWriter,
     private readonly applier: ClusterApplier,
-    private readonly pool: AgentPool,
+    private readonly fleet: Fleet,
     readonly health: HealthView,
-    private readonly deadlineMs: number,
-    /** The longest an action may run (its own timeout is the agent's; this bounds the call). */
-    private readonly actionDeadlineMs = 15 * 60_000,
   ) {}
 
   spec(cluster: string) {
@@ -71,36 +67,36 @@ export class AgentEffects implements MaintenanceEffects {
     const keys = new Map(spec.services.map((s) => [s.name, serviceKey(desiredService(s))] as const));
     const perServer = new Map(servers.map((s) => [refKey(s), { active: 0, inactive: 0 }]));
     const unreadable: string[] = [];
-    await Promise.all(
-      spec.directors.map(async (d) => {
-        let state: AgentState;
-        try {
-          state = await (await this.pool.clientIn(spec.name, d.host)).getState(this.deadlineMs);
-        } catch {
-          unreadable.push(d.host);
-          return;
-        }
-        for (const server of servers) {
-          const service = state.table.services.find((s) => serviceKey(s) === keys.get(server.service));
-          const destination = service?.destinations.find((x) => x.address === server.address && x.port === server.port);
-          const count = perServer.get(refKey(server))!;
-          count.active += destination?.activeConns ?? 0;
-          count.inactive += destination?.inactConns ?? 0;
-        }
-      }),
+    const readings = await this.fleet.states(
+      spec.name,
+      spec.directors.map((d) => d.host),
     );
+    for (const reading of readings) {
+      if (!reading.ok) {
+        unreadable.push(reading.host);
+        continue;
+      }
+      const state = reading.state;
+      for (const server of servers) {
+        const service = state.table.services.find((s) => serviceKey(s) === keys.get(server.service));
+        const destination = service?.destinations.find((x) => x.address === server.address && x.port === server.port);
+        const count = perServer.get(refKey(server))!;
+        count.active += destination?.activeConns ?? 0;
+        count.inactive += destination?.inactConns ?? 0;
+      }
+    }
     return { perServer, unreadable };
   }
 
-  async runAction(cluster: string, host: string, name: string): Promise<ActionOutcome> {
-    return (await this.pool.clientIn(cluster, host)).runAction(name, this.actionDeadlineMs);
+  runAction(cluster: string, host: string, name: string): Promise<ActionOutcome> {
+    return this.fleet.runAction(cluster, host, name);
   }
 
-  async directorState(cluster: string, host: string): Promise<AgentState> {
-    return (await this.pool.clientIn(cluster, host)).getState(this.deadlineMs);
+  directorState(cluster: string, host: string): Promise<AgentState> {
+    return this.fleet.state(cluster, host);
   }
 
   changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop") {
-    return changeRoles(this.pool, spec, generation, action, [host]);
+    return changeRoles(this.fleet, spec, generation, action, [host]);
   }
 }

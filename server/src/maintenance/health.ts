@@ -1,5 +1,5 @@
-import type { AgentState, ClusterSpec } from "@lvsfleet/model";
-import type { AgentPool } from "../agents/pool.ts";
+import type { ClusterSpec } from "@lvsfleet/model";
+import type { Fleet } from "../agents/fleet.ts";
 import type { AgentRegistry } from "../store/agents.ts";
 import { refKey, type ServerRef } from "./types.ts";
 
@@ -17,11 +17,6 @@ export interface HealthView {
   check(cluster: string, spec: ClusterSpec, servers: ServerRef[]): Promise<Map<string, HealthVerdict>>;
 }
 
-/** The part of a director's AgentState.failover this view reads (reported by directors with health checks). */
-interface ReportedHealth {
-  realServers?: { service: string; address: string; port: number; state: string; reason?: string }[];
-}
-
 /**
  * Health as the agents see it. A real server is healthy when both hold:
  * 1. every reachable director that reports health checks for it (AgentState.failover, the
@@ -35,28 +30,24 @@ interface ReportedHealth {
  */
 export class AgentHealthView implements HealthView {
   constructor(
-    private readonly pool: AgentPool,
+    private readonly fleet: Fleet,
     private readonly registry: AgentRegistry,
-    private readonly deadlineMs: number,
   ) {}
 
   async check(cluster: string, spec: ClusterSpec, servers: ServerRef[]): Promise<Map<string, HealthVerdict>> {
-    const states = await Promise.all(
-      spec.directors.map(async (d) => {
-        try {
-          const client = await this.pool.clientIn(cluster, d.host);
-          return { host: d.host, state: await client.getState(this.deadlineMs) };
-        } catch {
-          return { host: d.host, state: undefined as AgentState | undefined };
-        }
-      }),
+    const readings = await this.fleet.states(
+      cluster,
+      spec.directors.map((d) => d.host),
+      { deadline: "status" },
     );
     const verdicts = new Map<string, HealthVerdict>();
     for (const server of servers) {
       const reasons: string[] = [];
       let healthy = true;
-      for (const { host, state } of states) {
-        const report = (state as (AgentState & { failover?: ReportedHealth }) | undefined)?.failover;
+      for (const reading of readings) {
+        if (!reading.ok) continue;
+        const { host } = reading;
+        const report = reading.state.failover;
         const seen = report?.realServers?.find(
           (r) => r.service === server.service && r.address === server.address && r.port === server.port,
         );

@@ -1,6 +1,6 @@
 import { renderList } from "@lvsfleet/ipvs";
 import { describeOperation } from "@lvsfleet/planner";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterStore } from "../store/clusters.ts";
 import type { HostOutcome } from "./jobs.ts";
 
@@ -40,7 +40,7 @@ export class ClusterApplier {
 
   constructor(
     private readonly clusters: ClusterStore,
-    private readonly pool: AgentPool,
+    private readonly fleet: Fleet,
   ) {}
 
   async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
@@ -71,9 +71,11 @@ export class ClusterApplier {
     onGeneration(stored.generation);
     const results = await Promise.allSettled(
       stored.spec.directors.map(async (director): Promise<HostOutcome> => {
-        const client = await this.pool.clientIn(cluster, director.host);
         // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
-        const result = await client.apply({ cluster, generation: stored.generation, spec: stored.spec });
+        const result = await this.fleet.apply(cluster, director.host, {
+          generation: stored.generation,
+          spec: stored.spec,
+        });
         return {
           host: director.host,
           role: "director",

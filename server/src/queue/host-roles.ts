@@ -1,6 +1,6 @@
 import { renderList } from "@lvsfleet/ipvs";
 import { type ClusterSpec, clusterHosts, directorRoleConfig, realServerRoleConfig } from "@lvsfleet/model";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import type { HostOutcome } from "./jobs.ts";
 
 /** Raised when some hosts could not start or stop; says which and why. */
@@ -14,7 +14,7 @@ export class RoleChangeError extends Error {
  * the other way round. Each host's agent does the work; its changes come back in words.
  */
 export async function changeRoles(
-  pool: AgentPool,
+  fleet: Fleet,
   spec: ClusterSpec,
   generation: number,
   action: "start" | "stop",
@@ -29,12 +29,12 @@ export async function changeRoles(
   for (const wave of waves) {
     const results = await Promise.allSettled(
       wave.map(async (h): Promise<HostOutcome> => {
-        const client = await pool.clientIn(spec.name, h.host);
         const result =
           action === "stop"
-            ? await client.stop(spec.name)
-            : await client.start(
+            ? await fleet.stop(spec.name, h.host)
+            : await fleet.start(
                 spec.name,
+                h.host,
                 h.kind === "director"
                   ? { kind: "director", director: directorRoleConfig(spec, h.director, generation) }
                   : { kind: "real-server", realServer: realServerRoleConfig(spec, h.host) },

@@ -3,7 +3,7 @@ import { withRequestId } from "@lvsfleet/rpc";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { AgentPool } from "../agents/pool.ts";
+import type { Fleet } from "../agents/fleet.ts";
 import { type ClusterStore, StoredSpecError } from "../store/clusters.ts";
 import { type ClusterApplier, UnknownClusterError } from "./applier.ts";
 import { changeRoles } from "./host-roles.ts";
@@ -35,7 +35,7 @@ export function cappedBackoff(backoffMs: number) {
 export function startWorker(
   connection: Redis,
   settings: WorkerSettings,
-  deps: { clusters: ClusterStore; pool: AgentPool; applier: ClusterApplier; log: Logger },
+  deps: { clusters: ClusterStore; fleet: Fleet; applier: ClusterApplier; log: Logger },
   hooks: WorkerHooks = {},
 ): Worker<CommandJobData, CommandJobResult> {
   const process = async (job: Job<CommandJobData, CommandJobResult>): Promise<CommandJobResult> => {
@@ -59,7 +59,7 @@ export function startWorker(
     }
     const stored = await deps.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
-    const hosts = await changeRoles(deps.pool, stored.spec, stored.generation, kind, job.data.hosts);
+    const hosts = await changeRoles(deps.fleet, stored.spec, stored.generation, kind, job.data.hosts);
     const verb = kind === "start" ? "started" : "stopped";
     return {
       summary: `${verb} ${hosts.map((h) => h.host).join(", ") || "no hosts"}`,

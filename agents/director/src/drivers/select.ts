@@ -1,12 +1,18 @@
 import { join } from "node:path";
 import type { AgentOptions } from "@lvsfleet/agent-runtime";
-import { type DataPlaneDriver, type HostDriver, SimHostDriver, StateFile, stockSimHost } from "@lvsfleet/agent-runtime";
+import {
+  type DataPlaneDriver,
+  type HostDriver,
+  SimDataPlane,
+  SimHostDriver,
+  StateFile,
+  stockSimHost,
+} from "@lvsfleet/agent-runtime";
 import { LinuxHostDriver } from "@lvsfleet/hostops";
 import type { IpvsTable } from "@lvsfleet/model";
 import { IpvsDataPlane } from "./ipvs.ts";
 import { parseIpvsSysctl } from "./ipvs-sysctls.ts";
 import { NftablesDataPlane } from "./nftables.ts";
-import { SimDataPlane } from "./sim.ts";
 
 export const DRIVERS = ["sim", "nftables", "ipvs"] as const;
 

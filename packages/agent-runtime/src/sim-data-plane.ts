@@ -1,4 +1,3 @@
-import type { DataPlaneDriver, StateFile } from "@lvsfleet/agent-runtime";
 import { Simulator } from "@lvsfleet/ipvs";
 import {
   destinationConfigOf,
@@ -14,7 +13,9 @@ import {
 } from "@lvsfleet/model";
 import { applyOperations } from "@lvsfleet/planner";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
+import type { DataPlaneDriver } from "./drivers.ts";
 import { SimulatedClients } from "./sim-clients.ts";
+import type { StateFile } from "./state-file.ts";
 
 export interface SimDataPlaneOptions {
   /** The synthetic client load to run from the start (default: none). */
