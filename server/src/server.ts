@@ -13,17 +13,18 @@ import { AgentSupervisor } from "./agents/supervisor.ts";
 import { AuditLog } from "./audit/log.ts";
 import { Confirmations } from "./chat/confirmations.ts";
 import type { ChatAction } from "./chat/dispatch.ts";
-import { postToResponseUrl } from "./chat/notify.ts";
-import { outcomeMessage } from "./chat/replies.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { jobAdmission, scheduleFirer } from "./commands/maintenance.ts";
 import type { ServerConfig } from "./config.ts";
 import { createFleetHealth } from "./health/fleet-health.ts";
 import { createHttpApp } from "./http/app.ts";
-import { CallerLimiter } from "./http/rate-limit.ts";
+import { CallerLimiter } from "./rate-limit/caller-limiter.ts";
 import { AgentEffects } from "./maintenance/effects.ts";
 import { AgentHealthView } from "./maintenance/health.ts";
 import { MaintenanceService } from "./maintenance/service.ts";
+import { JobProgressNotifier } from "./notify/job-progress.ts";
+import { outcomeMessage } from "./notify/job-outcome.ts";
+import { postToResponseUrl, responseUrlAllowed } from "./notify/response-url.ts";
 import { RedisPkiStore } from "./pki/redis-store.ts";
 import { RevocationFeed } from "./pki/revocation-feed.ts";
 import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
@@ -146,8 +147,6 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
       retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
       pollMs: config.LVSFLEET_MAINTENANCE_POLL_MS,
-      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
-      webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     },
     new AgentEffects(
       clusters,
@@ -160,6 +159,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     context.audit,
     log,
   );
+  // Maintenance progress to chat (the incoming webhook, and the response_url of a job started from chat).
+  const progress = new JobProgressNotifier(config.LVSFLEET_CHAT_RESPONSE_HOSTS, config.LVSFLEET_CHAT_WEBHOOK_URL, log);
+  context.maintenance.onEvent(progress.jobEvent);
   context.supervisor = new AgentSupervisor(registry, pool, events, config.LVSFLEET_HEARTBEAT_MS, log, {
     ...fleetHealth.hooks(),
     onAgentBack: (registration, liveness) =>
@@ -221,7 +223,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     maxBodyBytes: config.LVSFLEET_MAX_BODY_BYTES,
     slack: {
       signingSecret: config.SLACK_SIGNING_SECRET,
-      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+      responseUrls: {
+        allowed: (url) => responseUrlAllowed(url, config.LVSFLEET_CHAT_RESPONSE_HOSTS),
+        post: (url, message) => postToResponseUrl(url, message, config.LVSFLEET_CHAT_RESPONSE_HOSTS, log),
+      },
       roles: chatRoles,
       limiter: new CallerLimiter(
         redis,
@@ -268,6 +273,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       apiTls?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await context.maintenance?.close();
+      await progress.close();
       await worker.close();
       await queue.close();
       pool.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { responseUrlAllowed } from "../src/chat/notify.ts";
+import { responseUrlAllowed } from "../src/notify/response-url.ts";
 import { parseChatCommand, USAGE } from "../src/chat/parse.ts";
 import { signSlackRequest, verifySlackSignature } from "../src/chat/signature.ts";
 

@@ -7,7 +7,7 @@ import { MetricsScraper } from "../../metrics/scrape.ts";
 import { ServerMetrics } from "../../metrics/server-metrics.ts";
 import { authenticate, callerKey } from "../auth.ts";
 import { type Api, errors } from "../openapi.ts";
-import type { CallerLimiter } from "../rate-limit.ts";
+import type { CallerLimiter } from "../../rate-limit/caller-limiter.ts";
 
 const route = createRoute({
   method: "get",

@@ -7,8 +7,8 @@ import type { MiddlewareHandler } from "hono";
 import { ForbiddenError } from "../access/roles.ts";
 import { permit } from "../commands/audited.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { authenticate, callerKey } from "../http/auth.ts";
-import type { CallerLimiter } from "../http/rate-limit.ts";
+import { authenticate, callerKey } from "./auth.ts";
+import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
