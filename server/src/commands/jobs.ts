@@ -3,6 +3,7 @@ import type { JobView } from "../queue/queue.ts";
 import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
+
 /** What the front doors and the notifier see of a command job (the queue's own types, part of this layer's API). */
 export type { CommandJobData, CommandJobResult } from "../queue/jobs.ts";
 export type { JobView };

@@ -5,11 +5,11 @@ import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { adminOnly, DASHBOARD_PATH, queueDashboard } from "./dashboard.ts";
+import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
+import { adminOnly, DASHBOARD_PATH, queueDashboard } from "./dashboard.ts";
 import { sendError } from "./errors.ts";
 import { json } from "./openapi.ts";
-import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { requestIds } from "./request-id.ts";
 import { registerAgentRoutes } from "./routes/agents.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
@@ -88,7 +88,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
         });
       return next();
     }
-    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
+    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     const wait = await settings.limiter.check(callerKey(auth.actor));
     if (wait !== undefined)

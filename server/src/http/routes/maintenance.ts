@@ -5,12 +5,14 @@ import {
   controlJob,
   deleteSchedule,
   getSchedule,
+  JOB_KINDS,
+  JOB_STATES,
   jobEvents,
   listJobs,
   listSchedules,
   submitJob,
+  TERMINAL,
 } from "../../commands/maintenance.ts";
-import { JOB_KINDS, JOB_STATES, TERMINAL } from "../../maintenance/types.ts";
 import { type Api, errors, json, pathParam } from "../openapi.ts";
 import { Actor, ClusterParam, Job } from "../schemas.ts";
 

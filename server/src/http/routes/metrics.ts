@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Actor } from "../../access/roles.ts";
+import type { Actor } from "../../commands/actor.ts";
 import { deny } from "../../commands/audited.ts";
 import type { CommandContext } from "../../commands/context.ts";
 import { observeRequests } from "../../metrics/http.ts";
 import { MetricsScraper } from "../../metrics/scrape.ts";
 import { ServerMetrics } from "../../metrics/server-metrics.ts";
+import type { CallerLimiter } from "../../rate-limit/caller-limiter.ts";
 import { authenticate, callerKey } from "../auth.ts";
 import { type Api, errors } from "../openapi.ts";
-import type { CallerLimiter } from "../../rate-limit/caller-limiter.ts";
 
 const route = createRoute({
   method: "get",
@@ -41,7 +41,7 @@ export function registerMetricsRoutes(
   const scraper = new MetricsScraper(ctx, new ServerMetrics());
   app.use("*", observeRequests(scraper.metrics));
   app.openapi(route, async (c) => {
-    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
+    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     // The same per-token limit as the API, before anything (a refusal included) is written.
     const wait = await settings.limiter.check(callerKey(auth.actor));
