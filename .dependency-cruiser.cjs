@@ -1,58 +1,72 @@
-// The server's import rules (docs/architecture.md, "front doors only call server/src/commands").
-// Checked by test/structure/import-rules.test.ts through dependency-cruiser's API, so `npm test`
-// (and CI) fails on a new back door. Type-only imports count: a front door that names a store's type
-// depends on the store.
+// The server's import rules: the front doors (REST, chat), the maintenance jobs and the notifier
+// reach the rest of the server only through its command layer, server/src/commands
+// (docs/architecture.md, "Import rules"). Checked by test/structure/import-rules.test.ts through
+// dependency-cruiser's API, so `npm test` (and CI) fails on a new back door. Type-only imports count:
+// a front door that names a store's type depends on the store.
 //
-// Each front door may import its own folder, server/src/commands, @lvsfleet/* packages and npm
-// libraries. Anything else in server/src must be listed below with the reason it is allowed.
+// Each folder below may import its own folder, server/src/commands, the @lvsfleet/* packages and npm
+// libraries. Anything else in server/src must be listed as an exception, with the reason it is allowed.
 
 /** @typedef {{ path: string; reason: string }} Exception */
 
+const RATE_LIMIT = {
+  path: "^server/src/rate-limit/",
+  reason: "cross-cutting leaf (npm only): per-caller request limits guard both front doors before any command runs",
+};
+const STATUS_TEXT = {
+  path: "^server/src/status/",
+  reason:
+    "cross-cutting leaf over commands/: the plain-text renderings of command results that REST and chat both send",
+};
+
 /** @type {Record<string, Exception[]>} */
 const frontDoors = {
-  // REST
+  // REST (and the Hono app that also carries chat's endpoints)
   http: [
     {
       path: "^server/src/chat/",
-      reason: "the Slack endpoints are mounted on the REST app (one listener, one body limit, one request id)",
+      reason: "http/app.ts mounts the Slack endpoints on the one Hono app (one listener, body limit, request ids)",
     },
+    RATE_LIMIT,
+    STATUS_TEXT,
     {
-      path: "^server/src/rate-limit/",
-      reason: "cross-cutting leaf: per-caller limits guard both front doors before any command runs",
-    },
-    {
-      path: "^server/src/status/",
-      reason: "cross-cutting leaf: plain-text renderings of command results, shared with chat",
+      path: "^server/src/metrics/",
+      reason:
+        "GET /metrics and request timing are the server's own observability, not a command; metrics/ reads the fleet through commands/fleet-snapshot",
     },
   ],
   // chat (Slack)
-  chat: [
-    {
-      path: "^server/src/rate-limit/",
-      reason: "cross-cutting leaf: per-caller limits guard both front doors before any command runs",
-    },
-    {
-      path: "^server/src/status/",
-      reason: "cross-cutting leaf: plain-text renderings of command results, shared with REST",
-    },
-  ],
-  // the chat notifier: response_url posts and the incoming webhook
+  chat: [RATE_LIMIT, STATUS_TEXT],
+  // the chat notifier: response_url posts, the incoming webhook, job progress and outcomes
   notify: [],
-  // the maintenance jobs (queue, runner, effects)
-  maintenance: [],
+  // the maintenance jobs: queue, runner, steps, effects. Until the Fleet seam (issue 12, item 2) is in,
+  // a job's effects reach the agents, the stores and the command queue directly.
+  maintenance: [
+    { path: "^server/src/agents/", reason: "effects and health read and drive agents (to become the Fleet seam)" },
+    {
+      path: "^server/src/store/",
+      reason: "effects write weights through the cluster writer and read specs; health reads agent registrations",
+    },
+    {
+      path: "^server/src/queue/",
+      reason:
+        "effects apply a spec and start/stop hosts with the command queue's applier and host roles; a finished job is published on the command jobs' metrics channel",
+    },
+    { path: "^server/src/audit/", reason: "the service appends one audit entry per job run" },
+  ],
 };
 
-/** Folders that are allowed as exceptions must themselves stay leaves over the command layer. */
+/** Folders allowed as exceptions above stay leaves: their own folder, commands/, packages and npm only. */
 const leaves = {
   "rate-limit": [],
   status: [],
 };
 
-/** @param {string} folder @param {Exception[]} exceptions */
+/** @param {string} folder @param {Exception[]} exceptions @param {string} kind */
 function onlyCommands(folder, exceptions, kind) {
   return {
     name: `${kind}-${folder}-imports-only-commands`,
-    comment: `server/src/${folder} (${kind}) imports only server/src/commands and its own folder${
+    comment: `server/src/${folder} imports only server/src/commands and its own folder${
       exceptions.length ? `; exceptions: ${exceptions.map((e) => `${e.path} (${e.reason})`).join("; ")}` : ""
     }`,
     severity: "error",
@@ -64,10 +78,10 @@ function onlyCommands(folder, exceptions, kind) {
   };
 }
 
-/** @type {import('dependency-cruiser').IConfiguration} */
+/** @type {import('dependency-cruiser').IConfiguration & { frontDoors: typeof frontDoors; leaves: typeof leaves }} */
 module.exports = {
   forbidden: [
-    ...Object.entries(frontDoors).map(([folder, exceptions]) => onlyCommands(folder, exceptions, "front-door")),
+    ...Object.entries(frontDoors).map(([folder, exceptions]) => onlyCommands(folder, exceptions, "door")),
     ...Object.entries(leaves).map(([folder, exceptions]) => onlyCommands(folder, exceptions, "leaf")),
   ],
   options: {

@@ -21,6 +21,7 @@ export default defineConfig({
             "agents/*/test/**/*.test.ts",
             "server/test/**/*.test.ts",
             "test/fuzz/**/*.test.ts",
+            "test/structure/**/*.test.ts",
           ],
         },
       },
