@@ -13,6 +13,7 @@ import { AgentSupervisor } from "./agents/supervisor.ts";
 import { AuditLog } from "./audit/log.ts";
 import { Confirmations } from "./chat/confirmations.ts";
 import type { ChatAction } from "./chat/dispatch.ts";
+import { slackRoutes } from "./chat/slack.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { jobAdmission, scheduleFirer } from "./commands/maintenance.ts";
 import type { ServerConfig } from "./config.ts";
@@ -221,7 +222,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     redis,
     limiter: new CallerLimiter(redis, `${config.LVSFLEET_PREFIX}:rate:rest`, config.LVSFLEET_RATE_LIMIT_PER_MINUTE),
     maxBodyBytes: config.LVSFLEET_MAX_BODY_BYTES,
-    slack: {
+    chat: slackRoutes(context, {
       signingSecret: config.SLACK_SIGNING_SECRET,
       responseUrls: {
         allowed: (url) => responseUrlAllowed(url, config.LVSFLEET_CHAT_RESPONSE_HOSTS),
@@ -235,7 +236,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       ),
       confirmations: new Confirmations<ChatAction>(redis, k.confirmations, config.LVSFLEET_CONFIRM_TTL_SECONDS),
       firstSeen: async (signature) => (await redis.set(k.slackReplay(signature), "1", "EX", 600, "NX")) === "OK",
-    },
+    }),
   });
   // HTTPS (LVSFLEET_TLS): the whole app behind node:https, its certificate swapped in place on renewal.
   const apiTls =

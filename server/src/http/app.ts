@@ -1,9 +1,9 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fieldErrors } from "@lvsfleet/model";
+import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
-import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
 import type { CommandContext } from "../commands/context.ts";
 import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
@@ -28,7 +28,8 @@ export interface HttpSettings {
   /** LVSFLEET_API_TOKEN: the bootstrap admin token. */
   apiToken: string;
   redis: Redis;
-  slack: SlackSettings;
+  /** Chat's endpoints (chat/slack.ts), served under /v1/chat with their own signature check instead of a token. */
+  chat?: Hono | undefined;
   limiter: CallerLimiter;
   /** Largest request body accepted (bytes). */
   maxBodyBytes: number;
@@ -76,7 +77,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   );
 
   app.openapi(health, async (c) => c.json({ status: "ok" as const, redis: await settings.redis.ping() }, 200));
-  app.route("/v1/chat", slackRoutes(ctx, settings.slack));
+  if (settings.chat) app.route("/v1/chat", settings.chat);
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/")) return next();
     if (PUBLIC_PKI_PATHS.has(c.req.path)) {
