@@ -1,3 +1,4 @@
+import type { Queue } from "bullmq";
 import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
 import { audited, canRead } from "./audited.ts";
@@ -9,6 +10,15 @@ export type { CommandJobData, CommandJobResult } from "../queue/jobs.ts";
 export type { JobView };
 
 import { getMaintenanceJob, MAINTENANCE_ID, type MaintenanceJobView, maintenanceView } from "./maintenance.ts";
+
+/**
+ * The BullMQ queues behind the jobs (command jobs, maintenance jobs), for the read-only queue
+ * dashboard; undefined when this server runs no maintenance queue. Opening the dashboard is an
+ * admin's, checked and audited by its middleware with permit().
+ */
+export function jobQueues(ctx: Pick<CommandContext, "queue" | "maintenance">): Queue[] | undefined {
+  return ctx.maintenance ? [ctx.queue.queue, ctx.maintenance.queue] : undefined;
+}
 
 /** A command job (apply, start, stop) or a maintenance job (m-N, with its steps and progress). */
 export async function getJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView | MaintenanceJobView> {

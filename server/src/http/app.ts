@@ -5,6 +5,7 @@ import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import type { CommandContext } from "../commands/context.ts";
+import { jobQueues } from "../commands/jobs.ts";
 import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
 import { adminOnly, DASHBOARD_PATH, queueDashboard } from "./dashboard.ts";
@@ -111,10 +112,11 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerWhatIfRoutes(app, ctx);
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
-  if (ctx.maintenance) {
+  const queues = jobQueues(ctx);
+  if (queues) {
     app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx, settings.limiter));
     app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx, settings.limiter));
-    app.route(DASHBOARD_PATH, queueDashboard([ctx.queue.queue, ctx.maintenance.queue]));
+    app.route(DASHBOARD_PATH, queueDashboard(queues));
   }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
