@@ -22,15 +22,7 @@ const STATUS_TEXT = {
 /** @type {Record<string, Exception[]>} */
 const frontDoors = {
   // REST (chat's endpoints are handed to its app by server.ts, not imported)
-  http: [
-    RATE_LIMIT,
-    STATUS_TEXT,
-    {
-      path: "^server/src/metrics/",
-      reason:
-        "GET /metrics and request timing are the server's own observability, not a command; metrics/ reads the fleet through commands/fleet-snapshot",
-    },
-  ],
+  http: [RATE_LIMIT, STATUS_TEXT],
   // chat (Slack)
   chat: [RATE_LIMIT, STATUS_TEXT],
   // the chat notifier: response_url posts, the incoming webhook, job progress and outcomes

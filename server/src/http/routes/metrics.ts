@@ -2,12 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Actor } from "../../commands/actor.ts";
 import { deny } from "../../commands/audited.ts";
 import type { CommandContext } from "../../commands/context.ts";
-import { observeRequests } from "../../metrics/http.ts";
-import { MetricsScraper } from "../../metrics/scrape.ts";
-import { ServerMetrics } from "../../metrics/server-metrics.ts";
+import { metricsExposition } from "../../commands/metrics.ts";
 import type { CallerLimiter } from "../../rate-limit/caller-limiter.ts";
 import { authenticate, callerKey } from "../auth.ts";
 import { type Api, errors } from "../openapi.ts";
+import { observeRequests } from "../request-metrics.ts";
 
 const route = createRoute({
   method: "get",
@@ -38,8 +37,8 @@ export function registerMetricsRoutes(
   ctx: CommandContext,
   settings: { apiToken: string; limiter: CallerLimiter },
 ): void {
-  const scraper = new MetricsScraper(ctx, new ServerMetrics());
-  app.use("*", observeRequests(scraper.metrics));
+  const metrics = metricsExposition(ctx);
+  app.use("*", observeRequests(metrics));
   app.openapi(route, async (c) => {
     const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
@@ -58,7 +57,7 @@ export function registerMetricsRoutes(
       );
       return c.json({ error: { message: denied.message } }, 403);
     }
-    const text = await scraper.render(SCRAPER);
-    return c.text(text, 200, { "content-type": scraper.metrics.registry.contentType });
+    const text = await metrics.render(SCRAPER);
+    return c.text(text, 200, { "content-type": metrics.contentType });
   });
 }
