@@ -5,7 +5,8 @@
 // a front door that names a store's type depends on the store.
 //
 // Each folder below may import its own folder, server/src/commands, the @lvsfleet/* packages and npm
-// libraries. Anything else in server/src must be listed as an exception, with the reason it is allowed.
+// libraries. Anything else in server/src must be listed as an exception, with the reason it is allowed
+// (the rule's comment carries it). Also runnable by hand: npm run lint:imports.
 
 /** @typedef {{ path: string; reason: string }} Exception */
 
@@ -66,7 +67,7 @@ function onlyCommands(folder, exceptions, kind) {
   };
 }
 
-/** @type {import('dependency-cruiser').IConfiguration & { frontDoors: typeof frontDoors; leaves: typeof leaves }} */
+/** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     ...Object.entries(frontDoors).map(([folder, exceptions]) => onlyCommands(folder, exceptions, "door")),
@@ -79,6 +80,4 @@ module.exports = {
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
   },
-  frontDoors,
-  leaves,
 };
