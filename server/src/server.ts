@@ -14,17 +14,18 @@ import { AgentSupervisor } from "./agents/supervisor.ts";
 import { AuditLog } from "./audit/log.ts";
 import { Confirmations } from "./chat/confirmations.ts";
 import type { ChatAction } from "./chat/dispatch.ts";
-import { postToResponseUrl } from "./chat/notify.ts";
-import { outcomeMessage } from "./chat/replies.ts";
+import { slackRoutes } from "./chat/slack.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { jobAdmission, scheduleFirer } from "./commands/maintenance.ts";
 import type { ServerConfig } from "./config.ts";
 import { createFleetHealth } from "./health/fleet-health.ts";
 import { createHttpApp } from "./http/app.ts";
-import { CallerLimiter } from "./http/rate-limit.ts";
 import { AgentEffects } from "./maintenance/effects.ts";
 import { AgentHealthView } from "./maintenance/health.ts";
 import { MaintenanceService } from "./maintenance/service.ts";
+import { outcomeMessage } from "./notify/job-outcome.ts";
+import { JobProgressNotifier } from "./notify/job-progress.ts";
+import { postToResponseUrl, responseUrlAllowed } from "./notify/response-url.ts";
 import { RedisPkiStore } from "./pki/redis-store.ts";
 import { RevocationFeed } from "./pki/revocation-feed.ts";
 import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
@@ -32,6 +33,7 @@ import { ClusterApplier } from "./queue/applier.ts";
 import { auditJob } from "./queue/audit-job.ts";
 import { CommandQueue } from "./queue/queue.ts";
 import { startWorker } from "./queue/worker.ts";
+import { CallerLimiter } from "./rate-limit/caller-limiter.ts";
 import { resyncDirector } from "./resync.ts";
 import { SimulationPool } from "./simulation/pool.ts";
 import { AgentRegistry } from "./store/agents.ts";
@@ -133,8 +135,6 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
       retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
       pollMs: config.LVSFLEET_MAINTENANCE_POLL_MS,
-      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
-      webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     },
     new AgentEffects(clusters, writer, applier, fleet, new AgentHealthView(fleet, registry)),
     audit,
@@ -185,6 +185,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     }),
     maintenance,
   };
+  // Maintenance progress to chat (the incoming webhook, and the response_url of a job started from chat).
+  const progress = new JobProgressNotifier(config.LVSFLEET_CHAT_RESPONSE_HOSTS, config.LVSFLEET_CHAT_WEBHOOK_URL, log);
+  maintenance.onEvent(progress.jobEvent);
 
   const worker: Worker = startWorker(
     new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
@@ -218,9 +221,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     redis,
     limiter: new CallerLimiter(redis, `${config.LVSFLEET_PREFIX}:rate:rest`, config.LVSFLEET_RATE_LIMIT_PER_MINUTE),
     maxBodyBytes: config.LVSFLEET_MAX_BODY_BYTES,
-    slack: {
+    chat: slackRoutes(context, {
       signingSecret: config.SLACK_SIGNING_SECRET,
-      responseHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+      responseUrls: {
+        allowed: (url) => responseUrlAllowed(url, config.LVSFLEET_CHAT_RESPONSE_HOSTS),
+        post: (url, message) => postToResponseUrl(url, message, config.LVSFLEET_CHAT_RESPONSE_HOSTS, log),
+      },
       roles: chatRoles,
       limiter: new CallerLimiter(
         redis,
@@ -229,7 +235,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       ),
       confirmations: new Confirmations<ChatAction>(redis, k.confirmations, config.LVSFLEET_CONFIRM_TTL_SECONDS),
       firstSeen: async (signature) => (await redis.set(k.slackReplay(signature), "1", "EX", 600, "NX")) === "OK",
-    },
+    }),
   });
   // HTTPS (LVSFLEET_TLS): the whole app behind node:https, its certificate swapped in place on renewal.
   const apiTls =
@@ -267,6 +273,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       apiTls?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await maintenance.close();
+      await progress.close();
       await worker.close();
       await queue.close();
       fleet.close();

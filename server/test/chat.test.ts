@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { responseUrlAllowed } from "../src/chat/notify.ts";
 import { parseChatCommand, USAGE } from "../src/chat/parse.ts";
 import { signSlackRequest, verifySlackSignature } from "../src/chat/signature.ts";
+import { responseUrlAllowed } from "../src/notify/response-url.ts";
 
 describe("parseChatCommand", () => {
   it("reads every command with its short forms", () => {

@@ -9,8 +9,8 @@ import { FleetHealth } from "../src/health/fleet-health.ts";
 import type { LastState } from "../src/health/last-state.ts";
 import { alertMessage, transitionMessage } from "../src/health/messages.ts";
 import { alertGraceMs, type DirectorVrrpReport, vipOwnership } from "../src/health/ownership.ts";
-import { clusterFailoverLines, directorFailoverLines } from "../src/health/status-render.ts";
 import { ChatWebhook } from "../src/notify/webhook.ts";
+import { clusterFailoverLines, directorFailoverLines } from "../src/status/failover-text.ts";
 import type { StoredEvent } from "../src/store/events.ts";
 
 const log = pino({ level: "silent" });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { postToResponseUrl } from "../src/chat/notify.ts";
+import { postToResponseUrl } from "../src/notify/response-url.ts";
 import { ChatWebhook } from "../src/notify/webhook.ts";
 
 /** A server on 127.0.0.1 that records what reaches it and answers with `answer`. */

@@ -17,6 +17,7 @@ import { type ClusterSpecInput, DEMO_CLUSTER } from "@lvsfleet/model";
 import parsePrometheus from "parse-prometheus-text-format";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type SlackSettings, slackRoutes } from "../../server/src/chat/slack.ts";
 import type { CommandContext } from "../../server/src/commands/context.ts";
 import { createHttpApp, type HttpSettings } from "../../server/src/http/app.ts";
 
@@ -333,13 +334,11 @@ describe("the OpenAPI document and /docs", () => {
     const doc = (await (await fetch(`${fleet.url}/openapi.json`)).json()) as { paths: Record<string, object> };
     await SwaggerParser.validate(structuredClone(doc) as never);
     // The same app, built in this process, says which routes exist.
-    const app = createHttpApp(
-      { log: pino({ level: "silent" }) } as unknown as CommandContext,
-      {
-        apiToken: "x".repeat(16),
-        slack: { roles: { users: new Map(), channels: new Map() } },
-      } as unknown as HttpSettings,
-    );
+    const ctx = { log: pino({ level: "silent" }) } as unknown as CommandContext;
+    const app = createHttpApp(ctx, {
+      apiToken: "x".repeat(16),
+      chat: slackRoutes(ctx, { roles: { users: new Map(), channels: new Map() } } as unknown as SlackSettings),
+    } as unknown as HttpSettings);
     const served = app.routes
       .filter((r) => r.method !== "ALL")
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")}`);

@@ -1,29 +1,27 @@
 import { formatEndpoint } from "@lvsfleet/model";
-import type { Actor } from "../access/roles.ts";
+import type { Actor } from "../commands/actor.ts";
 import { readAudit } from "../commands/audit.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { stopDanger, weightDanger } from "../commands/danger.ts";
 import { clusterDoctor } from "../commands/doctor.ts";
-import { AmbiguousError, NotFoundError } from "../commands/errors.ts";
-import { changeRole } from "../commands/roles.ts";
+import { resolveCluster } from "../commands/resolve.ts";
+import { changeRole, requestRoleChange } from "../commands/roles.ts";
 import { clusterStatus } from "../commands/status.ts";
-import { describeRef, parseTarget, type RealServerMatch, resolveRealServer, setWeight } from "../commands/weight.ts";
+import {
+  describeRef,
+  type RealServerMatch,
+  requestWeight,
+  resolveWeightTarget,
+  setWeight,
+} from "../commands/weight.ts";
 import { simulateChange } from "../commands/whatif.ts";
-import { errorResponse } from "../http/errors.ts";
 import { renderDoctorText } from "../status/doctor-text.ts";
 import { describeAudit, renderStatusText } from "../status/render.ts";
 import { renderWhatIfText } from "../status/whatif-render.ts";
 import type { Confirmations } from "./confirmations.ts";
-import {
-  cancelReply,
-  executeJob,
-  isChatMaintenanceError,
-  type JobAction,
-  jobsReply,
-  resolveJobCommand,
-} from "./maintenance.ts";
+import { errorReply } from "./errors.ts";
+import { cancelReply, executeJob, type JobAction, jobsReply, resolveJobCommand } from "./maintenance.ts";
 import { type ChatCommand, HELP_TEXT, USAGE } from "./parse.ts";
-import { codeBlock, confirmationMessage, ephemeral, type SlackMessage, usageReply } from "./replies.ts";
+import { codeBlock, confirmationMessage, ephemeral, type SlackMessage } from "./replies.ts";
 
 /** A chat command resolved to exactly what it will change. */
 export type ChatAction =
@@ -37,39 +35,6 @@ export interface ChatRequest {
   notify?: { responseUrl: string } | undefined;
 }
 
-class ChatError extends Error {}
-
-/** The cluster a command means: the one named, or the only one there is. */
-async function resolveCluster(ctx: CommandContext, name: string | undefined): Promise<string> {
-  const names = await ctx.clusters.names();
-  if (name !== undefined) {
-    if (!names.includes(name)) throw new ChatError(`no cluster named ${name}; clusters: ${names.join(", ") || "none"}`);
-    return name;
-  }
-  if (names.length === 1) return names[0] as string;
-  throw new ChatError(
-    names.length === 0 ? "no clusters are defined yet" : `which cluster? clusters: ${names.join(", ")}`,
-  );
-}
-
-/** `start`, `start web`, `start lb-backup`, `start web lb-backup`. */
-async function resolveRoleTarget(ctx: CommandContext, args: string[]): Promise<{ cluster: string; host?: string }> {
-  const names = await ctx.clusters.names();
-  if (args.length === 2) return { cluster: await resolveCluster(ctx, args[0]), host: args[1] as string };
-  if (args.length === 1 && names.includes(args[0] as string)) return { cluster: args[0] as string };
-  const cluster = await resolveCluster(ctx, undefined);
-  return args.length === 1 ? { cluster, host: args[0] as string } : { cluster };
-}
-
-/** Why an action needs confirmation, or undefined. */
-async function dangerOf(ctx: CommandContext, action: ChatAction): Promise<string | undefined> {
-  if (action.kind === "job") return undefined;
-  const stored = await ctx.clusters.get(action.kind === "weight" ? action.target.cluster : action.cluster);
-  if (!stored) return undefined;
-  if (action.kind === "weight") return weightDanger(stored.spec, action.target, action.weight);
-  return action.kind === "stop" ? stopDanger(stored.spec, action.host) : undefined;
-}
-
 function describeAction(action: ChatAction): string {
   if (action.kind === "job") return action.summary;
   return action.kind === "weight"
@@ -80,15 +45,40 @@ function describeAction(action: ChatAction): string {
 /** Carries out a resolved action through the command layer. */
 export async function execute(ctx: CommandContext, action: ChatAction, request: ChatRequest): Promise<SlackMessage> {
   if (action.kind === "job") return executeJob(ctx, action, request.actor, request.notify);
-  const later = request.notify ? " I'll post the result here when it finishes." : "";
-  if (action.kind === "weight") {
-    const change = await setWeight(ctx, request.actor, action.target, action.weight, request.notify);
-    return ephemeral(
-      `Queued job ${change.job.id}: weight ${describeRef(change.target)} ${change.before} → ${change.after}${change.changed ? "" : " (no change)"}.${later}`,
+  if (action.kind === "weight")
+    return weightQueued(
+      await setWeight(ctx, request.actor, action.target, action.weight, request.notify),
+      later(request),
     );
-  }
   const { job, hosts } = await changeRole(ctx, request.actor, action.kind, action.cluster, action.host, request.notify);
-  return ephemeral(`Queued job ${job.id}: ${action.kind} ${action.cluster} on ${hosts.join(", ")}.${later}`);
+  return roleQueued(action.kind, action.cluster, job.id, hosts, later(request));
+}
+
+const later = (request: ChatRequest) => (request.notify ? " I'll post the result here when it finishes." : "");
+
+const weightQueued = (change: Awaited<ReturnType<typeof setWeight>>, later: string) =>
+  ephemeral(
+    `Queued job ${change.job.id}: weight ${describeRef(change.target)} ${change.before} → ${change.after}${change.changed ? "" : " (no change)"}.${later}`,
+  );
+
+const roleQueued = (kind: string, cluster: string, job: string, hosts: string[], later: string) =>
+  ephemeral(`Queued job ${job}: ${kind} ${cluster} on ${hosts.join(", ")}.${later}`);
+
+/** Asks the user to confirm a dangerous action (`confirm <code>` or the button), keeping the action until then. */
+async function askToConfirm(
+  confirmations: Confirmations<ChatAction>,
+  request: ChatRequest,
+  action: ChatAction,
+  danger: string,
+): Promise<SlackMessage> {
+  const summary = describeAction(action);
+  const code = await confirmations.ask({
+    userId: request.userId,
+    action,
+    summary,
+    responseUrl: request.notify?.responseUrl,
+  });
+  return confirmationMessage(summary, danger, code);
 }
 
 /**
@@ -115,9 +105,8 @@ export async function dispatch(
       }
       case "whatif": {
         // a read: the prediction changes nothing, so it needs no confirmation and no more than viewer
-        const target = parseTarget(command.target, "real server");
-        const found = await resolveRealServer(ctx, request.actor, {
-          ...target,
+        const found = await resolveWeightTarget(ctx, request.actor, {
+          server: command.target,
           cluster: command.cluster,
           service: command.service,
         });
@@ -151,13 +140,7 @@ export async function dispatch(
       case "switchover": {
         const { action, danger } = await resolveJobCommand(ctx, command);
         if (!danger) return await execute(ctx, action, request);
-        const code = await confirmations.ask({
-          userId: request.userId,
-          action,
-          summary: action.summary,
-          responseUrl: request.notify?.responseUrl,
-        });
-        return confirmationMessage(action.summary, danger, code);
+        return await askToConfirm(confirmations, request, action, danger);
       }
       case "jobs":
         return await jobsReply(
@@ -167,62 +150,28 @@ export async function dispatch(
         );
       case "cancel":
         return await cancelReply(ctx, request.actor, command.job);
-      case "weight":
+      case "weight": {
+        const outcome = await requestWeight(
+          ctx,
+          request.actor,
+          { server: command.target, cluster: command.cluster, service: command.service },
+          command.weight,
+          request.notify,
+        );
+        if (outcome.kind === "queued") return weightQueued(outcome.change, later(request));
+        const action: ChatAction = { kind: "weight", target: outcome.target, weight: outcome.weight };
+        return await askToConfirm(confirmations, request, action, outcome.danger);
+      }
       case "start":
       case "stop": {
-        const action = await resolve(ctx, command, request.actor);
-        const danger = await dangerOf(ctx, action);
-        if (!danger) return await execute(ctx, action, request);
-        const summary = describeAction(action);
-        const code = await confirmations.ask({
-          userId: request.userId,
-          action,
-          summary,
-          responseUrl: request.notify?.responseUrl,
-        });
-        return confirmationMessage(summary, danger, code);
+        const outcome = await requestRoleChange(ctx, request.actor, command.kind, command.args, request.notify);
+        if (outcome.kind === "queued")
+          return roleQueued(command.kind, outcome.cluster, outcome.job.id, outcome.hosts, later(request));
+        const action: ChatAction = { kind: command.kind, cluster: outcome.cluster, host: outcome.host };
+        return await askToConfirm(confirmations, request, action, outcome.danger);
       }
     }
   } catch (error) {
-    return errorReply(error, command);
+    return errorReply(error, USAGE[command.kind] ?? USAGE.help);
   }
-}
-
-async function resolve(ctx: CommandContext, command: ChatCommand, actor: Actor): Promise<ChatAction> {
-  if (command.kind === "weight") {
-    const target = parseTarget(command.target, "real server");
-    const found = await resolveRealServer(ctx, actor, {
-      ...target,
-      cluster: command.cluster,
-      service: command.service,
-    });
-    return { kind: "weight", target: found, weight: command.weight };
-  }
-  if (command.kind !== "start" && command.kind !== "stop") throw new Error(`not a change: ${command.kind}`);
-  const { cluster, host } = await resolveRoleTarget(ctx, command.args);
-  const stored = await ctx.clusters.get(cluster);
-  if (
-    host &&
-    stored &&
-    !stored.spec.directors.some((d) => d.host === host) &&
-    !stored.spec.services.some((s) => s.realServers.some((r) => r.host === host))
-  )
-    throw new NotFoundError(`no host ${host} in cluster ${cluster}`);
-  return { kind: command.kind, cluster, host };
-}
-
-function errorReply(error: unknown, command: ChatCommand): SlackMessage {
-  if (error instanceof ChatError || isChatMaintenanceError(error)) return ephemeral(`:warning: ${error.message}`);
-  if (error instanceof AmbiguousError)
-    return ephemeral(
-      `:warning: ${error.message}.${error.candidates.length ? `\nCandidates:\n${error.candidates.map((c) => `• ${c}`).join("\n")}` : ""}\nUsage: \`${USAGE[command.kind]}\``,
-    );
-  const { status, body } = errorResponse(error);
-  if (status === 403) return ephemeral(`:no_entry: ${body.error.message}`);
-  // the simulation pool is full (try later), or the question ran out of time (ask a smaller one)
-  if (status === 429) return ephemeral(`:hourglass: ${body.error.message}`);
-  if (status === 422) return ephemeral(`:warning: ${body.error.message}`);
-  if (status === 500) return ephemeral(":x: internal error; see the server log");
-  const field = body.error.field ? `${body.error.field}: ` : "";
-  return usageReply(`${field}${body.error.message}`, USAGE[command.kind] ?? USAGE.help!);
 }

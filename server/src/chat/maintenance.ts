@@ -1,26 +1,13 @@
-import { formatEndpoint } from "@lvsfleet/model";
-import type { Actor } from "../access/roles.ts";
+import type { Actor } from "../commands/actor.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { NotFoundError } from "../commands/errors.ts";
-import { controlJob, listJobs, type MaintenanceJobView, submitJob } from "../commands/maintenance.ts";
-import { findRealServers, parseTarget } from "../commands/weight.ts";
-import { parseDuration } from "../maintenance/duration.ts";
-import { refKey } from "../maintenance/types.ts";
-import type { JobView } from "../queue/queue.ts";
+import { previewJob, type ShortJobRequest } from "../commands/job-preview.ts";
+import type { JobView } from "../commands/jobs.ts";
+import { controlJob, listJobs, type MaintenanceJobView, parseDuration, submitJob } from "../commands/maintenance.ts";
 import { codeBlock, ephemeral, type SlackMessage } from "./replies.ts";
 
 /** Chat's maintenance commands: drain, undrain, rolling, switchover, jobs, cancel. */
 export type MaintenanceChatCommand =
-  | { kind: "drain"; target: string; for?: string | undefined; cluster?: string | undefined }
-  | { kind: "undrain"; target: string; cluster?: string | undefined }
-  | {
-      kind: "rolling";
-      targets: string;
-      batch?: number | undefined;
-      min?: number | undefined;
-      cluster?: string | undefined;
-    }
-  | { kind: "switchover"; cluster?: string | undefined }
+  | ShortJobRequest
   | { kind: "jobs"; cluster?: string | undefined }
   | { kind: "cancel"; job: string };
 
@@ -105,103 +92,13 @@ export function parseMaintenanceChat(verb: string, args: string[]): Parsed | und
   }
 }
 
-class ChatMaintenanceError extends Error {}
-
-async function oneCluster(ctx: CommandContext, name: string | undefined, candidates?: string[]): Promise<string> {
-  const names = candidates ?? (await ctx.clusters.names());
-  if (name !== undefined) {
-    if (!(await ctx.clusters.names()).includes(name)) throw new NotFoundError(`no cluster named ${name}`);
-    return name;
-  }
-  const unique = [...new Set(names)];
-  if (unique.length === 1) return unique[0] as string;
-  throw new ChatMaintenanceError(
-    unique.length === 0 ? "no clusters are defined yet" : `which cluster? it could be ${unique.join(", ")}`,
-  );
-}
-
-/**
- * Resolves a job command to what it will do and, for a drain, why it is dangerous: draining the
- * last healthy real server of a service (every other one at weight 0 or failing its health check).
- */
+/** A job command resolved (by the command layer) to the job it will submit, and why it is dangerous. */
 export async function resolveJobCommand(
   ctx: CommandContext,
-  command: Exclude<MaintenanceChatCommand, { kind: "jobs" | "cancel" }>,
+  command: ShortJobRequest,
 ): Promise<{ action: JobAction; danger?: string | undefined }> {
-  switch (command.kind) {
-    case "drain":
-    case "undrain": {
-      const target = parseTarget(command.target, "real server");
-      const matches = await findRealServers(ctx, { ...target, cluster: command.cluster });
-      const cluster = await oneCluster(
-        ctx,
-        command.cluster,
-        matches.length ? matches.map((m) => m.cluster) : undefined,
-      );
-      const where = target.port === undefined ? target.address : formatEndpoint(target.address, target.port);
-      if (command.kind === "undrain")
-        return {
-          action: {
-            kind: "job",
-            cluster,
-            body: { kind: "undrain", targets: [where] },
-            summary: `undrain ${where} in ${cluster}`,
-          },
-        };
-      const mine = matches.filter((m) => m.cluster === cluster);
-      if (mine.length === 0) throw new NotFoundError(`no real server ${where} in cluster ${cluster}`);
-      const body = {
-        kind: command.for ? "maintenance" : "drain",
-        targets: [where],
-        ...(command.for ? { options: { for: command.for } } : {}),
-      };
-      const summary = `${command.for ? `maintenance of ${where} for ${command.for}` : `drain ${where}`} in ${cluster}`;
-      return { action: { kind: "job", cluster, body, summary }, danger: await lastHealthy(ctx, cluster, mine) };
-    }
-    case "rolling": {
-      const cluster = await oneCluster(ctx, command.cluster);
-      const targets = command.targets === "all" ? "all" : command.targets.split(",").filter(Boolean);
-      const options = {
-        ...(command.batch !== undefined ? { batch: command.batch } : {}),
-        ...(command.min !== undefined ? { minCapacity: command.min } : {}),
-      };
-      return {
-        action: {
-          kind: "job",
-          cluster,
-          body: { kind: "rolling", targets, options },
-          summary: `rolling over ${command.targets} in ${cluster}${command.batch ? `, batch ${command.batch}` : ""}${command.min !== undefined ? `, min ${command.min}%` : ""}`,
-        },
-      };
-    }
-    case "switchover": {
-      const cluster = await oneCluster(ctx, command.cluster);
-      return {
-        action: { kind: "job", cluster, body: { kind: "switchover" }, summary: `switchover of ${cluster}` },
-        danger: `this moves the VIPs of ${cluster} to the backup director and takes the master out (stopped, or at lower VRRP priority)`,
-      };
-    }
-  }
-}
-
-async function lastHealthy(
-  ctx: CommandContext,
-  cluster: string,
-  servers: { service: string; address: string; port: number }[],
-): Promise<string | undefined> {
-  const stored = await ctx.clusters.get(cluster);
-  if (!stored || !ctx.maintenance) return undefined;
-  const out = new Set(servers.map(refKey));
-  for (const service of new Set(servers.map((s) => s.service))) {
-    const spec = stored.spec.services.find((s) => s.name === service);
-    const others = (spec?.realServers ?? [])
-      .filter((r) => r.weight > 0 && !out.has(refKey({ service, ...r })))
-      .map((r) => ({ service, address: r.address, port: r.port, host: r.host }));
-    const health = await ctx.maintenance.effects.health.check(cluster, stored.spec, others);
-    if (!others.some((o) => health.get(refKey(o))?.healthy))
-      return `this drains the last healthy real server of ${cluster}/${service}: it will take no new connections`;
-  }
-  return undefined;
+  const { cluster, body, summary, danger } = await previewJob(ctx, command);
+  return { action: { kind: "job", cluster, body, summary }, danger };
 }
 
 /** Queues a resolved job (after confirmation, when it needed one). */
@@ -237,8 +134,4 @@ export async function cancelReply(ctx: CommandContext, actor: Actor, id: string)
       ? `Job ${id} cancelled before it started; nothing changed.`
       : `Cancelling job ${id}: it stops at its next safe point and restores what it changed.`,
   );
-}
-
-export function isChatMaintenanceError(error: unknown): error is Error {
-  return error instanceof ChatMaintenanceError;
 }

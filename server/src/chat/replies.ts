@@ -1,5 +1,3 @@
-import type { CommandJobData, CommandJobResult } from "../queue/jobs.ts";
-
 /** Slack's message shape for replies and response_url posts. */
 export interface SlackMessage {
   response_type: "ephemeral" | "in_channel";
@@ -14,35 +12,6 @@ export const codeBlock = (text: string) => `\`\`\`\n${text.trimEnd()}\n\`\`\``;
 
 export function usageReply(error: string, usage: string): SlackMessage {
   return ephemeral(`:warning: ${error}.\nUsage: \`${usage}\` (try \`help\`)`);
-}
-
-/** The message posted to the response_url when a job ends. */
-export function outcomeMessage(
-  job: { id?: string | undefined; data: CommandJobData; attemptsMade: number },
-  outcome: { result?: CommandJobResult | undefined; error?: Error | undefined },
-): SlackMessage {
-  if (outcome.error)
-    return {
-      response_type: "ephemeral",
-      replace_original: false,
-      text: `:x: Job ${job.id} failed after ${job.attemptsMade} attempt(s): ${job.data.command}\n${outcome.error.message}`,
-    };
-  const result = outcome.result;
-  const table = result?.hosts.find((h) => h.table)?.table;
-  const changes = (result?.hosts ?? [])
-    .map((h) => `${h.host}: ${h.changes.length ? h.changes.join("; ") : "no change"}`)
-    .join("\n");
-  return {
-    response_type: "ephemeral",
-    replace_original: false,
-    text: [
-      `:white_check_mark: Job ${job.id} completed: ${job.data.command} — ${result?.summary ?? ""}`,
-      changes,
-      table ? codeBlock(table) : "",
-    ]
-      .filter(Boolean)
-      .join("\n"),
-  };
 }
 
 /** Asks for confirmation: Slack buttons (POST /v1/chat/slack/interactions) or `confirm <code>`. */

@@ -1,18 +1,19 @@
 import { type Context, Hono } from "hono";
-import { type ChatRoles, type ChatUser, chatRole, foreignWorkspace } from "../access/chat-roles.ts";
-import type { Actor } from "../access/roles.ts";
+import type { Actor } from "../commands/actor.ts";
 import type { CommandContext } from "../commands/context.ts";
-import type { CallerLimiter } from "../http/rate-limit.ts";
+import { type ChatRoles, type ChatUser, chatActor } from "../commands/identity.ts";
+import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { type ChatAction, type ChatRequest, dispatch } from "./dispatch.ts";
-import { postToResponseUrl, responseUrlAllowed } from "./notify.ts";
+import { errorReply } from "./errors.ts";
 import { parseChatCommand } from "./parse.ts";
 import { ephemeral, type SlackMessage, usageReply } from "./replies.ts";
 import { verifySlackSignature } from "./signature.ts";
 
 export interface SlackSettings {
   signingSecret: string | undefined;
-  responseHosts: readonly string[];
+  /** Slack's response_url of a request: whether it may be posted to (its host allow-listed), and the post (notify/). */
+  responseUrls: { allowed(url: string): boolean; post(url: string, message: SlackMessage): Promise<unknown> };
   roles: ChatRoles;
   /** Per chat user. */
   limiter: CallerLimiter;
@@ -43,26 +44,15 @@ async function actorFor(
   user: ChatUser & { name: string },
   channel: string | undefined,
 ): Promise<{ actor: Actor } | { reply: SlackMessage }> {
-  const foreign = foreignWorkspace(settings.roles, user);
-  if (foreign) return { reply: ephemeral(`:no_entry: ${foreign}.`) };
-  const role = chatRole(settings.roles, user, channel);
-  if (!role)
-    return {
-      reply: ephemeral(
-        `:no_entry: ${user.name || user.id} is not allowed to use lvsfleet: an admin must map your Slack user id (${user.id}) to a role (LVSFLEET_CHAT_USERS).`,
-      ),
-    };
+  let actor: Actor;
+  try {
+    actor = chatActor(settings.roles, user, channel);
+  } catch (error) {
+    return { reply: errorReply(error) };
+  }
   const wait = await settings.limiter.check(`chat:${user.id}`);
   if (wait !== undefined) return { reply: ephemeral(`:hourglass: too many commands; try again in ${wait} s`) };
-  return {
-    actor: {
-      type: "chat",
-      name: `${user.name || "unknown"} (${user.id})`,
-      role,
-      channel: "chat",
-      source: { chatUser: user.id, team: user.team, enterprise: user.enterprise },
-    },
-  };
+  return { actor };
 }
 
 /**
@@ -73,7 +63,7 @@ async function actorFor(
 export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono {
   const app = new Hono();
   const notifyFor = (url: string | null | undefined) =>
-    url && responseUrlAllowed(url, settings.responseHosts) ? { responseUrl: url } : undefined;
+    url && settings.responseUrls.allowed(url) ? { responseUrl: url } : undefined;
 
   app.post("/slack/commands", async (c) => {
     const raw = await c.req.text();
@@ -138,7 +128,7 @@ export function slackRoutes(ctx: CommandContext, settings: SlackSettings): Hono 
       });
     };
     const message = { ...(await reply()), replace_original: true };
-    if (payload.response_url) void postToResponseUrl(payload.response_url, message, settings.responseHosts, ctx.log);
+    if (payload.response_url) void settings.responseUrls.post(payload.response_url, message);
     return c.json(message);
   });
   return app;

@@ -1,6 +1,10 @@
 import { ValidationError } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
 import type { AuditEntry } from "../audit/log.ts";
+
+/** An audit entry as readAudit returns it (the log's own type, part of this layer's API). */
+export type { AuditEntry };
+
 import { canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 

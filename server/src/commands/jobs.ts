@@ -1,9 +1,24 @@
+import type { Queue } from "bullmq";
 import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
 import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
+
+/** What the front doors and the notifier see of a command job (the queue's own types, part of this layer's API). */
+export type { CommandJobData, CommandJobResult } from "../queue/jobs.ts";
+export type { JobView };
+
 import { getMaintenanceJob, MAINTENANCE_ID, type MaintenanceJobView, maintenanceView } from "./maintenance.ts";
+
+/**
+ * The BullMQ queues behind the jobs (command jobs, maintenance jobs), for the read-only queue
+ * dashboard; undefined when this server runs no maintenance queue. Opening the dashboard is an
+ * admin's, checked and audited by its middleware with permit().
+ */
+export function jobQueues(ctx: Pick<CommandContext, "queue" | "maintenance">): Queue[] | undefined {
+  return ctx.maintenance ? [ctx.queue.queue, ctx.maintenance.queue] : undefined;
+}
 
 /** A command job (apply, start, stop) or a maintenance job (m-N, with its steps and progress). */
 export async function getJob(ctx: CommandContext, actor: Actor, id: string): Promise<JobView | MaintenanceJobView> {

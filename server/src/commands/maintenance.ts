@@ -36,6 +36,11 @@ import { ConflictError, NotFoundError } from "./errors.ts";
 
 export const MAINTENANCE_ID = /^m-\d+$/;
 
+export { parseDuration } from "../maintenance/duration.ts";
+export type { JobEvent, MaintenanceJob } from "../maintenance/types.ts";
+/** The job vocabulary the front doors validate and document with (REST's schema, chat's parser). */
+export { JOB_KINDS, JOB_STATES, TERMINAL } from "../maintenance/types.ts";
+
 /** drain, maintenance, undrain and rolling need operator; a switchover stops and starts directors: admin. */
 const fail = (field: string, message: string) => new ValidationError([{ field, message }]);
 

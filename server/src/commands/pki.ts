@@ -21,7 +21,7 @@ import { ConflictError, NotFoundError } from "./errors.ts";
 import { claimOnRegistration } from "./host-ownership.ts";
 
 /** mTLS is off (LVSFLEET_INSECURE_GRPC): enrollment makes no sense (HTTP 409). */
-export class InsecureModeError extends Error {
+export class InsecureModeError extends ConflictError {
   override name = "InsecureModeError";
   constructor() {
     super("this server runs with LVSFLEET_INSECURE_GRPC: agents are not enrolled and certificates are not issued");

@@ -3,7 +3,9 @@ import type { Actor } from "../access/roles.ts";
 import type { JobView } from "../queue/queue.ts";
 import { audited, canRead } from "./audited.ts";
 import type { CommandContext } from "./context.ts";
+import { stopDanger } from "./danger.ts";
 import { NotFoundError } from "./errors.ts";
+import { resolveHost } from "./resolve.ts";
 
 /**
  * Queues a start or stop (lvsdr/realdr) of one host of a cluster, or of all of them.
@@ -37,4 +39,28 @@ export async function changeRole(
     });
     return { result: { job, hosts: host ? [host] : hosts }, job: job.id };
   });
+}
+
+/** What a start or stop in its short form came to: queued, or waiting for the user to confirm a danger. */
+export type RoleRequestOutcome =
+  | { kind: "queued"; cluster: string; job: JobView; hosts: string[] }
+  | { kind: "confirm"; cluster: string; host?: string | undefined; danger: string };
+
+/**
+ * A start or stop in its short form (chat's `stop`, `stop web`, `stop lb-backup`, `stop web lb-backup`):
+ * resolves the cluster and host from one read of the spec and judges the danger on it (stopping a
+ * director or a whole cluster). A dangerous change is returned for confirmation (then changeRole
+ * makes it); any other is queued at once.
+ */
+export async function requestRoleChange(
+  ctx: CommandContext,
+  actor: Actor,
+  action: "start" | "stop",
+  args: string[],
+  notify?: { responseUrl: string } | undefined,
+): Promise<RoleRequestOutcome> {
+  const { cluster, host, spec } = await resolveHost(ctx, args);
+  const danger = action === "stop" && spec ? stopDanger(spec, host) : undefined;
+  if (danger) return { kind: "confirm", cluster, host, danger };
+  return { kind: "queued", cluster, ...(await changeRole(ctx, actor, action, cluster, host, notify)) };
 }

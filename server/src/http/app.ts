@@ -1,15 +1,16 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fieldErrors } from "@lvsfleet/model";
+import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
-import { type SlackSettings, slackRoutes } from "../chat/slack.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { adminOnly, DASHBOARD_PATH, queueDashboard } from "../maintenance/dashboard.ts";
+import { jobQueues } from "../commands/jobs.ts";
+import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
+import { adminOnly, DASHBOARD_PATH, queueDashboard } from "./dashboard.ts";
 import { sendError } from "./errors.ts";
 import { json, serveOpenApiDocument } from "./openapi.ts";
-import type { CallerLimiter } from "./rate-limit.ts";
 import { requestIds } from "./request-id.ts";
 import { registerAgentRoutes } from "./routes/agents.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
@@ -28,7 +29,8 @@ export interface HttpSettings {
   /** LVSFLEET_API_TOKEN: the bootstrap admin token. */
   apiToken: string;
   redis: Redis;
-  slack: SlackSettings;
+  /** Chat's endpoints (chat/slack.ts), served under /v1/chat with their own signature check instead of a token. */
+  chat?: Hono | undefined;
   limiter: CallerLimiter;
   /** Largest request body accepted (bytes). */
   maxBodyBytes: number;
@@ -78,7 +80,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   );
 
   app.openapi(health, async (c) => c.json({ status: "ok" as const, redis: await settings.redis.ping() }, 200));
-  app.route("/v1/chat", slackRoutes(ctx, settings.slack));
+  if (settings.chat) app.route("/v1/chat", settings.chat);
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/")) return next();
     if (PUBLIC_PKI_PATHS.has(c.req.path)) {
@@ -90,7 +92,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
         });
       return next();
     }
-    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
+    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     const wait = await settings.limiter.check(callerKey(auth.actor));
     if (wait !== undefined)
@@ -112,10 +114,11 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   registerWhatIfRoutes(app, ctx);
   registerDoctorRoutes(app, ctx);
   registerDocsRoutes(app);
-  if (ctx.maintenance) {
+  const queues = jobQueues(ctx);
+  if (queues) {
     app.use(`${DASHBOARD_PATH}/*`, adminOnly(settings.apiToken, ctx, settings.limiter));
     app.use(DASHBOARD_PATH, adminOnly(settings.apiToken, ctx, settings.limiter));
-    app.route(DASHBOARD_PATH, queueDashboard([ctx.queue.queue, ctx.maintenance.queue]));
+    app.route(DASHBOARD_PATH, queueDashboard(queues));
   }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

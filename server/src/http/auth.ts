@@ -1,14 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { bootstrapSource } from "../access/authority.ts";
-import type { Actor } from "../access/roles.ts";
-import type { TokenStore } from "../access/tokens.ts";
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
-
-/** True when the two secrets are equal, in time that does not depend on where they differ. */
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
+import type { Actor } from "../commands/actor.ts";
+import type { CommandContext } from "../commands/context.ts";
+import { tokenActor } from "../commands/identity.ts";
 
 export type AuthEnv = { Variables: { actor: Actor } };
 
@@ -21,7 +13,7 @@ export type Authentication = { ok: true; actor: Actor } | { ok: false; message: 
 export async function authenticate(
   header: string | undefined,
   bootstrapToken: string,
-  tokens: TokenStore,
+  ctx: Pick<CommandContext, "tokens">,
 ): Promise<Authentication> {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   if (!match)
@@ -30,32 +22,10 @@ export async function authenticate(
       message: "missing bearer token: send Authorization: Bearer <token>",
       challenge: 'Bearer realm="lvsfleet"',
     };
-  const token = match[1] ?? "";
-  if (sameSecret(token, bootstrapToken))
-    return {
-      ok: true,
-      actor: {
-        type: "token",
-        name: "bootstrap-admin",
-        role: "admin",
-        channel: "rest",
-        source: { token: bootstrapSource(bootstrapToken) },
-      },
-    };
-  const record = await tokens.verify(token);
-  if (!record)
+  const actor = await tokenActor(ctx, match[1] ?? "", bootstrapToken);
+  if (!actor)
     return { ok: false, message: "invalid or revoked bearer token", challenge: 'Bearer error="invalid_token"' };
-  return {
-    ok: true,
-    actor: {
-      type: "token",
-      name: record.name,
-      role: record.role,
-      clusters: record.clusters,
-      channel: "rest",
-      source: { token: record.id },
-    },
-  };
+  return { ok: true, actor };
 }
 
 /** The rate-limit bucket of an authenticated caller: its token's id (names need not be unique). */

@@ -4,12 +4,9 @@ import { DelayedError, type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/log.ts";
-import { postToResponseUrl } from "../chat/notify.ts";
-import { ChatWebhook } from "../notify/webhook.ts";
 import { JOB_FINISHED_CHANNEL } from "../queue/worker.ts";
 import type { MaintenanceEffects } from "./effects.ts";
 import { ClusterLock } from "./lock.ts";
-import { progressMessage } from "./messages.ts";
 import { type RunOutcome, runMaintenanceJob } from "./runner.ts";
 import { MaintenanceStore, maintenanceKeys } from "./store.ts";
 import type { JobEvent, MaintenanceJob, Schedule } from "./types.ts";
@@ -33,10 +30,6 @@ export interface MaintenanceSettings {
   retentionCount: number;
   retentionSeconds: number;
   pollMs: number;
-  /** Hosts a chat response_url or webhook may be on. */
-  responseHosts: readonly string[];
-  /** Every maintenance job's progress also goes here (a Slack incoming webhook), when set. */
-  webhookUrl?: string | undefined;
 }
 
 /** Makes a job from a schedule when its cron fires (the command layer validates and audits). */
@@ -51,17 +44,16 @@ export type JobAdmission = (job: MaintenanceJob) => Promise<boolean>;
 /**
  * The maintenance queue: a BullMQ queue and worker of its own (long waits do not hold up the
  * command jobs), the job store, the per-cluster lock, cron schedules (BullMQ job schedulers) and
- * progress notifications. The runner does the work; this is the imperative shell around it.
+ * progress events (onEvent: SSE streams here, chat in notify/). The runner does the work; this is
+ * the imperative shell around it.
  */
 export class MaintenanceService {
   readonly store: MaintenanceStore;
   readonly lock: ClusterLock;
   readonly queue: Queue<MaintenanceQueueData>;
   private worker: Worker<MaintenanceQueueData> | undefined;
-  private readonly posting = new Map<string, Promise<unknown>>();
   private firer: ScheduleFirer | undefined;
   private admit: JobAdmission | undefined;
-  private readonly webhook: ChatWebhook | undefined;
   private readonly connection: Redis;
   /** Event listeners (SSE clients of this server get events as they are stored, besides polling). */
   private readonly listeners = new Set<(job: MaintenanceJob, event: JobEvent) => void>();
@@ -83,7 +75,6 @@ export class MaintenanceService {
       seconds: settings.retentionSeconds,
     });
     this.lock = new ClusterLock(this.connection, keys, settings.lockMs);
-    this.webhook = settings.webhookUrl ? new ChatWebhook(settings.webhookUrl, settings.responseHosts, log) : undefined;
     this.queue = new Queue<MaintenanceQueueData>(MAINTENANCE_QUEUE, {
       connection: bullConnection,
       prefix: settings.prefix,
@@ -109,7 +100,6 @@ export class MaintenanceService {
 
   async close(): Promise<void> {
     await this.worker?.close();
-    await this.webhook?.close();
     this.connection.disconnect();
     await this.queue.close();
   }
@@ -228,20 +218,6 @@ export class MaintenanceService {
 
   private published(job: MaintenanceJob, event: JobEvent): void {
     for (const listener of this.listeners) listener(job, event);
-    const message = progressMessage(job, event);
-    if (!message) return;
-    this.webhook?.post(message);
-    const url = job.notify?.responseUrl;
-    if (!url) return;
-    // One job's messages are posted one after the other, in the order of its events.
-    const previous = this.posting.get(job.id) ?? Promise.resolve();
-    const next = previous.then(() =>
-      postToResponseUrl(url, { response_type: "ephemeral", text: message }, this.settings.responseHosts, this.log),
-    );
-    this.posting.set(job.id, next);
-    void next.finally(() => {
-      if (this.posting.get(job.id) === next) this.posting.delete(job.id);
-    });
   }
 
   /** One audit entry per job run, and the next job of the cluster is told it may go. */

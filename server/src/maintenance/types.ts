@@ -1,5 +1,5 @@
 import type { RealServer } from "@lvsfleet/model";
-import type { Actor } from "../access/roles.ts";
+import type { Actor } from "../commands/actor.ts";
 
 /** The maintenance job kinds. `undrain` is the end of a drain: it restores what the drain left. */
 export const JOB_KINDS = ["drain", "maintenance", "rolling", "switchover", "undrain"] as const;

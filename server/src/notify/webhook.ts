@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { failureReason, responseUrlAllowed, responseUrlHost } from "../chat/notify.ts";
+import { failureReason, responseUrlAllowed, responseUrlHost } from "./response-url.ts";
 
 /** Messages that arrive together are posted as one (a fail-over is several transitions at once). */
 const BATCH_MS = 100;

@@ -1,9 +1,11 @@
 import { renderList } from "@lvsfleet/ipvs";
-import type { AuditEntry } from "../audit/log.ts";
+import type { AuditEntry } from "../commands/audit.ts";
 import type { ClusterStatus, HostStatus } from "../commands/status.ts";
-import { clusterFailoverLines, directorFailoverLines } from "../health/status-render.ts";
-import type { StoredEvent } from "../store/events.ts";
 import { describeProblem } from "./doctor-text.ts";
+import { clusterFailoverLines, directorFailoverLines } from "./failover-text.ts";
+
+/** An event of the cluster, as its status shows it. */
+type StoredEvent = ClusterStatus["recentEvents"][number];
 
 /** One line per stored event: time, host, what changed, from -> to, why. */
 export function describeEvent(e: StoredEvent): string {

@@ -3,7 +3,7 @@ import { getCluster, listClusters, putCluster } from "../../commands/clusters.ts
 import type { CommandContext } from "../../commands/context.ts";
 import { changeRole } from "../../commands/roles.ts";
 import { clusterStatus } from "../../commands/status.ts";
-import { parseTarget, setWeight } from "../../commands/weight.ts";
+import { setWeight } from "../../commands/weight.ts";
 import { renderStatusText } from "../../status/render.ts";
 import { type Api, errors, json, pathParam, unreadableSpec } from "../openapi.ts";
 import {
@@ -179,8 +179,7 @@ export function registerClusterRoutes(app: Api, ctx: CommandContext): void {
   });
   app.openapi(routes.weight, async (c) => {
     const { cluster, service, server } = c.req.valid("param");
-    const target = parseTarget(server, "server");
-    const change = await setWeight(ctx, c.get("actor"), { cluster, service, ...target }, c.req.valid("json").weight);
+    const change = await setWeight(ctx, c.get("actor"), { cluster, service, server }, c.req.valid("json").weight);
     return c.json(change, 202);
   });
   for (const action of ["start", "stop"] as const)

@@ -1,16 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { CommandContext } from "../../commands/context.ts";
+import { followJob } from "../../commands/job-follow.ts";
 import {
   controlJob,
   deleteSchedule,
   getSchedule,
+  JOB_KINDS,
+  JOB_STATES,
   jobEvents,
   listJobs,
   listSchedules,
   submitJob,
 } from "../../commands/maintenance.ts";
-import { JOB_KINDS, JOB_STATES, TERMINAL } from "../../maintenance/types.ts";
 import { type Api, errors, json, pathParam } from "../openapi.ts";
 import { Actor, ClusterParam, Job } from "../schemas.ts";
 
@@ -264,7 +266,7 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
     const actor = c.get("actor");
     const { id } = c.req.valid("param");
     const header = Number(c.req.header("last-event-id"));
-    let after = c.req.valid("query").after ?? (Number.isInteger(header) && header > 0 ? header : 0);
+    const after = c.req.valid("query").after ?? (Number.isInteger(header) && header > 0 ? header : 0);
     // Read once before streaming: an unknown job is a 404, not an empty stream.
     await jobEvents(ctx, actor, id, after);
     return streamSSE(c, async (stream) => {
@@ -272,48 +274,21 @@ export function registerMaintenanceRoutes(app: Api, ctx: CommandContext): void {
       stream.onAbort(() => {
         open = false;
       });
-      let wake: (() => void) | undefined;
-      const unsubscribe = ctx.maintenance?.onEvent((job) => {
-        if (job.id === id) wake?.();
-      });
       let lastWrite = Date.now();
-      let current: typeof actor | undefined = actor;
-      let lastCheck = Date.now();
-      try {
-        while (open) {
-          // A stream outlives its request: it ends within a second of its token's revocation.
-          if (Date.now() - lastCheck >= 250) {
-            current = await ctx.authority.current(actor);
-            lastCheck = Date.now();
-            if (!current) {
-              await stream.writeSSE({
-                event: "error",
-                data: JSON.stringify({ message: `the authority of ${actor.type} ${actor.name} is gone (revoked)` }),
-              });
-              break;
-            }
-          }
-          const { job, events } = await jobEvents(ctx, current, id, after);
-          for (const event of events) {
-            await stream.writeSSE({ id: String(event.seq), event: "job", data: JSON.stringify(event) });
-            after = event.seq;
-            lastWrite = Date.now();
-          }
-          if (TERMINAL.has(job.state) && events.length === 0) break;
-          if (Date.now() - lastWrite > 15_000) {
-            await stream.write(": keep-alive\n\n");
-            lastWrite = Date.now();
-          }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 250);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+      // A stream outlives its request: it ends within a second of its token's revocation.
+      for await (const item of followJob(ctx, actor, id, after)) {
+        if (!open) break;
+        if (item.kind === "revoked") {
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ message: item.message }) });
+          break;
         }
-      } finally {
-        unsubscribe?.();
+        if (item.kind === "event") {
+          await stream.writeSSE({ id: String(item.event.seq), event: "job", data: JSON.stringify(item.event) });
+          lastWrite = Date.now();
+        } else if (Date.now() - lastWrite > 15_000) {
+          await stream.write(": keep-alive\n\n");
+          lastWrite = Date.now();
+        }
       }
     }) as never;
   });

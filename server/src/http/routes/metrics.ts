@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Actor } from "../../access/roles.ts";
+import type { Actor } from "../../commands/actor.ts";
 import { deny } from "../../commands/audited.ts";
 import type { CommandContext } from "../../commands/context.ts";
-import { observeRequests } from "../../metrics/http.ts";
-import { MetricsScraper } from "../../metrics/scrape.ts";
-import { ServerMetrics } from "../../metrics/server-metrics.ts";
+import { metricsExposition } from "../../commands/metrics.ts";
+import type { CallerLimiter } from "../../rate-limit/caller-limiter.ts";
 import { authenticate, callerKey } from "../auth.ts";
 import { type Api, errors } from "../openapi.ts";
-import type { CallerLimiter } from "../rate-limit.ts";
+import { observeRequests } from "../request-metrics.ts";
 
 const route = createRoute({
   method: "get",
@@ -40,10 +39,10 @@ export function registerMetricsRoutes(
   ctx: CommandContext,
   settings: { apiToken: string; limiter: CallerLimiter },
 ): void {
-  const scraper = new MetricsScraper(ctx, new ServerMetrics());
-  app.use("*", observeRequests(scraper.metrics));
+  const metrics = metricsExposition(ctx);
+  app.use("*", observeRequests(metrics));
   app.openapi(route, async (c) => {
-    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx.tokens);
+    const auth = await authenticate(c.req.header("authorization"), settings.apiToken, ctx);
     if (!auth.ok) return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": auth.challenge });
     // The same per-token limit as the API, before anything (a refusal included) is written.
     const wait = await settings.limiter.check(callerKey(auth.actor));
@@ -60,7 +59,7 @@ export function registerMetricsRoutes(
       );
       return c.json({ error: { message: denied.message } }, 403);
     }
-    const text = await scraper.render(SCRAPER);
-    return c.text(text, 200, { "content-type": scraper.metrics.registry.contentType });
+    const text = await metrics.render(SCRAPER);
+    return c.text(text, 200, { "content-type": metrics.contentType });
   });
 }

@@ -1,4 +1,4 @@
-import type { JobEvent, MaintenanceJob } from "./types.ts";
+import type { JobEvent, MaintenanceJob } from "../commands/maintenance.ts";
 
 const ICON: Record<string, string> = {
   completed: ":white_check_mark:",

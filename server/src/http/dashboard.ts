@@ -4,11 +4,11 @@ import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
-import { ForbiddenError } from "../access/roles.ts";
 import { permit } from "../commands/audited.ts";
 import type { CommandContext } from "../commands/context.ts";
-import { authenticate, callerKey } from "../http/auth.ts";
-import type { CallerLimiter } from "../http/rate-limit.ts";
+import { asCommandError } from "../commands/errors.ts";
+import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
+import { authenticate, callerKey } from "./auth.ts";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
@@ -48,7 +48,7 @@ export function adminOnly(
           .slice(1)
           .join(":")}`
       : header;
-    const auth = await authenticate(bearer, apiToken, ctx.tokens);
+    const auth = await authenticate(bearer, apiToken, ctx);
     if (!auth.ok)
       return c.json({ error: { message: auth.message } }, 401, { "www-authenticate": 'Basic realm="lvsfleet queues"' });
     // The same per-token limit as the API, before anything (a refusal included) is written.
@@ -66,7 +66,8 @@ export function adminOnly(
         global: true,
       });
     } catch (error) {
-      if (error instanceof ForbiddenError) return c.json({ error: { message: error.message } }, 403);
+      const refusal = asCommandError(error);
+      if (refusal.kind === "forbidden") return c.json({ error: { message: refusal.message } }, 403);
       throw error;
     }
     return next();

@@ -1,5 +1,4 @@
 import type { Logger } from "pino";
-import type { SlackMessage } from "./replies.ts";
 
 /** True when a response_url may be posted to: https on an allowed host (or any scheme on an allowed loopback host). */
 export function responseUrlAllowed(url: string, allowedHosts: readonly string[]): boolean {
@@ -38,7 +37,7 @@ export function failureReason(error: unknown): string {
  */
 export async function postToResponseUrl(
   url: string,
-  message: SlackMessage,
+  message: object,
   allowedHosts: readonly string[],
   log: Logger,
 ): Promise<boolean> {

@@ -1,5 +1,7 @@
 import type { FailoverReport, RealServerHealth } from "@lvsfleet/model";
-import type { ClusterFailover } from "./status-view.ts";
+import type { ClusterStatus } from "../commands/status.ts";
+
+type ClusterFailover = NonNullable<ClusterStatus["failover"]>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const endpoint = (address: string, port: number) =>
