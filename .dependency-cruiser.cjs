@@ -28,21 +28,10 @@ const frontDoors = {
   chat: [RATE_LIMIT, STATUS_TEXT],
   // the chat notifier: response_url posts, the incoming webhook, job progress and outcomes
   notify: [],
-  // the maintenance jobs: queue, runner, steps, effects. Until the Fleet seam (issue 12, item 2) is in,
-  // a job's effects reach the agents, the stores and the command queue directly.
-  maintenance: [
-    { path: "^server/src/agents/", reason: "effects and health read and drive agents (to become the Fleet seam)" },
-    {
-      path: "^server/src/store/",
-      reason: "effects write weights through the cluster writer and read specs; health reads agent registrations",
-    },
-    {
-      path: "^server/src/queue/",
-      reason:
-        "effects apply a spec and start/stop hosts with the command queue's applier and host roles; a finished job is published on the command jobs' metrics channel",
-    },
-    { path: "^server/src/audit/", reason: "the service appends one audit entry per job run" },
-  ],
+  // the maintenance jobs: queue, runner, steps. What a job does to the world is behind MaintenanceEffects
+  // and HealthView; the command layer implements them (commands/maintenance-world.ts) over the Fleet,
+  // the cluster writer and the command queue's applier.
+  maintenance: [],
 };
 
 /** Folders allowed as exceptions above stay leaves: their own folder, commands/, packages and npm only. */

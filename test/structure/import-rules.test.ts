@@ -85,8 +85,8 @@ describe("import rules", () => {
       // allowed: commands/, own folder, listed exceptions
       "server/src/chat/reply.ts": 'import { w } from "../commands/weight.ts";\nexport const r = w;\n',
       "server/src/chat/dispatch.ts": 'import { r } from "./reply.ts";\nexport const d = r;\n',
-      "server/src/maintenance/effects.ts": 'import { pool } from "../agents/pool.ts";\nexport const e = pool;\n',
       // back doors
+      "server/src/maintenance/effects.ts": 'import { pool } from "../agents/pool.ts";\nexport const e = pool;\n',
       "server/src/chat/back-door.ts":
         'import { ClusterStore } from "../store/clusters.ts";\nexport const b = ClusterStore;\n',
       "server/src/http/routes/jobs.ts": 'import { run } from "../../maintenance/runner.ts";\nexport const j = run;\n',
@@ -112,6 +112,11 @@ describe("import rules", () => {
         rule: "door-http-imports-only-commands",
         from: "server/src/http/routes/jobs.ts",
         to: "server/src/maintenance/runner.ts",
+      },
+      {
+        rule: "door-maintenance-imports-only-commands",
+        from: "server/src/maintenance/effects.ts",
+        to: "server/src/agents/pool.ts",
       },
       {
         rule: "door-maintenance-imports-only-commands",

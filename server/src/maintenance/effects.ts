@@ -1,12 +1,7 @@
-import { type AgentState, type ClusterSpec, desiredService, serviceKey } from "@lvsfleet/model";
-import type { Fleet } from "../agents/fleet.ts";
-import type { ClusterApplier } from "../queue/applier.ts";
-import { changeRoles } from "../queue/host-roles.ts";
-import type { HostOutcome } from "../queue/jobs.ts";
-import type { ClusterWriter, SpecChange, SpecUpdate } from "../store/cluster-writer.ts";
-import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
+import type { AgentState, ClusterSpec } from "@lvsfleet/model";
+import type { HostOutcome, SpecChange, SpecUpdate, StoredCluster } from "../commands/maintenance-world-types.ts";
 import type { HealthView } from "./health.ts";
-import { refKey, type ServerRef } from "./types.ts";
+import type { ServerRef } from "./types.ts";
 
 export interface ConnectionCount {
   /** ActiveConn (+ InActConn when asked) summed over every reachable director, per server. */
@@ -23,8 +18,8 @@ export interface ActionOutcome {
 }
 
 /**
- * Everything a maintenance job does to the world, behind one interface. The server wires the one
- * below over its Fleet; the runner's unit tests wire the same one over in-process agents.
+ * Everything a maintenance job does to the world, behind one interface. The command layer's
+ * `AgentEffects` (commands/maintenance-world.ts) is it over the Fleet; the runner's unit tests wire the same one over in-process agents.
  */
 export interface MaintenanceEffects {
   spec(cluster: string): Promise<StoredCluster | undefined>;
@@ -40,63 +35,4 @@ export interface MaintenanceEffects {
   directorState(cluster: string, host: string): Promise<AgentState>;
   /** lvsdr start/stop of one director (the job's own call, not a queued command). */
   changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop"): Promise<HostOutcome[]>;
-}
-
-export class AgentEffects implements MaintenanceEffects {
-  constructor(
-    private readonly clusters: ClusterStore,
-    private readonly writer: ClusterWriter,
-    private readonly applier: ClusterApplier,
-    private readonly fleet: Fleet,
-    readonly health: HealthView,
-  ) {}
-
-  spec(cluster: string) {
-    return this.clusters.get(cluster);
-  }
-
-  updateSpec<T>(cluster: string, change: SpecChange<T>) {
-    return this.writer.update(cluster, change);
-  }
-
-  async apply(cluster: string, generation: number): Promise<HostOutcome[]> {
-    return (await this.applier.ensureApplied(cluster, generation)).hosts;
-  }
-
-  async connections(spec: ClusterSpec, servers: ServerRef[]): Promise<ConnectionCount> {
-    const keys = new Map(spec.services.map((s) => [s.name, serviceKey(desiredService(s))] as const));
-    const perServer = new Map(servers.map((s) => [refKey(s), { active: 0, inactive: 0 }]));
-    const unreadable: string[] = [];
-    const readings = await this.fleet.states(
-      spec.name,
-      spec.directors.map((d) => d.host),
-    );
-    for (const reading of readings) {
-      if (!reading.ok) {
-        unreadable.push(reading.host);
-        continue;
-      }
-      const state = reading.state;
-      for (const server of servers) {
-        const service = state.table.services.find((s) => serviceKey(s) === keys.get(server.service));
-        const destination = service?.destinations.find((x) => x.address === server.address && x.port === server.port);
-        const count = perServer.get(refKey(server))!;
-        count.active += destination?.activeConns ?? 0;
-        count.inactive += destination?.inactConns ?? 0;
-      }
-    }
-    return { perServer, unreadable };
-  }
-
-  runAction(cluster: string, host: string, name: string): Promise<ActionOutcome> {
-    return this.fleet.runAction(cluster, host, name);
-  }
-
-  directorState(cluster: string, host: string): Promise<AgentState> {
-    return this.fleet.state(cluster, host);
-  }
-
-  changeDirector(spec: ClusterSpec, generation: number, host: string, action: "start" | "stop") {
-    return changeRoles(this.fleet, spec, generation, action, [host]);
-  }
 }

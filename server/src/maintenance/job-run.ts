@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { StoredCluster } from "../store/clusters.ts";
+import type { StoredCluster } from "../commands/maintenance-world-types.ts";
 import type { MaintenanceEffects } from "./effects.ts";
 import { drainedBy } from "./job-text.ts";
 import { type ClusterLock, LostLockError } from "./lock.ts";

@@ -8,8 +8,7 @@ import {
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { SYSTEM } from "../../src/access/roles.ts";
-import { AgentEffects } from "../../src/maintenance/effects.ts";
-import { AgentHealthView } from "../../src/maintenance/health.ts";
+import { AgentEffects, AgentHealthView } from "../../src/commands/maintenance-world.ts";
 import { ClusterLock } from "../../src/maintenance/lock.ts";
 import { type RunOutcome, runMaintenanceJob } from "../../src/maintenance/runner.ts";
 import { MaintenanceStore, maintenanceKeys } from "../../src/maintenance/store.ts";
