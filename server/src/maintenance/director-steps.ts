@@ -110,8 +110,8 @@ export async function verifyHolder(
   expectOtherStopped: boolean,
 ): Promise<{ ok: boolean; detail: string }> {
   const vipsOf = (state: Awaited<ReturnType<MaintenanceEffects["directorState"]>>) => {
-    const reported = (state as { failover?: { vipsHeld?: string[] } }).failover?.vipsHeld;
-    if (reported && (state as { failover?: { vrrp?: unknown[] } }).failover?.vrrp?.length) return new Set(reported);
+    const reported = state.failover?.vipsHeld;
+    if (reported && state.failover?.vrrp?.length) return new Set(reported);
     return new Set(state.host.addresses.map((a) => a.address));
   };
   let state: Awaited<ReturnType<MaintenanceEffects["directorState"]>>;
@@ -135,7 +135,7 @@ export async function verifyHolder(
     if (expectOtherStopped && otherState.roleState === "running")
       return { ok: false, detail: `${other} is still running` };
     // Without VRRP both directors may carry the VIP (lvsdr start adds it): exclusivity is VRRP's to tell.
-    const vrrp = (otherState as { failover?: { vrrp?: unknown[] } }).failover?.vrrp?.length;
+    const vrrp = otherState.failover?.vrrp?.length;
     const theirs = vipsOf(otherState);
     const both = vrrp && otherState.roleState === "running" ? spec.vips.filter((v) => theirs.has(v)) : [];
     if (both.length > 0) return { ok: false, detail: `${other} still holds ${both.join(", ")}` };
