@@ -45,6 +45,11 @@ describe("Fleet: a cluster reaches only the hosts it owns", () => {
     await expect(
       fleet.apply("web", "lb-new", { generation: 1, desired: { services: [] }, dryRun: true }),
     ).rejects.toThrow(HostNotOwnedError);
+    // claiming is for previews only: a real Apply to a host the cluster does not own never goes out
+    await expect(fleet.apply("web", "lb9", { generation: 1, desired: { services: [] } }, { claiming })).rejects.toThrow(
+      "only a dry run may reach hosts web does not own yet",
+    );
+    expect(fleet.calls.filter((c) => c.startsWith("Apply lb9"))).toEqual([]);
   });
 
   it("states: every host read at once, each with its answer or the reason it has none", async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -40,6 +40,44 @@ async function check(
   };
 }
 
+/**
+ * Values server/src/commands may pass on from outside itself: the command layer's own vocabulary that
+ * happens to be defined next to the code that uses it most. Anything else re-exported from outside
+ * commands/ must be a type (a tunnel of values would let a front door reach a store through commands/).
+ */
+const VALUE_REEXPORTS: Record<string, string> = {
+  "server/src/commands/maintenance.ts parseDuration":
+    "the pure duration parser of maintenance requests (`30m`, `PT1H`); chat reads durations with it",
+  "server/src/commands/maintenance.ts JOB_KINDS": "the maintenance job kinds, constants of a request's schema",
+  "server/src/commands/maintenance.ts JOB_STATES": "the maintenance job states, constants of the job view's schema",
+  "server/src/commands/maintenance.ts TERMINAL": "which job states are final, a constant of the job view",
+};
+
+/** Every value a file re-exports from outside its folder (`export {x} from "../y"`, or `export {x}` of an import). */
+function valueReexports(file: string, text: string): string[] {
+  const found: string[] = [];
+  const outside = (from: string) => from.startsWith("../");
+  const names = (list: string) =>
+    list
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n && !n.startsWith("type "))
+      .map((n) => n.split(/\s+as\s+/).pop()!);
+  const imported = new Map<string, string>();
+  for (const m of text.matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+"([^"]+)"/gm))
+    if (!m[1]) for (const n of names(m[2]!)) imported.set(n, m[3]!);
+  for (const m of text.matchAll(/^export\s+\*\s+(?:as\s+\w+\s+)?from\s+"([^"]+)"/gm))
+    if (outside(m[1]!)) found.push(`${file} * from ${m[1]}`);
+  for (const m of text.matchAll(/^export\s+(type\s+)?\{([^}]*)\}(?:\s+from\s+"([^"]+)")?/gm)) {
+    if (m[1]) continue;
+    for (const n of names(m[2]!)) {
+      const from = m[3] ?? imported.get(n);
+      if (from && outside(from)) found.push(`${file} ${n}`);
+    }
+  }
+  return found;
+}
+
 const fixtures: string[] = [];
 afterAll(() => {
   for (const dir of fixtures) rmSync(dir, { recursive: true, force: true });
@@ -70,6 +108,36 @@ describe("import rules", () => {
         expect(used, `server/src/${folder} -> ${path} is listed but no longer imported`).toBe(true);
       }
     }
+  });
+
+  it("commands/ is no tunnel: what it re-exports from outside itself is a type, or a listed value with its reason", () => {
+    const dir = join(root, "server/src/commands");
+    const found = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => valueReexports(`server/src/commands/${f}`, readFileSync(join(dir, f), "utf8")));
+    expect(found.filter((r) => !VALUE_REEXPORTS[r])).toEqual([]);
+    for (const [listed, reason] of Object.entries(VALUE_REEXPORTS)) {
+      expect(found, `${listed} is listed but no longer re-exported`).toContain(listed);
+      expect(reason.length).toBeGreaterThan(20);
+    }
+  });
+
+  it("the tunnel check finds a value passed on from a store, directly or through an import", () => {
+    const text = [
+      'import { ClusterStore } from "../store/clusters.ts";',
+      'import type { AuditLog } from "../audit/log.ts";',
+      'import { audited } from "./audited.ts";',
+      "export { ClusterStore, audited };",
+      "export type { AuditLog };",
+      'export { EventLog as Events, type AgentRegistry } from "../store/events.ts";',
+      'export * from "../queue/worker.ts";',
+      'export type { StoredCluster } from "../store/clusters.ts";',
+    ].join("\n");
+    expect(valueReexports("x.ts", text)).toEqual([
+      "x.ts * from ../queue/worker.ts",
+      "x.ts ClusterStore",
+      "x.ts Events",
+    ]);
   });
 
   it("reports a back door planted in each kind of folder, type-only imports included", async () => {

@@ -1,5 +1,14 @@
-import type { IpvsTable, Operation } from "@lvsfleet/model";
+import {
+  ClusterSpec,
+  DEMO_CLUSTER,
+  desiredStateTable,
+  desiredTable,
+  type IpvsTable,
+  type Operation,
+  validate,
+} from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
+import { applyRequestFromWire } from "../src/agent-input.ts";
 import {
   operationFromWire,
   operationToWire,
@@ -102,5 +111,22 @@ describe("table on the wire", () => {
       hold: [{ address: "198.18.1.1", port: 80, count: 2, lifetimeSeconds: 0 }],
       releaseHeld: false,
     });
+  });
+});
+
+describe("an Apply from an older server (the spec and its table both sent)", () => {
+  it("decodes to the spec: a new agent takes what an older server sends, so agents are upgraded first", () => {
+    const spec = validate(ClusterSpec, DEMO_CLUSTER);
+    const older = {
+      cluster: "web",
+      generation: 7,
+      desired: tableToWire({ services: [] }),
+      specJson: JSON.stringify(spec),
+    };
+    const received = applyRequestFromWire(Apply.requestDeserialize(Apply.requestSerialize(older)));
+    expect(received.generation).toBe(7);
+    expect(received.spec).toEqual(spec);
+    expect(received.desired).toBeUndefined();
+    expect(desiredStateTable(received)).toEqual(desiredTable(spec));
   });
 });

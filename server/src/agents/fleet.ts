@@ -163,6 +163,9 @@ export class AgentFleet implements Fleet {
   }
 
   async apply(cluster: string, host: string, request: ApplyRequest, options: Reach = {}): Promise<ApplyResult> {
+    // reaching a host the cluster does not own is for a preview only: a real change never goes there
+    if (options.claiming && request.dryRun !== true)
+      throw new Error(`only a dry run may reach hosts ${cluster} does not own yet (apply to ${host})`);
     const calls = await this.reach(cluster, host, options);
     return calls.apply({ ...request, cluster }, this.parts.deadlines.callMs);
   }

@@ -1,10 +1,9 @@
 /**
  * The command layer's types a maintenance job's effects speak in: a stored spec, a change through
  * the group-commit writer, and what each host did on an apply or a start/stop; the audit trail a job
- * run is recorded in, and the channel finished jobs are published on (for the metrics).
+ * run is recorded in.
  */
 export type { AuditLog } from "../audit/log.ts";
 export type { HostOutcome } from "../queue/jobs.ts";
-export { JOB_FINISHED_CHANNEL } from "../queue/worker.ts";
 export type { SpecChange, SpecUpdate } from "../store/cluster-writer.ts";
 export type { StoredCluster } from "../store/clusters.ts";

@@ -104,12 +104,13 @@ export async function requestWeight(
   notify?: { responseUrl: string } | undefined,
 ): Promise<WeightRequestOutcome> {
   const at = parseTarget(query.server, "real server");
-  const weight = validate(Weight, weightInput, ["weight"]);
+  // the server first, then the weight: an unknown server is the first thing to say (as chat always has)
   const { match, spec } = await resolveRealServer(ctx, actor, {
     ...at,
     cluster: query.cluster,
     service: query.service,
   });
+  const weight = validate(Weight, weightInput, ["weight"]);
   const danger = weightDanger(spec, match, weight);
   if (danger) return { kind: "confirm", target: match, weight, danger };
   return { kind: "queued", change: await setWeight(ctx, actor, match, weight, notify) };

@@ -2,7 +2,7 @@ import { subscribe } from "node:diagnostics_channel";
 import { TableMetrics } from "@lvsfleet/metrics/prom";
 import { RPC_CALL_CHANNEL, type RpcCallRecord } from "@lvsfleet/rpc";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../queue/worker.ts";
+import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../commands/job-finished.ts";
 import type { FleetReadings, Reading } from "./fleet.ts";
 
 const RS = ["cluster", "service", "protocol", "vip", "real_server"] as const;

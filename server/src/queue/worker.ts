@@ -4,6 +4,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Fleet } from "../agents/fleet.ts";
+import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../commands/job-finished.ts";
 import { type ClusterStore, StoredSpecError } from "../store/clusters.ts";
 import { type ClusterApplier, UnknownClusterError } from "./applier.ts";
 import { changeRoles } from "./host-roles.ts";
@@ -112,18 +113,7 @@ export function startWorker(
   return worker;
 }
 
-/** Every job that finished for good is published here (node:diagnostics_channel) for the metrics. */
-export const JOB_FINISHED_CHANNEL = "lvsfleet:job:finished";
 const jobsFinished = channel(JOB_FINISHED_CHANNEL);
-
-export interface JobFinishedRecord {
-  kind: CommandJobData["kind"];
-  outcome: "completed" | "failed";
-  /** From queued to finished, and from the first start to finished (seconds). */
-  totalSeconds: number;
-  runSeconds: number;
-  attempts: number;
-}
 
 function publishJobFinished(job: Job<CommandJobData, CommandJobResult>, outcome: JobFinishedRecord["outcome"]): void {
   if (!jobsFinished.hasSubscribers) return;
