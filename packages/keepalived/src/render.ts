@@ -92,7 +92,9 @@ class Writer {
  * white space and reads "..." without escapes (alloc_strvec_r), after cutting comments at # or !
  * outside double quotes and splitting braces off: so a value with white space, #, !, { or } goes in
  * double quotes, and a value with a double quote cannot be written at all (nor a lone brace, which
- * keepalived 2.2 takes as the end of the block even when quoted).
+ * keepalived 2.2 takes as the end of the block even when quoted). A value starting with // is quoted
+ * too: keepalived reads it either way, but readers that take an unquoted // for a pasted comment
+ * (lvsfleet's own import among them) read the quoted one as the value.
  */
 export function quote(word: string): string {
   if (word.includes('"'))
@@ -101,7 +103,7 @@ export function quote(word: string): string {
     throw new Error(
       `${JSON.stringify(word)} cannot be written in keepalived.conf (keepalived takes it as a brace even quoted)`,
     );
-  if (word !== "" && !/[\s#!{}]/.test(word)) return word;
+  if (word !== "" && !/[\s#!{}]/.test(word) && !word.startsWith("//")) return word;
   if (/\\$/.test(word))
     throw new Error(`${JSON.stringify(word)} cannot be written in keepalived.conf (quoted, ends in a backslash)`);
   return `"${word}"`;

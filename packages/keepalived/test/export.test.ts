@@ -282,6 +282,15 @@ virtual_server 192.168.1.229 80 {
         /vrrp\.instances\[0\]\.authentication\.password: must be 1-8 printable ASCII characters/,
       );
     expect(exportKeepalived(withPassword("a#b")).text).toContain('auth_pass "a#b"');
+    // A value starting with // is quoted: read unquoted it would look like a pasted comment.
+    const slashes = exportKeepalived(withPassword("//")).text;
+    expect(slashes).toContain('auth_pass "//"');
+    const back = importKeepalivedText(slashes, {
+      name: "web",
+      director: { host: "lb-master", address: "192.168.1.252" },
+    });
+    if (!back.ok) throw new Error(dump(back.diagnostics));
+    expect(back.spec.vrrp?.instances[0]?.authentication?.password).toBe("//");
     // ... and the renderer still refuses it on its own.
     const parsed = parseKeepalivedText(exportKeepalived(withPassword("a#b")).text, "k.conf").config;
     parsed.vrrpInstances[0]!.authentication = { type: "PASS", password: "}" };
