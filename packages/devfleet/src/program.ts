@@ -41,14 +41,15 @@ export async function startProgram<Ready>(options: {
   });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // a node process, its enrollment child and its first registration: seconds when the machine is idle,
+  // more than 15 s on two cores under a load of 10
+  const readyMs = options.timeoutMs ?? 30_000;
   const ready = await new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => {
       // nobody gets a handle to stop it: it must not outlive the failed start
       child.kill("SIGKILL");
-      reject(
-        new Error(`${options.name} was not ready within ${options.timeoutMs ?? 15_000} ms; see ${options.logFile}`),
-      );
-    }, options.timeoutMs ?? 15_000);
+      reject(new Error(`${options.name} was not ready within ${readyMs} ms; see ${options.logFile}`));
+    }, readyMs);
     const lines = createInterface({ input: child.stdout! });
     let found = false;
     lines.on("line", (line) => {
