@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ValidationError } from "@lvsfleet/model";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
@@ -140,5 +143,19 @@ describe("LVSFLEET_PREFIX", () => {
   });
   it.each(["{}", "{a}{b}", "lvs fleet", "a:b", "{lvs", "lvs}"])("refuses %s", (p) => {
     expect(() => prefix(p)).toThrow(/LVSFLEET_PREFIX/);
+  });
+});
+
+describe("one place makes the server's Redis connections", () => {
+  it("no `new Redis(` in server/src but in store/redis-connection.ts (a connection made elsewhere would not know Sentinel)", () => {
+    const src = fileURLToPath(new URL("../src", import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(50);
+    const offenders = files.filter(
+      (f) =>
+        /\bnew\s+(IORedis|Redis)\s*\(/.test(readFileSync(join(src, f), "utf8")) &&
+        f !== join("store", "redis-connection.ts"),
+    );
+    expect(offenders.map((f) => relative(".", f))).toEqual([]);
   });
 });

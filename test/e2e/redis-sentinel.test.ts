@@ -107,4 +107,20 @@ describe("Redis Sentinel: the master killed, the replica promoted, the server go
     expect(firstAgain.status).toBe(200);
     expect(firstAgain.body.state).toBe("completed");
   });
+
+  it("after the fail-over a maintenance job runs through on the new master (its Lua scripts, lock and queue)", async () => {
+    const api = fleet!.api;
+    expect(await redis!.currentMasterPort()).toBe(redis!.replica.port);
+    for (const kind of ["drain", "undrain"]) {
+      const started = await api.post("/v1/clusters/web/jobs", {
+        kind,
+        targets: ["192.168.1.231:80"],
+        ...(kind === "drain" ? { options: { timeout: "30s" } } : {}),
+      });
+      expect(started.status, started.text).toBe(202);
+      const job = await api.waitForJob(started.body.job.id, 30_000);
+      expect(job.state, JSON.stringify(job)).toBe("completed");
+      await bothDirectorsShow({ "192.168.1.231:80": kind === "drain" ? 0 : 4 });
+    }
+  });
 });
