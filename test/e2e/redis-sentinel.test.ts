@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { PROGRAM_FILES, repoRoot } from "@lvsfleet/devfleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { directorWeights, startDemoFleet } from "./fleet.ts";
 import { replicationInfo, type SentinelDeployment, startSentinelDeployment } from "./sentinel-deployment.ts";
@@ -121,6 +124,32 @@ describe("Redis Sentinel: the master killed, the replica promoted, the server go
       const job = await api.waitForJob(started.body.job.id, 30_000);
       expect(job.state, JSON.stringify(job)).toBe("completed");
       await bothDirectorsShow({ "192.168.1.231:80": kind === "drain" ? 0 : 4 });
+    }
+  });
+});
+
+describe("a bad REDIS_URL stops the server at start", () => {
+  it("exits 2 naming REDIS_URL and the reason, and never prints the password", async () => {
+    const run = (url: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [join(repoRoot(), PROGRAM_FILES.server)],
+          { env: { ...process.env, REDIS_URL: url, LVSFLEET_API_TOKEN: "a-token-of-enough-length", PORT: "0" } },
+          (_, __, stderr) => resolve({ code: child.exitCode, stderr }),
+        );
+      });
+    const missingName = await run("redis+sentinel://lvs:hunter2-secret@127.0.0.1:26379");
+    expect(missingName.code).toBe(2);
+    expect(missingName.stderr).toContain(
+      "REDIS_URL: the Sentinel form needs the master's name: redis+sentinel://host:26379,…/mymaster",
+    );
+    const typo = await run("redis+sentinel://lvs:hunter2-secret@127.0.0.1:26379/mymaster?sentinelPasword=s3cr3t");
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("REDIS_URL: unknown option sentinelPasword");
+    for (const { stderr } of [missingName, typo]) {
+      expect(stderr).not.toContain("hunter2");
+      expect(stderr).not.toContain("s3cr3t");
     }
   });
 });
