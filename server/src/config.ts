@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { validate } from "@lvsfleet/model";
 import { z } from "zod";
+import { redisUrlProblem } from "./store/redis-connection.ts";
 import { TlsNamesFromEnv } from "./tls/names.ts";
 import { checkApiTlsSettings } from "./tls/settings.ts";
 
@@ -18,11 +19,27 @@ export const ServerConfig = z.object({
   PORT: IntFromEnv(0, 65535).default(8080),
   /** Address to bind the HTTP API to. */
   LVSFLEET_BIND: z.string().default("127.0.0.1"),
-  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-  /** Prefix of every Redis key (and BullMQ queue) this server uses, so several installations can share one Redis. */
+  /**
+   * `redis://`, `rediss://`, or Redis Sentinel: `redis+sentinel://[user:pass@]host:26379,host:26380/mymaster[?db=N&sentinelPassword=…]`
+   * (store/redis-connection.ts; docs/operations.md, Redis Sentinel). The reason of a bad one never repeats the URL (a password).
+   */
+  REDIS_URL: z
+    .string()
+    .default("redis://127.0.0.1:6379")
+    .superRefine((url, ctx) => {
+      const problem = redisUrlProblem(url);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  /**
+   * Prefix of every Redis key (and BullMQ queue) this server uses, so several installations can share one Redis.
+   * It may carry one hash tag, `{lvsfleet}`, so that on Redis Cluster every key lands in one slot.
+   */
   LVSFLEET_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]+$/)
+    .regex(/^[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\})?[A-Za-z0-9_-]*$/, {
+      error: "must be letters, digits, _ and -, with at most one hash tag such as {lvsfleet}",
+    })
+    .min(1)
     .default("lvsfleet"),
   LVSFLEET_API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),

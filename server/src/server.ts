@@ -3,7 +3,6 @@ import type { Server as TlsServer } from "node:tls";
 import { serve } from "@hono/node-server";
 import { isLoopbackHost } from "@lvsfleet/model";
 import type { Worker } from "bullmq";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ActorAuthority, bootstrapSource } from "./access/authority.ts";
 import { type ChatRoles, parseRoleMap, SLACK_ID } from "./access/chat-roles.ts";
@@ -42,6 +41,7 @@ import { EventLog } from "./store/events.ts";
 import { claimNamedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
 import { migrateStoredSpecs } from "./store/migrate-specs.ts";
+import { redisConnection } from "./store/redis-connection.ts";
 import { ApiTls } from "./tls/api-tls.ts";
 import { apiTlsMode } from "./tls/settings.ts";
 
@@ -60,8 +60,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     enterprise: config.LVSFLEET_CHAT_ENTERPRISE_ID,
   };
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: true } as const;
-  const redis = new Redis(config.REDIS_URL, redisOptions);
-  const bullConnection = new Redis(config.REDIS_URL, redisOptions);
+  const redis = redisConnection(config.REDIS_URL, redisOptions);
+  const bullConnection = redisConnection(config.REDIS_URL, redisOptions);
   await Promise.all([redis.connect(), bullConnection.connect()]);
   const k = keys(config.LVSFLEET_PREFIX);
   const clusters = new ClusterStore(redis, k);
@@ -142,7 +142,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const revocations = trust
     ? new RevocationFeed(
         trust,
-        { publisher: redis, subscriber: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) },
+        { publisher: redis, subscriber: redisConnection(config.REDIS_URL, { maxRetriesPerRequest: null }) },
         `${config.LVSFLEET_PREFIX}:revocations`,
         {
           revoked: (host) => {
@@ -189,7 +189,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   maintenance.onEvent(progress.jobEvent);
 
   const worker: Worker = startWorker(
-    new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+    redisConnection(config.REDIS_URL, { maxRetriesPerRequest: null }),
     {
       prefix: config.LVSFLEET_PREFIX,
       concurrency: config.LVSFLEET_WORKER_CONCURRENCY,
@@ -210,7 +210,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   await revocations?.start();
   await supervisor.start();
   await maintenance.start(
-    new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+    redisConnection(config.REDIS_URL, { maxRetriesPerRequest: null }),
     scheduleFirer(context),
     jobAdmission(context),
   );
