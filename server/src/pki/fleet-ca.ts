@@ -94,7 +94,7 @@ export async function openFleetCa(options: {
       `the servers sharing this Redis already use a CA (${caFingerprint(stored.value.certificate)}) and this server has none: ${
         stored.value.sealedKey
           ? "set LVSFLEET_CA_ENCRYPTION_KEY (or LVSFLEET_CA_ENCRYPTION_KEY_FILE) to the other servers' key"
-          : "give it the fleet's CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY)"
+          : `give it the fleet's CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY), or restore its data directory; if that CA is lost, delete ${record.key} in Redis to start a new one (every agent must then enroll again)`
       }`,
     );
   }
