@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -11,7 +11,7 @@ import {
   startAgentProcess,
   startServerProcess,
 } from "@lvsfleet/devfleet";
-import { CA_KEY_FILE, loadIdentity, loadOrCreateCa, signRegistration } from "@lvsfleet/pki";
+import { CA_CERT_FILE, CA_KEY_FILE, loadIdentity, loadOrCreateCa, signRegistration } from "@lvsfleet/pki";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { directorWeights, startDemoFleet } from "./fleet.ts";
@@ -96,6 +96,8 @@ describe("two servers, one CA", () => {
     expect(fromB.body).toEqual(fromA.body);
     expect(existsSync(join(fleet.dataDir, "server", "pki", CA_KEY_FILE))).toBe(false);
     expect(existsSync(join(fleet.dataDir, "server-b", "pki", CA_KEY_FILE))).toBe(false);
+    // the public certificate is kept where clients found it before (curl --cacert)
+    expect(readFileSync(join(fleet.dataDir, "server-b", "pki", CA_CERT_FILE), "utf8")).toBe(fromA.body.pem);
     const stored = JSON.parse((await redis.get(`${PREFIX}:pki:ca`))!);
     expect(stored.certificate).toBe(fromA.body.pem);
     expect(stored.sealedKey.alg).toBe("aes-256-gcm");

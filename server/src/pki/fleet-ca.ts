@@ -1,7 +1,16 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CA_CERT_FILE, CA_KEY_FILE, CertificateAuthority, loadCaFiles, loadOrCreateCa, PkiError } from "@lvsfleet/pki";
+import {
+  CA_CERT_FILE,
+  CA_KEY_FILE,
+  CertificateAuthority,
+  loadCaFiles,
+  loadOrCreateCa,
+  PkiError,
+  PUBLIC_FILE_MODE,
+  SECRET_DIR_MODE,
+} from "@lvsfleet/pki";
 import type { Logger } from "pino";
 import { caFingerprint, openCaKey, type StoredFleetCa, sealCaKey } from "./ca-sealing.ts";
 import type { FleetCaEntry, FleetCaRecord } from "./fleet-ca-record.ts";
@@ -54,34 +63,10 @@ export async function openFleetCa(options: {
   }
   const local = await localCa(dir);
   if (key) {
-    if (stored?.value.sealedKey) {
-      const ca = await unseal(stored.value, key);
-      if (local) sameCa(local, stored.value);
-      return { ca, created: false, mode: "sealed" };
-    }
-    if (stored) {
-      // a certificate-only record: the server that holds that CA adds the sealed key
-      if (local) {
-        await adopt(record, stored, local, key);
-        return { ca: local.ca, created: false, mode: "sealed" };
-      }
-      throw new PkiError(
-        "ca-files",
-        "fleet CA",
-        `Redis holds only the certificate of the fleet's CA (${caFingerprint(stored.value.certificate)}), not its key: start the server that has that CA with LVSFLEET_CA_ENCRYPTION_KEY first (it seals the key into Redis), or give this server the CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY)`,
-      );
-    }
-    const mine = local ?? (await newCa());
-    const won = await record.createIfAbsent(recordOf(mine, key));
-    if (won) {
-      log.info({ fingerprint: caFingerprint(mine.ca.pem), pin: mine.ca.pin }, "stored the fleet's CA in Redis, sealed");
-      return { ca: mine.ca, created: !local, mode: "sealed" };
-    }
-    // another server stored its CA first: use that one (this server's new CA was never used)
-    const winner = (await record.read())!;
-    if (local) sameCa(local, winner.value);
-    if (!winner.value.sealedKey) return openFleetCa(options);
-    return { ca: await unseal(winner.value, key), created: false, mode: "sealed" };
+    const opened = await openSealed(options, key, stored, local);
+    // the certificate only (public), where operators and clients found it before (curl --cacert)
+    await keepCertificateCopy(dir, opened.ca.pem);
+    return opened;
   }
   if (stored) {
     if (local) {
@@ -109,6 +94,52 @@ export async function openFleetCa(options: {
   };
   if (!(await record.createIfAbsent(recordOf(mine, undefined)))) sameCa(mine, (await record.read())!.value);
   return { ca: mine.ca, created: loaded.created, mode: "local" };
+}
+
+/** LVSFLEET_CA_ENCRYPTION_KEY: the CA from Redis, or made and stored on the fleet's first start. */
+async function openSealed(
+  options: Parameters<typeof openFleetCa>[0],
+  key: Buffer,
+  stored: FleetCaEntry | undefined,
+  local: CaCandidate | undefined,
+): Promise<OpenedFleetCa> {
+  const { record, log } = options;
+  if (stored?.value.sealedKey) {
+    const ca = await unseal(stored.value, key);
+    if (local) sameCa(local, stored.value);
+    return { ca, created: false, mode: "sealed" };
+  }
+  if (stored) {
+    // a certificate-only record: the server that holds that CA adds the sealed key
+    if (local) {
+      await adopt(record, stored, local, key);
+      return { ca: local.ca, created: false, mode: "sealed" };
+    }
+    throw new PkiError(
+      "ca-files",
+      "fleet CA",
+      `Redis holds only the certificate of the fleet's CA (${caFingerprint(stored.value.certificate)}), not its key: start the server that has that CA with LVSFLEET_CA_ENCRYPTION_KEY first (it seals the key into Redis), or give this server the CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY)`,
+    );
+  }
+  const mine = local ?? (await newCa());
+  const won = await record.createIfAbsent(recordOf(mine, key));
+  if (won) {
+    log.info({ fingerprint: caFingerprint(mine.ca.pem), pin: mine.ca.pin }, "stored the fleet's CA in Redis, sealed");
+    return { ca: mine.ca, created: !local, mode: "sealed" };
+  }
+  // another server stored its CA first: use that one (this server's new CA was never used)
+  const winner = (await record.read())!;
+  if (local) sameCa(local, winner.value);
+  if (!winner.value.sealedKey) return openFleetCa(options);
+  return { ca: await unseal(winner.value, key), created: false, mode: "sealed" };
+}
+
+async function keepCertificateCopy(dir: string, pem: string): Promise<void> {
+  const file = join(dir, CA_CERT_FILE);
+  if (existsSync(file) && (await readFile(file, "utf8")) === pem) return;
+  await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
+  await writeFile(file, pem, { mode: PUBLIC_FILE_MODE });
+  await chmod(file, PUBLIC_FILE_MODE);
 }
 
 /** Uses `mine` as the fleet's CA: the same as the stored one, or the first one stored. */
