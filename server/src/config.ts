@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { validate } from "@lvsfleet/model";
 import { z } from "zod";
+import { CaEncryptionKeyFile, CaEncryptionKeyFromEnv, checkCaEncryptionKey } from "./pki/encryption-key.ts";
 import { redisUrlProblem } from "./store/redis-connection.ts";
 import { TlsNamesFromEnv } from "./tls/names.ts";
 import { checkApiTlsSettings } from "./tls/settings.ts";
@@ -91,6 +92,12 @@ export const ServerConfig = z.object({
   /** An operator-supplied CA (both or neither); otherwise one is generated on first start. */
   LVSFLEET_CA_CERT: z.string().optional(),
   LVSFLEET_CA_KEY: z.string().optional(),
+  /**
+   * Several servers, one CA (docs/operations.md): the AES-256 key (32 bytes, base64) that seals the CA
+   * key every server loads from Redis — given itself, or as a file (0600). One of the two, or neither.
+   */
+  LVSFLEET_CA_ENCRYPTION_KEY: CaEncryptionKeyFromEnv.optional(),
+  LVSFLEET_CA_ENCRYPTION_KEY_FILE: CaEncryptionKeyFile.optional(),
   /** Plaintext gRPC to agents: for labs only; the server warns at every start. */
   LVSFLEET_INSECURE_GRPC: z
     .enum(["0", "1", "true", "false"], { error: "must be 1/true or 0/false" })
@@ -125,7 +132,7 @@ export const ServerConfig = z.object({
 export type ServerConfig = z.output<typeof ServerConfig>;
 
 /** ServerConfig with the rules between settings (HTTPS on the API: tls/settings.ts). */
-const CheckedServerConfig = ServerConfig.superRefine(checkApiTlsSettings);
+const CheckedServerConfig = ServerConfig.superRefine(checkApiTlsSettings).superRefine(checkCaEncryptionKey);
 
 /** Reads the configuration; an empty variable counts as unset (as compose files pass `${X:-}`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {

@@ -24,6 +24,7 @@ import { MaintenanceService } from "./maintenance/service.ts";
 import { outcomeMessage } from "./notify/job-outcome.ts";
 import { JobProgressNotifier } from "./notify/job-progress.ts";
 import { postToResponseUrl, responseUrlAllowed } from "./notify/response-url.ts";
+import { FleetCaRecord } from "./pki/fleet-ca-record.ts";
 import { RedisPkiStore } from "./pki/redis-store.ts";
 import { RevocationFeed } from "./pki/revocation-feed.ts";
 import { INSECURE_CHANNEL, ServerTrust } from "./pki/trust.ts";
@@ -78,6 +79,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       dataDir: config.LVSFLEET_DATA_DIR,
       caCert: config.LVSFLEET_CA_CERT,
       caKey: config.LVSFLEET_CA_KEY,
+      encryptionKey: config.LVSFLEET_CA_ENCRYPTION_KEY ?? config.LVSFLEET_CA_ENCRYPTION_KEY_FILE,
+      caRecord: new FleetCaRecord(redis, config.LVSFLEET_PREFIX),
       store: new RedisPkiStore(redis, config.LVSFLEET_PREFIX),
       log,
       names: tlsMode.kind === "ca" ? tlsMode.names : undefined,

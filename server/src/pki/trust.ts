@@ -1,16 +1,11 @@
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { AgentRole } from "@lvsfleet/model";
-import {
-  type CertificateAuthority,
-  EnrollmentService,
-  ensureServerIdentity,
-  loadCaFiles,
-  loadOrCreateCa,
-  RevocationList,
-} from "@lvsfleet/pki";
+import { type CertificateAuthority, EnrollmentService, ensureServerIdentity, RevocationList } from "@lvsfleet/pki";
 import { agentChannelCredentials, agentChannelOptions, TlsIdentitySource } from "@lvsfleet/rpc/tls";
 import type { Logger } from "pino";
+import { openFleetCa } from "./fleet-ca.ts";
+import type { FleetCaRecord } from "./fleet-ca-record.ts";
 import type { RedisPkiStore } from "./redis-store.ts";
 
 /** How the server dials one agent: credentials plus channel options. */
@@ -20,8 +15,7 @@ export interface AgentChannel {
 }
 
 /**
- * The server's side of mutual TLS: its CA (generated under the data directory on first start, or the
- * operator's), its own certificate (renewed before expiry without restart), enrollment, and the
+ * The server's side of mutual TLS: its CA (the fleet's one, shared through Redis: fleet-ca.ts), its own certificate (renewed before expiry without restart), enrollment, and the
  * revocation snapshot every new agent connection is checked against.
  */
 export class ServerTrust {
@@ -43,15 +37,23 @@ export class ServerTrust {
     dataDir: string;
     caCert?: string | undefined;
     caKey?: string | undefined;
+    /** LVSFLEET_CA_ENCRYPTION_KEY(_FILE): seals the CA key kept in Redis for every server. */
+    encryptionKey?: Buffer | undefined;
+    caRecord: FleetCaRecord;
     store: RedisPkiStore;
     log: Logger;
     /** LVSFLEET_TLS=ca: DNS names and IP addresses added to the server certificate for HTTPS. */
     names?: { dnsNames: string[]; ipAddresses: string[] } | undefined;
   }): Promise<ServerTrust> {
     const dir = join(options.dataDir, "pki");
-    const loaded =
-      options.caCert && options.caKey ? await loadCaFiles(options.caCert, options.caKey) : await loadOrCreateCa(dir);
-    if ("created" in loaded && loaded.created) options.log.info({ dir, pin: loaded.ca.pin }, "created the lvsfleet CA");
+    const loaded = await openFleetCa({
+      record: options.caRecord,
+      dir,
+      files: options.caCert && options.caKey ? { cert: options.caCert, key: options.caKey } : undefined,
+      encryptionKey: options.encryptionKey,
+      log: options.log,
+    });
+    if (loaded.created) options.log.info({ dir, pin: loaded.ca.pin, mode: loaded.mode }, "created the lvsfleet CA");
     const names = options.names ?? {};
     const { material } = await ensureServerIdentity({ dir, ca: loaded.ca, ...names });
     const trust = new ServerTrust(

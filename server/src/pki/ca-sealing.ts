@@ -1,0 +1,77 @@
+import { createCipheriv, createDecipheriv, X509Certificate as NodeX509, randomBytes } from "node:crypto";
+import { PkiError } from "@lvsfleet/pki";
+import { z } from "zod";
+
+/**
+ * The fleet's CA as Redis keeps it: the certificate (public) and, when the servers have the CA
+ * encryption key, the CA private key sealed with AES-256-GCM (node:crypto: OpenSSL's AEAD, nothing
+ * to add). The certificate is the additional authenticated data, so a sealed key only opens with the
+ * certificate it was sealed with. Without the encryption key only the certificate is kept: the key
+ * never reaches Redis in clear.
+ */
+const ALGORITHM = "aes-256-gcm";
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const AAD_LABEL = "lvsfleet fleet CA key v1\n";
+
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: "must be base64" });
+
+export const SealedCaKey = z.strictObject({
+  alg: z.literal(ALGORITHM),
+  iv: Base64,
+  tag: Base64,
+  data: Base64,
+});
+export type SealedCaKey = z.output<typeof SealedCaKey>;
+
+export const StoredFleetCa = z.strictObject({
+  version: z.literal(1),
+  /** The CA certificate, PEM. */
+  certificate: z.string().min(1).max(16_384),
+  createdAt: z.number().int(),
+  /** The CA private key, sealed; absent when the servers run without LVSFLEET_CA_ENCRYPTION_KEY. */
+  sealedKey: SealedCaKey.optional(),
+});
+export type StoredFleetCa = z.output<typeof StoredFleetCa>;
+
+function aad(certificatePem: string): Buffer {
+  return Buffer.from(AAD_LABEL + certificatePem, "utf8");
+}
+
+export function sealCaKey(keyPem: string, certificatePem: string, key: Buffer): SealedCaKey {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad(certificatePem));
+  const data = Buffer.concat([cipher.update(keyPem, "utf8"), cipher.final()]);
+  return {
+    alg: ALGORITHM,
+    iv: iv.toString("base64"),
+    tag: cipher.getAuthTag().toString("base64"),
+    data: data.toString("base64"),
+  };
+}
+
+/** The CA key PEM; a key that is not the one it was sealed with (or an altered record) is refused. */
+export function openCaKey(sealed: SealedCaKey, certificatePem: string, key: Buffer): string {
+  try {
+    const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(sealed.iv, "base64"), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad(certificatePem));
+    decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+    return Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
+  } catch {
+    throw new PkiError(
+      "ca-files",
+      "LVSFLEET_CA_ENCRYPTION_KEY",
+      `cannot decrypt the fleet's CA key kept in Redis (CA certificate ${caFingerprint(certificatePem)}): this is not the key the fleet's CA was sealed with, or the record was altered; give this server the same key as the other servers`,
+    );
+  }
+}
+
+/** `SHA256 AB:CD:…` of the certificate, as `openssl x509 -noout -fingerprint -sha256` prints it. */
+export function caFingerprint(certificatePem: string): string {
+  try {
+    return `SHA256 ${new NodeX509(certificatePem).fingerprint256}`;
+  } catch {
+    return "(an unreadable certificate)";
+  }
+}

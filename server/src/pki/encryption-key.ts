@@ -1,0 +1,62 @@
+import { readFileSync, statSync } from "node:fs";
+import { z } from "zod";
+
+/** The CA encryption key is 32 random bytes (AES-256), written in base64: `openssl rand -base64 32`. */
+export const CA_ENCRYPTION_KEY_BYTES = 32;
+const HOW = "must be 32 random bytes in base64 (make one with: openssl rand -base64 32)";
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function keyFromBase64(text: string, ctx: z.RefinementCtx): Buffer {
+  const trimmed = text.trim();
+  const key = Buffer.from(trimmed, "base64");
+  // never echo the value: the message says what is wrong, not what was given
+  if (!BASE64.test(trimmed) || key.length !== CA_ENCRYPTION_KEY_BYTES) {
+    ctx.addIssue({ code: "custom", message: `${HOW}; it is not` });
+    return Buffer.alloc(0);
+  }
+  return key;
+}
+
+/** LVSFLEET_CA_ENCRYPTION_KEY: the key itself, base64. */
+export const CaEncryptionKeyFromEnv = z.string().transform((text, ctx) => keyFromBase64(text, ctx));
+
+/**
+ * LVSFLEET_CA_ENCRYPTION_KEY_FILE: a file holding the key in base64 (as a secret manager or systemd's
+ * LoadCredential writes it); mode 0600 or stricter, as the CA key files.
+ */
+export const CaEncryptionKeyFile = z.string().transform((path, ctx) => {
+  let text: string;
+  try {
+    const { mode } = statSync(path);
+    if ((mode & 0o077) !== 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${path} is accessible by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+      });
+      return Buffer.alloc(0);
+    }
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    ctx.addIssue({
+      code: "custom",
+      message: `${path}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`,
+    });
+    return Buffer.alloc(0);
+  }
+  return keyFromBase64(text, ctx);
+});
+
+/** The key is given once: as a value or as a file, not both. */
+export function checkCaEncryptionKey(
+  config: { LVSFLEET_CA_ENCRYPTION_KEY?: Buffer | undefined; LVSFLEET_CA_ENCRYPTION_KEY_FILE?: Buffer | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.LVSFLEET_CA_ENCRYPTION_KEY && config.LVSFLEET_CA_ENCRYPTION_KEY_FILE)
+    ctx.addIssue({
+      code: "custom",
+      path: ["LVSFLEET_CA_ENCRYPTION_KEY_FILE"],
+      message:
+        "give the CA encryption key once: LVSFLEET_CA_ENCRYPTION_KEY or LVSFLEET_CA_ENCRYPTION_KEY_FILE, not both",
+    });
+}

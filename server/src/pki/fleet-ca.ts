@@ -1,0 +1,200 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  CA_CERT_FILE,
+  CA_KEY_FILE,
+  CertificateAuthority,
+  loadCaFiles,
+  loadOrCreateCa,
+  PkiError,
+  PUBLIC_FILE_MODE,
+  SECRET_DIR_MODE,
+} from "@lvsfleet/pki";
+import type { Logger } from "pino";
+import { caFingerprint, openCaKey, type StoredFleetCa, sealCaKey } from "./ca-sealing.ts";
+import type { FleetCaEntry, FleetCaRecord } from "./fleet-ca-record.ts";
+
+/** A CA with its key PEM (to seal it), and where this server got it. */
+interface CaCandidate {
+  ca: CertificateAuthority;
+  keyPem: string;
+  /** Names what holds it, for messages: `LVSFLEET_CA_CERT (/etc/…)`, `the data directory (…)`. */
+  where: string;
+}
+
+export interface OpenedFleetCa {
+  ca: CertificateAuthority;
+  /** True when this server made the CA (the fleet's first start). */
+  created: boolean;
+  /** How the CA is shared: `sealed` in Redis, the operator's `files`, or this server's `local` data directory. */
+  mode: "sealed" | "files" | "local";
+}
+
+/**
+ * The one CA of every server sharing the Redis (docs/operations.md, "Several servers: one CA"):
+ * - the operator's files (LVSFLEET_CA_CERT/LVSFLEET_CA_KEY): used as they are; refused if the fleet
+ *   already has another CA; with the encryption key, also sealed into Redis for the other servers;
+ * - LVSFLEET_CA_ENCRYPTION_KEY (or _FILE) alone: the CA is loaded from Redis and decrypted, or on the
+ *   fleet's first start made (or taken from this server's data directory, for a server that ran alone
+ *   before) and stored with SET NX, so two servers starting at once end with one CA;
+ * - neither: today's CA in the data directory; Redis gets its certificate only (never the key), so a
+ *   second server with another CA refuses to start instead of issuing certificates nobody trusts.
+ */
+export async function openFleetCa(options: {
+  record: FleetCaRecord;
+  /** `<data dir>/pki`. */
+  dir: string;
+  files?: { cert: string; key: string } | undefined;
+  encryptionKey?: Buffer | undefined;
+  log: Logger;
+}): Promise<OpenedFleetCa> {
+  const { record, dir, encryptionKey: key, log } = options;
+  const stored = await record.read();
+  if (options.files) {
+    const loaded = await loadCaFiles(options.files.cert, options.files.key);
+    const mine: CaCandidate = {
+      ca: loaded.ca,
+      keyPem: await readFile(options.files.key, "utf8"),
+      where: `LVSFLEET_CA_CERT (${options.files.cert})`,
+    };
+    await adopt(record, stored, mine, key);
+    return { ca: mine.ca, created: false, mode: "files" };
+  }
+  const local = await localCa(dir);
+  if (key) {
+    const opened = await openSealed(options, key, stored, local);
+    // the certificate only (public), where operators and clients found it before (curl --cacert)
+    await keepCertificateCopy(dir, opened.ca.pem);
+    return opened;
+  }
+  if (stored) {
+    if (local) {
+      sameCa(local, stored.value);
+      return { ca: local.ca, created: false, mode: "local" };
+    }
+    throw new PkiError(
+      "ca-files",
+      "fleet CA",
+      `the servers sharing this Redis already use a CA (${caFingerprint(stored.value.certificate)}) and this server has none: ${
+        stored.value.sealedKey
+          ? "set LVSFLEET_CA_ENCRYPTION_KEY (or LVSFLEET_CA_ENCRYPTION_KEY_FILE) to the other servers' key"
+          : `give it the fleet's CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY), or restore its data directory; if that CA is lost, delete ${record.key} in Redis to start a new one (every agent must then enroll again)`
+      }`,
+    );
+  }
+  log.warn(
+    "no LVSFLEET_CA_ENCRYPTION_KEY: this server's CA stays in its data directory and only its certificate goes to Redis; another server sharing the Redis needs the CA files or the key (docs/operations.md, Several servers: one CA)",
+  );
+  const loaded = await loadOrCreateCa(dir);
+  const mine: CaCandidate = {
+    ca: loaded.ca,
+    keyPem: await readFile(loaded.keyFile, "utf8"),
+    where: `the data directory (${dir})`,
+  };
+  if (!(await record.createIfAbsent(recordOf(mine, undefined)))) sameCa(mine, (await record.read())!.value);
+  return { ca: mine.ca, created: loaded.created, mode: "local" };
+}
+
+/** LVSFLEET_CA_ENCRYPTION_KEY: the CA from Redis, or made and stored on the fleet's first start. */
+async function openSealed(
+  options: Parameters<typeof openFleetCa>[0],
+  key: Buffer,
+  stored: FleetCaEntry | undefined,
+  local: CaCandidate | undefined,
+): Promise<OpenedFleetCa> {
+  const { record, log } = options;
+  if (stored?.value.sealedKey) {
+    const ca = await unseal(stored.value, key);
+    if (local) sameCa(local, stored.value);
+    return { ca, created: false, mode: "sealed" };
+  }
+  if (stored) {
+    // a certificate-only record: the server that holds that CA adds the sealed key
+    if (local) {
+      await adopt(record, stored, local, key);
+      return { ca: local.ca, created: false, mode: "sealed" };
+    }
+    throw new PkiError(
+      "ca-files",
+      "fleet CA",
+      `Redis holds only the certificate of the fleet's CA (${caFingerprint(stored.value.certificate)}), not its key: start the server that has that CA with LVSFLEET_CA_ENCRYPTION_KEY first (it seals the key into Redis), or give this server the CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY)`,
+    );
+  }
+  const mine = local ?? (await newCa());
+  const won = await record.createIfAbsent(recordOf(mine, key));
+  if (won) {
+    log.info({ fingerprint: caFingerprint(mine.ca.pem), pin: mine.ca.pin }, "stored the fleet's CA in Redis, sealed");
+    return { ca: mine.ca, created: !local, mode: "sealed" };
+  }
+  // another server stored its CA first: use that one (this server's new CA was never used)
+  const winner = (await record.read())!;
+  if (local) sameCa(local, winner.value);
+  if (!winner.value.sealedKey) return openFleetCa(options);
+  return { ca: await unseal(winner.value, key), created: false, mode: "sealed" };
+}
+
+async function keepCertificateCopy(dir: string, pem: string): Promise<void> {
+  const file = join(dir, CA_CERT_FILE);
+  if (existsSync(file) && (await readFile(file, "utf8")) === pem) return;
+  await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
+  await writeFile(file, pem, { mode: PUBLIC_FILE_MODE });
+  await chmod(file, PUBLIC_FILE_MODE);
+}
+
+/** Uses `mine` as the fleet's CA: the same as the stored one, or the first one stored. */
+async function adopt(
+  record: FleetCaRecord,
+  stored: FleetCaEntry | undefined,
+  mine: CaCandidate,
+  key: Buffer | undefined,
+): Promise<void> {
+  if (!stored) {
+    if (await record.createIfAbsent(recordOf(mine, key))) return;
+    return adopt(record, await record.read(), mine, key);
+  }
+  sameCa(mine, stored.value);
+  if (!key) return;
+  // the key must open what is stored (a wrong key is refused even when the files make it unneeded)
+  if (stored.value.sealedKey) openCaKey(stored.value.sealedKey, stored.value.certificate, key);
+  else if (!(await record.replace(stored, recordOf(mine, key)))) return adopt(record, await record.read(), mine, key);
+}
+
+function recordOf(mine: CaCandidate, key: Buffer | undefined): StoredFleetCa {
+  return {
+    version: 1,
+    certificate: mine.ca.pem,
+    createdAt: Date.now(),
+    ...(key ? { sealedKey: sealCaKey(mine.keyPem, mine.ca.pem, key) } : {}),
+  };
+}
+
+async function unseal(stored: StoredFleetCa, key: Buffer): Promise<CertificateAuthority> {
+  const keyPem = openCaKey(stored.sealedKey!, stored.certificate, key);
+  return CertificateAuthority.fromPem(stored.certificate, keyPem);
+}
+
+/** Refuses a CA other than the fleet's, naming both by fingerprint. */
+function sameCa(mine: CaCandidate, fleet: StoredFleetCa): void {
+  if (caFingerprint(mine.ca.pem) === caFingerprint(fleet.certificate)) return;
+  throw new PkiError(
+    "ca-files",
+    "fleet CA",
+    `this server's CA from ${mine.where} (${caFingerprint(mine.ca.pem)}) is not the CA the servers sharing this Redis already use (${caFingerprint(fleet.certificate)}); agents enrolled with one would not trust the other. Give this server the fleet's CA, or use another LVSFLEET_PREFIX for a separate fleet`,
+  );
+}
+
+/** This server's CA in its data directory, if it has one (a server that ran alone before). */
+async function localCa(dir: string): Promise<CaCandidate | undefined> {
+  const certFile = join(dir, CA_CERT_FILE);
+  const keyFile = join(dir, CA_KEY_FILE);
+  if (!existsSync(certFile) || !existsSync(keyFile)) return undefined;
+  const { ca } = await loadCaFiles(certFile, keyFile);
+  return { ca, keyPem: await readFile(keyFile, "utf8"), where: `the data directory (${dir})` };
+}
+
+/** A new CA, kept in memory only: its key goes to Redis sealed, never to disk. */
+async function newCa(): Promise<CaCandidate> {
+  const { ca, keyPem } = await CertificateAuthority.create();
+  return { ca, keyPem, where: "a new CA" };
+}
