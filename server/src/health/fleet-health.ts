@@ -21,6 +21,11 @@ export interface FleetHealthDeps {
   audit: Pick<AuditLog, "append">;
   lastState: Pick<LastStateStore, "set" | "forHosts">;
   webhook?: ChatWebhook | undefined;
+  /**
+   * Asked before each chat post: whether this replica still holds the supervisor lease, as Redis
+   * says now (events and audit are fenced in Redis itself; a post leaves Redis, so it asks first).
+   */
+  stillSupervisor?: () => Promise<boolean>;
   log: Logger;
   now?: () => number;
 }
@@ -43,12 +48,14 @@ export interface FleetHealthView {
  */
 export class FleetHealth implements FleetHealthView {
   private readonly reports = new Map<string, DirectorVrrpReport>();
-  private readonly alerts = new OwnershipAlerts();
+  private alerts = new OwnershipAlerts();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private specs: { at: number; list: ClusterSpec[] } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private closed = false;
+  /** Paused while another replica supervises (it keeps the view); resumed with a fresh view. */
+  private paused = false;
 
   constructor(private readonly deps: FleetHealthDeps) {
     this.now = deps.now ?? Date.now;
@@ -98,8 +105,23 @@ export class FleetHealth implements FleetHealthView {
     return report;
   }
 
+  /** Another replica supervises now: drop the view (it would go stale) and the pending re-checks. */
+  pause(): void {
+    this.paused = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.reports.clear();
+    this.alerts = new OwnershipAlerts();
+    this.specs = undefined;
+  }
+
+  /** This replica supervises again: the view is rebuilt from the heartbeats and transitions that follow. */
+  resume(): void {
+    this.paused = false;
+  }
+
   onHeartbeat(host: string, event: HeartbeatEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     const report = this.report(host);
     const beat = event.failover;
     const changed =
@@ -113,7 +135,7 @@ export class FleetHealth implements FleetHealthView {
   }
 
   onTransition(event: StoredEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     const report = this.report(event.host);
     if (event.type === "agent") report.reachable = event.to === "reachable";
     if (event.type === "state") {
@@ -135,7 +157,7 @@ export class FleetHealth implements FleetHealthView {
       const cluster = clusters[0]?.name;
       await this.record(event, cluster);
       const text = transitionMessage(event, cluster);
-      if (text) this.deps.webhook?.post(text);
+      if (text) await this.post(text);
       if (event.type === "agent" || event.type === "state") await this.evaluateHost(event.host);
     });
   }
@@ -203,7 +225,7 @@ export class FleetHealth implements FleetHealthView {
     );
     clearTimeout(this.timers.get(spec.name));
     this.timers.delete(spec.name);
-    if (recheckIn !== undefined && !this.closed) {
+    if (recheckIn !== undefined && !this.closed && !this.paused) {
       const timer = setTimeout(() => {
         this.timers.delete(spec.name);
         this.enqueue(() => this.evaluate(spec));
@@ -243,7 +265,14 @@ export class FleetHealth implements FleetHealthView {
       detail,
       time: this.now(),
     });
-    this.deps.webhook?.post(alertMessage(transition));
+    await this.post(alertMessage(transition));
+  }
+
+  private async post(text: string): Promise<void> {
+    const { webhook, stillSupervisor } = this.deps;
+    if (!webhook || this.paused) return;
+    if (stillSupervisor && !(await stillSupervisor())) return;
+    webhook.post(text);
   }
 
   async ownership(cluster: string): Promise<{ vips: VipOwnership[]; alerts: OwnershipAlert[] }> {
@@ -284,6 +313,7 @@ export function createFleetHealth(options: {
   audit: FleetHealthDeps["audit"];
   webhookUrl: string | undefined;
   webhookHosts: readonly string[];
+  stillSupervisor?: () => Promise<boolean>;
   log: Logger;
 }): FleetHealth {
   return new FleetHealth({
@@ -292,6 +322,7 @@ export function createFleetHealth(options: {
     audit: options.audit,
     lastState: new LastStateStore(options.redis, `${options.prefix}:health-last`),
     webhook: options.webhookUrl ? new ChatWebhook(options.webhookUrl, options.webhookHosts, options.log) : undefined,
+    ...(options.stillSupervisor ? { stillSupervisor: options.stillSupervisor } : {}),
     log: options.log,
   });
 }
