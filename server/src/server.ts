@@ -228,7 +228,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   await revocations?.start();
   // A single server takes the lease at once and supervises from the start, as before.
   await lease.start(
-    supervisorDuty(supervisor, fleetHealth, { syncMs: Math.max(250, Math.floor(config.LVSFLEET_SUPERVISOR_LEASE_MS / 3)), log }),
+    supervisorDuty(supervisor, fleetHealth, {
+      syncMs: Math.max(250, Math.floor(config.LVSFLEET_SUPERVISOR_LEASE_MS / 3)),
+      log,
+    }),
   );
   await maintenance.start(
     new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),

@@ -31,7 +31,9 @@ export function supervisorDuty(
       // a registry that cannot be read now is read again at the next sync
       await supervisor
         .start()
-        .catch((error) => options.log.warn({ err: (error as Error).message }, "supervisor: reading the registry failed"));
+        .catch((error) =>
+          options.log.warn({ err: (error as Error).message }, "supervisor: reading the registry failed"),
+        );
     },
     lost() {
       clearInterval(sync);

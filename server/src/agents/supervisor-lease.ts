@@ -169,13 +169,17 @@ export class SupervisorLease implements LeaseView {
     this.token = token;
     this.gains += 1;
     this.extend(sentAt);
-    this.options.log.info({ replica: this.options.replica, token }, "supervisor lease gained: this replica supervises the fleet");
+    this.options.log.info(
+      { replica: this.options.replica, token },
+      "supervisor lease gained: this replica supervises the fleet",
+    );
     await this.listener?.gained(token);
   }
 
   private async renew(token: number): Promise<void> {
     const sentAt = Date.now();
-    const ok = (await this.redis.lvsfleetLeaseRenew(this.options.key, this.value(token), String(this.options.ttlMs))) === 1;
+    const ok =
+      (await this.redis.lvsfleetLeaseRenew(this.options.key, this.value(token), String(this.options.ttlMs))) === 1;
     if (this.token !== token) return;
     if (ok) this.extend(sentAt);
     else this.lose(token, "another replica holds the lease");
@@ -200,7 +204,10 @@ export class SupervisorLease implements LeaseView {
     this.token = undefined;
     clearTimeout(this.expiry);
     this.losses += 1;
-    this.options.log.warn({ replica: this.options.replica, token, reason }, "supervisor lease lost: fleet-wide work stops");
+    this.options.log.warn(
+      { replica: this.options.replica, token, reason },
+      "supervisor lease lost: fleet-wide work stops",
+    );
     this.listener?.lost(reason);
   }
 
