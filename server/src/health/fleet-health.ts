@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/log.ts";
 import { ChatWebhook } from "../notify/webhook.ts";
 import type { StoredEvent } from "../store/events.ts";
+import { AlertStore } from "./alert-store.ts";
 import { type AlertTransition, type OwnershipAlert, OwnershipAlerts } from "./alerts.ts";
 import { type LastState, LastStateStore } from "./last-state.ts";
 import { alertMessage, transitionMessage } from "./messages.ts";
@@ -20,6 +21,8 @@ export interface FleetHealthDeps {
   events: { append(event: StoredEvent): Promise<void> };
   audit: Pick<AuditLog, "append">;
   lastState: Pick<LastStateStore, "set" | "forHosts">;
+  /** The active alerts in Redis, for the other replicas and the next supervisor (absent: in memory only). */
+  alertStore?: Pick<AlertStore, "raised" | "cleared" | "list"> | undefined;
   webhook?: ChatWebhook | undefined;
   /**
    * Asked before each chat post: whether this replica still holds the supervisor lease, as Redis
@@ -115,9 +118,14 @@ export class FleetHealth implements FleetHealthView {
     this.specs = undefined;
   }
 
-  /** This replica supervises again: the view is rebuilt from the heartbeats and transitions that follow. */
+  /**
+   * This replica supervises again: the view is rebuilt from the heartbeats and transitions that
+   * follow, starting from the alerts the previous supervisor left active.
+   */
   resume(): void {
     this.paused = false;
+    const store = this.deps.alertStore;
+    if (store) this.enqueue(async () => this.alerts.restore(await store.list()));
   }
 
   onHeartbeat(host: string, event: HeartbeatEvent): void {
@@ -257,6 +265,8 @@ export class FleetHealth implements FleetHealthView {
       to,
       detail,
     });
+    if (transition.kind === "raised") await this.deps.alertStore?.raised(alert);
+    else await this.deps.alertStore?.cleared(alert);
     await this.deps.lastState.set({
       subject: `vip:${alert.vip}`,
       host: "server",
@@ -277,7 +287,10 @@ export class FleetHealth implements FleetHealthView {
 
   async ownership(cluster: string): Promise<{ vips: VipOwnership[]; alerts: OwnershipAlert[] }> {
     const spec = (await this.allSpecs()).find((s) => s.name === cluster);
-    return { vips: spec ? vipOwnership(spec, this.reports) : [], alerts: this.alerts.list(cluster) };
+    // another replica supervises: its alerts, from Redis
+    const alerts =
+      this.paused && this.deps.alertStore ? await this.deps.alertStore.list(cluster) : this.alerts.list(cluster);
+    return { vips: spec ? vipOwnership(spec, this.reports) : [], alerts };
   }
 
   lastStates(cluster: string, hosts: readonly string[]): Promise<LastState[]> {
@@ -321,6 +334,7 @@ export function createFleetHealth(options: {
     events: options.events,
     audit: options.audit,
     lastState: new LastStateStore(options.redis, `${options.prefix}:health-last`),
+    alertStore: new AlertStore(options.redis, `${options.prefix}:health-alerts`),
     webhook: options.webhookUrl ? new ChatWebhook(options.webhookUrl, options.webhookHosts, options.log) : undefined,
     ...(options.stillSupervisor ? { stillSupervisor: options.stillSupervisor } : {}),
     log: options.log,
