@@ -1,7 +1,11 @@
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Fleet } from "../src/agents/fleet.ts";
+import { AgentSupervisor } from "../src/agents/supervisor.ts";
+import { supervisorDuty } from "../src/agents/supervisor-duty.ts";
 import { type LeaseListener, SupervisorLease } from "../src/agents/supervisor-lease.ts";
 import { AuditLog } from "../src/audit/log.ts";
+import { AgentRegistry } from "../src/store/agents.ts";
 import { EventLog } from "../src/store/events.ts";
 import { keys } from "../src/store/keys.ts";
 import { type PrivateRedis, startRedis } from "./support/redis.ts";
@@ -203,3 +207,58 @@ describe("the supervisor lease (a private redis-server)", () => {
 function agentLost(host: string, detail: string) {
   return { type: "agent" as const, time: Date.now(), host, from: "reachable", to: "unreachable", detail };
 }
+
+describe("the supervisor's duty: only while holding the lease", () => {
+  it("watches every registered agent on gaining it (and those registered with other replicas later), and cancels every stream at once on losing it", async () => {
+    const p = `t${prefix++}`;
+    const k = keys(p);
+    const connection = redis.connect();
+    const registry = new AgentRegistry(connection, k);
+    const open = new Set<string>();
+    const opened: string[] = [];
+    const fleet = {
+      watch: (registration: { host: string }) => {
+        open.add(registration.host);
+        opened.push(registration.host);
+        return { cancel: () => open.delete(registration.host) };
+      },
+    } as unknown as Fleet;
+    const supervisor = new AgentSupervisor(registry, fleet, new EventLog(connection, k), 60_000, log);
+    supervisor.stop(); // as a replica starts: nothing watched before the lease
+    const health = {
+      paused: true,
+      pause() {
+        health.paused = true;
+      },
+      resume() {
+        health.paused = false;
+      },
+    };
+    const duty = supervisorDuty(supervisor, health, { syncMs: 50, log });
+    const agent = (host: string) => ({
+      host,
+      role: "director" as const,
+      endpoint: `127.0.0.1:${1000 + host.length}`,
+      driver: "sim",
+      registeredAt: 0,
+    });
+    await registry.register(agent("lb1"));
+    supervisor.ensure(agent("lb1")); // a registration answered by this replica before it holds the lease
+    expect(opened).toEqual([]);
+
+    await duty.gained(1);
+    expect([...open]).toEqual(["lb1"]);
+    expect(health.paused).toBe(false);
+    await registry.register(agent("lb2")); // registered through another replica
+    await waitUntil("lb2 to be watched", () => open.has("lb2"), 2_000);
+
+    duty.lost("another replica holds the lease");
+    expect([...open]).toEqual([]);
+    expect(health.paused).toBe(true);
+    expect(supervisor.watching).toBe(false);
+    await registry.register(agent("lb3"));
+    supervisor.ensure(agent("lb3"));
+    await sleep(200);
+    expect(opened).toEqual(["lb1", "lb2"]);
+  });
+});
