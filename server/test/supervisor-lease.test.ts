@@ -1,3 +1,4 @@
+import { ValidationError } from "@lvsfleet/model";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "../src/agents/fleet.ts";
@@ -5,6 +6,7 @@ import { AgentSupervisor } from "../src/agents/supervisor.ts";
 import { supervisorDuty } from "../src/agents/supervisor-duty.ts";
 import { type LeaseListener, SupervisorLease } from "../src/agents/supervisor-lease.ts";
 import { AuditLog } from "../src/audit/log.ts";
+import { loadConfig } from "../src/config.ts";
 import { AgentRegistry } from "../src/store/agents.ts";
 import { EventLog } from "../src/store/events.ts";
 import { keys } from "../src/store/keys.ts";
@@ -260,5 +262,38 @@ describe("the supervisor's duty: only while holding the lease", () => {
     supervisor.ensure(agent("lb3"));
     await sleep(200);
     expect(opened).toEqual(["lb1", "lb2"]);
+  });
+});
+
+describe("the replica's settings are checked at start, naming the setting and the reason", () => {
+  const TOKEN = { LVSFLEET_API_TOKEN: "a-bootstrap-token-long-enough" };
+  function configErrors(env: Record<string, string>): Record<string, string> {
+    try {
+      loadConfig({ ...TOKEN, ...env });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return Object.fromEntries(error.errors.map((e) => [e.field, e.message]));
+    }
+    return {};
+  }
+
+  it("a replica id by default (hostname, pid, random), a lease of 3 s; bad values refused", () => {
+    const config = loadConfig(TOKEN);
+    expect(config.LVSFLEET_REPLICA_ID).toMatch(new RegExp(`^[A-Za-z0-9._-]+-${process.pid}-[0-9a-f]{6}$`));
+    expect(loadConfig(TOKEN).LVSFLEET_REPLICA_ID).not.toBe(config.LVSFLEET_REPLICA_ID);
+    expect(config.LVSFLEET_SUPERVISOR_LEASE_MS).toBe(3_000);
+    expect(
+      loadConfig({ ...TOKEN, LVSFLEET_REPLICA_ID: "lvs-a.1", LVSFLEET_SUPERVISOR_LEASE_MS: "5000" }),
+    ).toMatchObject({
+      LVSFLEET_REPLICA_ID: "lvs-a.1",
+      LVSFLEET_SUPERVISOR_LEASE_MS: 5_000,
+    });
+    expect(configErrors({ LVSFLEET_REPLICA_ID: "two words" })).toEqual({
+      LVSFLEET_REPLICA_ID: "must be 1-128 letters, digits, '.', '_' or '-'",
+    });
+    expect(Object.keys(configErrors({ LVSFLEET_SUPERVISOR_LEASE_MS: "100" }))).toEqual([
+      "LVSFLEET_SUPERVISOR_LEASE_MS",
+    ]);
+    expect(Object.keys(configErrors({ LVSFLEET_SUPERVISOR_LEASE_MS: "3s" }))).toEqual(["LVSFLEET_SUPERVISOR_LEASE_MS"]);
   });
 });
