@@ -1,4 +1,5 @@
-import { availableParallelism } from "node:os";
+import { randomBytes } from "node:crypto";
+import { availableParallelism, hostname } from "node:os";
 import { validate } from "@lvsfleet/model";
 import { z } from "zod";
 import { CaEncryptionKeyFile, CaEncryptionKeyFromEnv, checkCaEncryptionKey } from "./pki/encryption-key.ts";
@@ -127,6 +128,20 @@ export const ServerConfig = z.object({
   LVSFLEET_SIM_MEMORY_MB: IntFromEnv(32, 65_536).default(512),
   /** How much lower the simulation threads' CPU priority is than the server's (nice increment, 0–19). */
   LVSFLEET_SIM_NICE: IntFromEnv(0, 19).default(10),
+  /**
+   * This server's name among the replicas sharing the Redis (GET /v1/health, /metrics, logs);
+   * unique per running process. Default: `<hostname>-<pid>-<random>`.
+   */
+  LVSFLEET_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, { error: "must be 1-128 letters, digits, '.', '_' or '-'" })
+    .default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`.replace(/[^A-Za-z0-9._-]/g, "-")),
+  /**
+   * The supervisor lease's time to live (ms): one replica at a time supervises the agents and runs
+   * fleet health; it renews the lease every third of this, and another replica takes over within
+   * about this long after the holder dies.
+   */
+  LVSFLEET_SUPERVISOR_LEASE_MS: IntFromEnv(300, 120_000).default(3_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

@@ -10,6 +10,8 @@ import { TokenStore } from "./access/tokens.ts";
 import { ACTION_DEADLINE_MS, GrpcFleet } from "./agents/grpc-fleet.ts";
 import { AgentPool } from "./agents/pool.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
+import { supervisorDuty } from "./agents/supervisor-duty.ts";
+import { SupervisorLease } from "./agents/supervisor-lease.ts";
 import { AuditLog } from "./audit/log.ts";
 import { Confirmations } from "./chat/confirmations.ts";
 import type { ChatAction } from "./chat/dispatch.ts";
@@ -108,25 +110,40 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const applier = new ClusterApplier(clusters, fleet);
   const tokens = new TokenStore(redis, k);
   const writer = new ClusterWriter(clusters);
+  // One replica at a time supervises the fleet (docs/operations.md, the supervisor lease); its
+  // events and audit entries are fenced, so a replica that lost the lease writes none.
+  const lease = new SupervisorLease(redis, {
+    key: `${config.LVSFLEET_PREFIX}:supervisor:lease`,
+    fenceKey: `${config.LVSFLEET_PREFIX}:supervisor:fence`,
+    replica: config.LVSFLEET_REPLICA_ID,
+    ttlMs: config.LVSFLEET_SUPERVISOR_LEASE_MS,
+    log,
+  });
+  const supervisorEvents = events.fencedBy(lease);
   // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
   const fleetHealth = createFleetHealth({
     redis,
     prefix: config.LVSFLEET_PREFIX,
     clusters,
-    events,
-    audit,
+    events: supervisorEvents,
+    audit: audit.fencedBy(lease),
     webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     webhookHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
+    stillSupervisor: () => lease.confirm(),
     log,
   });
-  const supervisor = new AgentSupervisor(registry, fleet, events, config.LVSFLEET_HEARTBEAT_MS, log, {
+  const supervisor = new AgentSupervisor(registry, fleet, supervisorEvents, config.LVSFLEET_HEARTBEAT_MS, log, {
     ...fleetHealth.hooks(),
-    // the context is built below, before the supervisor starts
-    onAgentBack: (registration, liveness) =>
+    // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
+    onAgentBack: (registration, liveness) => {
+      if (!lease.holding) return;
       void resyncDirector(context, applier, registration, liveness).catch((error) =>
         log.warn({ err: (error as Error).message }, "re-sync failed"),
-      ),
+      );
+    },
   });
+  // Nothing is watched until this replica holds the lease.
+  supervisor.stop();
   const maintenance = new MaintenanceService(
     redis,
     bullConnection,
@@ -168,6 +185,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     queue,
     fleet,
     supervisor,
+    lease,
     events,
     audit,
     tokens,
@@ -211,7 +229,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     },
   );
   await revocations?.start();
-  await supervisor.start();
+  // A single server takes the lease at once and supervises from the start, as before.
+  await lease.start(
+    supervisorDuty(supervisor, fleetHealth, {
+      syncMs: Math.max(250, Math.floor(config.LVSFLEET_SUPERVISOR_LEASE_MS / 3)),
+      log,
+    }),
+  );
   await maintenance.start(
     redisConnection(config.REDIS_URL, { maxRetriesPerRequest: null }),
     scheduleFirer(context),
@@ -260,7 +284,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       "the API listens on a non-loopback address in plain HTTP: tokens and join tokens cross the network in clear; set LVSFLEET_TLS (docs/operations.md, HTTPS on the API) or put a TLS proxy in front",
     );
   log.info(
-    { port, bind: config.LVSFLEET_BIND, prefix: config.LVSFLEET_PREFIX, tls: tlsMode.kind },
+    {
+      port,
+      bind: config.LVSFLEET_BIND,
+      prefix: config.LVSFLEET_PREFIX,
+      tls: tlsMode.kind,
+      replica: config.LVSFLEET_REPLICA_ID,
+      supervisor: lease.holding,
+    },
     `lvsfleet server listening (${apiTls ? "https" : "http"})`,
   );
 
@@ -268,6 +299,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     port,
     context,
     async close() {
+      // gives the lease up (streams cancelled first), so another replica takes over at once
+      await lease.close();
       supervisor.stop();
       await revocations?.close();
       await fleetHealth.close();

@@ -4,8 +4,8 @@ import { ClusterSpec, type ClusterSpecInput, type HeartbeatEvent, validate } fro
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEntry } from "../src/audit/log.ts";
-import { OwnershipAlerts } from "../src/health/alerts.ts";
-import { FleetHealth } from "../src/health/fleet-health.ts";
+import { type OwnershipAlert, OwnershipAlerts } from "../src/health/alerts.ts";
+import { FleetHealth, type FleetHealthDeps } from "../src/health/fleet-health.ts";
 import type { LastState } from "../src/health/last-state.ts";
 import { alertMessage, transitionMessage } from "../src/health/messages.ts";
 import { alertGraceMs, type DirectorVrrpReport, vipOwnership } from "../src/health/ownership.ts";
@@ -199,7 +199,7 @@ describe("chat webhook", () => {
 });
 
 describe("FleetHealth", () => {
-  function fleet() {
+  function fleet(alertStore?: FleetHealthDeps["alertStore"]) {
     const events: StoredEvent[] = [];
     const audits: Omit<AuditEntry, "time" | "id">[] = [];
     const states: LastState[] = [];
@@ -215,6 +215,7 @@ describe("FleetHealth", () => {
       },
       lastState: { set: async (s) => void states.push(s), forHosts: async () => states },
       webhook: { post: (t: string) => posts.push(t), close: async () => undefined } as never,
+      alertStore,
       log,
     });
     return { health, events, audits, states, posts };
@@ -301,6 +302,76 @@ describe("FleetHealth", () => {
     expect(posts.at(-1)).toContain("resolved (split-brain over): held by dir1");
     expect((await health.ownership("web")).alerts).toEqual([]);
     await health.close();
+  });
+});
+
+describe("FleetHealth on several replicas (only the supervisor's runs)", () => {
+  const beat = (host: string, vipsHeld: string[], state: string): HeartbeatEvent => ({
+    type: "heartbeat",
+    time: Date.now(),
+    host,
+    roleState: "running",
+    generation: 1,
+    services: 1,
+    destinations: 1,
+    activeConns: 0,
+    inactConns: 0,
+    failover: { vipsHeld, vrrp: [{ instance: "VI_1", state: state as never }], realServersDown: 0 },
+  });
+  function replica(store: NonNullable<FleetHealthDeps["alertStore"]>) {
+    const events: StoredEvent[] = [];
+    const posts: string[] = [];
+    const health = new FleetHealth({
+      clusters: { names: async () => ["web"], readable: async () => ({ spec }) },
+      events: { append: async (e) => void events.push(e) },
+      audit: { append: async () => "1" },
+      lastState: { set: async () => undefined, forHosts: async () => [] },
+      webhook: { post: (t: string) => posts.push(t), close: async () => undefined } as never,
+      alertStore: store,
+      log,
+    });
+    return { health, events, posts };
+  }
+  async function until(probe: () => boolean): Promise<void> {
+    const deadline = Date.now() + 2_000;
+    while (!probe() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it("a split-brain raised by one supervisor is shown by the others and not raised again by the next", async () => {
+    const active = new Map<string, OwnershipAlert>();
+    const store: NonNullable<FleetHealthDeps["alertStore"]> = {
+      raised: async (a) => void active.set(a.vip, a),
+      cleared: async (a) => void active.delete(a.vip),
+      list: async () => [...active.values()],
+    };
+    const first = replica(store);
+    const second = replica(store);
+    second.health.pause();
+    first.health.onHeartbeat("dir1", beat("dir1", ["198.18.1.100"], "MASTER"));
+    first.health.onHeartbeat("dir2", beat("dir2", ["198.18.1.100"], "MASTER"));
+    await until(() => first.posts.some((p) => p.includes("SPLIT-BRAIN")));
+    expect(first.events.filter((e) => e.type === "state" && e.to === "split-brain")).toHaveLength(1);
+    // the replica that does not supervise ignores heartbeats, posts nothing, and shows the supervisor's alert
+    second.health.onHeartbeat("dir1", beat("dir1", ["198.18.1.100"], "MASTER"));
+    expect((await second.health.ownership("web")).alerts).toMatchObject([{ kind: "split-brain" }]);
+
+    // the supervisor changes: the split brain is still there, and is not raised a second time
+    first.health.pause();
+    second.health.resume();
+    second.health.onHeartbeat("dir1", beat("dir1", ["198.18.1.100"], "MASTER"));
+    second.health.onHeartbeat("dir2", beat("dir2", ["198.18.1.100"], "MASTER"));
+    await new Promise((r) => setTimeout(r, 600)); // past the split-brain grace
+    await second.health.settled();
+    expect(second.events).toEqual([]);
+    expect(second.posts).toEqual([]);
+    // … and is cleared once, by the new supervisor
+    second.health.onHeartbeat("dir2", beat("dir2", [], "BACKUP"));
+    await until(() => second.posts.length > 0);
+    expect(second.events).toMatchObject([{ type: "state", from: "split-brain", to: "ok" }]);
+    expect(active.size).toBe(0);
+    expect(first.events.filter((e) => e.type === "state" && e.to === "ok")).toEqual([]);
+    await first.health.close();
+    await second.health.close();
   });
 });
 

@@ -28,22 +28,49 @@ const STREAM_DEADLINE_MS = 10 * 60_000;
  */
 export class AgentSupervisor {
   private readonly watches = new Map<string, Watch>();
+  /** Hosts forgotten on purpose (revoked): the periodic sync leaves them alone until ensure() is called for them. */
+  private readonly forgotten = new Set<string>();
+  /** False after stop() until start(): with several replicas, only the lease holder watches (supervisor-duty.ts). */
+  private active = true;
 
   constructor(
     private readonly registry: AgentRegistry,
     private readonly fleet: Fleet,
-    private readonly events: EventLog,
+    private readonly events: Pick<EventLog, "append">,
     private readonly heartbeatMs: number,
     private readonly log: Logger,
     private readonly hooks: SupervisorHooks = {},
   ) {}
 
   async start(): Promise<void> {
-    for (const registration of await this.registry.list()) this.ensure(registration);
+    this.active = true;
+    await this.sync();
+  }
+
+  /** Whether it watches agents now (between start() and stop()). */
+  get watching(): boolean {
+    return this.active;
+  }
+
+  /**
+   * Watches every registered agent not yet watched (or whose endpoint changed), except those
+   * forgotten on purpose: agents register with whichever replica they reach, and the holder of the
+   * supervisor lease picks them up from the registry.
+   */
+  async sync(): Promise<void> {
+    const registrations = await this.registry.list();
+    for (const registration of registrations)
+      if (!this.forgotten.has(registration.host.toLowerCase())) this.watch(registration);
   }
 
   /** Starts (or restarts, if the endpoint changed) watching an agent. */
   ensure(registration: AgentRegistration): void {
+    this.forgotten.delete(registration.host.toLowerCase());
+    this.watch(registration);
+  }
+
+  private watch(registration: AgentRegistration): void {
+    if (!this.active) return;
     const current = this.watches.get(registration.host);
     if (current && current.registration.endpoint === registration.endpoint) return;
     current?.stop();
@@ -54,6 +81,7 @@ export class AgentSupervisor {
 
   /** Stops watching a host (revoked, or deregistered); host names compare case-insensitively, as DNS names do. */
   forget(host: string): void {
+    this.forgotten.add(host.toLowerCase());
     for (const [name, watch] of this.watches)
       if (name.toLowerCase() === host.toLowerCase()) {
         watch.stop();
@@ -61,7 +89,9 @@ export class AgentSupervisor {
       }
   }
 
+  /** Stops every watch at once (streams cancelled) and watches nothing until start(). */
   stop(): void {
+    this.active = false;
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
   }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Actor } from "../access/roles.ts";
+import type { WriteFence } from "../store/events.ts";
 
 /** One audited action: who, through what, did what to what, with which result. */
 export interface AuditEntry {
@@ -42,6 +43,16 @@ export class AuditLog {
     return (
       (await this.redis.xadd(this.key, "MAXLEN", "~", String(this.maxLength), "*", "entry", JSON.stringify(full))) ?? ""
     );
+  }
+
+  /** The same trail, appended to only while `fence` holds (the supervisor's own entries: agents' health decisions). */
+  fencedBy(fence: WriteFence): Pick<AuditLog, "append"> {
+    return {
+      append: async (entry) => {
+        const full = { ...entry, time: entry.time ?? Date.now() };
+        return (await fence.fencedXadd(this.key, this.maxLength, "entry", JSON.stringify(full))) ?? "";
+      },
+    };
   }
 
   /** Newest last; filters by cluster, actor name (substring) and time. */

@@ -3,6 +3,7 @@ import type { ActorAuthority } from "../access/authority.ts";
 import type { TokenStore } from "../access/tokens.ts";
 import type { Fleet } from "../agents/fleet.ts";
 import type { AgentSupervisor } from "../agents/supervisor.ts";
+import type { LeaseView } from "../agents/supervisor-lease.ts";
 import type { AuditLog } from "../audit/log.ts";
 import type { MaintenanceService } from "../maintenance/service.ts";
 import type { RevocationFeed } from "../pki/revocation-feed.ts";
@@ -25,6 +26,8 @@ export interface CommandContext {
   /** The agents: every call to one goes through it (ownership, registration, revocation, deadlines). */
   fleet: Fleet;
   supervisor: AgentSupervisor;
+  /** This replica's id and whether it holds the supervisor lease (health, metrics); absent in servers built without one. */
+  lease?: LeaseView | undefined;
   events: EventLog;
   audit: AuditLog;
   tokens: TokenStore;

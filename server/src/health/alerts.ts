@@ -89,6 +89,11 @@ export class OwnershipAlerts {
     return { transitions, recheckIn };
   }
 
+  /** Takes up alerts raised before (by the previous supervisor): still true, they are not raised again. */
+  restore(alerts: readonly OwnershipAlert[]): void {
+    for (const alert of alerts) this.active.set(`${alert.cluster}|${alert.vip}`, { ...alert });
+  }
+
   /** The alerts active now, for one cluster or all. */
   list(cluster?: string): OwnershipAlert[] {
     return [...this.active.values()].filter((a) => cluster === undefined || a.cluster === cluster);

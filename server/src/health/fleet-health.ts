@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/log.ts";
 import { ChatWebhook } from "../notify/webhook.ts";
 import type { StoredEvent } from "../store/events.ts";
+import { AlertStore } from "./alert-store.ts";
 import { type AlertTransition, type OwnershipAlert, OwnershipAlerts } from "./alerts.ts";
 import { type LastState, LastStateStore } from "./last-state.ts";
 import { alertMessage, transitionMessage } from "./messages.ts";
@@ -20,7 +21,14 @@ export interface FleetHealthDeps {
   events: { append(event: StoredEvent): Promise<void> };
   audit: Pick<AuditLog, "append">;
   lastState: Pick<LastStateStore, "set" | "forHosts">;
+  /** The active alerts in Redis, for the other replicas and the next supervisor (absent: in memory only). */
+  alertStore?: Pick<AlertStore, "raised" | "cleared" | "list"> | undefined;
   webhook?: ChatWebhook | undefined;
+  /**
+   * Asked before each chat post: whether this replica still holds the supervisor lease, as Redis
+   * says now (events and audit are fenced in Redis itself; a post leaves Redis, so it asks first).
+   */
+  stillSupervisor?: () => Promise<boolean>;
   log: Logger;
   now?: () => number;
 }
@@ -43,12 +51,14 @@ export interface FleetHealthView {
  */
 export class FleetHealth implements FleetHealthView {
   private readonly reports = new Map<string, DirectorVrrpReport>();
-  private readonly alerts = new OwnershipAlerts();
+  private alerts = new OwnershipAlerts();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private specs: { at: number; list: ClusterSpec[] } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private closed = false;
+  /** Paused while another replica supervises (it keeps the view); resumed with a fresh view. */
+  private paused = false;
 
   constructor(private readonly deps: FleetHealthDeps) {
     this.now = deps.now ?? Date.now;
@@ -98,8 +108,28 @@ export class FleetHealth implements FleetHealthView {
     return report;
   }
 
+  /** Another replica supervises now: drop the view (it would go stale) and the pending re-checks. */
+  pause(): void {
+    this.paused = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.reports.clear();
+    this.alerts = new OwnershipAlerts();
+    this.specs = undefined;
+  }
+
+  /**
+   * This replica supervises again: the view is rebuilt from the heartbeats and transitions that
+   * follow, starting from the alerts the previous supervisor left active.
+   */
+  resume(): void {
+    this.paused = false;
+    const store = this.deps.alertStore;
+    if (store) this.enqueue(async () => this.alerts.restore(await store.list()));
+  }
+
   onHeartbeat(host: string, event: HeartbeatEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     const report = this.report(host);
     const beat = event.failover;
     const changed =
@@ -113,7 +143,7 @@ export class FleetHealth implements FleetHealthView {
   }
 
   onTransition(event: StoredEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     const report = this.report(event.host);
     if (event.type === "agent") report.reachable = event.to === "reachable";
     if (event.type === "state") {
@@ -135,7 +165,7 @@ export class FleetHealth implements FleetHealthView {
       const cluster = clusters[0]?.name;
       await this.record(event, cluster);
       const text = transitionMessage(event, cluster);
-      if (text) this.deps.webhook?.post(text);
+      if (text) await this.post(text);
       if (event.type === "agent" || event.type === "state") await this.evaluateHost(event.host);
     });
   }
@@ -203,7 +233,7 @@ export class FleetHealth implements FleetHealthView {
     );
     clearTimeout(this.timers.get(spec.name));
     this.timers.delete(spec.name);
-    if (recheckIn !== undefined && !this.closed) {
+    if (recheckIn !== undefined && !this.closed && !this.paused) {
       const timer = setTimeout(() => {
         this.timers.delete(spec.name);
         this.enqueue(() => this.evaluate(spec));
@@ -235,6 +265,8 @@ export class FleetHealth implements FleetHealthView {
       to,
       detail,
     });
+    if (transition.kind === "raised") await this.deps.alertStore?.raised(alert);
+    else await this.deps.alertStore?.cleared(alert);
     await this.deps.lastState.set({
       subject: `vip:${alert.vip}`,
       host: "server",
@@ -243,12 +275,22 @@ export class FleetHealth implements FleetHealthView {
       detail,
       time: this.now(),
     });
-    this.deps.webhook?.post(alertMessage(transition));
+    await this.post(alertMessage(transition));
+  }
+
+  private async post(text: string): Promise<void> {
+    const { webhook, stillSupervisor } = this.deps;
+    if (!webhook || this.paused) return;
+    if (stillSupervisor && !(await stillSupervisor())) return;
+    webhook.post(text);
   }
 
   async ownership(cluster: string): Promise<{ vips: VipOwnership[]; alerts: OwnershipAlert[] }> {
     const spec = (await this.allSpecs()).find((s) => s.name === cluster);
-    return { vips: spec ? vipOwnership(spec, this.reports) : [], alerts: this.alerts.list(cluster) };
+    // another replica supervises: its alerts, from Redis
+    const alerts =
+      this.paused && this.deps.alertStore ? await this.deps.alertStore.list(cluster) : this.alerts.list(cluster);
+    return { vips: spec ? vipOwnership(spec, this.reports) : [], alerts };
   }
 
   lastStates(cluster: string, hosts: readonly string[]): Promise<LastState[]> {
@@ -284,6 +326,7 @@ export function createFleetHealth(options: {
   audit: FleetHealthDeps["audit"];
   webhookUrl: string | undefined;
   webhookHosts: readonly string[];
+  stillSupervisor?: () => Promise<boolean>;
   log: Logger;
 }): FleetHealth {
   return new FleetHealth({
@@ -291,7 +334,9 @@ export function createFleetHealth(options: {
     events: options.events,
     audit: options.audit,
     lastState: new LastStateStore(options.redis, `${options.prefix}:health-last`),
+    alertStore: new AlertStore(options.redis, `${options.prefix}:health-alerts`),
     webhook: options.webhookUrl ? new ChatWebhook(options.webhookUrl, options.webhookHosts, options.log) : undefined,
+    ...(options.stillSupervisor ? { stillSupervisor: options.stillSupervisor } : {}),
     log: options.log,
   });
 }

@@ -40,8 +40,21 @@ const health = createRoute({
   method: "get",
   path: "/v1/health",
   operationId: "getHealth",
-  summary: "Is the server up, and its Redis",
-  responses: { 200: json(z.object({ status: z.literal("ok"), redis: z.string() }), "The server and its Redis answer") },
+  summary: "Is the server up, and its Redis; which replica answered, and whether it supervises the fleet",
+  responses: {
+    200: json(
+      z.object({
+        status: z.literal("ok"),
+        redis: z.string(),
+        replica: z.string().openapi({ description: "The replica that answered (LVSFLEET_REPLICA_ID)" }),
+        supervisor: z.boolean().openapi({
+          description:
+            "Whether this replica holds the supervisor lease: it watches the agents and runs fleet health (one replica at a time)",
+        }),
+      }),
+      "The server and its Redis answer",
+    ),
+  },
 });
 
 /**
@@ -79,7 +92,17 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
     }),
   );
 
-  app.openapi(health, async (c) => c.json({ status: "ok" as const, redis: await settings.redis.ping() }, 200));
+  app.openapi(health, async (c) =>
+    c.json(
+      {
+        status: "ok" as const,
+        redis: await settings.redis.ping(),
+        replica: ctx.lease?.replica ?? "",
+        supervisor: ctx.lease?.holding ?? ctx.supervisor.watching,
+      },
+      200,
+    ),
+  );
   if (settings.chat) app.route("/v1/chat", settings.chat);
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/health" || c.req.path.startsWith("/v1/chat/")) return next();

@@ -23,6 +23,7 @@ export class MetricsScraper {
     const now = Date.now();
     if (!this.last || now - this.last.at > REUSE_MS) this.last = { at: now, done: this.refresh(actor) };
     await this.last.done;
+    if (this.ctx.lease) this.metrics.setLease(this.ctx.lease);
     return this.metrics.registry.metrics();
   }
 

@@ -5,6 +5,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../commands/job-finished.ts";
 import type { FleetReadings, Reading } from "./fleet.ts";
 
+/** The supervisor lease as this replica sees it (agents/supervisor-lease.ts). */
+export interface LeaseReading {
+  replica: string;
+  holding: boolean;
+  gains: number;
+  losses: number;
+}
+
 const RS = ["cluster", "service", "protocol", "vip", "real_server"] as const;
 
 /** Seconds: from a fast local call to a slow apply on a big table. */
@@ -130,6 +138,19 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly leaseHolder = this.gauge(
+    "lvsfleet_supervisor_lease_holder",
+    "1 when this replica holds the supervisor lease (it watches the agents and runs fleet health), 0 when another does; summed over the replicas it should be 1",
+    ["replica"],
+  );
+  readonly leaseChanges = new Counter({
+    name: "lvsfleet_supervisor_lease_changes_total",
+    help: "Times this replica gained or lost the supervisor lease (change: gained, lost); a rising rate means the replicas hand it over too often",
+    labelNames: ["replica", "change"],
+    registers: [this.registry],
+  });
+  private leaseCounted = { gains: 0, losses: 0 };
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     subscribe(RPC_CALL_CHANNEL, (message) => this.onRpcCall(message as RpcCallRecord));
@@ -155,6 +176,15 @@ export class ServerMetrics {
       for (const r of readings[key as keyof typeof this.fleet] as Reading[]) gauge.set(r.labels, r.value);
     }
     this.table.set(readings.table);
+  }
+
+  /** The lease holder gauge now, and the changes since the last reading. */
+  setLease(lease: LeaseReading): void {
+    this.leaseHolder.reset();
+    this.leaseHolder.set({ replica: lease.replica }, lease.holding ? 1 : 0);
+    this.leaseChanges.inc({ replica: lease.replica, change: "gained" }, lease.gains - this.leaseCounted.gains);
+    this.leaseChanges.inc({ replica: lease.replica, change: "lost" }, lease.losses - this.leaseCounted.losses);
+    this.leaseCounted = { gains: lease.gains, losses: lease.losses };
   }
 
   setJobCounts(counts: Record<string, number>): void {

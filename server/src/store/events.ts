@@ -7,6 +7,15 @@ export type StoredEvent =
   | Exclude<AgentEvent, { type: "heartbeat" }>
   | { type: "agent"; time: number; host: string; from: string; to: string; detail: string };
 
+/**
+ * A guard on the writes only the supervisor makes (agents/supervisor-lease.ts): the append is done
+ * in Redis only while the writer still holds the lease with its fencing token: the entry's id, or
+ * undefined when refused.
+ */
+export interface WriteFence {
+  fencedXadd(stream: string, maxLength: number, field: string, value: string): Promise<string | undefined>;
+}
+
 /** History of transitions, in a capped Redis Stream; newest last. */
 export class EventLog {
   constructor(
@@ -17,6 +26,15 @@ export class EventLog {
 
   async append(event: StoredEvent): Promise<void> {
     await this.redis.xadd(this.keys.events, "MAXLEN", "~", String(this.maxLength), "*", "event", JSON.stringify(event));
+  }
+
+  /** The same log, appended to only while `fence` holds: a replica that lost the supervisor lease writes nothing. */
+  fencedBy(fence: WriteFence): Pick<EventLog, "append"> {
+    return {
+      append: async (event) => {
+        await fence.fencedXadd(this.keys.events, this.maxLength, "event", JSON.stringify(event));
+      },
+    };
   }
 
   async recent(count = 100, host?: string): Promise<StoredEvent[]> {

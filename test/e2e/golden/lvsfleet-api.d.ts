@@ -31,7 +31,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Is the server up, and its Redis */
+        /** Is the server up, and its Redis; which replica answered, and whether it supervises the fleet */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -1641,6 +1641,10 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                         redis: string;
+                        /** @description The replica that answered (LVSFLEET_REPLICA_ID) */
+                        replica: string;
+                        /** @description Whether this replica holds the supervisor lease: it watches the agents and runs fleet health (one replica at a time) */
+                        supervisor: boolean;
                     };
                 };
             };

@@ -1,0 +1,299 @@
+import { ValidationError } from "@lvsfleet/model";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Fleet } from "../src/agents/fleet.ts";
+import { AgentSupervisor } from "../src/agents/supervisor.ts";
+import { supervisorDuty } from "../src/agents/supervisor-duty.ts";
+import { type LeaseListener, SupervisorLease } from "../src/agents/supervisor-lease.ts";
+import { AuditLog } from "../src/audit/log.ts";
+import { loadConfig } from "../src/config.ts";
+import { AgentRegistry } from "../src/store/agents.ts";
+import { EventLog } from "../src/store/events.ts";
+import { keys } from "../src/store/keys.ts";
+import { type PrivateRedis, startRedis } from "./support/redis.ts";
+
+const log = pino({ level: "silent" });
+let redis: PrivateRedis;
+let prefix = 0;
+const leases: SupervisorLease[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await Promise.all(leases.splice(0).map((l) => l.close()));
+});
+
+/** What the listener heard, in order. */
+function recorder(): LeaseListener & { heard: string[] } {
+  const heard: string[] = [];
+  return {
+    heard,
+    gained: (token) => void heard.push(`gained ${token}`),
+    lost: (reason) => void heard.push(`lost: ${reason}`),
+  };
+}
+
+function contender(p: string, replica: string, ttlMs: number, connection = redis.connect()): SupervisorLease {
+  const lease = new SupervisorLease(connection, {
+    key: `${p}:supervisor:lease`,
+    fenceKey: `${p}:supervisor:fence`,
+    replica,
+    ttlMs,
+    log,
+  });
+  leases.push(lease);
+  return lease;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(what: string, probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe("the supervisor lease (a private redis-server)", () => {
+  it("the first contender takes it with fencing token 1 and keeps it by renewing past its TTL", async () => {
+    const p = `t${prefix++}`;
+    const a = contender(p, "replica-a", 300);
+    const heard = recorder();
+    await a.start(heard);
+    expect(a.holding).toBe(true);
+    expect(a.fencingToken).toBe(1);
+    expect(heard.heard).toEqual(["gained 1"]);
+    const admin = redis.connect();
+    expect(await admin.get(`${p}:supervisor:lease`)).toBe("replica-a 1");
+    await sleep(1_000); // more than three TTLs
+    expect(a.holding).toBe(true);
+    expect(await admin.get(`${p}:supervisor:lease`)).toBe("replica-a 1");
+    expect(await admin.pttl(`${p}:supervisor:lease`)).toBeGreaterThan(0);
+    expect(heard.heard).toEqual(["gained 1"]);
+  });
+
+  it("a second contender waits while the holder renews", async () => {
+    const p = `t${prefix++}`;
+    const a = contender(p, "replica-a", 300);
+    const b = contender(p, "replica-b", 300);
+    const heardB = recorder();
+    await a.start(recorder());
+    await b.start(heardB);
+    await sleep(1_000);
+    expect(a.holding).toBe(true);
+    expect(b.holding).toBe(false);
+    expect(heardB.heard).toEqual([]);
+  });
+
+  it("a holder cut off from Redis loses it after its TTL, and another takes over with a higher fencing token", async () => {
+    const p = `t${prefix++}`;
+    const connectionA = redis.connect();
+    const a = contender(p, "replica-a", 400, connectionA);
+    const b = contender(p, "replica-b", 400);
+    const heardA = recorder();
+    const heardB = recorder();
+    await a.start(heardA);
+    await b.start(heardB);
+    const tokenA = a.fencingToken!;
+    const cut = Date.now();
+    connectionA.disconnect(); // a partition: renewals fail from now on
+    await waitUntil("replica-a to step down", () => !a.holding);
+    const steppedDown = Date.now() - cut;
+    expect(steppedDown).toBeLessThanOrEqual(400 + 100);
+    expect(heardA.heard).toEqual([`gained ${tokenA}`, "lost: no renewal within 400 ms"]);
+    await waitUntil("replica-b to take over", () => b.holding);
+    const tookOver = Date.now() - cut;
+    expect(tookOver).toBeLessThan(400 + 400 / 3 + 200);
+    expect(b.fencingToken).toBeGreaterThan(tokenA);
+    expect(heardB.heard).toEqual([`gained ${b.fencingToken}`]);
+  });
+
+  it("a stale holder that has not noticed its loss is refused at its fenced writes (events and audit)", async () => {
+    const p = `t${prefix++}`;
+    const admin = redis.connect();
+    const k = keys(p);
+    // A long TTL: replica-a will not notice on its own during the test (a stalled process).
+    const a = contender(p, "replica-a", 60_000);
+    const b = contender(p, "replica-b", 60_000);
+    const heardA = recorder();
+    await a.start(heardA);
+    await new EventLog(admin, k).fencedBy(a).append(agentLost("web1", "stream broke"));
+    expect(await admin.xlen(k.events)).toBe(1);
+
+    // While replica-a stalls, its lease runs out in Redis and replica-b takes it.
+    await admin.pexpire(`${p}:supervisor:lease`, 1);
+    await sleep(20);
+    await b.tick();
+    expect(b.holding).toBe(true);
+    expect(a.holding).toBe(true); // it does not know yet
+    expect(b.fencingToken).toBe(2);
+
+    const events = new EventLog(admin, k);
+    await events.fencedBy(a).append(agentLost("web2", "stale"));
+    await events.fencedBy(b).append(agentLost("web2", "fresh"));
+    const audit = new AuditLog(admin, k.audit);
+    const entry = {
+      actor: { type: "agent" as const, name: "lb-master" },
+      channel: "agent" as const,
+      command: "health",
+      outcome: "completed" as const,
+    };
+    expect(await audit.fencedBy(a).append(entry)).toBe("");
+    expect(await audit.fencedBy(b).append(entry)).not.toBe("");
+    expect(await a.fencedXadd(`${p}:other`, 100, "f", "v")).toBeUndefined();
+
+    const stored = (await events.recent(10)).map((e) => ("detail" in e ? e.detail : undefined));
+    expect(stored).toEqual(["stream broke", "fresh"]);
+    expect(await admin.xlen(k.audit)).toBe(1);
+
+    // Its next renewal is refused: it steps down, and its shutdown releases nothing that is not its own.
+    await a.tick();
+    expect(a.holding).toBe(false);
+    expect(heardA.heard).toEqual(["gained 1", "lost: another replica holds the lease"]);
+    await a.close();
+    expect(await admin.get(`${p}:supervisor:lease`)).toBe("replica-b 2");
+  });
+
+  it("a renewal refused because another replica holds the lease: lost at once", async () => {
+    const p = `t${prefix++}`;
+    const admin = redis.connect();
+    const a = contender(p, "replica-a", 60_000);
+    const heardA = recorder();
+    await a.start(heardA);
+    await admin.set(`${p}:supervisor:lease`, "replica-b 7", "PX", 60_000);
+    await a.tick();
+    expect(a.holding).toBe(false);
+    expect(heardA.heard).toEqual(["gained 1", "lost: another replica holds the lease"]);
+    expect(await a.fencedXadd(`${p}:events`, 100, "event", "{}")).toBeUndefined();
+    expect(await admin.exists(`${p}:events`)).toBe(0);
+  });
+
+  it("a clean shutdown gives the lease up, so the next replica takes it at its next round", async () => {
+    const p = `t${prefix++}`;
+    const admin = redis.connect();
+    const a = contender(p, "replica-a", 60_000);
+    const b = contender(p, "replica-b", 60_000);
+    const heardA = recorder();
+    await a.start(heardA);
+    await b.start(recorder());
+    expect(b.holding).toBe(false);
+    await a.close();
+    expect(heardA.heard).toEqual(["gained 1", "lost: shutting down"]);
+    expect(await admin.exists(`${p}:supervisor:lease`)).toBe(0);
+    await b.tick();
+    expect(b.holding).toBe(true);
+    expect(b.fencingToken).toBe(2);
+  });
+
+  it("the same replica started again after dying with the lease takes it back at once, with a new token", async () => {
+    const p = `t${prefix++}`;
+    const connection = redis.connect();
+    const first = contender(p, "replica-a", 60_000, connection);
+    await first.start(recorder());
+    connection.disconnect(); // died without releasing
+    const again = contender(p, "replica-a", 60_000);
+    const other = contender(p, "replica-b", 60_000);
+    await other.start(recorder());
+    expect(other.holding).toBe(false);
+    await again.start(recorder());
+    expect(again.holding).toBe(true);
+    expect(again.fencingToken).toBe(2);
+  });
+});
+
+function agentLost(host: string, detail: string) {
+  return { type: "agent" as const, time: Date.now(), host, from: "reachable", to: "unreachable", detail };
+}
+
+describe("the supervisor's duty: only while holding the lease", () => {
+  it("watches every registered agent on gaining it (and those registered with other replicas later), and cancels every stream at once on losing it", async () => {
+    const p = `t${prefix++}`;
+    const k = keys(p);
+    const connection = redis.connect();
+    const registry = new AgentRegistry(connection, k);
+    const open = new Set<string>();
+    const opened: string[] = [];
+    const fleet = {
+      watch: (registration: { host: string }) => {
+        open.add(registration.host);
+        opened.push(registration.host);
+        return { cancel: () => open.delete(registration.host) };
+      },
+    } as unknown as Fleet;
+    const supervisor = new AgentSupervisor(registry, fleet, new EventLog(connection, k), 60_000, log);
+    supervisor.stop(); // as a replica starts: nothing watched before the lease
+    const health = {
+      paused: true,
+      pause() {
+        health.paused = true;
+      },
+      resume() {
+        health.paused = false;
+      },
+    };
+    const duty = supervisorDuty(supervisor, health, { syncMs: 50, log });
+    const agent = (host: string) => ({
+      host,
+      role: "director" as const,
+      endpoint: `127.0.0.1:${1000 + host.length}`,
+      driver: "sim",
+      registeredAt: 0,
+    });
+    await registry.register(agent("lb1"));
+    supervisor.ensure(agent("lb1")); // a registration answered by this replica before it holds the lease
+    expect(opened).toEqual([]);
+
+    await duty.gained(1);
+    expect([...open]).toEqual(["lb1"]);
+    expect(health.paused).toBe(false);
+    await registry.register(agent("lb2")); // registered through another replica
+    await waitUntil("lb2 to be watched", () => open.has("lb2"), 2_000);
+
+    duty.lost("another replica holds the lease");
+    expect([...open]).toEqual([]);
+    expect(health.paused).toBe(true);
+    expect(supervisor.watching).toBe(false);
+    await registry.register(agent("lb3"));
+    supervisor.ensure(agent("lb3"));
+    await sleep(200);
+    expect(opened).toEqual(["lb1", "lb2"]);
+  });
+});
+
+describe("the replica's settings are checked at start, naming the setting and the reason", () => {
+  const TOKEN = { LVSFLEET_API_TOKEN: "a-bootstrap-token-long-enough" };
+  function configErrors(env: Record<string, string>): Record<string, string> {
+    try {
+      loadConfig({ ...TOKEN, ...env });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return Object.fromEntries(error.errors.map((e) => [e.field, e.message]));
+    }
+    return {};
+  }
+
+  it("a replica id by default (hostname, pid, random), a lease of 3 s; bad values refused", () => {
+    const config = loadConfig(TOKEN);
+    expect(config.LVSFLEET_REPLICA_ID).toMatch(new RegExp(`^[A-Za-z0-9._-]+-${process.pid}-[0-9a-f]{6}$`));
+    expect(loadConfig(TOKEN).LVSFLEET_REPLICA_ID).not.toBe(config.LVSFLEET_REPLICA_ID);
+    expect(config.LVSFLEET_SUPERVISOR_LEASE_MS).toBe(3_000);
+    expect(
+      loadConfig({ ...TOKEN, LVSFLEET_REPLICA_ID: "lvs-a.1", LVSFLEET_SUPERVISOR_LEASE_MS: "5000" }),
+    ).toMatchObject({
+      LVSFLEET_REPLICA_ID: "lvs-a.1",
+      LVSFLEET_SUPERVISOR_LEASE_MS: 5_000,
+    });
+    expect(configErrors({ LVSFLEET_REPLICA_ID: "two words" })).toEqual({
+      LVSFLEET_REPLICA_ID: "must be 1-128 letters, digits, '.', '_' or '-'",
+    });
+    expect(Object.keys(configErrors({ LVSFLEET_SUPERVISOR_LEASE_MS: "100" }))).toEqual([
+      "LVSFLEET_SUPERVISOR_LEASE_MS",
+    ]);
+    expect(Object.keys(configErrors({ LVSFLEET_SUPERVISOR_LEASE_MS: "3s" }))).toEqual(["LVSFLEET_SUPERVISOR_LEASE_MS"]);
+  });
+});
