@@ -33,6 +33,11 @@ function keySets(prefix: string): Record<string, string[]> {
     "tokens MULTI": [k.tokens, k.tokenHashes],
     // pki/redis-store.ts revokeHost MULTI
     "revocation MULTI": [pki("revoked-hosts"), pki("revoked-serials")],
+    // agents/supervisor-lease.ts ACQUIRE (lease and its fence), and the fenced appends of the
+    // supervisor's events and audit entries (server.ts builds the keys the same way)
+    "supervisor lease ACQUIRE": [`${prefix}:supervisor:lease`, `${prefix}:supervisor:fence`],
+    "supervisor fenced events": [`${prefix}:supervisor:lease`, k.events],
+    "supervisor fenced audit": [`${prefix}:supervisor:lease`, k.audit],
     // BullMQ's own scripts touch the keys of one queue (QueueKeys is how BullMQ names them)
     "BullMQ command queue": Object.values(bull.getKeys(QUEUE_NAME)).filter(Boolean),
     "BullMQ maintenance queue": Object.values(bull.getKeys(MAINTENANCE_QUEUE)).filter(Boolean),
