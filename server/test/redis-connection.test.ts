@@ -27,6 +27,17 @@ describe("REDIS_URL", () => {
       "127.0.0.1:6379",
     ])
       expect(parseRedisUrl(url)).toEqual({ kind: "url", url });
+    // ioredis turns TLS on only for a lower-case rediss://: an upper-case one is handed over in lower case
+    expect(parseRedisUrl("REDISS://:pw@h:6380")).toEqual({ kind: "url", url: "rediss://:pw@h:6380" });
+  });
+
+  it("rediss+sentinel:// talks TLS to the sentinels too, unless sentinelTls=false says they have none", () => {
+    const tls = parseRedisUrl("rediss+sentinel://h:26379/mymaster");
+    expect(tls.kind === "sentinel" && tls.options).toMatchObject({ tls: {}, sentinelTLS: {} });
+    const clearSentinels = parseRedisUrl("rediss+sentinel://h:26379/mymaster?sentinelTls=false");
+    expect(clearSentinels.kind === "sentinel" && clearSentinels.options.sentinelTLS).toBeUndefined();
+    const plain = parseRedisUrl("redis+sentinel://h:26379/mymaster");
+    expect(plain.kind === "sentinel" && plain.options.sentinelTLS).toBeUndefined();
   });
 
   it("reads the Sentinel form into ioredis' Sentinel options", () => {
@@ -89,6 +100,8 @@ describe("REDIS_URL", () => {
     ["redis+sentinel://h/mymaster?sentinelpassword=x", "unknown option sentinelpassword"],
     ["redis+sentinel://h/mymaster?db=1&db=2", "option db is given twice"],
     ["redis+sentinel://u:%zz@h/mymaster", "the password is not valid percent-encoding"],
+    ["rediss://h:6380?tls=", "rediss:// takes no options after '?'"],
+    ["redis://h:6379/0?password=x", "redis:// takes no options after '?'"],
     ["http://127.0.0.1:6379", "unknown scheme http://"],
     ["sentinel://h:26379/mymaster", "unknown scheme sentinel://"],
   ])("refuses %s with the reason (%s)", (url, reason) => {

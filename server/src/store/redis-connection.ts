@@ -60,13 +60,29 @@ const SentinelHost = z.object({
 
 /** Reads REDIS_URL; throws RedisUrlError with the reason (never the URL: it may hold a password). */
 export function parseRedisUrl(url: string): RedisTarget {
-  const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
-  if (scheme === undefined || PLAIN_SCHEMES.has(scheme)) return { kind: "url", url };
+  const written = SCHEME.exec(url)?.[1];
+  const scheme = written?.toLowerCase();
+  if (scheme === undefined) return { kind: "url", url };
+  if (PLAIN_SCHEMES.has(scheme)) return { kind: "url", url: plainUrl(url, written!, scheme) };
   if (!SENTINEL_SCHEMES.has(scheme))
     throw new RedisUrlError(
       `unknown scheme ${scheme}:// (redis://, rediss://, redis+sentinel:// or rediss+sentinel:// expected)`,
     );
   return { kind: "sentinel", options: parseSentinel(url.slice(scheme.length + 3), scheme === "rediss+sentinel") };
+}
+
+/**
+ * A redis:// or rediss:// URL as ioredis must get it: the scheme in lower case (ioredis turns TLS on
+ * only for a lower-case `rediss://`, so `REDISS://` would silently connect in clear) and no query
+ * options (ioredis copies each one into its options: `?tls=` would turn TLS off, `?password=` set one).
+ */
+function plainUrl(url: string, written: string, scheme: string): string {
+  const rest = url.slice(written.length);
+  if (rest.includes("?"))
+    throw new RedisUrlError(
+      `${scheme}:// takes no options after '?' (ioredis would take them as its own settings); put the database in the path: ${scheme}://host:6379/1`,
+    );
+  return scheme + rest;
 }
 
 function parseSentinel(rest: string, tls: boolean): SentinelOptions {
@@ -110,7 +126,9 @@ function parseSentinel(rest: string, tls: boolean): SentinelOptions {
     ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
     // ioredis: TLS to the data nodes in Sentinel mode is `tls` with `enableTLSForSentinelMode`.
     ...(tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
-    ...(sentinelTls ? { sentinelTLS: {} } : {}),
+    // rediss+sentinel: the sentinels in TLS too, unless sentinelTls=false says they have none (a
+    // sentinel in clear could name any master, and would see sentinelPassword)
+    ...((sentinelTls ?? tls) ? { sentinelTLS: {} } : {}),
     // Reconnect at once on the sentinels' +switch-master, not at the next failed command.
     failoverDetector: true,
   };
