@@ -153,7 +153,7 @@ export class SupervisorLease implements LeaseView {
   }
 
   private async acquire(): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const [ok, value] = (await this.redis.lvsfleetLeaseAcquire(
       this.options.key,
       this.options.fenceKey,
@@ -177,7 +177,7 @@ export class SupervisorLease implements LeaseView {
   }
 
   private async renew(token: number): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const ok =
       (await this.redis.lvsfleetLeaseRenew(this.options.key, this.value(token), String(this.options.ttlMs))) === 1;
     if (this.token !== token) return;
@@ -185,17 +185,26 @@ export class SupervisorLease implements LeaseView {
     else this.lose(token, "another replica holds the lease");
   }
 
-  /** The lease is good until the TTL after the last successful renewal was sent (Redis's clock starts later). */
+  /**
+   * The lease is good until the TTL after the last successful renewal was sent (Redis's clock starts
+   * later). Monotonic time: a wall clock stepped back (NTP, a resumed VM) must not stretch it.
+   */
   private extend(sentAt: number): void {
     this.validUntil = sentAt + this.options.ttlMs;
+    this.armExpiry();
+  }
+
+  private armExpiry(): void {
     clearTimeout(this.expiry);
     const token = this.token;
+    if (token === undefined) return;
     this.expiry = setTimeout(
       () => {
-        if (this.token === token && token !== undefined && Date.now() >= this.validUntil)
-          this.lose(token, `no renewal within ${this.options.ttlMs} ms`);
+        if (this.token !== token) return;
+        if (performance.now() >= this.validUntil) this.lose(token, `no renewal within ${this.options.ttlMs} ms`);
+        else this.armExpiry(); // woken early: wait for the rest
       },
-      Math.max(0, this.validUntil - Date.now()),
+      Math.max(0, this.validUntil - performance.now()),
     );
   }
 

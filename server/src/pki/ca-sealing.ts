@@ -18,9 +18,11 @@ const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: "must be base
 
 export const SealedCaKey = z.strictObject({
   alg: z.literal(ALGORITHM),
-  iv: Base64,
-  tag: Base64,
-  data: Base64,
+  /** 12 bytes: 16 characters of base64. */
+  iv: Base64.length(16, { error: "must be the 12-byte IV in base64 (16 characters)" }),
+  /** 16 bytes: 24 characters of base64. */
+  tag: Base64.length(24, { error: "must be the 16-byte tag in base64 (24 characters)" }),
+  data: Base64.min(1),
 });
 export type SealedCaKey = z.output<typeof SealedCaKey>;
 
