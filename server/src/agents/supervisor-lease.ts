@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { defineScript, evalScript, RENEW_IF_HELD } from "../maintenance/scripts.ts";
 
 /**
  * The supervisor lease: one replica at a time holds it and does the fleet-wide work (agent
@@ -20,14 +21,6 @@ redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
 return {1, tostring(token)}
 `;
 
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-`;
-
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -46,18 +39,6 @@ const HOLDS = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
 `;
-
-const COMMANDS = {
-  lvsfleetLeaseAcquire: { numberOfKeys: 2, lua: ACQUIRE },
-  lvsfleetLeaseRenew: { numberOfKeys: 1, lua: RENEW },
-  lvsfleetLeaseRelease: { numberOfKeys: 1, lua: RELEASE },
-  lvsfleetLeaseFencedXadd: { numberOfKeys: 2, lua: FENCED_XADD },
-  lvsfleetLeaseHolds: { numberOfKeys: 1, lua: HOLDS },
-} as const;
-
-type LeaseCommands = {
-  [name in keyof typeof COMMANDS]: (...args: (string | number)[]) => Promise<unknown>;
-};
 
 /** What the holder does with the lease: start the fleet-wide work on gaining it, stop it at once on losing it. */
 export interface LeaseListener {
@@ -92,7 +73,6 @@ export interface LeaseView {
  * process): the listener's `lost` is called at once, before Redis has even let the key expire.
  */
 export class SupervisorLease implements LeaseView {
-  private readonly redis: Redis & LeaseCommands;
   private token: number | undefined;
   private validUntil = 0;
   private ticker: NodeJS.Timeout | undefined;
@@ -104,12 +84,17 @@ export class SupervisorLease implements LeaseView {
   losses = 0;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly options: SupervisorLeaseOptions,
   ) {
-    for (const [name, definition] of Object.entries(COMMANDS))
-      if (!(name in redis)) redis.defineCommand(name, definition);
-    this.redis = redis as Redis & LeaseCommands;
+    for (const [lua, keys] of [
+      [ACQUIRE, 2],
+      [RENEW_IF_HELD, 1],
+      [RELEASE, 1],
+      [FENCED_XADD, 2],
+      [HOLDS, 1],
+    ] as const)
+      defineScript(redis, lua, keys);
   }
 
   get replica(): string {
@@ -154,7 +139,10 @@ export class SupervisorLease implements LeaseView {
 
   private async acquire(): Promise<void> {
     const sentAt = performance.now();
-    const [ok, value] = (await this.redis.lvsfleetLeaseAcquire(
+    const [ok, value] = (await evalScript(
+      this.redis,
+      ACQUIRE,
+      2,
       this.options.key,
       this.options.fenceKey,
       this.options.replica,
@@ -163,7 +151,7 @@ export class SupervisorLease implements LeaseView {
     if (ok !== 1) return;
     const token = Number(value);
     if (this.closed) {
-      await this.redis.lvsfleetLeaseRelease(this.options.key, this.value(token));
+      await evalScript(this.redis, RELEASE, 1, this.options.key, this.value(token));
       return;
     }
     this.token = token;
@@ -179,7 +167,14 @@ export class SupervisorLease implements LeaseView {
   private async renew(token: number): Promise<void> {
     const sentAt = performance.now();
     const ok =
-      (await this.redis.lvsfleetLeaseRenew(this.options.key, this.value(token), String(this.options.ttlMs))) === 1;
+      (await evalScript(
+        this.redis,
+        RENEW_IF_HELD,
+        1,
+        this.options.key,
+        this.value(token),
+        String(this.options.ttlMs),
+      )) === 1;
     if (this.token !== token) return;
     if (ok) this.extend(sentAt);
     else this.lose(token, "another replica holds the lease");
@@ -227,7 +222,10 @@ export class SupervisorLease implements LeaseView {
   async fencedXadd(stream: string, maxLength: number, field: string, value: string): Promise<string | undefined> {
     const token = this.token;
     if (token === undefined) return undefined;
-    const id = await this.redis.lvsfleetLeaseFencedXadd(
+    const id = await evalScript(
+      this.redis,
+      FENCED_XADD,
+      2,
       this.options.key,
       stream,
       this.value(token),
@@ -242,7 +240,7 @@ export class SupervisorLease implements LeaseView {
   async confirm(): Promise<boolean> {
     const token = this.token;
     if (token === undefined) return false;
-    return (await this.redis.lvsfleetLeaseHolds(this.options.key, this.value(token))) === 1;
+    return (await evalScript(this.redis, HOLDS, 1, this.options.key, this.value(token))) === 1;
   }
 
   /** Stops renewing; a lease held is given up (the listener hears it lost first), so another replica takes over at once. */
@@ -252,6 +250,6 @@ export class SupervisorLease implements LeaseView {
     const token = this.token;
     if (token === undefined) return;
     this.lose(token, "shutting down");
-    await this.redis.lvsfleetLeaseRelease(this.options.key, this.value(token)).catch(() => undefined);
+    await evalScript(this.redis, RELEASE, 1, this.options.key, this.value(token)).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { defineScript, evalScript } from "./scripts.ts";
+import { defineScript, evalScript, RENEW_IF_HELD as RENEW } from "./scripts.ts";
 import type { MaintenanceKeys } from "./store.ts";
 
 /**
@@ -20,14 +20,6 @@ end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[3])
 return {1, tostring(token)}
-`;
-
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
 `;
 
 /** Fencing: true only while this token is the newest issued for the cluster and still holds the lock. */
