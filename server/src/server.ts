@@ -130,18 +130,26 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     webhookUrl: config.LVSFLEET_CHAT_WEBHOOK_URL,
     webhookHosts: config.LVSFLEET_CHAT_RESPONSE_HOSTS,
     stillSupervisor: () => lease.confirm(),
+    fence: lease,
     log,
   });
-  const supervisor = new AgentSupervisor(registry, fleet, supervisorEvents, config.LVSFLEET_HEARTBEAT_MS, log, {
-    ...fleetHealth.hooks(),
-    // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
-    onAgentBack: (registration, liveness) => {
-      if (!lease.holding) return;
-      void resyncDirector(context, applier, registration, liveness).catch((error) =>
-        log.warn({ err: (error as Error).message }, "re-sync failed"),
-      );
+  const supervisor = new AgentSupervisor(
+    registry.fencedBy(lease),
+    fleet,
+    supervisorEvents,
+    config.LVSFLEET_HEARTBEAT_MS,
+    log,
+    {
+      ...fleetHealth.hooks(),
+      // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
+      onAgentBack: (registration, liveness) => {
+        if (!lease.holding) return;
+        void resyncDirector(context, applier, registration, liveness).catch((error) =>
+          log.warn({ err: (error as Error).message }, "re-sync failed"),
+        );
+      },
     },
-  });
+  );
   // Nothing is watched until this replica holds the lease.
   supervisor.stop();
   const maintenance = new MaintenanceService(

@@ -7,6 +7,9 @@ import { supervisorDuty } from "../src/agents/supervisor-duty.ts";
 import { type LeaseListener, SupervisorLease } from "../src/agents/supervisor-lease.ts";
 import { AuditLog } from "../src/audit/log.ts";
 import { loadConfig } from "../src/config.ts";
+import { AlertStore } from "../src/health/alert-store.ts";
+import type { OwnershipAlert } from "../src/health/alerts.ts";
+import { LastStateStore } from "../src/health/last-state.ts";
 import { AgentRegistry } from "../src/store/agents.ts";
 import { EventLog } from "../src/store/events.ts";
 import { keys } from "../src/store/keys.ts";
@@ -159,6 +162,55 @@ describe("the supervisor lease (a private redis-server)", () => {
     expect(await admin.get(`${p}:supervisor:lease`)).toBe("replica-b 2");
   });
 
+  it("a stale holder writes no agent liveness, last state or alert; the new holder does", async () => {
+    const p = `t${prefix++}`;
+    const admin = redis.connect();
+    const k = keys(p);
+    const a = contender(p, "replica-a", 60_000);
+    const b = contender(p, "replica-b", 60_000);
+    await a.start(recorder());
+    const registry = new AgentRegistry(admin, k);
+    const liveness = { reachable: true, since: 1 };
+    await registry.fencedBy(a).setLiveness("lb1", liveness);
+    expect(await registry.liveness("lb1")).toEqual(liveness);
+
+    await admin.pexpire(`${p}:supervisor:lease`, 1);
+    await sleep(20);
+    await b.tick();
+    expect(a.holding).toBe(true); // stalled: it does not know yet
+
+    await registry.fencedBy(a).setLiveness("lb1", { reachable: false, since: 2 });
+    expect(await registry.liveness("lb1")).toEqual(liveness);
+    await registry.fencedBy(b).setLiveness("lb1", { reachable: false, since: 3 });
+    expect(await registry.liveness("lb1")).toEqual({ reachable: false, since: 3 });
+
+    const lastState = new LastStateStore(admin, `${p}:health-last`);
+    const state = { subject: "agent", host: "lb1", state: "down", detail: "", time: 1 };
+    await lastState.fencedBy(a).set(state);
+    expect(await lastState.all()).toEqual([]);
+    await lastState.fencedBy(b).set(state);
+    expect(await lastState.all()).toEqual([state]);
+
+    const alerts = new AlertStore(admin, `${p}:health-alerts`);
+    const alert: OwnershipAlert = {
+      cluster: "web",
+      vip: "198.18.1.100",
+      instance: "VI_1",
+      kind: "split-brain",
+      holders: ["lb1", "lb2"],
+      since: 1,
+      raisedAt: 2,
+    };
+    await alerts.fencedBy(a).raised(alert);
+    expect(await alerts.list()).toEqual([]);
+    await alerts.fencedBy(b).raised(alert);
+    expect(await alerts.list()).toEqual([alert]);
+    await alerts.fencedBy(a).cleared(alert);
+    expect(await alerts.list()).toEqual([alert]);
+    await alerts.fencedBy(b).cleared(alert);
+    expect(await alerts.list()).toEqual([]);
+  });
+
   it("a renewal refused because another replica holds the lease: lost at once", async () => {
     const p = `t${prefix++}`;
     const admin = redis.connect();
@@ -262,6 +314,86 @@ describe("the supervisor's duty: only while holding the lease", () => {
     supervisor.ensure(agent("lb3"));
     await sleep(200);
     expect(opened).toEqual(["lb1", "lb2"]);
+  });
+});
+
+describe("a new supervisor starts from what the previous one recorded", () => {
+  /** A fleet whose streams the test drives: heartbeats and breaks, per host. */
+  function drivenFleet() {
+    const streams = new Map<string, { onEvent(e: unknown): void; onEnd(e?: Error): void }>();
+    const fleet = {
+      watch: (
+        registration: { host: string },
+        _opts: unknown,
+        handlers: { onEvent(e: unknown): void; onEnd(e?: Error): void },
+      ) => {
+        streams.set(registration.host, handlers);
+        return { cancel: () => streams.delete(registration.host) };
+      },
+    } as unknown as Fleet;
+    return { fleet, streams };
+  }
+  const beat = (host: string, generation = 1) => ({
+    type: "heartbeat" as const,
+    time: Date.now(),
+    host,
+    roleState: "running" as const,
+    generation,
+    services: 1,
+    destinations: 2,
+    activeConns: 0,
+    inactConns: 0,
+  });
+  const agent = (host: string) => ({
+    host,
+    role: "director" as const,
+    endpoint: `127.0.0.1:${1000 + host.length}`,
+    driver: "sim",
+    registeredAt: 0,
+  });
+
+  it("an agent the previous supervisor recorded reachable is not announced back after a take-over (but still offered for re-sync); one it recorded reachable that is gone now is announced lost once", async () => {
+    const p = `t${prefix++}`;
+    const k = keys(p);
+    const connection = redis.connect();
+    const registry = new AgentRegistry(connection, k);
+    const events = new EventLog(connection, k);
+    await registry.register(agent("lb1"));
+    await registry.register(agent("lb2"));
+    const transitions = async () =>
+      (await events.recent(50)).map((e) => (e.type === "agent" ? `${e.host} ${e.to}` : e.type));
+
+    // the first supervisor hears both agents: each is announced reachable once
+    const first = drivenFleet();
+    const backs1: string[] = [];
+    const one = new AgentSupervisor(registry, first.fleet, events, 60_000, log, {
+      onAgentBack: (r) => void backs1.push(r.host),
+    });
+    await one.start();
+    first.streams.get("lb1")?.onEvent(beat("lb1"));
+    first.streams.get("lb2")?.onEvent(beat("lb2"));
+    await waitUntil("two announcements", () => backs1.length === 2);
+    await sleep(50);
+    expect(await transitions()).toEqual(["lb1 reachable", "lb2 reachable"]);
+    one.stop(); // the lease moves: the first supervisor stops, its streams are cancelled
+
+    // the second hears lb1 again and finds lb2's stream broken
+    const second = drivenFleet();
+    const backs2: string[] = [];
+    const two = new AgentSupervisor(registry, second.fleet, events, 60_000, log, {
+      onAgentBack: (r) => void backs2.push(r.host),
+    });
+    await two.start();
+    second.streams.get("lb1")?.onEvent(beat("lb1"));
+    second.streams.get("lb1")?.onEvent(beat("lb1"));
+    second.streams.get("lb2")?.onEnd(new Error("connection refused"));
+    await waitUntil("lb1 offered for re-sync", () => backs2.length === 1);
+    await sleep(100);
+    expect(backs2).toEqual(["lb1"]);
+    expect(await transitions()).toEqual(["lb1 reachable", "lb2 reachable", "lb2 unreachable"]);
+    expect((await registry.liveness("lb1"))?.reachable).toBe(true);
+    expect((await registry.liveness("lb2"))?.reachable).toBe(false);
+    two.stop();
   });
 });
 

@@ -35,6 +35,13 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[4])
 `;
 
+/** A hash field set (ARGV[3] given) or deleted only while `<replica> <token>` still holds the lease. */
+const FENCED_HASH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) else redis.call('HDEL', KEYS[2], ARGV[2]) end
+return 1
+`;
+
 const HOLDS = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
@@ -92,6 +99,7 @@ export class SupervisorLease implements LeaseView {
       [RENEW_IF_HELD, 1],
       [RELEASE, 1],
       [FENCED_XADD, 2],
+      [FENCED_HASH, 2],
       [HOLDS, 1],
     ] as const)
       defineScript(redis, lua, keys);
@@ -234,6 +242,23 @@ export class SupervisorLease implements LeaseView {
       value,
     );
     return typeof id === "string" ? id : undefined;
+  }
+
+  /** A hash field written only by the holder (liveness, last states, alerts): false when refused. */
+  fencedHset(hash: string, field: string, value: string): Promise<boolean> {
+    return this.fencedHash(hash, field, value);
+  }
+
+  /** A hash field deleted only by the holder: false when refused. */
+  fencedHdel(hash: string, field: string): Promise<boolean> {
+    return this.fencedHash(hash, field);
+  }
+
+  private async fencedHash(hash: string, field: string, value?: string): Promise<boolean> {
+    const token = this.token;
+    if (token === undefined) return false;
+    const args = [this.options.key, hash, this.value(token), field, ...(value === undefined ? [] : [value])];
+    return (await evalScript(this.redis, FENCED_HASH, 2, ...args)) === 1;
   }
 
   /** Whether this replica still holds the lease, as Redis sees it now (before a side effect outside Redis). */

@@ -18,6 +18,9 @@ export interface SupervisorHooks {
   fleetHealth?: FleetHealthView | undefined;
 }
 
+/** What the supervisor reads and writes of the registry (its liveness writes fenced by the lease: AgentRegistry.fencedBy). */
+export type SupervisedRegistry = Pick<AgentRegistry, "list" | "liveness" | "setLiveness">;
+
 /** How long a WatchEvents stream lives before it is re-opened (every call has a deadline). */
 const STREAM_DEADLINE_MS = 10 * 60_000;
 
@@ -34,7 +37,7 @@ export class AgentSupervisor {
   private active = true;
 
   constructor(
-    private readonly registry: AgentRegistry,
+    private readonly registry: SupervisedRegistry,
     private readonly fleet: Fleet,
     private readonly events: Pick<EventLog, "append">,
     private readonly heartbeatMs: number,
@@ -153,47 +156,56 @@ class Watch {
   }
 
   private onEvent(event: AgentEvent): void {
-    const { registry, events, log, hooks } = this.supervisor.deps();
+    const { events, log, hooks } = this.supervisor.deps();
     this.failures = 0;
     this.armStaleTimer();
     if (event.type === "heartbeat") {
       hooks.onHeartbeat?.(this.registration.host, event);
-      const liveness: AgentLiveness = {
-        reachable: true,
-        lastHeartbeat: event.time,
-        roleState: event.roleState,
-        generation: event.generation,
-        activeConns: event.activeConns,
-        inactConns: event.inactConns,
-        since: this.reachable ? Date.now() : event.time,
-      };
       const wasReachable = this.reachable;
       this.reachable = true;
-      void registry.liveness(this.registration.host).then((prior) =>
-        registry.setLiveness(this.registration.host, {
-          ...liveness,
-          since: wasReachable && prior ? prior.since : Date.now(),
-        }),
+      void this.heard(event, wasReachable).catch((error) =>
+        log.warn({ agent: this.registration.host, err: (error as Error).message }, "recording a heartbeat failed"),
       );
-      if (wasReachable !== true) {
-        const back: StoredEvent = {
-          type: "agent",
-          time: Date.now(),
-          host: this.registration.host,
-          from: "unreachable",
-          to: "reachable",
-          detail: this.registration.endpoint,
-        };
-        void events.append(back);
-        hooks.onTransition?.(back);
-        log.info({ agent: this.registration.host }, "agent reachable");
-        hooks.onAgentBack?.(this.registration, liveness);
-      }
       return;
     }
     void events.append(event);
     hooks.onEvent?.(event);
     hooks.onTransition?.(event);
+  }
+
+  /**
+   * A heartbeat: the agent's liveness, and "reachable" in the event log when it was not. A new
+   * supervisor (a take-over, a restart) starts from what the previous one recorded, so an agent
+   * recorded reachable is not announced back once per take-over; it is still re-synced if behind.
+   */
+  private async heard(event: HeartbeatEvent, wasReachable: boolean | undefined): Promise<void> {
+    const { registry, events, log, hooks } = this.supervisor.deps();
+    const prior = await registry.liveness(this.registration.host);
+    const known = wasReachable ?? prior?.reachable;
+    const liveness: AgentLiveness = {
+      reachable: true,
+      lastHeartbeat: event.time,
+      roleState: event.roleState,
+      generation: event.generation,
+      activeConns: event.activeConns,
+      inactConns: event.inactConns,
+      since: known && prior ? prior.since : Date.now(),
+    };
+    await registry.setLiveness(this.registration.host, liveness);
+    if (known !== true) {
+      const back: StoredEvent = {
+        type: "agent",
+        time: Date.now(),
+        host: this.registration.host,
+        from: "unreachable",
+        to: "reachable",
+        detail: this.registration.endpoint,
+      };
+      await events.append(back);
+      hooks.onTransition?.(back);
+      log.info({ agent: this.registration.host }, "agent reachable");
+    }
+    if (wasReachable !== true) hooks.onAgentBack?.(this.registration, liveness);
   }
 
   private onEnd(error: Error | undefined): void {
@@ -210,9 +222,11 @@ class Watch {
   private async markUnreachable(reason: string): Promise<void> {
     if (this.stopped || this.reachable === false) return;
     const { registry, events, log } = this.supervisor.deps();
-    const wasReachable = this.reachable;
+    const seen = this.reachable;
     this.reachable = false;
     const prior = await registry.liveness(this.registration.host);
+    // a new supervisor that never heard the agent goes by what the previous one recorded
+    const wasReachable = seen ?? prior?.reachable;
     await registry.setLiveness(this.registration.host, {
       ...prior,
       reachable: false,

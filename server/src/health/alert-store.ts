@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { WriteFence } from "../store/events.ts";
 import type { OwnershipAlert } from "./alerts.ts";
 
 /**
@@ -18,6 +19,19 @@ export class AlertStore {
 
   async cleared(alert: OwnershipAlert): Promise<void> {
     await this.redis.hdel(this.key, `${alert.cluster}|${alert.vip}`);
+  }
+
+  /** The same store, written only while `fence` holds: a replica that lost the supervisor lease changes no alert. */
+  fencedBy(fence: WriteFence): Pick<AlertStore, "raised" | "cleared" | "list"> {
+    return {
+      raised: async (alert) => {
+        await fence.fencedHset(this.key, `${alert.cluster}|${alert.vip}`, JSON.stringify(alert));
+      },
+      cleared: async (alert) => {
+        await fence.fencedHdel(this.key, `${alert.cluster}|${alert.vip}`);
+      },
+      list: (cluster) => this.list(cluster),
+    };
   }
 
   /** Every active alert, or a cluster's. */

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/log.ts";
 import { ChatWebhook } from "../notify/webhook.ts";
-import type { StoredEvent } from "../store/events.ts";
+import type { StoredEvent, WriteFence } from "../store/events.ts";
 import { AlertStore } from "./alert-store.ts";
 import { type AlertTransition, type OwnershipAlert, OwnershipAlerts } from "./alerts.ts";
 import { type LastState, LastStateStore } from "./last-state.ts";
@@ -327,14 +327,18 @@ export function createFleetHealth(options: {
   webhookUrl: string | undefined;
   webhookHosts: readonly string[];
   stillSupervisor?: () => Promise<boolean>;
+  /** The supervisor lease: last states and alerts are then written only while it holds. */
+  fence?: WriteFence | undefined;
   log: Logger;
 }): FleetHealth {
+  const lastState = new LastStateStore(options.redis, `${options.prefix}:health-last`);
+  const alertStore = new AlertStore(options.redis, `${options.prefix}:health-alerts`);
   return new FleetHealth({
     clusters: options.clusters,
     events: options.events,
     audit: options.audit,
-    lastState: new LastStateStore(options.redis, `${options.prefix}:health-last`),
-    alertStore: new AlertStore(options.redis, `${options.prefix}:health-alerts`),
+    lastState: options.fence ? lastState.fencedBy(options.fence) : lastState,
+    alertStore: options.fence ? alertStore.fencedBy(options.fence) : alertStore,
     webhook: options.webhookUrl ? new ChatWebhook(options.webhookUrl, options.webhookHosts, options.log) : undefined,
     ...(options.stillSupervisor ? { stillSupervisor: options.stillSupervisor } : {}),
     log: options.log,

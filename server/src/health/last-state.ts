@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { WriteFence } from "../store/events.ts";
 
 /** The last known state of one thing the fleet reports on. */
 export interface LastState {
@@ -24,6 +25,16 @@ export class LastStateStore {
 
   async set(entry: LastState): Promise<void> {
     await this.redis.hset(this.key, `${entry.host}|${entry.subject}`, JSON.stringify(entry));
+  }
+
+  /** The same store, written only while `fence` holds: a replica that lost the supervisor lease records nothing. */
+  fencedBy(fence: WriteFence): Pick<LastStateStore, "set" | "forHosts"> {
+    return {
+      set: async (entry) => {
+        await fence.fencedHset(this.key, `${entry.host}|${entry.subject}`, JSON.stringify(entry));
+      },
+      forHosts: (hosts, cluster) => this.forHosts(hosts, cluster),
+    };
   }
 
   async all(): Promise<LastState[]> {

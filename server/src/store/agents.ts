@@ -1,5 +1,6 @@
 import type { AgentRole, RoleState } from "@lvsfleet/model";
 import type { Redis } from "ioredis";
+import type { WriteFence } from "./events.ts";
 import type { Keys } from "./keys.ts";
 
 /** How to reach an agent, as it announced itself (or an operator registered it). */
@@ -55,6 +56,20 @@ export class AgentRegistry {
 
   async setLiveness(host: string, liveness: AgentLiveness): Promise<void> {
     await this.redis.hset(this.keys.agentStatus, host, JSON.stringify(liveness));
+  }
+
+  /**
+   * The registry as the supervisor uses it: liveness written only while `fence` holds, so a replica
+   * that lost the supervisor lease (even before it notices) overwrites no agent's liveness.
+   */
+  fencedBy(fence: WriteFence): Pick<AgentRegistry, "list" | "liveness" | "setLiveness"> {
+    return {
+      list: () => this.list(),
+      liveness: (host) => this.liveness(host),
+      setLiveness: async (host, liveness) => {
+        await fence.fencedHset(this.keys.agentStatus, host, JSON.stringify(liveness));
+      },
+    };
   }
 
   async liveness(host: string): Promise<AgentLiveness | undefined> {

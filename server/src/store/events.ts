@@ -8,12 +8,14 @@ export type StoredEvent =
   | { type: "agent"; time: number; host: string; from: string; to: string; detail: string };
 
 /**
- * A guard on the writes only the supervisor makes (agents/supervisor-lease.ts): the append is done
- * in Redis only while the writer still holds the lease with its fencing token: the entry's id, or
- * undefined when refused.
+ * A guard on the writes only the supervisor makes (agents/supervisor-lease.ts): each write is done
+ * in Redis only while the writer still holds the lease with its fencing token, in the same script as
+ * the check. An append gives the entry's id, a hash write true, or undefined/false when refused.
  */
 export interface WriteFence {
   fencedXadd(stream: string, maxLength: number, field: string, value: string): Promise<string | undefined>;
+  fencedHset(hash: string, field: string, value: string): Promise<boolean>;
+  fencedHdel(hash: string, field: string): Promise<boolean>;
 }
 
 /** History of transitions, in a capped Redis Stream; newest last. */
