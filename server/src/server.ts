@@ -9,6 +9,7 @@ import { type ChatRoles, parseRoleMap, SLACK_ID } from "./access/chat-roles.ts";
 import { TokenStore } from "./access/tokens.ts";
 import { ACTION_DEADLINE_MS, GrpcFleet } from "./agents/grpc-fleet.ts";
 import { AgentPool } from "./agents/pool.ts";
+import { ReplicaPresence } from "./agents/replica-presence.ts";
 import { AgentSupervisor } from "./agents/supervisor.ts";
 import { supervisorDuty } from "./agents/supervisor-duty.ts";
 import { SupervisorLease } from "./agents/supervisor-lease.ts";
@@ -119,6 +120,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     ttlMs: config.LVSFLEET_SUPERVISOR_LEASE_MS,
     log,
   });
+  // One live process per replica id (the lease lets an id take back its own lease): a restart waits
+  // for its dead predecessor's claim to run out; a second live process with the same id stops here.
+  const presence = new ReplicaPresence(redis, {
+    key: `${config.LVSFLEET_PREFIX}:replica:${config.LVSFLEET_REPLICA_ID}`,
+    replica: config.LVSFLEET_REPLICA_ID,
+    ttlMs: config.LVSFLEET_SUPERVISOR_LEASE_MS,
+    log,
+  });
+  await presence.claim();
   const supervisorEvents = events.fencedBy(lease);
   // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
   const fleetHealth = createFleetHealth({
@@ -309,6 +319,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     async close() {
       // gives the lease up (streams cancelled first), so another replica takes over at once
       await lease.close();
+      await presence.close();
       supervisor.stop();
       await revocations?.close();
       await fleetHealth.close();

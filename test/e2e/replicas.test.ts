@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -141,6 +141,30 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
     expect(m2.text).toMatch(/^lvsfleet_supervisor_lease_holder\{replica="replica-2"\} 0$/m);
   });
 
+  it("a second running server with a replica id already in use refuses to start, naming the id (and changes nothing)", async () => {
+    const logFile = join(dataDir, "logs", "replica-2-twin.log");
+    const started = startServerProcess({
+      root: repoRoot(),
+      env: {
+        ...process.env,
+        PORT: "0",
+        REDIS_URL: inject("redisUrl"),
+        LVSFLEET_API_TOKEN: token,
+        LVSFLEET_DATA_DIR: join(dataDir, "server"),
+        ...env,
+        LVSFLEET_REPLICA_ID: "replica-2",
+      },
+      logFile,
+    });
+    await expect(started).rejects.toThrow(/exited \(1\) before it was ready/);
+    expect(readFileSync(logFile, "utf8")).toContain(
+      "another running server already uses LVSFLEET_REPLICA_ID=replica-2",
+    );
+    // the running replica-2 kept its claim and still answers
+    expect((await healthOf(replicas[1]!))?.replica).toBe("replica-2");
+    expect(await supervisors(replicas)).toEqual(["replica-1"]);
+  });
+
   it("an agent that goes down is recorded unreachable once (not once per replica), and back once", async () => {
     const since = Date.now();
     await fleet.agents.get("web2")!.kill();
@@ -150,6 +174,7 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
       );
     await sleep(1_500); // room for a duplicate to arrive, were there one
     expect(await agentTransitions("web2", "unreachable", since)).toHaveLength(1);
+    expect(await agentTransitions("web2", "reachable", since)).toHaveLength(0);
 
     const back = Date.now();
     await fleet.restartAgent("web2");
@@ -182,6 +207,8 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
 
     // The new supervisor watches the agents (a heartbeat every 300 ms): let it hear from them all.
     await sleep(2_000);
+    // It starts from what the last one recorded: no agent that was up is announced back by the take-over.
+    for (const host of fleet.agents.keys()) expect(await agentTransitions(host, "reachable", killedAt)).toEqual([]);
     const since = Date.now();
     await fleet.agents.get("web1")!.kill();
     for (const replica of others)
