@@ -231,4 +231,28 @@ describe("a server that would split the trust root does not start", () => {
     expect(malformed.stderr).toMatch(/LVSFLEET_CA_ENCRYPTION_KEY: must be 32 random bytes in base64/);
     expect(malformed.stderr).not.toContain("c2hvcnQ=");
   });
+
+  it("Redis lost the CA record: a server that used the fleet's CA refuses to start a new one; the record is put back by an operator", async () => {
+    const before = (await redis.get(`${PREFIX}:pki:ca`))!;
+    const fleetPem = (await b.get("/v1/pki/ca")).body.pem;
+    await redis.del(`${PREFIX}:pki:ca`); // a flush, or a restore from an older backup
+    try {
+      // server B's data directory holds the copy of the fleet's certificate (never its key)
+      const refused = await run(
+        server,
+        serverEnv(join(fleet.dataDir, "server-b"), {
+          LVSFLEET_CA_ENCRYPTION_KEY: KEY,
+          LVSFLEET_REPLICA_ID: "server-b-again",
+        }),
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).not.toContain('"ready"');
+      expect(refused.stderr).toContain(
+        `${PREFIX}:pki:ca is missing from Redis, but this server used the fleet's CA before (${fingerprint(fleetPem)}`,
+      );
+      expect(await redis.exists(`${PREFIX}:pki:ca`)).toBe(0);
+    } finally {
+      await redis.set(`${PREFIX}:pki:ca`, before);
+    }
+  });
 });

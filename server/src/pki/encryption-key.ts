@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** The CA encryption key is 32 random bytes (AES-256), written in base64: `openssl rand -base64 32`. */
@@ -26,16 +26,24 @@ export const CaEncryptionKeyFromEnv = z.string().transform((text, ctx) => keyFro
  */
 export const CaEncryptionKeyFile = z.string().transform((path, ctx) => {
   let text: string;
+  let fd: number | undefined;
   try {
-    const { mode } = statSync(path);
-    if ((mode & 0o077) !== 0) {
+    // the mode is checked on the file that is read (one descriptor), not on whatever the path names
+    // a moment later; a symbolic link is followed (Kubernetes mounts secrets through links)
+    fd = openSync(path, constants.O_RDONLY);
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      ctx.addIssue({ code: "custom", message: `${path} is not a regular file` });
+      return Buffer.alloc(0);
+    }
+    if ((stat.mode & 0o077) !== 0) {
       ctx.addIssue({
         code: "custom",
-        message: `${path} is accessible by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+        message: `${path} is accessible by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`,
       });
       return Buffer.alloc(0);
     }
-    text = readFileSync(path, "utf8");
+    text = readFileSync(fd, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     ctx.addIssue({
@@ -43,6 +51,8 @@ export const CaEncryptionKeyFile = z.string().transform((path, ctx) => {
       message: `${path}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`,
     });
     return Buffer.alloc(0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return keyFromBase64(text, ctx);
 });

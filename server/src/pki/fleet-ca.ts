@@ -65,7 +65,7 @@ export async function openFleetCa(options: {
   if (key) {
     const opened = await openSealed(options, key, stored, local);
     // the certificate only (public), where operators and clients found it before (curl --cacert)
-    await keepCertificateCopy(dir, opened.ca.pem);
+    await keepCertificateCopy(dir, opened.ca.pem, log);
     return opened;
   }
   if (stored) {
@@ -92,7 +92,7 @@ export async function openFleetCa(options: {
     keyPem: await readFile(loaded.keyFile, "utf8"),
     where: `the data directory (${dir})`,
   };
-  if (!(await record.createIfAbsent(recordOf(mine, undefined)))) sameCa(mine, (await record.read())!.value);
+  if (!(await record.createIfAbsent(recordOf(record, mine, undefined)))) sameCa(mine, (await record.read())!.value);
   return { ca: mine.ca, created: loaded.created, mode: "local" };
 }
 
@@ -105,7 +105,7 @@ async function openSealed(
 ): Promise<OpenedFleetCa> {
   const { record, log } = options;
   if (stored?.value.sealedKey) {
-    const ca = await unseal(stored.value, key);
+    const ca = await unseal(record, stored, key, log);
     if (local) sameCa(local, stored.value);
     return { ca, created: false, mode: "sealed" };
   }
@@ -121,8 +121,9 @@ async function openSealed(
       `Redis holds only the certificate of the fleet's CA (${caFingerprint(stored.value.certificate)}), not its key: start the server that has that CA with LVSFLEET_CA_ENCRYPTION_KEY first (it seals the key into Redis), or give this server the CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY)`,
     );
   }
+  if (!local) await refuseLostRecord(record, options.dir);
   const mine = local ?? (await newCa());
-  const won = await record.createIfAbsent(recordOf(mine, key));
+  const won = await record.createIfAbsent(recordOf(record, mine, key));
   if (won) {
     log.info({ fingerprint: caFingerprint(mine.ca.pem), pin: mine.ca.pin }, "stored the fleet's CA in Redis, sealed");
     return { ca: mine.ca, created: !local, mode: "sealed" };
@@ -131,12 +132,35 @@ async function openSealed(
   const winner = (await record.read())!;
   if (local) sameCa(local, winner.value);
   if (!winner.value.sealedKey) return openFleetCa(options);
-  return { ca: await unseal(winner.value, key), created: false, mode: "sealed" };
+  return { ca: await unseal(record, winner, key, log), created: false, mode: "sealed" };
 }
 
-async function keepCertificateCopy(dir: string, pem: string): Promise<void> {
+/**
+ * No record in Redis, no CA key here, but the copy of the fleet's CA certificate a previous run
+ * kept: the fleet had a CA and Redis lost it (flushed, restored from an old backup, a fail-over that
+ * lost writes). A new CA would silently cut off every enrolled agent: refuse, and say what to do.
+ */
+async function refuseLostRecord(record: FleetCaRecord, dir: string): Promise<void> {
   const file = join(dir, CA_CERT_FILE);
-  if (existsSync(file) && (await readFile(file, "utf8")) === pem) return;
+  if (!existsSync(file)) return;
+  const pem = await readFile(file, "utf8");
+  throw new PkiError(
+    "ca-files",
+    "fleet CA",
+    `${record.key} is missing from Redis, but this server used the fleet's CA before (${caFingerprint(pem)}, its certificate is in ${file}): Redis lost the record (flushed, restored from an older backup, or a fail-over lost it). Restore ${record.key} from a backup of Redis, or start one server with the CA files (LVSFLEET_CA_CERT, LVSFLEET_CA_KEY) and the encryption key to seal them again; to start a new CA on purpose (every agent must then enroll again), delete ${file}`,
+  );
+}
+
+async function keepCertificateCopy(dir: string, pem: string, log: Logger): Promise<void> {
+  const file = join(dir, CA_CERT_FILE);
+  if (existsSync(file)) {
+    const previous = await readFile(file, "utf8");
+    if (previous === pem) return;
+    log.warn(
+      { file, was: caFingerprint(previous), now: caFingerprint(pem) },
+      "the fleet's CA is not the one this server's copy of its certificate names: the copy is replaced",
+    );
+  }
   await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
   await writeFile(file, pem, { mode: PUBLIC_FILE_MODE });
   await chmod(file, PUBLIC_FILE_MODE);
@@ -150,28 +174,48 @@ async function adopt(
   key: Buffer | undefined,
 ): Promise<void> {
   if (!stored) {
-    if (await record.createIfAbsent(recordOf(mine, key))) return;
+    if (await record.createIfAbsent(recordOf(record, mine, key))) return;
     return adopt(record, await record.read(), mine, key);
   }
   sameCa(mine, stored.value);
   if (!key) return;
   // the key must open what is stored (a wrong key is refused even when the files make it unneeded)
-  if (stored.value.sealedKey) openCaKey(stored.value.sealedKey, stored.value.certificate, key);
-  else if (!(await record.replace(stored, recordOf(mine, key)))) return adopt(record, await record.read(), mine, key);
+  if (stored.value.sealedKey) openStored(record, stored.value, key);
+  else if (!(await record.replace(stored, recordOf(record, mine, key))))
+    return adopt(record, await record.read(), mine, key);
 }
 
-function recordOf(mine: CaCandidate, key: Buffer | undefined): StoredFleetCa {
+function recordOf(record: FleetCaRecord, mine: CaCandidate, key: Buffer | undefined): StoredFleetCa {
   return {
-    version: 1,
+    version: 2,
     certificate: mine.ca.pem,
     createdAt: Date.now(),
-    ...(key ? { sealedKey: sealCaKey(mine.keyPem, mine.ca.pem, key) } : {}),
+    ...(key ? { sealedKey: sealCaKey(mine.keyPem, mine.ca.pem, key, record.key) } : {}),
   };
 }
 
-async function unseal(stored: StoredFleetCa, key: Buffer): Promise<CertificateAuthority> {
-  const keyPem = openCaKey(stored.sealedKey!, stored.certificate, key);
-  return CertificateAuthority.fromPem(stored.certificate, keyPem);
+/** The sealed key's PEM, opened under the binding its record's version says. */
+function openStored(record: FleetCaRecord, stored: StoredFleetCa, key: Buffer): string {
+  const binding = stored.version === 2 ? { version: 2 as const, recordKey: record.key } : { version: 1 as const };
+  return openCaKey(stored.sealedKey!, stored.certificate, key, binding);
+}
+
+/** The fleet's CA from its record; a version 1 record is sealed again, bound to its key in Redis. */
+async function unseal(
+  record: FleetCaRecord,
+  entry: FleetCaEntry,
+  key: Buffer,
+  log: Logger,
+): Promise<CertificateAuthority> {
+  const stored = entry.value;
+  const keyPem = openStored(record, stored, key);
+  const ca = await CertificateAuthority.fromPem(stored.certificate, keyPem);
+  if (stored.version === 1) {
+    const again = recordOf(record, { ca, keyPem, where: "Redis" }, key);
+    if (await record.replace(entry, { ...again, createdAt: stored.createdAt }))
+      log.info({ key: record.key }, "sealed the fleet's CA again, bound to its record (version 2)");
+  }
+  return ca;
 }
 
 /** Refuses a CA other than the fleet's, naming both by fingerprint. */

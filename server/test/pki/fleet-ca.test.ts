@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CA_CERT_FILE, CA_KEY_FILE, loadOrCreateCa } from "@lvsfleet/pki";
+import { CA_CERT_FILE, CA_KEY_FILE, CertificateAuthority, loadOrCreateCa } from "@lvsfleet/pki";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
@@ -161,6 +161,64 @@ describe("the fleet's CA in Redis, sealed", () => {
     );
   });
 
+  it("refuses a record copied from another fleet's prefix, even with the same encryption key", async () => {
+    const a = fleet();
+    const b = fleet();
+    await openFleetCa({ record: a.record(), dir: a.dir("a"), encryptionKey: KEY, log });
+    const copied = await redis.connect().get(`${a.prefix}:pki:ca`);
+    await redis.connect().set(`${b.prefix}:pki:ca`, copied!);
+    await expect(openFleetCa({ record: b.record(), dir: b.dir("b"), encryptionKey: KEY, log })).rejects.toThrow(
+      /cannot decrypt the fleet's CA key kept in Redis .*copied from another fleet's prefix/,
+    );
+    expect(await redis.connect().get(`${b.prefix}:pki:ca`)).toBe(copied);
+  });
+
+  it("opens a version 1 record (sealed before the binding) and seals it again, bound to its key", async () => {
+    const f = fleet();
+    const { ca, keyPem } = await CertificateAuthority.create();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", KEY, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(`lvsfleet fleet CA key v1\n${ca.pem}`, "utf8"));
+    const data = Buffer.concat([cipher.update(keyPem, "utf8"), cipher.final()]);
+    const v1 = {
+      version: 1,
+      certificate: ca.pem,
+      createdAt: 7,
+      sealedKey: {
+        alg: "aes-256-gcm",
+        iv: iv.toString("base64"),
+        tag: cipher.getAuthTag().toString("base64"),
+        data: data.toString("base64"),
+      },
+    };
+    await redis.connect().set(`${f.prefix}:pki:ca`, JSON.stringify(v1));
+    const opened = await openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log });
+    expect(opened.ca.pem).toBe(ca.pem);
+    const now = JSON.parse((await redis.connect().get(`${f.prefix}:pki:ca`))!);
+    expect(now).toMatchObject({ version: 2, certificate: ca.pem, createdAt: 7 });
+    expect(now.sealedKey.data).not.toBe(v1.sealedKey.data);
+    // and the next server opens the version 2 record
+    const next = await openFleetCa({ record: f.record(), dir: f.dir("b"), encryptionKey: KEY, log });
+    expect(next.ca.pem).toBe(ca.pem);
+  });
+
+  it("a server that used the fleet's CA before refuses to start a new one when Redis lost the record", async () => {
+    const f = fleet();
+    const first = await openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log });
+    expect(existsSync(join(f.dir("a"), CA_CERT_FILE))).toBe(true); // the certificate's copy
+    expect(existsSync(join(f.dir("a"), CA_KEY_FILE))).toBe(false); // never the key
+    await redis.connect().del(`${f.prefix}:pki:ca`); // flushed, restored from an old backup
+    await expect(openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log })).rejects.toThrow(
+      new RegExp(
+        `pki:ca is missing from Redis, but this server used the fleet's CA before \\(${caFingerprint(first.ca.pem).replace(/[()]/g, "")}`,
+      ),
+    );
+    expect(await redis.connect().exists(`${f.prefix}:pki:ca`)).toBe(0);
+    // a server that never had the fleet's CA may start a fleet (its first start)
+    const fresh = await openFleetCa({ record: f.record(), dir: f.dir("new"), encryptionKey: KEY, log });
+    expect(fresh.created).toBe(true);
+  });
+
   it("refuses a record that is not lvsfleet's", async () => {
     const f = fleet();
     await redis.connect().set(`${f.prefix}:pki:ca`, '{"version":1,"certificate":"x","createdAt":1,"sealedKey":"k"}');
@@ -203,6 +261,7 @@ describe("LVSFLEET_CA_ENCRYPTION_KEY in the configuration", () => {
     writeFileSync(open, KEY.toString("base64"), { mode: 0o644 });
     expect(bad({ LVSFLEET_CA_ENCRYPTION_KEY_FILE: open })).toMatch(/LVSFLEET_CA_ENCRYPTION_KEY_FILE.*chmod 600/);
     expect(bad({ LVSFLEET_CA_ENCRYPTION_KEY_FILE: join(work, "nope") })).toContain("no such file");
+    expect(bad({ LVSFLEET_CA_ENCRYPTION_KEY_FILE: work })).toContain("is not a regular file");
     const file = join(work, "ca-encryption.key");
     expect(
       bad({ LVSFLEET_CA_ENCRYPTION_KEY: KEY.toString("base64"), LVSFLEET_CA_ENCRYPTION_KEY_FILE: file }),
