@@ -252,6 +252,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     supervisorDuty(supervisor, fleetHealth, {
       syncMs: Math.max(250, Math.floor(config.LVSFLEET_SUPERVISOR_LEASE_MS / 3)),
       log,
+      bookkeeping: () => maintenance.requeueOrphans(),
     }),
   );
   await maintenance.start(

@@ -10,13 +10,14 @@ export interface PausableWork {
 
 /**
  * What the holder of the supervisor lease does: on gaining it, watch every registered agent and
- * run fleet health, and pick up agents that registered with another replica (the registry is read
- * again every `syncMs`); on losing it, stop at once — every stream cancelled, fleet health paused.
+ * run fleet health, pick up agents that registered with another replica (the registry is read
+ * again every `syncMs`), and do the fleet's bookkeeping once (maintenance jobs that lost their queue
+ * entry are queued again); on losing it, stop at once — every stream cancelled, fleet health paused.
  */
 export function supervisorDuty(
   supervisor: AgentSupervisor,
   health: PausableWork,
-  options: { syncMs: number; log: Logger },
+  options: { syncMs: number; log: Logger; bookkeeping?: () => Promise<void> },
 ): LeaseListener {
   let sync: NodeJS.Timeout | undefined;
   const resync = () =>
@@ -34,6 +35,9 @@ export function supervisorDuty(
         .catch((error) =>
           options.log.warn({ err: (error as Error).message }, "supervisor: reading the registry failed"),
         );
+      await options
+        .bookkeeping?.()
+        .catch((error) => options.log.warn({ err: (error as Error).message }, "supervisor: bookkeeping failed"));
     },
     lost() {
       clearInterval(sync);

@@ -95,7 +95,6 @@ export class MaintenanceService {
       maxStalledCount: 1_000,
     });
     this.worker.on("error", (error) => this.log.error({ err: error.message }, "maintenance worker error"));
-    await this.requeueOrphans();
   }
 
   async close(): Promise<void> {
@@ -254,8 +253,13 @@ export class MaintenanceService {
     if (next) await this.promote(next).catch(() => undefined);
   }
 
-  /** Unfinished jobs whose BullMQ job is gone (Redis restored from an older snapshot) are queued again. */
-  private async requeueOrphans(): Promise<void> {
+  /**
+   * Unfinished jobs whose BullMQ job is gone (Redis restored from an older snapshot) are queued again.
+   * Fleet-wide bookkeeping: the holder of the supervisor lease does it when it gains the lease (not
+   * every replica at its start), and the new queue entry is claimed on the job record first
+   * (compare-and-set on its queue entry), so a job is never queued twice over.
+   */
+  async requeueOrphans(): Promise<void> {
     for (const job of await this.store.unfinished()) {
       if (job.state === "scheduled" && job.runAt && job.runAt > Date.now() && (await this.queue.getJob(job.id)))
         continue;
@@ -264,7 +268,10 @@ export class MaintenanceService {
       if (queued && state !== "completed" && state !== "failed") continue;
       this.log.warn({ job: job.id, state: job.state }, "maintenance job without a queue entry: queueing it again");
       const queueJobId = `${job.id}-r${Date.now()}`;
-      await this.store.update(job.id, (j) => ({ ...j, queueJobId }));
+      const claimed = await this.store.update(job.id, (j) =>
+        j.queueJobId === job.queueJobId ? { ...j, queueJobId } : undefined,
+      );
+      if (claimed?.queueJobId !== queueJobId) continue;
       await this.queue.add("maintenance", { id: job.id }, { jobId: queueJobId, attempts: 1 });
     }
   }
