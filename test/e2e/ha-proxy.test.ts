@@ -277,5 +277,27 @@ describe("a real HAProxy with deploy/haproxy/haproxy.cfg in front of three real 
       },
     });
     expect(JSON.parse(listed.stdout).tokens.filter((t: { name: string }) => t.name === "ha-viewer")).toHaveLength(1);
+
+    // lvsctl given the replicas themselves: the killed one refuses the connection, so even the
+    // change goes on to the next one, once
+    const direct = `https://127.0.0.1:${victim.ready.port},https://127.0.0.1:${replicas[2]?.ready.port}`;
+    const env = {
+      PATH: process.env.PATH,
+      HOME: work,
+      LVSFLEET_URL: direct,
+      LVSFLEET_TOKEN: token,
+      LVSFLEET_CA_FILE: join(work, "ca.crt"),
+    };
+    const again = await run(
+      process.execPath,
+      [LVSCTL, "tokens", "create", "ha-direct", "--role", "viewer", "-o", "json"],
+      { env },
+    );
+    expect(again.stderr).toBe("");
+    expect(JSON.parse(again.stdout)).toMatchObject({ name: "ha-direct" });
+    const tokens = JSON.parse(
+      (await run(process.execPath, [LVSCTL, "tokens", "list", "-o", "json"], { env })).stdout,
+    ).tokens;
+    expect(tokens.filter((t: { name: string }) => t.name === "ha-direct")).toHaveLength(1);
   });
 });

@@ -1,9 +1,16 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { ApiConnectionError } from "@lvsfleet/rpc/https";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT, resolveSettings, run } from "../src/index.ts";
-import { parseServerList, tryOrder } from "../src/servers.ts";
+import {
+  describeConnectionFailure,
+  isGatewayFailure,
+  isIdempotent,
+  parseServerList,
+  tryOrder,
+} from "../src/servers.ts";
 
 /**
  * lvsctl with several servers, against real HTTP listeners on 127.0.0.1 started here: a replica
@@ -187,5 +194,38 @@ describe("several server URLs in the settings", () => {
     expect(empty.code).toBe(EXIT.usage);
     expect(empty.err).toContain("an empty server URL (entry 2 of --server) is not allowed");
     expect(parseServerList("ftp://a")).toMatchObject({ bad: "ftp://a", position: 1 });
+  });
+});
+
+describe("what may be sent again", () => {
+  it("a failure before sending (refused, DNS, TLS refused) is safe to re-send; a reset or a timeout is not", () => {
+    const failure = (code: string) => describeConnectionFailure(new ApiConnectionError(`x ${code}`, code));
+    for (const code of [
+      "ECONNREFUSED",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EHOSTUNREACH",
+      "EPROTO",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+    ])
+      expect(failure(code).maybeSent, code).toBe(false);
+    for (const code of ["ECONNRESET", "ETIMEDOUT", "EPIPE", "ERR_ANSWER_TOO_LONG"])
+      expect(failure(code).maybeSent, code).toBe(true);
+    expect(describeConnectionFailure(new Error("socket hang up")).maybeSent).toBe(true);
+    expect(failure("ECONNREFUSED").reason).toBe("connection refused");
+    expect(failure("ENOTFOUND").reason).toBe("unknown host");
+    expect(failure("CERT_HAS_EXPIRED").untrustedCertificate).toBe(true);
+  });
+
+  it("only reads are idempotent; 503 from anyone and 502/504 not from lvsfleet are gateway failures", () => {
+    expect(["GET", "get", "HEAD", "OPTIONS"].map(isIdempotent)).toEqual([true, true, true, true]);
+    expect(["POST", "PUT", "PATCH", "DELETE"].map(isIdempotent)).toEqual([false, false, false, false]);
+    expect(isGatewayFailure(503, true)).toBe(true);
+    expect(isGatewayFailure(502, false)).toBe(true);
+    expect(isGatewayFailure(504, false)).toBe(true);
+    // lvsfleet's own 502: an agent call failed, the same answer from every replica
+    expect(isGatewayFailure(502, true)).toBe(false);
+    expect(isGatewayFailure(500, false)).toBe(false);
+    expect(isGatewayFailure(429, false)).toBe(false);
   });
 });
