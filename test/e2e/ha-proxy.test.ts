@@ -75,6 +75,7 @@ describe("docker-compose.yml: the ha profile", () => {
     for (const name of ["sentinel-1", "sentinel-2", "sentinel-3"]) {
       const service = compose.services[name] as Service;
       expect(service.image).toBe("redis:7-alpine");
+      expect(service.user).toBe("redis"); // not root: the image's /data is the redis user's
       expect(service.environment.SENTINEL_NAME).toBe(name);
       const script = service.command.join(" ");
       expect(script).toContain("'sentinel monitor mymaster redis-master 6379 2'");

@@ -169,6 +169,33 @@ describe("lvsctl with several servers", () => {
   });
 });
 
+describe("waiting for a job across servers", () => {
+  it("the replica that took the change dies while lvsctl waits: the wait goes on on the next one", async () => {
+    let polled = 0;
+    const first = await listen((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.method === "POST")
+        res.end(JSON.stringify({ id: "8", kind: "apply", cluster: "web", command: "retry", state: "queued" }));
+      else {
+        polled++;
+        res.end(JSON.stringify({ id: "8", kind: "apply", cluster: "web", command: "retry", state: "active" }));
+        // then it dies: its port refuses every new connection
+        first.server.close();
+        first.server.closeAllConnections();
+      }
+    });
+    const second = await replica("web");
+    const result = await lvsctl(["retry", "7"], [first.url, second.url]);
+    expect(result.err).toBe("");
+    expect(result.code).toBe(EXIT.ok);
+    expect(JSON.parse(result.out)).toMatchObject({ id: "8", state: "completed" });
+    expect(first.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
+    expect(polled).toBe(1);
+    // the change was never sent to the second server: only the wait's reads were
+    expect(second.requests.map((r) => r.method)).toEqual(["GET"]);
+  });
+});
+
 describe("several server URLs in the settings", () => {
   it("takes a comma-separated --server or LVSFLEET_URL, and a list in the config file", () => {
     expect(resolveSettings({ server: "http://a:8080, https://b:8443" }, {})).toMatchObject({
