@@ -245,7 +245,7 @@ describe("a real HAProxy with deploy/haproxy/haproxy.cfg in front of three real 
       answered.push(answer.replica as string);
       await sleep(20);
     }
-    expect(answered.length).toBeGreaterThan(20);
+    expect(answered.length).toBeGreaterThan(10);
     expect(answered).not.toContain("server-2");
     expect(new Set(answered)).toEqual(new Set(["server-1", "server-3"]));
     // and HAProxy's checks have marked it down (2 failed checks 1 s apart)
