@@ -1,12 +1,14 @@
 import { execFile, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, repoRoot } from "@lvsfleet/devfleet";
 import { renderSave } from "@lvsfleet/ipvs";
 import { importKeepalivedText } from "@lvsfleet/keepalived";
 import { ClusterSpec, DEMO_CLUSTER, desiredTable, validate } from "@lvsfleet/model";
+import { requestApi } from "@lvsfleet/rpc/https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { directorWeights, startDemoFleet } from "./fleet.ts";
@@ -352,6 +354,98 @@ describe("lvsctl against a running server", () => {
     expect(start.code).toBe(0);
     expect(start.stdout).toMatch(/job \d+ completed: start web web2/);
     expect(start.stdout).toContain("web2: ip addr add 192.168.1.229/32 dev lo label lo:0");
+  });
+});
+
+describe("lvsctl with several servers (replicas): fail-over without applying a change twice", () => {
+  const stubs: Server[] = [];
+  const requests: Record<string, string[]> = {};
+  /** An HTTP listener on 127.0.0.1 that records each request's method and path under `name`. */
+  async function stub(name: string, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+    requests[name] = [];
+    const server = createServer((req, res) => {
+      requests[name]?.push(`${req.method} ${req.url}`);
+      handle(req, res);
+    });
+    stubs.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  afterAll(() => {
+    for (const s of stubs) s.close();
+  });
+
+  it("a dead first server and a proxy answering 503 are skipped; the weight change reaches the fleet once", async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const proxy = await stub("proxy", (_req, res) => {
+      res.writeHead(503, { "content-type": "text/html" });
+      res.end("<html><body><h1>503 Service Unavailable</h1></body></html>");
+    });
+    const before = await generation();
+    const status = await lvsctl(["status"], { LVSFLEET_URL: `${proxy},${fleet.url}` });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/director lb-master 192\.168\.1\.252 master/);
+    expect(requests.proxy?.length).toBeGreaterThan(0);
+
+    const start = (await directorWeights(fleet, "lb-master"))["192.168.1.220:80"];
+    const target = start === 5 ? 6 : 5;
+    try {
+      const weight = await lvsctl(["weight", "192.168.1.220", String(target)], {
+        LVSFLEET_URL: `${dead},${fleet.url}`,
+      });
+      expect(weight.stderr).toBe("");
+      expect(weight.code).toBe(0);
+      expect(weight.stdout).toMatch(
+        new RegExp(`^web/http 192\\.168\\.1\\.220: weight ${start} -> ${target}\njob \\d+ completed`),
+      );
+      expect(await generation()).toBe(before + 1);
+      expect(await directorWeights(fleet, "lb-master")).toMatchObject({ "192.168.1.220:80": target });
+    } finally {
+      expect((await lvsctl(["weight", "192.168.1.220", String(start)])).code).toBe(0);
+    }
+  });
+
+  it("a change whose connection is reset after the server read it is not sent to the next server: exit 3, nothing applied", async () => {
+    // A replica that serves reads (passing them to the real server) and dies in the middle of a change.
+    const dying = await stub("dying", (req, res) => {
+      if (req.method !== "GET") {
+        req.resume();
+        req.on("end", () => req.socket.resetAndDestroy());
+        return;
+      }
+      requestApi(new URL(req.url ?? "/", fleet.url), {
+        method: "GET",
+        headers: { authorization: req.headers.authorization ?? "" },
+        timeoutMs: 10_000,
+      }).then((answer) => {
+        res.writeHead(answer.status, { "content-type": answer.headers["content-type"] ?? "application/json" });
+        res.end(answer.text);
+      });
+    });
+    const before = await generation();
+    const weights = await directorWeights(fleet, "lb-master");
+    const run = await lvsctl(["weight", "192.168.1.220", "9"], { LVSFLEET_URL: `${dying},${fleet.url}` });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^lvsctl: PATCH /v1/clusters/web/\\S+ failed at ${dying} \\(.*\\) after it may have reached the server: not sent to another one, it could apply twice\n`,
+      ),
+    );
+    expect(run.stderr).toContain(`  ${fleet.url}: not tried\n`);
+    expect(requests.dying?.filter((r) => !r.startsWith("GET "))).toHaveLength(1);
+    expect(requests.dying?.filter((r) => r.startsWith("PATCH "))).toHaveLength(1);
+    expect(await generation()).toBe(before);
+    expect(await directorWeights(fleet, "lb-master")).toEqual(weights);
+  });
+
+  it("a bad URL in the list is a usage error naming it (exit 2); nothing is sent", async () => {
+    const watched = await stub("watched", (_req, res) => res.end());
+    const run = await lvsctl(["status"], { LVSFLEET_URL: `${watched},127.0.0.1:8080` });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "lvsctl: 127.0.0.1:8080 (entry 2 of LVSFLEET_URL) is not a server URL: must be the server's URL, http:// or https://",
+    );
+    expect(requests.watched).toEqual([]);
   });
 });
 

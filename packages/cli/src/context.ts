@@ -61,9 +61,9 @@ export class Context {
   }
 
   get api(): Api {
-    const { url, token, caFile, sources } = this.settings;
+    const { urls, token, caFile, sources } = this.settings;
     this.client ??= new Api({
-      url,
+      urls,
       token,
       timeoutMs: this.timeoutMs,
       caPem: caFile === undefined ? undefined : readCaFile(caFile, sources.caFile),

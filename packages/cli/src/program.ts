@@ -30,6 +30,9 @@ const HELP = `
 Settings, first match wins: --server/--token/--ca-file, LVSFLEET_URL/LVSFLEET_TOKEN/LVSFLEET_CA_FILE,
 the config file (LVSFLEET_CONFIG, else ~/.config/lvsfleet/config.yaml: url, token or tokenFile,
 caFile, cluster), then http://127.0.0.1:8080.
+Several servers (replicas of one control plane): --server/LVSFLEET_URL comma-separated, or a list as
+the config's url. A read goes to the next one when a server is down or a proxy answers 502/503/504; a
+change only when the failure came before it was sent (refused, unknown host): never twice.
 An https:// server's certificate must come from Node's default roots, NODE_EXTRA_CA_CERTS or the CA
 file (for the lvsfleet CA: GET /v1/pki/ca, or <data dir>/pki/ca.crt on the server).
 
@@ -53,7 +56,10 @@ export function buildProgram(io: Io): Command {
   const program = new Command("lvsctl")
     .description("lvsctl: run LVS/IPVS clusters through the lvsfleet server")
     .version(VERSION, "-V, --version")
-    .option("--server <url>", "the lvsfleet server (LVSFLEET_URL; default http://127.0.0.1:8080)")
+    .option(
+      "--server <url>",
+      "the lvsfleet server, or several replicas comma-separated (LVSFLEET_URL; default http://127.0.0.1:8080)",
+    )
     .option("--token <token>", "API token (prefer LVSFLEET_TOKEN or tokenFile in the config: flags show in ps)")
     .option("--config <file>", `config file (LVSFLEET_CONFIG; default ${configPath(io.env)})`)
     .option("--ca-file <file>", "CA certificate(s) to trust for an https:// server (LVSFLEET_CA_FILE)")
@@ -87,6 +93,7 @@ export function buildProgram(io: Io): Command {
       const s = ctx.settings;
       const view = {
         url: s.url,
+        urls: s.urls,
         urlFrom: s.sources.url,
         token: s.token ? "set" : "none",
         tokenFrom: s.sources.token,

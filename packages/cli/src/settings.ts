@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { CliError, EXIT } from "./exit-codes.ts";
+import { parseServerList, ServerUrl } from "./servers.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
 /** The config file: YAML (or JSON), every key optional. */
 export const ConfigFile = z.strictObject({
-  url: z.url({ error: "must be the server's URL, e.g. http://127.0.0.1:8080" }).optional(),
+  /** The server's URL, or a list of its replicas' URLs (tried in order, see docs/cli.md). */
+  url: z.union([ServerUrl, z.array(ServerUrl).min(1, { error: "must list at least one URL" })]).optional(),
   token: z.string().min(1).optional(),
   /** A file holding the token (first line), e.g. one only the operator can read. */
   tokenFile: z.string().min(1).optional(),
@@ -21,7 +23,10 @@ export const ConfigFile = z.strictObject({
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
 export interface Settings {
+  /** The servers, comma-separated as given (one URL, or several replicas). */
   url: string;
+  /** Each server's URL, in the order they are tried. */
+  urls: string[];
   token: string | undefined;
   cluster: string | undefined;
   /** A PEM file of CA certificates to trust for the server's HTTPS certificate, besides Node's default roots. */
@@ -86,16 +91,30 @@ export function looseModeWarning(path: string | undefined, config: ConfigFile): 
   return undefined;
 }
 
+/** The server URLs in `text` (one, or several comma-separated); a usage error naming a bad one. */
+function serverUrls(text: string, source: string): string[] {
+  const list = parseServerList(text);
+  if ("urls" in list) return list.urls;
+  const where = text.includes(",") ? ` (entry ${list.position} of ${source})` : ` (from ${source})`;
+  throw new CliError(
+    `${list.bad === "" ? "an empty server URL" : list.bad}${where} ${list.bad === "" ? "is not allowed" : "is not a server URL"}: ${list.bad === "" ? "remove the extra comma" : list.reason}`,
+    EXIT.usage,
+    ["several servers are comma-separated, e.g. https://lvs1:8080,https://lvs2:8080"],
+  );
+}
+
 /**
  * Where lvsctl finds its server and token, first match wins: --server/--token/--ca-file, then
  * LVSFLEET_URL/LVSFLEET_TOKEN/LVSFLEET_CA_FILE, then the config file (url, token or tokenFile,
- * caFile, cluster), then http://127.0.0.1:8080, no token and Node's default roots only.
+ * caFile, cluster), then http://127.0.0.1:8080, no token and Node's default roots only. --server,
+ * LVSFLEET_URL and the config's url may name several servers (replicas): comma-separated, or a list.
  */
 export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Settings & { warning?: string } {
   const path = flags.config ?? configPath(env);
   const config = readConfig(path, flags.config !== undefined || env.LVSFLEET_CONFIG !== undefined);
   const fileUsed = Object.keys(config).length > 0 ? path : undefined;
-  const url = flags.server ?? env.LVSFLEET_URL ?? config.url ?? DEFAULT_URL;
+  const configUrl = Array.isArray(config.url) ? config.url.join(",") : config.url;
+  const url = flags.server ?? env.LVSFLEET_URL ?? configUrl ?? DEFAULT_URL;
   const urlSource = flags.server ? "--server" : env.LVSFLEET_URL ? "LVSFLEET_URL" : config.url ? path : "default";
   let token: string | undefined;
   let tokenSource = "none";
@@ -103,11 +122,7 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
   else if (env.LVSFLEET_TOKEN) [token, tokenSource] = [env.LVSFLEET_TOKEN, "LVSFLEET_TOKEN"];
   else if (config.token) [token, tokenSource] = [config.token, path];
   else if (config.tokenFile) [token, tokenSource] = [readTokenFile(config.tokenFile), config.tokenFile];
-  try {
-    new URL(url);
-  } catch {
-    throw new CliError(`${url} (from ${urlSource}) is not a URL; e.g. http://127.0.0.1:8080`, EXIT.usage);
-  }
+  const urls = serverUrls(url, urlSource);
   const warning = looseModeWarning(fileUsed, config);
   const caFile = flags.caFile ?? (env.LVSFLEET_CA_FILE || undefined) ?? config.caFile;
   const caSource = flags.caFile
@@ -118,7 +133,8 @@ export function resolveSettings(flags: GlobalFlags, env: NodeJS.ProcessEnv): Set
         ? path
         : "none";
   return {
-    url,
+    url: urls.join(","),
+    urls,
     token,
     cluster: flags.cluster ?? env.LVSFLEET_CLUSTER ?? config.cluster,
     caFile,

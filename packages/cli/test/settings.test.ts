@@ -57,6 +57,26 @@ describe("resolveSettings: flags, then environment, then the config file, then d
     expect(error?.details.join("\n")).toMatch(/url: must be the server's URL/);
     expect(() => resolveSettings({ config: join(dir, "missing.yaml") }, {})).toThrow(/does not exist/);
   });
+
+  it("takes a list of servers in the config file, and names the bad entry of a list", () => {
+    const list = write("list.yaml", "url:\n  - https://lvs1:8080\n  - https://lvs2:8080\n");
+    expect(resolveSettings({}, { LVSFLEET_CONFIG: list })).toMatchObject({
+      urls: ["https://lvs1:8080", "https://lvs2:8080"],
+      sources: { url: list },
+    });
+    const bad = write("bad-list.yaml", "url:\n  - https://lvs1:8080\n  - lvs2:8080\n");
+    const error = (() => {
+      try {
+        resolveSettings({}, { LVSFLEET_CONFIG: bad });
+      } catch (e) {
+        return e as CliError;
+      }
+    })();
+    expect(error?.exitCode).toBe(EXIT.usage);
+    expect(error?.details).toEqual([
+      "url.1: must be the server's URL, http:// or https://, e.g. http://127.0.0.1:8080",
+    ]);
+  });
 });
 
 describe("columns", () => {
