@@ -17,7 +17,8 @@ import { startSentinelRedis } from "./sentinel.ts";
  * LVSFLEET_DEMO_REPLICAS=3: three server replicas on PORT, PORT+1, PORT+2 (one CA, sealed in Redis with
  * the key in .data/demo/ca-encryption.key); LVSFLEET_DEMO_SENTINEL=1: a private Redis master, replica and
  * three sentinels (data under .data/demo/redis-sentinel) instead of one Redis. Every process started is
- * listed in .data/demo/processes.json (demo-settings.ts, processes-file.ts).
+ * listed in .data/demo/processes.json (demo-settings.ts, processes-file.ts). LVSFLEET_DEMO_DATA moves
+ * .data/demo elsewhere (a local redis-server's data then goes to its redis/ instead of .data/redis).
  */
 const root = repoRoot();
 let settings: ReturnType<typeof readDemoSettings>;
@@ -63,7 +64,18 @@ function track(
   });
 }
 
-let redis: { url: string; stop(): Promise<void> };
+// A signal while something is still starting: stop once it is up (or failed), so nothing is left running.
+let starting = true;
+let stopRequested = false;
+function onSignal() {
+  if (!starting) return void stopAll(0);
+  stopRequested = true;
+  console.log("\nstopping once what is starting now is up…");
+}
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+let redis: { url: string; stop(): Promise<void> } | undefined;
 if (settings.LVSFLEET_DEMO_SENTINEL) {
   const sentinelDir = join(dataDir, "redis-sentinel");
   console.log("starting a Redis master, its replica and three sentinels…");
@@ -75,14 +87,14 @@ if (settings.LVSFLEET_DEMO_SENTINEL) {
   redis = deployment;
   console.log(`started Redis Sentinel at ${deployment.url} (data in ${sentinelDir})`);
 } else {
-  const handle = await ensureRedis({
-    url: settings.REDIS_URL ?? "redis://127.0.0.1:6379",
-    dataDir: settings.LVSFLEET_DEMO_DATA ? join(dataDir, "redis") : join(root, ".data", "redis"),
-  });
-  if (handle.pid !== undefined) processes.set({ name: "redis", kind: "redis", pid: handle.pid, url: handle.url });
+  const redisDir = settings.LVSFLEET_DEMO_DATA ? join(dataDir, "redis") : join(root, ".data", "redis");
+  const handle = await ensureRedis({ url: settings.REDIS_URL ?? "redis://127.0.0.1:6379", dataDir: redisDir });
+  if (handle.child) track("redis", "redis", handle.child, handle.url);
   redis = handle;
   console.log(
-    handle.started ? `started redis-server at ${handle.url} (data in .data/redis)` : `using Redis at ${handle.url}`,
+    handle.started
+      ? `started redis-server at ${handle.url} (data in ${settings.LVSFLEET_DEMO_DATA ? redisDir : ".data/redis"})`
+      : `using Redis at ${handle.url}`,
   );
 }
 
@@ -124,7 +136,7 @@ High availability: every process the demo started is in ${processes.path}
 (name, kind, pid, url); kill one and watch the rest carry on, e.g. kill <pid of a server>.
 ${rows.join("\n")}
 
-  REDIS_URL ${redis.url}
+  REDIS_URL ${redis?.url}
 ${
   replicas > 1
     ? `Any replica answers any request, with the same token. Which one supervises the agents (one at a time):
@@ -148,12 +160,11 @@ async function stopAll(code: number) {
   stopping = true;
   console.log("\nstopping the demo fleet, the server and what else the demo started…");
   await fleet?.stop().catch(() => undefined);
-  await redis.stop();
+  await redis?.stop();
   processes.delete();
   process.exit(code);
 }
-process.on("SIGINT", () => void stopAll(0));
-process.on("SIGTERM", () => void stopAll(0));
+if (stopRequested) await stopAll(0);
 
 try {
   fleet = await startFleet({
@@ -176,6 +187,8 @@ try {
   for (const [i, server] of fleet.servers.entries())
     track(replicas > 1 ? `server-${i + 1}` : "server", "server", server.child, fleet.urls[i]);
   for (const [host, agent] of fleet.agents) track(host, "agent", agent.child);
+  starting = false;
+  if (stopRequested) await stopAll(0);
   const put = await fleet.api.put("/v1/clusters/web", DEMO_CLUSTER);
   if (put.status !== 202) throw new Error(`PUT /v1/clusters/web: ${put.status} ${put.text}`);
   const start = await fleet.api.post("/v1/clusters/web/start");

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ export interface RedisHandle {
   /** Whether this process started it (and stop() stops it). */
   started: boolean;
   pid?: number | undefined;
+  /** The redis-server process, when this process started it. */
+  child?: ChildProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function ensureRedis(options: { url?: string | undefined; dataDir: 
     url,
     started: true,
     pid: child.pid,
+    child,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
