@@ -97,9 +97,15 @@ export async function startAgentProcess(options: {
 }
 
 export interface Fleet {
+  /** The first server's URL and API (the only ones with one replica). */
   url: string;
   api: Api;
   server: ProgramHandle<{ port: number }>;
+  /** Every server replica, in order (`replicas` of startFleet; one by default). */
+  servers: ProgramHandle<{ port: number }>[];
+  urls: string[];
+  /** Which replica (index into servers) each agent was given as its --server. */
+  agentServer: Map<string, number>;
   agents: Map<string, ProgramHandle<{ endpoint: string; host: string }>>;
   /** Restarts an agent that was stopped or killed, with the same state directory and port. */
   restartAgent(host: string): Promise<void>;
@@ -123,40 +129,66 @@ export async function startFleet(options: {
   port?: number;
   /** Plaintext gRPC without certificates (default: mutual TLS, each agent enrolled with a join token). */
   insecure?: boolean;
+  /**
+   * Server replicas sharing the Redis (default 1), on port, port+1, … (free ports when port is 0),
+   * each with its own data directory (the first keeps `server`, then `server-2`, …), log file and
+   * LVSFLEET_REPLICA_ID (`server-1`, …); `env` must give them one CA (LVSFLEET_CA_ENCRYPTION_KEY(_FILE)).
+   * The agents are spread over them, each registering with one.
+   */
+  replicas?: number;
 }): Promise<Fleet> {
   const root = options.root ?? repoRoot();
   const insecure = options.insecure ?? false;
-  const serverEnv = (port: number): NodeJS.ProcessEnv => ({
+  const replicas = options.replicas ?? 1;
+  const several = replicas > 1;
+  const serverEnv = (index: number, port: number): NodeJS.ProcessEnv => ({
     ...process.env,
     PORT: String(port),
     REDIS_URL: options.redisUrl,
     LVSFLEET_API_TOKEN: options.token,
-    LVSFLEET_DATA_DIR: join(options.dataDir, "server"),
+    LVSFLEET_DATA_DIR: join(options.dataDir, index === 0 ? "server" : `server-${index + 1}`),
     ...(insecure ? { LVSFLEET_INSECURE_GRPC: "1" } : {}),
+    ...(several ? { LVSFLEET_REPLICA_ID: `server-${index + 1}` } : {}),
     ...options.env,
   });
-  const server = await startServerProcess({
-    root,
-    env: serverEnv(options.port ?? 0),
-    logFile: join(options.dataDir, "logs", "server.log"),
-  });
-  const url = `http://127.0.0.1:${server.ready.port}`;
+  const logFile = (index: number) => join(options.dataDir, "logs", several ? `server-${index + 1}.log` : "server.log");
+  const startReplica = (index: number, port: number) =>
+    startServerProcess({ root, env: serverEnv(index, port), logFile: logFile(index) });
+  const firstPort = options.port ?? 0;
+  // The first replica makes (or loads) the fleet's CA; the others then load it.
+  const servers = [await startReplica(0, firstPort)];
+  try {
+    servers.push(
+      ...(await Promise.all(
+        Array.from({ length: replicas - 1 }, (_, i) => startReplica(i + 1, firstPort === 0 ? 0 : firstPort + i + 1)),
+      )),
+    );
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+  const server = servers[0]!;
+  const urls = servers.map((s) => `http://127.0.0.1:${s.ready.port}`);
+  const url = urls[0]!;
   const api = new Api(url, options.token);
+  const apis = urls.map((u) => new Api(u, options.token));
+  const agentServer = new Map(options.agents.map((a, i) => [a.host, i % replicas]));
   const agents = new Map<string, ProgramHandle<{ endpoint: string; host: string }>>();
   const specs = new Map(options.agents.map((a) => [a.host, a]));
   const enrolled = new Set<string>();
   const launch = async (agent: AgentSpec, listen?: string) => {
     // First start of a host: an admin's join token (one-time) and the CA pin, as an operator would.
     let enrollment: { args: string[]; env: NodeJS.ProcessEnv } = { args: [], env: {} };
+    const replica = agentServer.get(agent.host) ?? 0;
     if (!insecure && !enrolled.has(agent.host)) {
-      const ticket = await api.post("/v1/pki/join-tokens", { host: agent.host, role: agent.role });
+      const ticket = await apis[replica]!.post("/v1/pki/join-tokens", { host: agent.host, role: agent.role });
       if (ticket.status !== 201) throw new Error(`join token for ${agent.host}: ${ticket.status} ${ticket.text}`);
       enrollment = { args: ["--ca-pin", ticket.body.caPin], env: { LVSFLEET_JOIN_TOKEN: ticket.body.token } };
     }
     const handle = await startAgentProcess({
       root,
       agent,
-      serverUrl: url,
+      serverUrl: urls[replica]!,
       ...(insecure ? { token: options.token } : {}),
       stateDir: join(options.dataDir, "agents", agent.host),
       logFile: join(options.dataDir, "logs", `${agent.host}.log`),
@@ -171,14 +203,14 @@ export async function startFleet(options: {
     url,
     api,
     server,
+    servers,
+    urls,
+    agentServer,
     agents,
     async restartServer() {
       await fleet.server.stop();
-      fleet.server = await startServerProcess({
-        root,
-        env: serverEnv(server.ready.port),
-        logFile: join(options.dataDir, "logs", "server.log"),
-      });
+      fleet.server = await startReplica(0, server.ready.port);
+      servers[0] = fleet.server;
     },
     async restartAgent(host) {
       const previous = agents.get(host);
@@ -200,7 +232,7 @@ export async function startFleet(options: {
     },
     async stop() {
       await Promise.all([...agents.values()].map((a) => a.stop()));
-      await fleet.server.stop();
+      await Promise.all([fleet.server, ...servers.slice(1)].map((s) => s.stop()));
     },
   };
   try {

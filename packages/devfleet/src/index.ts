@@ -1,5 +1,6 @@
 export { agentControlClient } from "./agent-control.ts";
 export { Api } from "./api.ts";
+export { DemoSettings, readDemoSettings } from "./demo-settings.ts";
 export {
   type AgentSpec,
   DEMO_AGENTS,
@@ -11,6 +12,9 @@ export {
   startServerProcess,
 } from "./fleet.ts";
 export { freePort } from "./ports.ts";
+export { DemoProcess, DemoProcesses, ProcessesFile } from "./processes-file.ts";
 export { type ProgramHandle, startProgram } from "./program.ts";
 export { ensureRedis, findRedisServer, type RedisHandle, redisAnswers } from "./redis.ts";
+export { type DevRedisTarget, parseDevRedisUrl } from "./redis-url.ts";
+export { DEMO_MASTER_NAME, type RedisNodeProcess, type SentinelRedis, startSentinelRedis } from "./sentinel.ts";
 export { signSlackBody, signSlackCommand } from "./slack.ts";
