@@ -99,6 +99,14 @@ export const ServerConfig = z.object({
    */
   LVSFLEET_CA_ENCRYPTION_KEY: CaEncryptionKeyFromEnv.optional(),
   LVSFLEET_CA_ENCRYPTION_KEY_FILE: CaEncryptionKeyFile.optional(),
+  /**
+   * Seal a version 1 CA record (from a release before the sealed key was bound to its prefix) again as
+   * version 2. Set it on one server once every server runs a release that reads version 2.
+   */
+  LVSFLEET_CA_RECORD_UPGRADE: z
+    .enum(["0", "1", "true", "false"], { error: "must be 1/true or 0/false" })
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   /** Plaintext gRPC to agents: for labs only; the server warns at every start. */
   LVSFLEET_INSECURE_GRPC: z
     .enum(["0", "1", "true", "false"], { error: "must be 1/true or 0/false" })

@@ -83,6 +83,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       caCert: config.LVSFLEET_CA_CERT,
       caKey: config.LVSFLEET_CA_KEY,
       encryptionKey: config.LVSFLEET_CA_ENCRYPTION_KEY ?? config.LVSFLEET_CA_ENCRYPTION_KEY_FILE,
+      upgradeRecord: config.LVSFLEET_CA_RECORD_UPGRADE,
       caRecord: new FleetCaRecord(redis, config.LVSFLEET_PREFIX),
       store: new RedisPkiStore(redis, config.LVSFLEET_PREFIX),
       log,
@@ -111,15 +112,6 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const applier = new ClusterApplier(clusters, fleet);
   const tokens = new TokenStore(redis, k);
   const writer = new ClusterWriter(clusters);
-  // One replica at a time supervises the fleet (docs/operations.md, the supervisor lease); its
-  // events and audit entries are fenced, so a replica that lost the lease writes none.
-  const lease = new SupervisorLease(redis, {
-    key: `${config.LVSFLEET_PREFIX}:supervisor:lease`,
-    fenceKey: `${config.LVSFLEET_PREFIX}:supervisor:fence`,
-    replica: config.LVSFLEET_REPLICA_ID,
-    ttlMs: config.LVSFLEET_SUPERVISOR_LEASE_MS,
-    log,
-  });
   // One live process per replica id (the lease lets an id take back its own lease): a restart waits
   // for its dead predecessor's claim to run out; a second live process with the same id stops here.
   const presence = new ReplicaPresence(redis, {
@@ -129,6 +121,16 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     log,
   });
   await presence.claim();
+  // One replica at a time supervises the fleet (docs/operations.md, the supervisor lease); its
+  // events and audit entries are fenced, so a replica that lost the lease writes none.
+  const lease = new SupervisorLease(redis, {
+    key: `${config.LVSFLEET_PREFIX}:supervisor:lease`,
+    fenceKey: `${config.LVSFLEET_PREFIX}:supervisor:fence`,
+    replica: config.LVSFLEET_REPLICA_ID,
+    ttlMs: config.LVSFLEET_SUPERVISOR_LEASE_MS,
+    presence: { key: presence.options.key, instance: presence.instance },
+    log,
+  });
   const supervisorEvents = events.fencedBy(lease);
   // Health and fail-over across the fleet: VIP ownership alerts, last states, audit, chat webhook.
   const fleetHealth = createFleetHealth({

@@ -40,12 +40,19 @@ function recorder(): LeaseListener & { heard: string[] } {
   };
 }
 
-function contender(p: string, replica: string, ttlMs: number, connection = redis.connect()): SupervisorLease {
+function contender(
+  p: string,
+  replica: string,
+  ttlMs: number,
+  connection = redis.connect(),
+  instance?: string,
+): SupervisorLease {
   const lease = new SupervisorLease(connection, {
     key: `${p}:supervisor:lease`,
     fenceKey: `${p}:supervisor:fence`,
     replica,
     ttlMs,
+    presence: instance ? { key: `${p}:replica:${replica}`, instance } : undefined,
     log,
   });
   leases.push(lease);
@@ -209,6 +216,34 @@ describe("the supervisor lease (a private redis-server)", () => {
     expect(await alerts.list()).toEqual([alert]);
     await alerts.fencedBy(b).cleared(alert);
     expect(await alerts.list()).toEqual([]);
+  });
+
+  it("two live processes with one replica id: only the one holding the id's claim takes the lease back, so they do not take it from each other", async () => {
+    const p = `t${prefix++}`;
+    const admin = redis.connect();
+    await admin.set(`${p}:replica:twin`, "instance-a");
+    const a = contender(p, "twin", 60_000, redis.connect(), "instance-a");
+    const b = contender(p, "twin", 60_000, redis.connect(), "instance-b");
+    const heardA = recorder();
+    const heardB = recorder();
+    await a.start(heardA);
+    await b.start(heardB);
+    expect(a.holding).toBe(true);
+    expect(b.holding).toBe(false); // same id, but not the claim's holder: no take-back
+    // a pauses long enough for b to take the id's claim (replica-presence.ts)
+    await admin.set(`${p}:replica:twin`, "instance-b");
+    await b.tick();
+    expect(b.holding).toBe(true);
+    await a.tick();
+    expect(a.holding).toBe(false);
+    for (let round = 0; round < 5; round++) {
+      await a.tick();
+      await b.tick();
+    }
+    expect(a.holding).toBe(false);
+    expect(b.holding).toBe(true);
+    expect(heardA.heard).toEqual(["gained 1", "lost: another replica holds the lease"]);
+    expect(heardB.heard).toEqual(["gained 2"]);
   });
 
   it("a renewal refused because another replica holds the lease: lost at once", async () => {

@@ -29,12 +29,13 @@ export class DuplicateReplicaError extends Error {}
  * this one refuses to start.
  */
 export class ReplicaPresence {
-  private readonly instance = randomBytes(8).toString("hex");
+  /** This process's instance: what its claim holds. */
+  readonly instance = randomBytes(8).toString("hex");
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: { key: string; replica: string; ttlMs: number; log: Logger },
+    readonly options: { key: string; replica: string; ttlMs: number; log: Logger },
   ) {
     defineScript(redis, CLAIM, 1);
     defineScript(redis, RELEASE, 1);

@@ -35,7 +35,8 @@ export function supervisorDuty(
         .catch((error) =>
           options.log.warn({ err: (error as Error).message }, "supervisor: reading the registry failed"),
         );
-      await options
+      // not awaited: a long sweep must not hold up the lease's renewals (each of its writes is a compare-and-set)
+      void options
         .bookkeeping?.()
         .catch((error) => options.log.warn({ err: (error as Error).message }, "supervisor: bookkeeping failed"));
     },

@@ -8,13 +8,16 @@ import { defineScript, evalScript, RENEW_IF_HELD } from "../maintenance/scripts.
  * (maintenance/lock.ts): the lease key holds `<replica> <token>` with a TTL, and every take issues a
  * new fencing token from a counter (INCR), so a holder that stalled and was taken over is refused at
  * its next fenced write even before it notices (`fencedXadd`). A take succeeds when nobody holds the lease, or when
- * the holder has this replica's own id (a previous run of the same replica that died holding it).
+ * the holder has this replica's own id (a previous run of the same replica that died holding it) and
+ * this process holds the id's claim (replica-presence.ts): a twin with the same id that lost the
+ * claim (paused, then another process took the id) never takes the lease back from the claim's holder.
  */
 const ACQUIRE = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local holder = string.match(current, '^(%S+)')
   if holder ~= ARGV[1] then return {0, holder} end
+  if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return {0, holder} end
 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
@@ -61,6 +64,8 @@ export interface SupervisorLeaseOptions {
   replica: string;
   /** The lease's time to live; it is renewed every third of it. */
   ttlMs: number;
+  /** This process's claim on its replica id (replica-presence.ts): its key and this process's instance. */
+  presence?: { key: string; instance: string } | undefined;
   log: Logger;
 }
 
@@ -95,7 +100,7 @@ export class SupervisorLease implements LeaseView {
     private readonly options: SupervisorLeaseOptions,
   ) {
     for (const [lua, keys] of [
-      [ACQUIRE, 2],
+      [ACQUIRE, 3],
       [RENEW_IF_HELD, 1],
       [RELEASE, 1],
       [FENCED_XADD, 2],
@@ -147,14 +152,17 @@ export class SupervisorLease implements LeaseView {
 
   private async acquire(): Promise<void> {
     const sentAt = performance.now();
+    const presence = this.options.presence;
     const [ok, value] = (await evalScript(
       this.redis,
       ACQUIRE,
-      2,
+      3,
       this.options.key,
       this.options.fenceKey,
+      presence?.key ?? `${this.options.key}:no-presence`,
       this.options.replica,
       String(this.options.ttlMs),
+      presence?.instance ?? "",
     )) as [number, string | null];
     if (ok !== 1) return;
     const token = Number(value);

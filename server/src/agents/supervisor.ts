@@ -231,7 +231,8 @@ class Watch {
       ...prior,
       reachable: false,
       lastError: reason,
-      since: Date.now(),
+      // an agent already recorded down (by the previous supervisor) keeps the time it went down
+      since: wasReachable === false && prior?.since !== undefined ? prior.since : Date.now(),
     });
     if (wasReachable) {
       const lost: StoredEvent = {

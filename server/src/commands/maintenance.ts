@@ -390,7 +390,8 @@ export function scheduleFirer(ctx: CommandContext) {
         scheduleId: schedule.id,
         notify: schedule.notify,
       });
-      const created = await maintenance.store.create(job);
+      // its queue entry named at once: a sweep for jobs that lost theirs never sees it without one
+      const created = await maintenance.store.create({ ...job, queueJobId: firing });
       if (!created.replay)
         await ctx.audit.append({
           actor: { type: actor.type, name: actor.name, role: actor.role },

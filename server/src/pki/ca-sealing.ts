@@ -8,7 +8,8 @@ import { z } from "zod";
  * to add). The record's own key in Redis (`<prefix>:pki:ca`) and the certificate are the additional
  * authenticated data, so a sealed key only opens where it was stored and with the certificate it was
  * sealed with: a record copied from another fleet (another prefix) that shares the encryption key is
- * refused. Version 1 records (before the binding) are opened once and sealed again as version 2.
+ * refused. Version 1 records (before the binding) are still read, and kept as version 1 (servers of the
+ * previous release read only those) until the operator upgrades the record (LVSFLEET_CA_RECORD_UPGRADE).
  * Without the encryption key only the certificate is kept: the key never reaches Redis in clear.
  */
 const ALGORITHM = "aes-256-gcm";
@@ -48,10 +49,10 @@ function aad(certificatePem: string, binding: SealBinding): Buffer {
   return Buffer.from(label + certificatePem, "utf8");
 }
 
-export function sealCaKey(keyPem: string, certificatePem: string, key: Buffer, recordKey: string): SealedCaKey {
+export function sealCaKey(keyPem: string, certificatePem: string, key: Buffer, binding: SealBinding): SealedCaKey {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(certificatePem, { version: 2, recordKey }));
+  cipher.setAAD(aad(certificatePem, binding));
   const data = Buffer.concat([cipher.update(keyPem, "utf8"), cipher.final()]);
   return {
     alg: ALGORITHM,

@@ -47,6 +47,8 @@ export async function openFleetCa(options: {
   dir: string;
   files?: { cert: string; key: string } | undefined;
   encryptionKey?: Buffer | undefined;
+  /** LVSFLEET_CA_RECORD_UPGRADE: seal a version 1 record again as version 2 (once every server reads version 2). */
+  upgradeRecord?: boolean | undefined;
   log: Logger;
 }): Promise<OpenedFleetCa> {
   const { record, dir, encryptionKey: key, log } = options;
@@ -65,7 +67,7 @@ export async function openFleetCa(options: {
   if (key) {
     const opened = await openSealed(options, key, stored, local);
     // the certificate only (public), where operators and clients found it before (curl --cacert)
-    await keepCertificateCopy(dir, opened.ca.pem, log);
+    await keepCertificateCopy(record, dir, opened.ca.pem);
     return opened;
   }
   if (stored) {
@@ -105,7 +107,7 @@ async function openSealed(
 ): Promise<OpenedFleetCa> {
   const { record, log } = options;
   if (stored?.value.sealedKey) {
-    const ca = await unseal(record, stored, key, log);
+    const ca = await unseal(record, stored, key, options);
     if (local) sameCa(local, stored.value);
     return { ca, created: false, mode: "sealed" };
   }
@@ -132,7 +134,7 @@ async function openSealed(
   const winner = (await record.read())!;
   if (local) sameCa(local, winner.value);
   if (!winner.value.sealedKey) return openFleetCa(options);
-  return { ca: await unseal(record, winner, key, log), created: false, mode: "sealed" };
+  return { ca: await unseal(record, winner, key, options), created: false, mode: "sealed" };
 }
 
 /**
@@ -151,14 +153,20 @@ async function refuseLostRecord(record: FleetCaRecord, dir: string): Promise<voi
   );
 }
 
-async function keepCertificateCopy(dir: string, pem: string, log: Logger): Promise<void> {
+/**
+ * The copy of the fleet's CA certificate in the data directory. A copy that names another CA means
+ * the record in Redis is not the CA this server used before (replaced with an older or another
+ * fleet's record): refused as a lost record is, not overwritten.
+ */
+async function keepCertificateCopy(record: FleetCaRecord, dir: string, pem: string): Promise<void> {
   const file = join(dir, CA_CERT_FILE);
   if (existsSync(file)) {
     const previous = await readFile(file, "utf8");
     if (previous === pem) return;
-    log.warn(
-      { file, was: caFingerprint(previous), now: caFingerprint(pem) },
-      "the fleet's CA is not the one this server's copy of its certificate names: the copy is replaced",
+    throw new PkiError(
+      "ca-files",
+      "fleet CA",
+      `${record.key} in Redis holds CA ${caFingerprint(pem)}, but this server used the fleet's CA ${caFingerprint(previous)} before (its certificate is in ${file}): the record was replaced (restored from an older backup, or copied from another fleet). Restore the fleet's record; if the fleet's CA was changed on purpose, delete ${file} on every server (every agent must enroll again)`,
     );
   }
   await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
@@ -181,16 +189,23 @@ async function adopt(
   if (!key) return;
   // the key must open what is stored (a wrong key is refused even when the files make it unneeded)
   if (stored.value.sealedKey) openStored(record, stored.value, key);
-  else if (!(await record.replace(stored, recordOf(record, mine, key))))
+  // the key added to a certificate-only record in the record's own version (servers of the previous release read version 1 only)
+  else if (!(await record.replace(stored, recordOf(record, mine, key, stored.value.version))))
     return adopt(record, await record.read(), mine, key);
 }
 
-function recordOf(record: FleetCaRecord, mine: CaCandidate, key: Buffer | undefined): StoredFleetCa {
+function recordOf(
+  record: FleetCaRecord,
+  mine: CaCandidate,
+  key: Buffer | undefined,
+  version: StoredFleetCa["version"] = 2,
+): StoredFleetCa {
+  const binding = version === 2 ? { version, recordKey: record.key } : { version };
   return {
-    version: 2,
+    version,
     certificate: mine.ca.pem,
     createdAt: Date.now(),
-    ...(key ? { sealedKey: sealCaKey(mine.keyPem, mine.ca.pem, key, record.key) } : {}),
+    ...(key ? { sealedKey: sealCaKey(mine.keyPem, mine.ca.pem, key, binding) } : {}),
   };
 }
 
@@ -200,21 +215,29 @@ function openStored(record: FleetCaRecord, stored: StoredFleetCa, key: Buffer): 
   return openCaKey(stored.sealedKey!, stored.certificate, key, binding);
 }
 
-/** The fleet's CA from its record; a version 1 record is sealed again, bound to its key in Redis. */
+/**
+ * The fleet's CA from its record. A version 1 record is read as it is (servers of the previous
+ * release read only those) and sealed again as version 2 only when the operator asks, once every
+ * server runs this release (LVSFLEET_CA_RECORD_UPGRADE).
+ */
 async function unseal(
   record: FleetCaRecord,
   entry: FleetCaEntry,
   key: Buffer,
-  log: Logger,
+  options: { upgradeRecord?: boolean | undefined; log: Logger },
 ): Promise<CertificateAuthority> {
   const stored = entry.value;
   const keyPem = openStored(record, stored, key);
   const ca = await CertificateAuthority.fromPem(stored.certificate, keyPem);
-  if (stored.version === 1) {
+  if (stored.version === 1 && options.upgradeRecord) {
     const again = recordOf(record, { ca, keyPem, where: "Redis" }, key);
     if (await record.replace(entry, { ...again, createdAt: stored.createdAt }))
-      log.info({ key: record.key }, "sealed the fleet's CA again, bound to its record (version 2)");
-  }
+      options.log.info({ key: record.key }, "sealed the fleet's CA again, bound to its record (version 2)");
+  } else if (stored.version === 1)
+    options.log.warn(
+      { key: record.key },
+      "the fleet's CA record is version 1 (its sealed key is not bound to its prefix): once every server runs this release, start one with LVSFLEET_CA_RECORD_UPGRADE=1 to seal it again",
+    );
   return ca;
 }
 

@@ -39,6 +39,8 @@ export class ServerTrust {
     caKey?: string | undefined;
     /** LVSFLEET_CA_ENCRYPTION_KEY(_FILE): seals the CA key kept in Redis for every server. */
     encryptionKey?: Buffer | undefined;
+    /** LVSFLEET_CA_RECORD_UPGRADE: seal a version 1 CA record again as version 2. */
+    upgradeRecord?: boolean | undefined;
     caRecord: FleetCaRecord;
     store: RedisPkiStore;
     log: Logger;
@@ -51,6 +53,7 @@ export class ServerTrust {
       dir,
       files: options.caCert && options.caKey ? { cert: options.caCert, key: options.caKey } : undefined,
       encryptionKey: options.encryptionKey,
+      upgradeRecord: options.upgradeRecord,
       log: options.log,
     });
     if (loaded.created) options.log.info({ dir, pin: loaded.ca.pin, mode: loaded.mode }, "created the lvsfleet CA");

@@ -173,7 +173,7 @@ describe("the fleet's CA in Redis, sealed", () => {
     expect(await redis.connect().get(`${b.prefix}:pki:ca`)).toBe(copied);
   });
 
-  it("opens a version 1 record (sealed before the binding) and seals it again, bound to its key", async () => {
+  it("opens a version 1 record (sealed before the binding) as it is, and seals it again bound to its key only when asked", async () => {
     const f = fleet();
     const { ca, keyPem } = await CertificateAuthority.create();
     const iv = randomBytes(12);
@@ -194,6 +194,16 @@ describe("the fleet's CA in Redis, sealed", () => {
     await redis.connect().set(`${f.prefix}:pki:ca`, JSON.stringify(v1));
     const opened = await openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log });
     expect(opened.ca.pem).toBe(ca.pem);
+    // kept as it is: servers of the previous release, still running in a rolling upgrade, read only version 1
+    expect(JSON.parse((await redis.connect().get(`${f.prefix}:pki:ca`))!)).toEqual(v1);
+    const upgraded = await openFleetCa({
+      record: f.record(),
+      dir: f.dir("a"),
+      encryptionKey: KEY,
+      upgradeRecord: true,
+      log,
+    });
+    expect(upgraded.ca.pem).toBe(ca.pem);
     const now = JSON.parse((await redis.connect().get(`${f.prefix}:pki:ca`))!);
     expect(now).toMatchObject({ version: 2, certificate: ca.pem, createdAt: 7 });
     expect(now.sealedKey.data).not.toBe(v1.sealedKey.data);
@@ -217,6 +227,23 @@ describe("the fleet's CA in Redis, sealed", () => {
     // a server that never had the fleet's CA may start a fleet (its first start)
     const fresh = await openFleetCa({ record: f.record(), dir: f.dir("new"), encryptionKey: KEY, log });
     expect(fresh.created).toBe(true);
+  });
+
+  it("a server whose copy of the fleet's certificate names another CA refuses a replaced record, and keeps its copy", async () => {
+    const f = fleet();
+    const first = await openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log });
+    const ours = await redis.connect().get(`${f.prefix}:pki:ca`);
+    // the record replaced: deleted, and a server with no history of the fleet started a new CA
+    const other = fleet();
+    await redis.connect().del(`${f.prefix}:pki:ca`);
+    await openFleetCa({ record: f.record(), dir: other.dir("fresh"), encryptionKey: KEY, log });
+    const replaced = await redis.connect().get(`${f.prefix}:pki:ca`);
+    expect(replaced).not.toBe(ours);
+    await expect(openFleetCa({ record: f.record(), dir: f.dir("a"), encryptionKey: KEY, log })).rejects.toThrow(
+      /pki:ca in Redis holds CA SHA256 [0-9A-F:]+, but this server used the fleet's CA SHA256 [0-9A-F:]+ before/,
+    );
+    const { readFile } = await import("node:fs/promises");
+    expect(await readFile(join(f.dir("a"), CA_CERT_FILE), "utf8")).toBe(first.ca.pem);
   });
 
   it("refuses a record that is not lvsfleet's", async () => {
