@@ -6,6 +6,7 @@ import {
   describeConnectionFailure,
   isGatewayFailure,
   isIdempotent,
+  stopsFailover,
   tryOrder,
 } from "./servers.ts";
 
@@ -105,7 +106,7 @@ export class Api {
         const failure = describeConnectionFailure(error);
         untrusted ||= failure.untrustedCertificate;
         attempts.push({ url, reason: failure.reason });
-        if (this.options.urls.length === 1) throw unreachable(url, failure);
+        if (this.options.urls.length === 1 || stopsFailover(failure)) throw unreachable(url, failure);
         if (failure.maybeSent && !isIdempotent(method)) throw this.notResent(method, path, attempts, order);
         continue;
       }

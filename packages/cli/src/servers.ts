@@ -24,7 +24,24 @@ export function parseServerList(text: string): { urls: string[] } | { bad: strin
     const parsed = ServerUrl.safeParse(entry);
     if (!parsed.success) return { bad: entry, position: index + 1, reason: parsed.error.issues[0]?.message ?? "" };
   }
+  // A list that mixes https:// with plain http:// to another host would send the token in clear to the
+  // next server whenever the first one's TLS fails (or is made to fail).
+  if (entries.some((entry) => entry.toLowerCase().startsWith("https://"))) {
+    const index = entries.findIndex((entry) => entry.toLowerCase().startsWith("http://") && !isLoopback(entry));
+    if (index !== -1)
+      return {
+        bad: entries[index] as string,
+        position: index + 1,
+        reason:
+          "is plain http:// in a list with https:// servers: the token would go in clear when TLS fails; use https:// for every server",
+      };
+  }
   return { urls: entries };
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 /** Requests lvsctl may send twice: they change nothing, so a second copy does no harm. */
@@ -45,9 +62,8 @@ const BEFORE_SENDING = new Set([
   "ENETUNREACH",
   "EADDRNOTAVAIL",
   "ERR_INVALID_PROTOCOL",
-  // The TLS handshake failed (a plaintext port, an untrusted certificate): the request, and its
-  // token, were never sent.
-  "EPROTO",
+  // The TLS handshake failed on a plaintext port: the request, and its token, were never sent. (EPROTO
+  // is not here: it can also come after the handshake, once the request was sent.)
   "ERR_SSL_WRONG_VERSION_NUMBER",
 ]);
 
@@ -74,6 +90,14 @@ export function describeConnectionFailure(error: unknown): ConnectionFailure {
     maybeSent: !(untrustedCertificate || (code !== undefined && BEFORE_SENDING.has(code))),
     untrustedCertificate,
   };
+}
+
+/**
+ * A server whose certificate is not trusted is a reason to stop, not to try the next one: it may be
+ * an impostor (or a broken trust setup the operator must see), and moving on silently would hide it.
+ */
+export function stopsFailover(failure: ConnectionFailure): boolean {
+  return failure.untrustedCertificate;
 }
 
 /**

@@ -1,6 +1,11 @@
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CertificateAuthority, ensureServerIdentity } from "@lvsfleet/pki";
 import { ApiConnectionError } from "@lvsfleet/rpc/https";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT, resolveSettings, run } from "../src/index.ts";
@@ -96,6 +101,33 @@ async function lvsctl(args: string[], servers: string[]) {
 }
 
 describe("lvsctl with several servers", () => {
+  it("stops at a server whose certificate it does not trust (an impostor, or a trust setup to fix) instead of moving on", async () => {
+    // a proper server certificate for 127.0.0.1, from a CA lvsctl was not told to trust
+    const dir = mkdtempSync(join(tmpdir(), "lvsctl-impostor-"));
+    const { ca } = await CertificateAuthority.create();
+    const { material } = await ensureServerIdentity({ dir, ca, ipAddresses: ["127.0.0.1"] });
+    rmSync(dir, { recursive: true, force: true });
+    const requests: string[] = [];
+    const impostor = createHttpsServer({ cert: material.certPem, key: material.keyPem }, (req, res) => {
+      requests.push(req.url ?? "");
+      res.end("{}");
+    });
+    impostor.listen(0, "127.0.0.1");
+    await once(impostor, "listening");
+    try {
+      const live = await replica("web");
+      const url = `https://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+      const result = await lvsctl(["jobs", "8"], [url, live.url]);
+      expect(result.code).toBe(EXIT.unreachable);
+      expect(result.err).toContain(`cannot reach the lvsfleet server at ${url}`);
+      expect(result.err).toContain("give lvsctl the CA that issued the server's certificate");
+      expect(live.requests).toEqual([]);
+      expect(requests).toEqual([]);
+    } finally {
+      impostor.close();
+    }
+  });
+
   it("skips a dead first server (connection refused) and reads from the next", async () => {
     const dead = await deadUrl();
     const live = await replica("web");
@@ -198,9 +230,9 @@ describe("waiting for a job across servers", () => {
 
 describe("several server URLs in the settings", () => {
   it("takes a comma-separated --server or LVSFLEET_URL, and a list in the config file", () => {
-    expect(resolveSettings({ server: "http://a:8080, https://b:8443" }, {})).toMatchObject({
-      urls: ["http://a:8080", "https://b:8443"],
-      url: "http://a:8080,https://b:8443",
+    expect(resolveSettings({ server: "https://a:8443, https://b:8443" }, {})).toMatchObject({
+      urls: ["https://a:8443", "https://b:8443"],
+      url: "https://a:8443,https://b:8443",
       sources: { url: "--server" },
     });
     expect(resolveSettings({}, { LVSFLEET_URL: "http://a:1,http://b:2", HOME: "/nonexistent" }).urls).toEqual([
@@ -222,6 +254,23 @@ describe("several server URLs in the settings", () => {
     expect(empty.err).toContain("an empty server URL (entry 2 of --server) is not allowed");
     expect(parseServerList("ftp://a")).toMatchObject({ bad: "ftp://a", position: 1 });
   });
+
+  it("refuses a list that mixes https:// with plain http:// to another host (the token would go in clear when TLS fails)", async () => {
+    expect(parseServerList("https://a:8443,http://b:8080")).toMatchObject({
+      bad: "http://b:8080",
+      position: 2,
+      reason: expect.stringContaining("the token would go in clear"),
+    });
+    // loopback is fine (a local replica or an SSH tunnel), as are lists of one kind
+    expect(parseServerList("https://a:8443,http://127.0.0.1:8080")).toEqual({
+      urls: ["https://a:8443", "http://127.0.0.1:8080"],
+    });
+    expect(parseServerList("http://a:8080,http://b:8080")).toEqual({ urls: ["http://a:8080", "http://b:8080"] });
+    const live = await replica("web");
+    const result = await lvsctl(["jobs", "8"], ["https://a.example:8443", "http://b.example:8080", live.url]);
+    expect(result.code).toBe(EXIT.usage);
+    expect(live.requests).toEqual([]);
+  });
 });
 
 describe("what may be sent again", () => {
@@ -232,11 +281,12 @@ describe("what may be sent again", () => {
       "ENOTFOUND",
       "EAI_AGAIN",
       "EHOSTUNREACH",
-      "EPROTO",
+      "ERR_SSL_WRONG_VERSION_NUMBER",
       "DEPTH_ZERO_SELF_SIGNED_CERT",
     ])
       expect(failure(code).maybeSent, code).toBe(false);
-    for (const code of ["ECONNRESET", "ETIMEDOUT", "EPIPE", "ERR_ANSWER_TOO_LONG"])
+    // EPROTO can come after the handshake, once the request went out
+    for (const code of ["ECONNRESET", "ETIMEDOUT", "EPIPE", "ERR_ANSWER_TOO_LONG", "EPROTO"])
       expect(failure(code).maybeSent, code).toBe(true);
     expect(describeConnectionFailure(new Error("socket hang up")).maybeSent).toBe(true);
     expect(failure("ECONNREFUSED").reason).toBe("connection refused");

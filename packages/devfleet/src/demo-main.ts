@@ -7,6 +7,7 @@ import { DEMO_AGENTS, repoRoot, startFleet } from "./fleet.ts";
 import { ProcessesFile } from "./processes-file.ts";
 import type { ProgramHandle } from "./program.ts";
 import { ensureRedis } from "./redis.ts";
+import { redactRedisUrl } from "./redis-url.ts";
 import { startSentinelRedis } from "./sentinel.ts";
 
 /**
@@ -94,7 +95,7 @@ if (settings.LVSFLEET_DEMO_SENTINEL) {
   console.log(
     handle.started
       ? `started redis-server at ${handle.url} (data in ${settings.LVSFLEET_DEMO_DATA ? redisDir : ".data/redis"})`
-      : `using Redis at ${handle.url}`,
+      : `using Redis at ${redactRedisUrl(handle.url)}`,
   );
 }
 
@@ -136,7 +137,7 @@ High availability: every process the demo started is in ${processes.path}
 (name, kind, pid, url); kill one and watch the rest carry on, e.g. kill <pid of a server>.
 ${rows.join("\n")}
 
-  REDIS_URL ${redis?.url}
+  REDIS_URL ${redis ? redactRedisUrl(redis.url) : ""}
 ${
   replicas > 1
     ? `Any replica answers any request, with the same token. Which one supervises the agents (one at a time):

@@ -157,15 +157,15 @@ export async function startFleet(options: {
   const firstPort = options.port ?? 0;
   // The first replica makes (or loads) the fleet's CA; the others then load it.
   const servers = [await startReplica(0, firstPort)];
-  try {
-    servers.push(
-      ...(await Promise.all(
-        Array.from({ length: replicas - 1 }, (_, i) => startReplica(i + 1, firstPort === 0 ? 0 : firstPort + i + 1)),
-      )),
-    );
-  } catch (error) {
+  // every replica's start settles before any is judged: one that failed must not leave the others running
+  const rest = await Promise.allSettled(
+    Array.from({ length: replicas - 1 }, (_, i) => startReplica(i + 1, firstPort === 0 ? 0 : firstPort + i + 1)),
+  );
+  for (const started of rest) if (started.status === "fulfilled") servers.push(started.value);
+  const failed = rest.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
     await Promise.all(servers.map((s) => s.stop()));
-    throw error;
+    throw failed.reason;
   }
   const server = servers[0]!;
   const urls = servers.map((s) => `http://127.0.0.1:${s.ready.port}`);
@@ -236,7 +236,10 @@ export async function startFleet(options: {
     },
   };
   try {
-    await Promise.all(options.agents.map((a) => launch(a)));
+    // every launch settles first, so a failure stops the agents that did start too
+    const launched = await Promise.allSettled(options.agents.map((a) => launch(a)));
+    const failed = launched.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     await fleet.waitForAgents(options.agents.map((a) => a.host));
   } catch (error) {
     await fleet.stop();

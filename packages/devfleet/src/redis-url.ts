@@ -31,7 +31,12 @@ const DEFAULT_SENTINEL_PORT = 26379;
 export function parseDevRedisUrl(url: string): DevRedisTarget {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === "redis" || scheme === "rediss") {
-    const parsed = new URL(`${scheme}${url.slice(scheme.length)}`);
+    let parsed: URL;
+    try {
+      parsed = new URL(`${scheme}${url.slice(scheme.length)}`);
+    } catch {
+      throw new Error(`REDIS_URL: not a valid ${scheme}:// URL (redis://[user:password@]host:port)`);
+    }
     return {
       kind: "single",
       host: parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1",
@@ -83,4 +88,9 @@ function sentinelAddress(entry: string, index: number): SentinelAddress {
   if (!Number.isInteger(number) || number < 1 || number > 65_535)
     throw new Error(`REDIS_URL: sentinel ${index + 1} (${entry}): the port must be a number from 1 to 65535`);
   return { host, port: number };
+}
+
+/** REDIS_URL as it may be printed: a password in it replaced by `***`. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@?#]*?:)[^/@?#]*@/, "$1***@");
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRedisUrl } from "../../../server/src/store/redis-connection.ts";
-import { parseDevRedisUrl } from "../src/redis-url.ts";
+import { parseDevRedisUrl, redactRedisUrl } from "../src/redis-url.ts";
 
 describe("devfleet reads REDIS_URL in the forms the server accepts", () => {
   it("reads redis:// and rediss:// as one Redis, with the default port", () => {
@@ -60,5 +60,24 @@ describe("devfleet reads REDIS_URL in the forms the server accepts", () => {
     expect(() => parseDevRedisUrl("redis+sentinel://h:99999/m")).toThrow(/sentinel 1 \(h:99999\): the port/);
     expect(() => parseDevRedisUrl("redis+sentinel://h:1,:2/m")).toThrow(/sentinel 2 has no host/);
     expect(() => parseDevRedisUrl("redis+sentinel://h:1/a/b")).toThrow(/master's name/);
+  });
+});
+
+describe("REDIS_URL in the demo's messages", () => {
+  it("never shows a password: a malformed URL's error leaves the input out, a printed URL has it masked", () => {
+    const url = "redis://admin:S3cretRedisPass@[bad-host:6379";
+    let message = "";
+    try {
+      parseDevRedisUrl(url);
+    } catch (error) {
+      message = String(error) + JSON.stringify(error);
+    }
+    expect(message).toMatch(/REDIS_URL: not a valid redis:\/\/ URL/);
+    expect(message).not.toContain("S3cretRedisPass");
+    expect(redactRedisUrl("redis://admin:S3cret@127.0.0.1:6379/0")).toBe("redis://admin:***@127.0.0.1:6379/0");
+    expect(redactRedisUrl("redis+sentinel://:pw@127.0.0.1:26379,127.0.0.1:26380/mymaster")).toBe(
+      "redis+sentinel://:***@127.0.0.1:26379,127.0.0.1:26380/mymaster",
+    );
+    expect(redactRedisUrl("redis://127.0.0.1:6379")).toBe("redis://127.0.0.1:6379");
   });
 });

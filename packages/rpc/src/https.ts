@@ -77,6 +77,10 @@ const CERTIFICATE_ERRORS = new Set([
   "CERT_REJECTED",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "HOSTNAME_MISMATCH",
+  // a certificate not made to serve (a CA's own, a client certificate) or not properly signed
+  "INVALID_PURPOSE",
+  "INVALID_CA",
+  "CERT_SIGNATURE_FAILURE",
 ]);
 
 /** What went wrong, in words an operator can act on. */
