@@ -398,13 +398,20 @@ describe("a new supervisor starts from what the previous one recorded", () => {
     const transitions = async () =>
       (await events.recent(50)).map((e) => (e.type === "agent" ? `${e.host} ${e.to}` : e.type));
 
+    /** A supervisor over a fleet the test drives, and the hosts it offered for re-sync. */
+    const supervise = async () => {
+      const driven = drivenFleet();
+      const backs: string[] = [];
+      const supervisor = new AgentSupervisor(registry, driven.fleet, events, 60_000, log, {
+        onAgentBack: (r) => void backs.push(r.host),
+      });
+      await supervisor.start();
+      return { streams: driven.streams, backs, supervisor };
+    };
+
     // the first supervisor hears both agents: each is announced reachable once
-    const first = drivenFleet();
-    const backs1: string[] = [];
-    const one = new AgentSupervisor(registry, first.fleet, events, 60_000, log, {
-      onAgentBack: (r) => void backs1.push(r.host),
-    });
-    await one.start();
+    const { streams: firstStreams, backs: backs1, supervisor: one } = await supervise();
+    const first = { streams: firstStreams };
     first.streams.get("lb1")?.onEvent(beat("lb1"));
     first.streams.get("lb2")?.onEvent(beat("lb2"));
     await waitUntil("two announcements", () => backs1.length === 2);
@@ -413,12 +420,8 @@ describe("a new supervisor starts from what the previous one recorded", () => {
     one.stop(); // the lease moves: the first supervisor stops, its streams are cancelled
 
     // the second hears lb1 again and finds lb2's stream broken
-    const second = drivenFleet();
-    const backs2: string[] = [];
-    const two = new AgentSupervisor(registry, second.fleet, events, 60_000, log, {
-      onAgentBack: (r) => void backs2.push(r.host),
-    });
-    await two.start();
+    const { streams: secondStreams, backs: backs2, supervisor: two } = await supervise();
+    const second = { streams: secondStreams };
     second.streams.get("lb1")?.onEvent(beat("lb1"));
     second.streams.get("lb1")?.onEvent(beat("lb1"));
     second.streams.get("lb2")?.onEnd(new Error("connection refused"));

@@ -57,6 +57,23 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
   const extra: ProgramHandle<{ port: number }>[] = [];
   const replicas: Replica[] = [];
 
+  /** Another server process on the same Redis, prefix, token and CA, with its replica id. */
+  const startReplica = (name: string, logFile: string) =>
+    startServerProcess({
+      root: repoRoot(),
+      env: {
+        ...process.env,
+        PORT: "0",
+        REDIS_URL: inject("redisUrl"),
+        LVSFLEET_API_TOKEN: token,
+        // the CA the first replica made, shared as an operator shares LVSFLEET_CA_CERT/KEY
+        LVSFLEET_DATA_DIR: join(dataDir, "server"),
+        ...env,
+        LVSFLEET_REPLICA_ID: name,
+      },
+      logFile,
+    });
+
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
     fleet = await startFleet({
@@ -72,20 +89,7 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
     expect((await fleet.api.waitForJob(start.body.job.id)).state).toBe("completed");
     replicas.push({ name: "replica-1", api: fleet.api, handle: () => fleet.server });
     for (const name of ["replica-2", "replica-3"]) {
-      const handle = await startServerProcess({
-        root: repoRoot(),
-        env: {
-          ...process.env,
-          PORT: "0",
-          REDIS_URL: inject("redisUrl"),
-          LVSFLEET_API_TOKEN: token,
-          // the CA the first replica made, shared as an operator shares LVSFLEET_CA_CERT/KEY
-          LVSFLEET_DATA_DIR: join(dataDir, "server"),
-          ...env,
-          LVSFLEET_REPLICA_ID: name,
-        },
-        logFile: join(dataDir, "logs", `${name}.log`),
-      });
+      const handle = await startReplica(name, join(dataDir, "logs", `${name}.log`));
       extra.push(handle);
       replicas.push({ name, api: new Api(`http://127.0.0.1:${handle.ready.port}`, token), handle: () => handle });
     }
@@ -143,19 +147,7 @@ describe("three server replicas on one Redis: one supervisor at a time", () => {
 
   it("a second running server with a replica id already in use refuses to start, naming the id (and changes nothing)", async () => {
     const logFile = join(dataDir, "logs", "replica-2-twin.log");
-    const started = startServerProcess({
-      root: repoRoot(),
-      env: {
-        ...process.env,
-        PORT: "0",
-        REDIS_URL: inject("redisUrl"),
-        LVSFLEET_API_TOKEN: token,
-        LVSFLEET_DATA_DIR: join(dataDir, "server"),
-        ...env,
-        LVSFLEET_REPLICA_ID: "replica-2",
-      },
-      logFile,
-    });
+    const started = startReplica("replica-2", logFile);
     await expect(started).rejects.toThrow(/exited \(1\) before it was ready/);
     expect(readFileSync(logFile, "utf8")).toContain(
       "another running server already uses LVSFLEET_REPLICA_ID=replica-2",
