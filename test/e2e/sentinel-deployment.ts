@@ -29,6 +29,12 @@ export interface SentinelDeployment {
   dir: string;
   /** What the sentinels report as the master now: its port. */
   currentMasterPort(): Promise<number>;
+  /**
+   * Starts a killed data node again on its port, directory and arguments (as a process supervisor
+   * would); a former master comes back as a master and the sentinels turn it into a replica of the
+   * one they promoted. The new process is returned (and stopped by stop()).
+   */
+  restart(node: RedisProcess): Promise<RedisProcess>;
   /** Stops everything it started (SIGKILL, by PID) and removes the directories. */
   stop(): Promise<void>;
 }
@@ -100,10 +106,17 @@ export async function startSentinelDeployment(
     );
     rmSync(dir, { recursive: true, force: true });
   };
-  const launch = async (name: string, kind: RedisProcess["kind"], args: string[]): Promise<RedisProcess> => {
+  const argsOf = new Map<string, string[]>();
+  const launch = async (
+    name: string,
+    kind: RedisProcess["kind"],
+    args: string[],
+    samePort?: number,
+  ): Promise<RedisProcess> => {
     const home = join(dir, name);
     mkdirSync(home, { recursive: true });
-    const port = await freePort();
+    argsOf.set(name, args);
+    const port = samePort ?? (await freePort());
     const common = ["--bind", "127.0.0.1", "--port", String(port), "--dir", home, "--logfile", join(home, "log")];
     let argv: string[];
     if (kind === "sentinel") {
@@ -166,6 +179,15 @@ export async function startSentinelDeployment(
           return Number(answer[1]);
         }
         throw new Error("no sentinel is running");
+      },
+      async restart(node) {
+        if (node.kind !== "redis") throw new Error("only data nodes are restarted");
+        if (node.child.exitCode === null && node.child.signalCode === null) throw new Error(`${node.name} is running`);
+        const again = await launch(node.name, "redis", argsOf.get(node.name) ?? [], node.port);
+        await until(`${node.name} answers again`, async () => (await ask(again.port, "PING")) === "PONG", 15_000, [
+          again,
+        ]);
+        return again;
       },
       stop,
     };
