@@ -29,12 +29,15 @@ export interface SentinelDeployment {
   dir: string;
   /** What the sentinels report as the master now: its port. */
   currentMasterPort(): Promise<number>;
+  /** Every process started so far (a restarted node's new process too). */
+  nodes(): RedisProcess[];
   /**
    * Starts a killed data node again on its port, directory and arguments (as a process supervisor
-   * would); a former master comes back as a master and the sentinels turn it into a replica of the
-   * one they promoted. The new process is returned (and stopped by stop()).
+   * would): as a master (a former master comes back as one, and the sentinels turn it into a replica
+   * of the one they promoted, after some seconds), or with `replicaOf` as a replica of that port at
+   * once. The new process is returned (and stopped by stop()).
    */
-  restart(node: RedisProcess): Promise<RedisProcess>;
+  restart(node: RedisProcess, options?: { replicaOf?: number }): Promise<RedisProcess>;
   /** Stops everything it started (SIGKILL, by PID) and removes the directories. */
   stop(): Promise<void>;
 }
@@ -133,7 +136,17 @@ export async function startSentinelDeployment(
   try {
     const downAfter = String(options.downAfterMs ?? 500);
     const failoverTimeout = String(options.failoverTimeoutMs ?? 2_000);
-    const persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"];
+    // A replica that (re)joins is sent the data set at once (Redis waits 5 s by default for more to join).
+    const persistence = [
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--repl-diskless-sync-delay",
+      "0",
+    ];
     const master = await launch("master", "redis", [
       ...persistence,
       ...(options.minReplicasToWrite ? ["--min-replicas-to-write", String(options.minReplicasToWrite)] : []),
@@ -180,10 +193,15 @@ export async function startSentinelDeployment(
         }
         throw new Error("no sentinel is running");
       },
-      async restart(node) {
+      nodes: () => [...processes],
+      async restart(node, restartOptions = {}) {
         if (node.kind !== "redis") throw new Error("only data nodes are restarted");
         if (node.child.exitCode === null && node.child.signalCode === null) throw new Error(`${node.name} is running`);
-        const again = await launch(node.name, "redis", argsOf.get(node.name) ?? [], node.port);
+        const args = (argsOf.get(node.name) ?? []).filter(
+          (_, i, all) => all[i] !== "--replicaof" && all[i - 1] !== "--replicaof" && all[i - 2] !== "--replicaof",
+        );
+        if (restartOptions.replicaOf) args.push("--replicaof", "127.0.0.1", String(restartOptions.replicaOf));
+        const again = await launch(node.name, "redis", args, node.port);
         await until(`${node.name} answers again`, async () => (await ask(again.port, "PING")) === "PONG", 15_000, [
           again,
         ]);

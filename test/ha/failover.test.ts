@@ -296,11 +296,15 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     expect(new Set(keys).size, `${stage}: an event recorded twice`).toBe(keys.length);
   }
 
+  /** What the client's changes got so far: how many of each answer (refusals by their reason). */
   function summary(stage: string): void {
     const counts = new Map<string, number>();
-    for (const c of client.changes) counts.set(String(c.status), (counts.get(String(c.status)) ?? 0) + 1);
+    for (const c of client.changes) {
+      const key = c.status === 202 ? "202" : `${c.status} ${(c.error ?? "").replace(/\d+/g, "N").slice(0, 90)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
     console.log(
-      `ha: ${stage}: changes sent ${client.changes.length}, by answer ${JSON.stringify(Object.fromEntries(counts))}`,
+      `ha: ${stage}: changes sent ${client.changes.length}; answers ${JSON.stringify(Object.fromEntries(counts))}`,
     );
   }
 
@@ -311,6 +315,7 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
       name: MASTER_NAME,
       maxRetriesPerRequest: null,
     });
+    redis.on("error", () => {}); // reconnects across the fail-over
     fleet = await startFleet({
       redisUrl: redisNodes.url,
       token: TOKEN,
@@ -450,7 +455,18 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     await sleep(1_500);
     const oldMaster: RedisProcess = redisNodes.master;
     expect(await redisNodes.currentMasterPort()).toBe(oldMaster.port);
+    // reads go on during the fail-over: the first one answered after the kill
+    let readAgainAt: number | undefined;
     const killedAt = Date.now();
+    const reads = (async () => {
+      while (readAgainAt === undefined && Date.now() - killedAt < 30_000) {
+        const replica = replicas[Math.floor(Math.random() * replicas.length)]!;
+        const sent = Date.now();
+        const answer = await replica.api.get("/v1/clusters/web").catch(() => undefined);
+        if (answer?.status === 200 && sent > killedAt + 50) readAgainAt = Date.now();
+        else await sleep(50);
+      }
+    })();
     oldMaster.child.kill("SIGKILL");
     await until(
       "Sentinel to promote the replica",
@@ -458,9 +474,10 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
       20_000,
     );
     const promotedMs = Date.now() - killedAt;
-    // The old master starts again (a process supervisor) once it is no longer the master: the
-    // sentinels make it a replica of the new one, which then has a replica to WAIT for again.
-    const restarted = await redisNodes.restart(oldMaster);
+    // The killed master is started again (a process supervisor, or the operator) as a replica of the
+    // promoted one: until then the new master has no replica, and changes are answered 503 (nothing
+    // could survive its loss).
+    const restarted = await redisNodes.restart(oldMaster, { replicaOf: redisNodes.replica.port });
     await until("the old master to be a replica in sync", async () => {
       const info = await replicationInfo(restarted.port);
       return info.role === "slave" && info.master_link_status === "up" ? true : undefined;
@@ -469,13 +486,58 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     const answered = await until("a change acknowledged after the fail-over", async () =>
       client.firstAcknowledgedAfter(killedAt),
     );
+    await reads;
     await sleep(1_500);
     await client.pause();
     console.log(
-      `ha: Redis fail-over: API answered again after ${answered.answeredAt! - killedAt} ms (Sentinel promoted the replica after ${promotedMs} ms; the killed master, restarted, was a replica in sync after ${rejoinedMs} ms)`,
+      `ha: Redis fail-over: API answered again after ${readAgainAt === undefined ? "(no read answered)" : `${readAgainAt - killedAt} ms`} (a read); Sentinel promoted the replica after ${promotedMs} ms; the killed master, restarted as a replica, was in sync after ${rejoinedMs} ms; changes acknowledged again after ${answered.answeredAt! - killedAt} ms`,
     );
     summary("after (c)");
     await expectEveryAcknowledgedChangeApplied("(c)");
     await expectNoTransitionRecorded("(c)");
+  });
+  it("(d) a replica that does not acknowledge in time: the change is answered 503, safe to retry, and the retry is applied", async () => {
+    const redisReplica = await until("the deployment's replica", async () => {
+      const master = await redisNodes.currentMasterPort();
+      return redisNodes
+        .nodes()
+        .find(
+          (n) => n.kind === "redis" && n.port !== master && n.child.exitCode === null && n.child.signalCode === null,
+        );
+    });
+    const api = replicas[0]!.api;
+    const path = `/v1/clusters/web/services/http/real-servers/${CLIENT_SERVERS[0]}:80`;
+    process.kill(redisReplica.child.pid!, "SIGSTOP");
+    let refused: Awaited<ReturnType<Api["patch"]>>;
+    const sent = Date.now();
+    try {
+      refused = await api.patch(path, { weight: 60_001 });
+    } finally {
+      process.kill(redisReplica.child.pid!, "SIGCONT");
+    }
+    console.log(
+      `ha: a replica stopped (SIGSTOP): a change answered 503 after ${Date.now() - sent} ms (LVSFLEET_REDIS_WAIT_MS 1000)`,
+    );
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body.error.message).toBe(
+      "the change reached 0 of the 1 Redis replica(s) it must reach within 1000 ms (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; it is safe to retry",
+    );
+    // the same request again, once the replica answers: acknowledged and applied
+    const retried = await until("the retry to be acknowledged", async () => {
+      const answer = await api.patch(path, { weight: 60_001 });
+      return answer.status === 202 ? answer : undefined;
+    });
+    expect((await api.waitForJob(retried.body.job.id)).state).toBe("completed");
+    await until("both directors at the retried weight", async () => {
+      const { body } = await api.get("/v1/clusters/web/status");
+      return body.hosts
+        .filter((h: any) => DIRECTORS.includes(h.host))
+        .every(
+          (h: any) =>
+            h.table.services[0].destinations.find((d: any) => d.address === CLIENT_SERVERS[0])?.weight === 60_001,
+        )
+        ? true
+        : undefined;
+    });
   });
 });
