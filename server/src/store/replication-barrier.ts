@@ -26,6 +26,10 @@ export interface ReplicationSettings {
   key: string;
 }
 
+/** What a client should do: the change was made (on the master), so sending it again is safe. */
+const RETRY =
+  "it is safe to retry (a weight or a spec set again changes nothing more; a job sent again with its idempotencyKey is not queued twice)";
+
 /** The writes of a change may not be on enough replicas: it may be lost in a fail-over. Safe to retry. */
 export class NotReplicatedError extends Error {
   override name = "NotReplicatedError";
@@ -77,11 +81,11 @@ export class ReplicationBarrier {
     const acknowledged = await this.nextRound();
     if (this.reconnections !== mark.reconnections)
       throw new NotReplicatedError(
-        "the connection to Redis was re-made (a fail-over?) while the change was written: it may not survive the fail-over; it is safe to retry",
+        `the connection to Redis was re-made (a fail-over?) while the change was written: it may not survive the fail-over; ${RETRY}`,
       );
     if (acknowledged < replicas)
       throw new NotReplicatedError(
-        `the change reached ${acknowledged} of the ${replicas} Redis replica(s) it must reach within ${timeoutMs} ms (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; it is safe to retry`,
+        `the change reached ${acknowledged} of the ${replicas} Redis replica(s) it must reach within ${timeoutMs} ms (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; ${RETRY}`,
       );
   }
 
