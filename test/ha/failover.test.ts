@@ -209,10 +209,23 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     return replica;
   }
 
+  /** Killed replicas not yet replaced. */
+  const dead: Replica[] = [];
+
   async function kill(replica: Replica): Promise<number> {
     const at = Date.now();
     await replica.handle.kill(); // SIGKILL to its PID; returns once it exited
+    dead.push(replica);
     return at;
+  }
+
+  /** A process supervisor starts a replacement for each killed replica (after a stage, or after a failed one). */
+  async function replaceDead(): Promise<void> {
+    await client.pause();
+    for (let replica = dead.pop(); replica; replica = dead.pop()) {
+      replicas.splice(replicas.indexOf(replica), 1);
+      await startReplica();
+    }
   }
 
   async function health(replica: Replica): Promise<{ replica: string; supervisor: boolean } | undefined> {
@@ -382,12 +395,11 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     expect(gained).toBe(1);
     await expectEveryAcknowledgedChangeApplied("(a)");
     await expectNoTransitionRecorded("(a)");
-    // a process supervisor starts a replacement
-    replicas.splice(replicas.indexOf(holder), 1);
-    await startReplica();
+    await replaceDead();
   });
 
   it("(b) the replica running a maintenance job killed: another resumes it from its step; it ends once", async () => {
+    await replaceDead();
     client.start();
     const api = replicas[0]!.api;
     const submitted = await api.post("/v1/clusters/web/jobs", {
@@ -451,11 +463,11 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     expect(status.cluster).toBe("web");
     await expectEveryAcknowledgedChangeApplied("(b)");
     await expectNoTransitionRecorded("(b)");
-    replicas.splice(replicas.indexOf(victim!), 1);
-    await startReplica();
+    await replaceDead();
   });
 
   it("(c) the Redis master killed: Sentinel promotes the replica; nothing acknowledged is lost", async () => {
+    await replaceDead();
     client.start();
     await sleep(1_500);
     const oldMaster: RedisProcess = redisNodes.master;
@@ -502,6 +514,7 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     await expectNoTransitionRecorded("(c)");
   });
   it("(d) a replica that does not acknowledge in time: the change is answered 503, safe to retry, and the retry is applied", async () => {
+    await replaceDead();
     const redisReplica = await until("the deployment's replica", async () => {
       const master = await redisNodes.currentMasterPort();
       return redisNodes
