@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,6 +15,7 @@ import { DEMO_CLUSTER } from "@lvsfleet/model";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ask,
   MASTER_NAME,
   type RedisProcess,
   replicationInfo,
@@ -359,7 +360,9 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     await fleet?.stop();
     redis?.disconnect();
     await redisNodes?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    // LVSFLEET_HA_KEEP=1 keeps the servers' and agents' logs (printed: where)
+    if (process.env.LVSFLEET_HA_KEEP) console.log(`ha: logs kept in ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("(a) the supervisor lease holder killed: another replica takes over; nothing acknowledged is lost", async () => {
@@ -498,6 +501,16 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     await until("the old master to be a replica in sync", async () => {
       const info = await replicationInfo(restarted.port);
       return info.role === "slave" && info.master_link_status === "up" ? true : undefined;
+    }).catch(async (error: Error) => {
+      // what each node says, and the end of the restarted one's log
+      const seen = await Promise.all(
+        [restarted.port, redisNodes.replica.port].map((port) => replicationInfo(port).catch((e) => String(e))),
+      );
+      const log = readFileSync(join(redisNodes.dir, restarted.name, "log"), "utf8")
+        .split("\n")
+        .slice(-25)
+        .join("\n");
+      throw new Error(`${error.message}: ${JSON.stringify(seen)}\n${log}`);
     });
     const rejoinedMs = Date.now() - killedAt;
     const answered = await until("a change acknowledged after the fail-over", async () =>
@@ -557,5 +570,25 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
         ? true
         : undefined;
     });
+  });
+  it("(e) a burst of changes shares the replication barrier's WAIT rounds, and every one is acknowledged", async () => {
+    await replaceDead();
+    const master = await redisNodes.currentMasterPort();
+    const waits = async () => {
+      const stats = String(await ask(master, "INFO", "commandstats"));
+      return Number(/^cmdstat_wait:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+    };
+    const before = await waits();
+    const api = replicas[0]!.api;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api.patch(`/v1/clusters/web/services/http/real-servers/${CLIENT_SERVERS[i % 3]}:80`, { weight: 61_000 + i }),
+      ),
+    );
+    const rounds = (await waits()) - before;
+    console.log(`ha: 30 changes at once on one server: ${rounds} WAIT round(s)`);
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    expect(rounds).toBeGreaterThanOrEqual(1);
+    expect(rounds).toBeLessThan(30);
   });
 });
