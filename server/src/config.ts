@@ -150,6 +150,14 @@ export const ServerConfig = z.object({
    * about this long after the holder dies.
    */
   LVSFLEET_SUPERVISOR_LEASE_MS: IntFromEnv(300, 120_000).default(3_000),
+  /**
+   * How many Redis replicas must hold a change's writes before it is answered (Redis WAIT; a change
+   * they do not confirm in LVSFLEET_REDIS_WAIT_MS is answered 503, safe to retry). 0: answered at once.
+   * Default: 1 with a Sentinel REDIS_URL (the replica Sentinel promotes must have every acknowledged
+   * change), else 0 (store/replication-barrier.ts; docs/operations.md, Redis Sentinel).
+   */
+  LVSFLEET_REDIS_WAIT_REPLICAS: IntFromEnv(0, 100).optional(),
+  LVSFLEET_REDIS_WAIT_MS: IntFromEnv(10, 60_000).default(1_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

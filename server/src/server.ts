@@ -45,7 +45,8 @@ import { EventLog } from "./store/events.ts";
 import { claimNamedHosts, HostOwners } from "./store/host-owners.ts";
 import { keys } from "./store/keys.ts";
 import { migrateStoredSpecs } from "./store/migrate-specs.ts";
-import { redisConnection } from "./store/redis-connection.ts";
+import { parseRedisUrl, redisConnection } from "./store/redis-connection.ts";
+import { ReplicationBarrier } from "./store/replication-barrier.ts";
 import { ApiTls } from "./tls/api-tls.ts";
 import { apiTlsMode } from "./tls/settings.ts";
 
@@ -66,7 +67,18 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: true } as const;
   const redis = redisConnection(config.REDIS_URL, redisOptions);
   const bullConnection = redisConnection(config.REDIS_URL, redisOptions);
-  await Promise.all([redis.connect(), bullConnection.connect()]);
+  const waitReplicas =
+    config.LVSFLEET_REDIS_WAIT_REPLICAS ?? (parseRedisUrl(config.REDIS_URL).kind === "sentinel" ? 1 : 0);
+  const barrierConnection = waitReplicas > 0 ? redisConnection(config.REDIS_URL, redisOptions) : undefined;
+  await Promise.all([redis.connect(), bullConnection.connect(), barrierConnection?.connect()]);
+  // Changes are answered once their writes are on the replicas Sentinel may promote (WAIT).
+  const replication = barrierConnection
+    ? new ReplicationBarrier(barrierConnection, [redis, bullConnection], {
+        replicas: waitReplicas,
+        timeoutMs: config.LVSFLEET_REDIS_WAIT_MS,
+        key: `${config.LVSFLEET_PREFIX}:replication:barrier`,
+      })
+    : undefined;
   const k = keys(config.LVSFLEET_PREFIX);
   const clusters = new ClusterStore(redis, k);
   const registry = new AgentRegistry(redis, k);
@@ -174,6 +186,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
       retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
       pollMs: config.LVSFLEET_MAINTENANCE_POLL_MS,
+      replica: config.LVSFLEET_REPLICA_ID,
     },
     new AgentEffects(clusters, writer, applier, fleet, new AgentHealthView(fleet, registry)),
     audit,
@@ -224,6 +237,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       onError: (error) => log.error({ err: error.message }, "simulation thread failed"),
     }),
     maintenance,
+    replication,
   };
   // Maintenance progress to chat (the incoming webhook, and the response_url of a job started from chat).
   const progress = new JobProgressNotifier(config.LVSFLEET_CHAT_RESPONSE_HOSTS, config.LVSFLEET_CHAT_WEBHOOK_URL, log);
@@ -236,6 +250,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       concurrency: config.LVSFLEET_WORKER_CONCURRENCY,
       backoffMs: config.LVSFLEET_JOB_BACKOFF_MS,
       lockMs: config.LVSFLEET_JOB_LOCK_MS,
+      replica: config.LVSFLEET_REPLICA_ID,
     },
     { clusters, fleet, applier, log },
     {
@@ -337,6 +352,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await context.simulations.close();
       redis.disconnect();
       bullConnection.disconnect();
+      barrierConnection?.disconnect();
     },
   };
 }

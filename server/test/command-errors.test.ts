@@ -18,6 +18,7 @@ import { errorResponse } from "../src/http/errors.ts";
 import { SimulationAbortedError, SimulationBusyError } from "../src/simulation/errors.ts";
 import { ConcurrentUpdateError, StoredSpecError } from "../src/store/clusters.ts";
 import { HostNotOwnedError, HostOwnedError } from "../src/store/host-owners.ts";
+import { NotReplicatedError } from "../src/store/replication-barrier.ts";
 
 const USAGE = "weight <real-server-ip>[:port] <0-65535> [cluster] [service]";
 
@@ -138,6 +139,13 @@ const cases: { error: unknown; kind: string; status: number; body: object; heade
     headers: { "retry-after": "3" },
   },
   {
+    error: new NotReplicatedError("the change reached 0 of the 1 Redis replica(s) it must reach within 1000 ms"),
+    kind: "not-replicated",
+    status: 503,
+    body: { message: "the change reached 0 of the 1 Redis replica(s) it must reach within 1000 ms" },
+    headers: { "retry-after": "1" },
+  },
+  {
     error: new AgentCallError("lb-master", "127.0.0.1:1", "Apply", 14, "connection refused"),
     kind: "unavailable",
     status: 502,
@@ -185,6 +193,9 @@ describe("CommandError", () => {
       ":no_entry: changing a weight needs operator",
     );
     expect(errorReply(new SimulationBusyError(3, { threads: 2, queue: 4 }), USAGE).text).toMatch(/^:hourglass: /);
+    expect(errorReply(new NotReplicatedError("it may not survive a Redis fail-over"), USAGE).text).toBe(
+      ":hourglass: it may not survive a Redis fail-over",
+    );
     expect(errorReply(new SimulationAbortedError("memory", 64, "the what-if", "ask less"), USAGE).text).toMatch(
       /^:warning: the what-if needed more than 64 MB/,
     );

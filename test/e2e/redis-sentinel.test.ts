@@ -19,7 +19,11 @@ beforeAll(async () => {
   // min-replicas-to-write 1: the master refuses writes while no replica follows it (the recommended
   // production setting, docs/operations.md); short Sentinel timers so that the test is quick.
   redis = await startSentinelDeployment({ downAfterMs: 500, failoverTimeoutMs: 2_000, minReplicasToWrite: 1 });
-  fleet = await startDemoFleet({ REDIS_URL: redis.url });
+  // After the fail-over the promoted master has no replica: with the default barrier (a change is
+  // answered once a replica holds it, LVSFLEET_REDIS_WAIT_REPLICAS=1 with Sentinel) changes would be
+  // refused until one rejoins. This file tests that the server follows the fail-over; test/ha tests
+  // the barrier (the killed master back as a replica).
+  fleet = await startDemoFleet({ REDIS_URL: redis.url, LVSFLEET_REDIS_WAIT_REPLICAS: "0" });
 }, 90_000);
 afterAll(async () => {
   await fleet?.cleanup();

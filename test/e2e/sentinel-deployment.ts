@@ -29,6 +29,15 @@ export interface SentinelDeployment {
   dir: string;
   /** What the sentinels report as the master now: its port. */
   currentMasterPort(): Promise<number>;
+  /** Every process started so far (a restarted node's new process too). */
+  nodes(): RedisProcess[];
+  /**
+   * Starts a killed data node again on its port, directory and arguments (as a process supervisor
+   * would): as a master (a former master comes back as one, and the sentinels turn it into a replica
+   * of the one they promoted, after some seconds), or with `replicaOf` as a replica of that port at
+   * once. The new process is returned (and stopped by stop()).
+   */
+  restart(node: RedisProcess, options?: { replicaOf?: number }): Promise<RedisProcess>;
   /** Stops everything it started (SIGKILL, by PID) and removes the directories. */
   stop(): Promise<void>;
 }
@@ -100,10 +109,17 @@ export async function startSentinelDeployment(
     );
     rmSync(dir, { recursive: true, force: true });
   };
-  const launch = async (name: string, kind: RedisProcess["kind"], args: string[]): Promise<RedisProcess> => {
+  const argsOf = new Map<string, string[]>();
+  const launch = async (
+    name: string,
+    kind: RedisProcess["kind"],
+    args: string[],
+    samePort?: number,
+  ): Promise<RedisProcess> => {
     const home = join(dir, name);
     mkdirSync(home, { recursive: true });
-    const port = await freePort();
+    argsOf.set(name, args);
+    const port = samePort ?? (await freePort());
     const common = ["--bind", "127.0.0.1", "--port", String(port), "--dir", home, "--logfile", join(home, "log")];
     let argv: string[];
     if (kind === "sentinel") {
@@ -120,7 +136,17 @@ export async function startSentinelDeployment(
   try {
     const downAfter = String(options.downAfterMs ?? 500);
     const failoverTimeout = String(options.failoverTimeoutMs ?? 2_000);
-    const persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"];
+    // A replica that (re)joins is sent the data set at once (Redis waits 5 s by default for more to join).
+    const persistence = [
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--repl-diskless-sync-delay",
+      "0",
+    ];
     const master = await launch("master", "redis", [
       ...persistence,
       ...(options.minReplicasToWrite ? ["--min-replicas-to-write", String(options.minReplicasToWrite)] : []),
@@ -166,6 +192,20 @@ export async function startSentinelDeployment(
           return Number(answer[1]);
         }
         throw new Error("no sentinel is running");
+      },
+      nodes: () => [...processes],
+      async restart(node, restartOptions = {}) {
+        if (node.kind !== "redis") throw new Error("only data nodes are restarted");
+        if (node.child.exitCode === null && node.child.signalCode === null) throw new Error(`${node.name} is running`);
+        const args = (argsOf.get(node.name) ?? []).filter(
+          (_, i, all) => all[i] !== "--replicaof" && all[i - 1] !== "--replicaof" && all[i - 2] !== "--replicaof",
+        );
+        if (restartOptions.replicaOf) args.push("--replicaof", "127.0.0.1", String(restartOptions.replicaOf));
+        const again = await launch(node.name, "redis", args, node.port);
+        await until(`${node.name} answers again`, async () => (await ask(again.port, "PING")) === "PONG", 15_000, [
+          again,
+        ]);
+        return again;
       },
       stop,
     };

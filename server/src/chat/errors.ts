@@ -15,6 +15,7 @@ export function errorReply(error: unknown, usage?: string): SlackMessage {
     case "forbidden":
       return ephemeral(`:no_entry: ${message}`);
     case "busy":
+    case "not-replicated":
       return ephemeral(`:hourglass: ${message}`);
     case "internal":
       return ephemeral(":x: internal error; see the server log");

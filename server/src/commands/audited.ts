@@ -81,7 +81,8 @@ export async function permitStill(
 /**
  * Runs a mutating command: checks the actor's role (a refusal is audited as `denied` and becomes
  * a 403), runs it, and appends exactly one audit entry for what it did. Input errors (400/404)
- * change nothing and are not audited.
+ * change nothing and are not audited. With Redis replicas to wait for (ctx.replication), it returns
+ * only once every write of the command is on them, and throws NotReplicatedError (a 503) otherwise.
  */
 export async function audited<T>(
   ctx: CommandContext,
@@ -90,6 +91,7 @@ export async function audited<T>(
   run: () => Promise<MutationOutcome<T>>,
 ): Promise<T> {
   await permit(ctx, actor, what);
+  const mark = ctx.replication?.mark();
   const done = await run();
   await ctx.audit.append({
     ...auditBase(actor, what),
@@ -99,6 +101,8 @@ export async function audited<T>(
     outcome: done.outcome ?? (done.job ? "accepted" : "completed"),
     detail: done.detail,
   });
+  // Answered only once the change (its spec, its queued job, its audit entry) is on the Redis replicas.
+  if (mark) await ctx.replication?.confirm(mark);
   return done.result;
 }
 

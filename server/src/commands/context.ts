@@ -15,6 +15,7 @@ import type { ClusterWriter } from "../store/cluster-writer.ts";
 import type { ClusterStore } from "../store/clusters.ts";
 import type { EventLog } from "../store/events.ts";
 import type { HostOwners } from "../store/host-owners.ts";
+import type { ReplicationBarrier } from "../store/replication-barrier.ts";
 
 /** Everything a command may use. Front doors (REST, chat, CLI, jobs) build nothing else. */
 export interface CommandContext {
@@ -44,4 +45,6 @@ export interface CommandContext {
   simulations: Simulations;
   /** Maintenance jobs (drain, maintenance windows, rolling restarts, switch-over); absent in servers built without them. */
   maintenance?: MaintenanceService | undefined;
+  /** Mutating commands are answered once their writes are on the Redis replicas (LVSFLEET_REDIS_WAIT_REPLICAS); absent: not waited for. */
+  replication?: ReplicationBarrier | undefined;
 }

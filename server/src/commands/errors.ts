@@ -6,6 +6,7 @@ import { AgentRefusedError } from "../agents/pool.ts";
 import { SimulationAbortedError, SimulationBusyError } from "../simulation/errors.ts";
 import { ConcurrentUpdateError, StoredSpecError } from "../store/clusters.ts";
 import { HostNotOwnedError, HostOwnedError } from "../store/host-owners.ts";
+import { NotReplicatedError } from "../store/replication-barrier.ts";
 
 /**
  * Why a command did not do what it was asked. Each front door maps a kind to its own form
@@ -21,6 +22,7 @@ import { HostNotOwnedError, HostOwnedError } from "../store/host-owners.ts";
  * - busy: refused before any work; `retryAfterSeconds` says when to try again (429)
  * - internal: the server failed; the message is safe to show (500)
  * - unavailable: an agent could not be reached or failed (502)
+ * - not-replicated: the change was written but may not survive a Redis fail-over; safe to retry (503)
  */
 export type CommandErrorKind =
   | "invalid"
@@ -33,7 +35,8 @@ export type CommandErrorKind =
   | "aborted"
   | "busy"
   | "internal"
-  | "unavailable";
+  | "unavailable"
+  | "not-replicated";
 
 export interface CommandErrorDetail {
   field?: string | undefined;
@@ -111,6 +114,8 @@ export function asCommandError(error: unknown): CommandError {
   if (error instanceof SimulationBusyError)
     return new CommandError("busy", error.message, { retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof SimulationAbortedError) return new CommandError("aborted", error.message);
+  if (error instanceof NotReplicatedError)
+    return new CommandError("not-replicated", error.message, { retryAfterSeconds: error.retryAfterSeconds });
   return new CommandError("internal", INTERNAL);
 }
 

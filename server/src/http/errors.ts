@@ -19,6 +19,7 @@ const STATUS: Record<CommandErrorKind, ContentfulStatusCode> = {
   busy: 429,
   internal: 500,
   unavailable: 502,
+  "not-replicated": 503,
 };
 
 /** Maps a command's error to its HTTP status, JSON body and (for a 429) Retry-After. */

@@ -30,6 +30,8 @@ export interface MaintenanceSettings {
   retentionCount: number;
   retentionSeconds: number;
   pollMs: number;
+  /** The worker's name (this replica's id): a running job's BullMQ record says which replica runs it. */
+  replica?: string | undefined;
 }
 
 /** Makes a job from a schedule when its cron fires (the command layer validates and audits). */
@@ -87,6 +89,7 @@ export class MaintenanceService {
     this.admit = admit;
     this.worker = new Worker<MaintenanceQueueData>(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
       connection: workerConnection,
+      ...(this.settings.replica ? { name: this.settings.replica } : {}),
       prefix: this.settings.prefix,
       concurrency: this.settings.concurrency,
       lockDuration: this.settings.lockMs,

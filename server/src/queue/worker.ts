@@ -16,6 +16,8 @@ export interface WorkerSettings {
   backoffMs: number;
   /** How long a worker holds a job before another server may take it over (a crashed server's jobs resume after it). */
   lockMs: number;
+  /** The worker's name (this replica's id): a running job's BullMQ record says which replica runs it. */
+  replica?: string | undefined;
 }
 
 export interface WorkerHooks {
@@ -80,6 +82,7 @@ export function startWorker(
     });
   const worker = new Worker<CommandJobData, CommandJobResult>(QUEUE_NAME, run, {
     connection,
+    ...(settings.replica ? { name: settings.replica } : {}),
     prefix: settings.prefix,
     concurrency: settings.concurrency,
     lockDuration: settings.lockMs,

@@ -185,5 +185,47 @@ export function redisUrlProblem(url: string): string | undefined {
  */
 export function redisConnection(url: string, options: RedisOptions = {}): Redis {
   const target = parseRedisUrl(url);
-  return target.kind === "url" ? new Redis(target.url, options) : new Redis({ ...target.options, ...options });
+  return target.kind === "url"
+    ? new Redis(target.url, options)
+    : followFailovers(new Redis({ ...target.options, ...options }));
+}
+
+/** What ioredis rejects commands with once a connection has ended (its CONNECTION_CLOSED_ERROR_MSG). */
+const CONNECTION_CLOSED = "Connection is closed.";
+
+/**
+ * A Sentinel connection that does not end in a fail-over. ioredis (6.0) ends a connection for good
+ * when its connector is disconnected while it is still asking the sentinels for the master: the
+ * failover detector does exactly that on `+switch-master`, and a reconnection already under way
+ * (the master was killed) loses the race — the connection's status becomes `end`, and every later
+ * command fails with "Connection is closed." (seen in test/ha: a server's writes answered 500 and
+ * its worker's jobs failing after a master kill). Such a connection is connected again; one closed
+ * on purpose (disconnect(), quit()) is not. Duplicates (BullMQ's blocking connections) get the same.
+ */
+function followFailovers(redis: Redis): Redis {
+  let closing = false;
+  let lostWhileConnecting = false;
+  redis.on("error", (error: Error) => {
+    if (redis.status === "connecting" && error.message === CONNECTION_CLOSED) lostWhileConnecting = true;
+  });
+  redis.on("end", () => {
+    if (closing || !lostWhileConnecting) return;
+    lostWhileConnecting = false;
+    setImmediate(() => {
+      if (!closing && redis.status === "end") redis.connect().catch(() => undefined);
+    });
+  });
+  const disconnect = redis.disconnect.bind(redis);
+  redis.disconnect = (reconnect?: boolean) => {
+    if (!reconnect) closing = true;
+    disconnect(reconnect);
+  };
+  const quit = redis.quit.bind(redis);
+  redis.quit = ((...args: Parameters<Redis["quit"]>) => {
+    closing = true;
+    return quit(...args);
+  }) as Redis["quit"];
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = ((override?: Partial<RedisOptions>) => followFailovers(duplicate(override))) as Redis["duplicate"];
+  return redis;
 }
