@@ -16,5 +16,13 @@ export { DemoProcess, DemoProcesses, ProcessesFile } from "./processes-file.ts";
 export { type ProgramHandle, startProgram } from "./program.ts";
 export { ensureRedis, findRedisServer, type RedisHandle, redisAnswers } from "./redis.ts";
 export { type DevRedisTarget, parseDevRedisUrl } from "./redis-url.ts";
-export { DEMO_MASTER_NAME, type RedisNodeProcess, type SentinelRedis, startSentinelRedis } from "./sentinel.ts";
+export {
+  askRedisNode,
+  DEMO_MASTER_NAME,
+  type RedisNodeProcess,
+  replicationInfo,
+  type SentinelRedis,
+  type SentinelRedisOptions,
+  startSentinelRedis,
+} from "./sentinel.ts";
 export { signSlackBody, signSlackCommand } from "./slack.ts";

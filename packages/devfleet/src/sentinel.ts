@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { freePort } from "./ports.ts";
 import { findRedisServer } from "./redis.ts";
 
-/** The master group's name the demo's sentinels monitor. */
+/** The master group's name the sentinels monitor. */
 export const DEMO_MASTER_NAME = "mymaster";
 
 export interface RedisNodeProcess {
@@ -19,20 +19,45 @@ export interface RedisNodeProcess {
 /**
  * A Redis master, one replica and three sentinels, each a private process on a free loopback port
  * with its own directory under `dataDir` (the installed redis-server runs as a sentinel with
- * `--sentinel`; the same approach as test/e2e/sentinel-deployment.ts). Sentinel sees a dead master
- * after `downAfterMs` and promotes the replica.
+ * `--sentinel`). Sentinel sees a dead master after `downAfterMs` and promotes the replica. The demo
+ * runs it (LVSFLEET_DEMO_SENTINEL=1), and so do the Sentinel and fail-over tests.
  */
 export interface SentinelRedis {
   /** REDIS_URL for the servers: redis+sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3/mymaster */
   url: string;
-  /** master, replica, sentinel-1..3: the processes started, in that order. */
+  master: RedisNodeProcess;
+  replica: RedisNodeProcess;
+  sentinels: RedisNodeProcess[];
+  /** Every process started so far, in order (a restarted node's new process too). */
   processes: RedisNodeProcess[];
-  /** Stops everything it started (SIGTERM, then SIGKILL after a grace period, by PID). */
+  /** What the sentinels report as the master now: its port. */
+  currentMasterPort(): Promise<number>;
+  /**
+   * Starts a killed data node again on its port, directory and arguments (as a process supervisor
+   * would): as a master (a former master comes back as one, and the sentinels turn it into a replica
+   * of the one they promoted, after some seconds), or with `replicaOf` as a replica of that port at
+   * once. The new process is returned (and stopped with the others).
+   */
+  restart(node: RedisNodeProcess, options?: { replicaOf?: number }): Promise<RedisNodeProcess>;
+  /** Stops everything it started, by PID: the sentinels first (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** Kills everything it started at once (SIGKILL, by PID). */
+  kill(): Promise<void>;
+}
+
+export interface SentinelRedisOptions {
+  /** Each node's directory goes under it; emptied first (a sentinel's configuration names old ports). */
+  dataDir: string;
+  downAfterMs?: number;
+  failoverTimeoutMs?: number;
+  /** min-replicas-to-write on the master (the replica, once promoted, has none to wait for). */
+  minReplicasToWrite?: number;
+  /** The data nodes' names (their directories, and `name` in processes). */
+  names?: { master: string; replica: string };
 }
 
 /** One command to a node on loopback, on a connection of its own that does not retry. */
-async function ask(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
+export async function askRedisNode(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
   const redis = new Redis({
     host: "127.0.0.1",
     port,
@@ -50,6 +75,17 @@ async function ask(port: number, command: string, ...args: (string | number)[]):
   }
 }
 
+/** The fields of `INFO replication` on a node. */
+export async function replicationInfo(port: number): Promise<Record<string, string>> {
+  const text = String(await askRedisNode(port, "INFO", "replication"));
+  return Object.fromEntries(
+    text
+      .split(/\r?\n/)
+      .filter((line) => line.includes(":"))
+      .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
+  );
+}
+
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
@@ -65,7 +101,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     if (exited(child)) return resolve();
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
@@ -73,31 +109,44 @@ function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill("SIGTERM");
+    child.kill(signal);
   });
 }
 
-export async function startSentinelRedis(options: {
-  /** Each node's directory goes under it; emptied first (a sentinel's configuration names old ports). */
-  dataDir: string;
-  downAfterMs?: number;
-  failoverTimeoutMs?: number;
-}): Promise<SentinelRedis> {
+/** The arguments without a `--replicaof host port`. */
+function withoutReplicaOf(args: readonly string[]): string[] {
+  return args.filter(
+    (_, i, all) => all[i] !== "--replicaof" && all[i - 1] !== "--replicaof" && all[i - 2] !== "--replicaof",
+  );
+}
+
+export async function startSentinelRedis(options: SentinelRedisOptions): Promise<SentinelRedis> {
   const binary = findRedisServer();
   if (!binary)
     throw new Error("redis-server is not installed: apt-get install -y redis-server (it also runs the sentinels)");
+  const names = options.names ?? { master: "redis-master", replica: "redis-replica" };
   rmSync(options.dataDir, { recursive: true, force: true });
   const processes: RedisNodeProcess[] = [];
+  const argsOf = new Map<string, string[]>();
   const stop = async () => {
     // sentinels first, so they do not promote the replica while the master goes down
     const sentinels = processes.filter((p) => p.kind === "sentinel");
-    await Promise.all(sentinels.map((p) => stopProcess(p.child, 3_000)));
-    await Promise.all(processes.filter((p) => p.kind === "redis").map((p) => stopProcess(p.child, 5_000)));
+    await Promise.all(sentinels.map((p) => stopProcess(p.child, "SIGTERM", 3_000)));
+    await Promise.all(processes.filter((p) => p.kind === "redis").map((p) => stopProcess(p.child, "SIGTERM", 5_000)));
   };
-  const launch = async (name: string, kind: RedisNodeProcess["kind"], args: string[]): Promise<RedisNodeProcess> => {
+  const kill = async () => {
+    await Promise.all(processes.map((p) => stopProcess(p.child, "SIGKILL", 0)));
+  };
+  const launch = async (
+    name: string,
+    kind: RedisNodeProcess["kind"],
+    args: string[],
+    samePort?: number,
+  ): Promise<RedisNodeProcess> => {
     const home = join(options.dataDir, name);
     mkdirSync(home, { recursive: true });
-    const port = await freePort();
+    argsOf.set(name, args);
+    const port = samePort ?? (await freePort());
     const common = ["--bind", "127.0.0.1", "--port", String(port), "--dir", home, "--logfile", join(home, "log")];
     let argv: string[];
     if (kind === "sentinel") {
@@ -114,9 +163,24 @@ export async function startSentinelRedis(options: {
   try {
     const downAfter = String(options.downAfterMs ?? 1_000);
     const failoverTimeout = String(options.failoverTimeoutMs ?? 3_000);
-    const persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"];
-    const master = await launch("redis-master", "redis", persistence);
-    const replica = await launch("redis-replica", "redis", [
+    // A replica that (re)joins is sent the data set at once (Redis waits 5 s by default for more to join).
+    const persistence = [
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--repl-diskless-sync-delay",
+      "0",
+    ];
+    const master = await launch(names.master, "redis", [
+      ...persistence,
+      ...(options.minReplicasToWrite ? ["--min-replicas-to-write", String(options.minReplicasToWrite)] : []),
+      "--min-replicas-max-lag",
+      "10",
+    ]);
+    const replica = await launch(names.replica, "redis", [
       ...persistence,
       "--replicaof",
       "127.0.0.1",
@@ -124,7 +188,7 @@ export async function startSentinelRedis(options: {
     ]);
     await until(
       "waiting for the replica to be in sync with the master",
-      async () => /master_link_status:up/.test(String(await ask(replica.port, "INFO", "replication"))),
+      async () => (await replicationInfo(replica.port)).master_link_status === "up",
       15_000,
       processes,
     );
@@ -142,18 +206,51 @@ export async function startSentinelRedis(options: {
       await until(
         `waiting for ${sentinel.name} to see the replica and a quorum of sentinels`,
         async () =>
-          String(await ask(sentinel.port, "SENTINEL", "CKQUORUM", DEMO_MASTER_NAME)).startsWith("OK 3 usable") &&
-          ((await ask(sentinel.port, "SENTINEL", "REPLICAS", DEMO_MASTER_NAME)) as unknown[]).length === 1,
+          String(await askRedisNode(sentinel.port, "SENTINEL", "CKQUORUM", DEMO_MASTER_NAME)).startsWith(
+            "OK 3 usable",
+          ) &&
+          ((await askRedisNode(sentinel.port, "SENTINEL", "REPLICAS", DEMO_MASTER_NAME)) as unknown[]).length === 1,
         20_000,
         processes,
       );
     return {
       url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(",")}/${DEMO_MASTER_NAME}`,
+      master,
+      replica,
+      sentinels,
       processes,
+      async currentMasterPort() {
+        for (const sentinel of sentinels) {
+          if (exited(sentinel.child)) continue;
+          const answer = (await askRedisNode(
+            sentinel.port,
+            "SENTINEL",
+            "GET-MASTER-ADDR-BY-NAME",
+            DEMO_MASTER_NAME,
+          )) as string[];
+          return Number(answer[1]);
+        }
+        throw new Error("no sentinel is running");
+      },
+      async restart(node, restartOptions = {}) {
+        if (node.kind !== "redis") throw new Error("only data nodes are restarted");
+        if (!exited(node.child)) throw new Error(`${node.name} is running`);
+        const args = withoutReplicaOf(argsOf.get(node.name) ?? []);
+        if (restartOptions.replicaOf) args.push("--replicaof", "127.0.0.1", String(restartOptions.replicaOf));
+        const again = await launch(node.name, "redis", args, node.port);
+        await until(
+          `waiting for ${node.name} to answer again`,
+          async () => (await askRedisNode(again.port, "PING")) === "PONG",
+          15_000,
+          [again],
+        );
+        return again;
+      },
       stop,
+      kill,
     };
   } catch (error) {
-    await stop();
+    await kill();
     throw error;
   }
 }
