@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Api, type DemoProcess, DemoProcesses, ensureRedis, redisAnswers, repoRoot } from "@lvsfleet/devfleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "./maintenance-fleet.ts";
 
 /**
  * The demo as a user runs it, with the high-availability knobs: `LVSFLEET_DEMO_REPLICAS=3
@@ -67,16 +68,6 @@ function isKind(p: DemoProcess): boolean {
   }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 async function health(url: string): Promise<{ replica: string; supervisor: boolean } | undefined> {
   const response = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(2_000) });
   return response.status === 200 ? ((await response.json()) as { replica: string; supervisor: boolean }) : undefined;
@@ -123,7 +114,7 @@ describe("npm run demo with LVSFLEET_DEMO_REPLICAS=3 LVSFLEET_DEMO_SENTINEL=1", 
     demo.stderr?.on("data", (chunk) => {
       output += chunk;
     });
-    await waitFor(
+    await until(
       "the demo to say it is running",
       async () => {
         if (demoExited()) throw new Error(`the demo exited (${demo.exitCode ?? demo.signalCode}):\n${output}`);
@@ -211,7 +202,7 @@ describe("npm run demo with LVSFLEET_DEMO_REPLICAS=3 LVSFLEET_DEMO_SENTINEL=1", 
     const started = Date.now();
     process.kill(holder.pid, "SIGKILL");
     const others = servers().filter((s) => s.name !== holder.name);
-    const next = await waitFor(
+    const next = await until(
       "another replica to take the supervisor lease",
       async () => {
         for (const s of others) if ((await health(s.url!))?.supervisor) return s.name;
@@ -222,7 +213,7 @@ describe("npm run demo with LVSFLEET_DEMO_REPLICAS=3 LVSFLEET_DEMO_SENTINEL=1", 
     console.log(`supervisor ${holder.name} killed; ${next} took the lease after ${Date.now() - started} ms`);
     expect(alive(holder.pid)).toBe(false);
     // the demo saw it exit and rewrote the list
-    await waitFor(
+    await until(
       "processes.json without the killed replica",
       async () => (readProcesses().some((p) => p.name === holder.name) ? undefined : true),
       5_000,

@@ -14,6 +14,7 @@ import {
 import { DEMO_CLUSTER } from "@lvsfleet/model";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until as untilWithin } from "../e2e/maintenance-fleet.ts";
 import {
   ask,
   MASTER_NAME,
@@ -70,16 +71,9 @@ const CLUSTER = {
 const DIRECTORS = ["lb-master", "lb-backup"];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Fail-overs take seconds: 30 s before a wait gives up. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  untilWithin(what, probe, timeoutMs);
 
 interface Replica {
   name: string;
