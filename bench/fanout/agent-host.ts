@@ -5,9 +5,9 @@ import { signRegistration, type TlsMaterial } from "@lvsfleet/pki/light";
 import { type AgentApi, type RunningAgentServer, serveAgent } from "@lvsfleet/rpc";
 import { agentServerCredentials, TlsIdentitySource } from "@lvsfleet/rpc/tls";
 import pino from "pino";
+import { directorProgram } from "../../agents/director/src/program.ts";
 import { enrollAgent } from "../../packages/agent-runtime/src/tls/enroll.ts";
 import { loadAgentMaterial } from "../../packages/agent-runtime/src/tls/identity.ts";
-import { directorProgram } from "../../agents/director/src/program.ts";
 import type { AgentTicket, FromHost, HostStats, ToHost } from "./messages.ts";
 
 /**
@@ -95,15 +95,33 @@ export async function runAgentHost(): Promise<void> {
       roots: "pinned",
     });
     const material = (await loadAgentMaterial(stateDir)) as TlsMaterial;
-    const options = parseAgentOptions(["--host", ticket.host, "--address", `${ticket.address}/15`, "--state-dir", stateDir]);
+    const options = parseAgentOptions([
+      "--host",
+      ticket.host,
+      "--address",
+      `${ticket.address}/15`,
+      "--state-dir",
+      stateDir,
+    ]);
     const agent = await directorProgram.create({ options, stateDir, log });
-    const entry: Served = { host: ticket.host, agent, server: undefined as never, generation: 0, streamOpenedAt: undefined };
+    const entry: Served = {
+      host: ticket.host,
+      agent,
+      server: undefined as never,
+      generation: 0,
+      streamOpenedAt: undefined,
+    };
     entry.server = await serveAgent(instrumented(entry, agent), {
       listen: "127.0.0.1:0",
       credentials: agentServerCredentials(new TlsIdentitySource(material)),
     });
     served.push(entry);
-    const fields = { host: ticket.host, endpoint: `127.0.0.1:${entry.server.port}`, role: "director" as const, driver: "sim" };
+    const fields = {
+      host: ticket.host,
+      endpoint: `127.0.0.1:${entry.server.port}`,
+      role: "director" as const,
+      driver: "sim",
+    };
     const response = await fetch(new URL("/v1/pki/register", server), {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -116,7 +134,9 @@ export async function runAgentHost(): Promise<void> {
     agents: served.length,
     applies: applyTimes.filter((t) => t >= since).length,
     watched: served.filter((s) => s.streamOpenedAt !== undefined).length,
-    openedAt: served.flatMap((s) => (s.streamOpenedAt !== undefined && s.streamOpenedAt >= since ? [s.streamOpenedAt] : [])),
+    openedAt: served.flatMap((s) =>
+      s.streamOpenedAt !== undefined && s.streamOpenedAt >= since ? [s.streamOpenedAt] : [],
+    ),
   });
 
   process.on("message", (message: ToHost) => {

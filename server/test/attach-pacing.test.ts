@@ -135,20 +135,25 @@ describe("attach pacing: a herd of agent streams opened in slots, spread by jitt
 
   it("property: the jitter of a crowded attach lies in [0, jitterMs)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 2, max: 200 }), fc.integer(), (jitterMs, n, seed) => {
-        const pacer = new AttachPacer<number>({ concurrency: 1, jitterMs }, seeded(seed));
-        for (let i = 0; i < n; i++) pacer.add(i, 1_000);
-        // the first is ready at once; every other one at a time in [1000, 1000 + jitterMs)
-        expect(pacer.take(1_000)).toEqual([0]);
-        pacer.settled(0);
-        for (let i = 1; i < n; i++) {
-          const at = pacer.nextAt() as number;
-          expect(at).toBeGreaterThanOrEqual(1_000);
-          expect(at).toBeLessThan(1_000 + jitterMs);
-          const [key] = pacer.take(at);
-          pacer.settled(key as number);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 2, max: 200 }),
+        fc.integer(),
+        (jitterMs, n, seed) => {
+          const pacer = new AttachPacer<number>({ concurrency: 1, jitterMs }, seeded(seed));
+          for (let i = 0; i < n; i++) pacer.add(i, 1_000);
+          // the first is ready at once; every other one at a time in [1000, 1000 + jitterMs)
+          expect(pacer.take(1_000)).toEqual([0]);
+          pacer.settled(0);
+          for (let i = 1; i < n; i++) {
+            const at = pacer.nextAt() as number;
+            expect(at).toBeGreaterThanOrEqual(1_000);
+            expect(at).toBeLessThan(1_000 + jitterMs);
+            const [key] = pacer.take(at);
+            pacer.settled(key as number);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -92,7 +92,12 @@ describe("re-sync: only a director that is behind, and only it, gets the desired
     const worker = startWorker(
       connection,
       { prefix: ctx.queue.queue.opts.prefix ?? "", concurrency: 1, backoffMs: 10, lockMs: 5_000 },
-      { clusters: ctx.clusters, fleet: ctx.fleet, applier: new ClusterApplier(ctx.clusters, ctx.fleet, 2), log: ctx.log },
+      {
+        clusters: ctx.clusters,
+        fleet: ctx.fleet,
+        applier: new ClusterApplier(ctx.clusters, ctx.fleet, 2),
+        log: ctx.log,
+      },
     );
     try {
       const deadline = Date.now() + 10_000;

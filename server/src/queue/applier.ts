@@ -46,7 +46,8 @@ export class ClusterApplier {
   constructor(
     private readonly clusters: ClusterStore,
     private readonly fleet: Fleet,
-    private readonly concurrency = DEFAULT_APPLY_CONCURRENCY,
+    /** Directors called at once by one round (start and stop use it too). */
+    readonly concurrency = DEFAULT_APPLY_CONCURRENCY,
   ) {}
 
   async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
@@ -75,7 +76,11 @@ export class ClusterApplier {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     onGeneration(stored.generation);
-    const outcome = await this.applyStored(cluster, stored, stored.spec.directors.map((d) => d.host));
+    const outcome = await this.applyStored(
+      cluster,
+      stored,
+      stored.spec.directors.map((d) => d.host),
+    );
     const previous = this.applied.get(cluster);
     if (!previous || previous.generation <= outcome.generation) this.applied.set(cluster, outcome);
     return outcome;
@@ -95,11 +100,7 @@ export class ClusterApplier {
   }
 
   /** One Apply of the stored spec to each of `hosts`, at most `concurrency` at once; throws ApplyError naming the failures. */
-  private async applyStored(
-    cluster: string,
-    stored: StoredCluster,
-    hosts: readonly string[],
-  ): Promise<ApplyOutcome> {
+  private async applyStored(cluster: string, stored: StoredCluster, hosts: readonly string[]): Promise<ApplyOutcome> {
     const results = await fanOut(hosts, this.concurrency, async (host): Promise<HostOutcome> => {
       // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
       const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec });

@@ -70,7 +70,14 @@ export function startWorker(
     }
     const stored = await deps.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
-    const hosts = await changeRoles(deps.fleet, stored.spec, stored.generation, kind, job.data.hosts);
+    const hosts = await changeRoles(
+      deps.fleet,
+      stored.spec,
+      stored.generation,
+      kind,
+      job.data.hosts,
+      deps.applier.concurrency,
+    );
     const verb = kind === "start" ? "started" : "stopped";
     return {
       summary: `${verb} ${hosts.map((h) => h.host).join(", ") || "no hosts"}`,
