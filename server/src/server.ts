@@ -132,19 +132,27 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     stillSupervisor: () => lease.confirm(),
     log,
   });
-  const supervisor = new AgentSupervisor(registry, fleet, supervisorEvents, config.LVSFLEET_HEARTBEAT_MS, log, {
-    ...fleetHealth.hooks(),
-    // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
-    onAgentBack: (registration, liveness) => {
-      if (!lease.holding) return;
-      void resyncDirector(context, registration, liveness).catch((error) =>
-        log.warn({ err: (error as Error).message }, "re-sync failed"),
-      );
+  const supervisor = new AgentSupervisor(
+    registry,
+    fleet,
+    supervisorEvents,
+    config.LVSFLEET_HEARTBEAT_MS,
+    log,
+    {
+      ...fleetHealth.hooks(),
+      // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
+      onAgentBack: (registration, liveness) => {
+        if (!lease.holding) return;
+        void resyncDirector(context, registration, liveness).catch((error) =>
+          log.warn({ err: (error as Error).message }, "re-sync failed"),
+        );
+      },
     },
-  }, {
-    concurrency: config.LVSFLEET_SUPERVISOR_ATTACH_CONCURRENCY,
-    jitterMs: config.LVSFLEET_SUPERVISOR_ATTACH_JITTER_MS,
-  });
+    {
+      concurrency: config.LVSFLEET_SUPERVISOR_ATTACH_CONCURRENCY,
+      jitterMs: config.LVSFLEET_SUPERVISOR_ATTACH_JITTER_MS,
+    },
+  );
   // Nothing is watched until this replica holds the lease.
   supervisor.stop();
   const maintenance = new MaintenanceService(

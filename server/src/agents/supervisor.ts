@@ -162,6 +162,8 @@ class Watch {
   private failures = 0;
   private stopped = false;
   private reachable: boolean | undefined;
+  /** When this watch last found the agent reachable (the liveness record's `since`). */
+  private reachableSince: number | undefined;
   /** Between open() and the attach's end (first event, end, or stale): holds a pacing slot. */
   private attaching = false;
 
@@ -222,12 +224,9 @@ class Watch {
       };
       const wasReachable = this.reachable;
       this.reachable = true;
-      void registry.liveness(this.registration.host).then((prior) =>
-        registry.setLiveness(this.registration.host, {
-          ...liveness,
-          since: wasReachable && prior ? prior.since : Date.now(),
-        }),
-      );
+      // reachable since this watch first heard it (kept here: one write per heartbeat, no read)
+      if (wasReachable !== true || this.reachableSince === undefined) this.reachableSince = Date.now();
+      void registry.setLiveness(this.registration.host, { ...liveness, since: this.reachableSince });
       if (wasReachable !== true) {
         const back: StoredEvent = {
           type: "agent",
