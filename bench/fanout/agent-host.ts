@@ -25,6 +25,8 @@ interface Served {
   generation: number;
   /** When the agent's current WatchEvents stream opened (undefined: none open). */
   streamOpenedAt: number | undefined;
+  /** When each of its streams opened, in order. */
+  opens: number[];
 }
 
 const send = (message: FromHost) => process.send?.(message);
@@ -65,6 +67,7 @@ export async function runAgentHost(): Promise<void> {
     watchEvents: (options, onEvent, onEnd) => {
       const openedAt = Date.now();
       entry.streamOpenedAt = openedAt;
+      entry.opens.push(openedAt);
       const closed = () => {
         if (entry.streamOpenedAt === openedAt) entry.streamOpenedAt = undefined;
       };
@@ -110,6 +113,7 @@ export async function runAgentHost(): Promise<void> {
       server: undefined as never,
       generation: 0,
       streamOpenedAt: undefined,
+      opens: [],
     };
     entry.server = await serveAgent(instrumented(entry, agent), {
       listen: "127.0.0.1:0",
@@ -134,9 +138,10 @@ export async function runAgentHost(): Promise<void> {
     agents: served.length,
     applies: applyTimes.filter((t) => t >= since).length,
     watched: served.filter((s) => s.streamOpenedAt !== undefined).length,
-    openedAt: served.flatMap((s) =>
-      s.streamOpenedAt !== undefined && s.streamOpenedAt >= since ? [s.streamOpenedAt] : [],
-    ),
+    openedAt: served.flatMap((s) => {
+      const first = s.opens.find((t) => t >= since);
+      return first === undefined ? [] : [first];
+    }),
   });
 
   process.on("message", (message: ToHost) => {

@@ -274,6 +274,23 @@ export async function runCoordinator(): Promise<void> {
     }
     const changeCpuMs = (cpuMs(f.server.pid) - changeCpuFrom) / CHANGES;
 
+    // what is measured so far, in case the restart below fails on an overloaded machine
+    console.log(
+      JSON.stringify({
+        fanoutBeforeRestart: {
+          agents: AGENTS,
+          enrollMs,
+          firstAttachMs,
+          changesApplied: endToEnd.length,
+          endToEndMs: endToEnd,
+          after202Ms: after202,
+          serverCpuMsPerChange: Math.round(changeCpuMs),
+          rssMiB: { before: before.rss, attached: idle.rss },
+          idleCpuMsPerSecond: { noAgent: before.cpuMsPerS, attached: idle.cpuMsPerS },
+        },
+      }),
+    );
+
     // The supervisor restarts: SIGKILL by PID, started again; until every agent is watched again.
     const killed = Date.now();
     // (profiling: SIGTERM, so that the first server writes its profile)

@@ -19,7 +19,7 @@ export interface HostStats {
   applies: number;
   /** Agents whose WatchEvents stream is open now. */
   watched: number;
-  /** When each agent's open stream was opened, for the agents whose stream opened after `since`. */
+  /** For each agent that opened a stream at or after `since`: when it first did. */
   openedAt: number[];
 }
 
