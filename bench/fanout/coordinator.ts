@@ -195,7 +195,6 @@ export async function runCoordinator(): Promise<void> {
         // longer than on a machine of its own, so the bench gives each call more time (and says so).
         LVSFLEET_AGENT_DEADLINE_MS: String(AGENT_DEADLINE_MS),
         LVSFLEET_APPLY_CONCURRENCY: String(APPLY_CONCURRENCY),
-        LVSFLEET_MAX_BODY_BYTES: String(8 * 1024 * 1024),
         // PROFILE_DIR=… writes the server's CPU profile there (node --cpu-prof) when it stops.
         ...(process.env.PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PROFILE_DIR}` } : {}),
       },
