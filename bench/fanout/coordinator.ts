@@ -179,6 +179,21 @@ export async function runCoordinator(): Promise<void> {
   const hosts = new AgentHosts();
   let fleet: Fleet | undefined;
   let failed = false;
+  const stopAll = async () => {
+    await hosts.stop();
+    await fleet?.stop();
+    await redis.stop();
+  };
+  // stopped from outside (a CI timeout, ^C): the server, the agent hosts and Redis go too
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(
+      signal,
+      () =>
+        void stopAll().finally(() => {
+          rmSync(dataDir, { recursive: true, force: true });
+          process.exit(1);
+        }),
+    );
   try {
     const token = randomBytes(18).toString("base64url");
     fleet = await startFleet({
@@ -391,9 +406,7 @@ export async function runCoordinator(): Promise<void> {
     console.error(`fanout failed; logs kept in ${join(dataDir, "logs")}`);
     throw error;
   } finally {
-    await hosts.stop();
-    await fleet?.stop();
-    await redis.stop();
+    await stopAll();
     if (!failed) rmSync(dataDir, { recursive: true, force: true });
   }
 }

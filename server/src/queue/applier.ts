@@ -119,9 +119,4 @@ export class ClusterApplier {
     if (failures.length > 0) throw new ApplyError(failures, applied);
     return { generation: stored.generation, hosts: applied };
   }
-
-  /** Forget what was applied (e.g. when an agent comes back and must be re-synced). */
-  invalidate(cluster: string): void {
-    this.applied.delete(cluster);
-  }
 }
