@@ -158,6 +158,15 @@ export const ServerConfig = z.object({
    */
   LVSFLEET_REDIS_WAIT_REPLICAS: IntFromEnv(0, 100).optional(),
   LVSFLEET_REDIS_WAIT_MS: IntFromEnv(10, 60_000).default(1_000),
+  /**
+   * The supervisor opens at most this many agent streams at once (a start, a restart, a lease taken
+   * over): the rest wait for a slot (agents/attach-pacing.ts).
+   */
+  LVSFLEET_SUPERVISOR_ATTACH_CONCURRENCY: IntFromEnv(1, 10_000).default(32),
+  /** When more streams are due than that, each waits a random delay up to this long (ms), so that they spread. */
+  LVSFLEET_SUPERVISOR_ATTACH_JITTER_MS: IntFromEnv(0, 60_000).default(1_000),
+  /** Directors one apply calls at once (a cluster with many directors: the rest wait for a slot). */
+  LVSFLEET_APPLY_CONCURRENCY: IntFromEnv(1, 10_000).default(128),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 export type ServerConfig = z.output<typeof ServerConfig>;

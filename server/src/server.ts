@@ -121,7 +121,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     retentionCount: config.LVSFLEET_JOB_RETENTION_COUNT,
     retentionSeconds: config.LVSFLEET_JOB_RETENTION_SECONDS,
   });
-  const applier = new ClusterApplier(clusters, fleet);
+  const applier = new ClusterApplier(clusters, fleet, config.LVSFLEET_APPLY_CONCURRENCY);
   const tokens = new TokenStore(redis, k);
   const writer = new ClusterWriter(clusters);
   // One live process per replica id (the lease lets an id take back its own lease): a restart waits
@@ -168,10 +168,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       // the context is built below, before the supervisor starts; only the lease holder queues re-syncs
       onAgentBack: (registration, liveness) => {
         if (!lease.holding) return;
-        void resyncDirector(context, applier, registration, liveness).catch((error) =>
+        void resyncDirector(context, registration, liveness).catch((error) =>
           log.warn({ err: (error as Error).message }, "re-sync failed"),
         );
       },
+    },
+    {
+      concurrency: config.LVSFLEET_SUPERVISOR_ATTACH_CONCURRENCY,
+      jitterMs: config.LVSFLEET_SUPERVISOR_ATTACH_JITTER_MS,
     },
   );
   // Nothing is watched until this replica holds the lease.

@@ -117,7 +117,7 @@ export class HostAgent implements AgentApi {
   }
 
   private async heartbeat() {
-    const [status, table] = await Promise.all([this.parts.statusFile.read(), this.table()]);
+    const [status, table] = await Promise.all([this.parts.statusFile.peek(), this.table()]);
     const destinations = table.services.flatMap((s) => s.destinations);
     return {
       roleState: status.roleState,

@@ -15,7 +15,15 @@ export class StateFile<T> {
   ) {}
 
   async read(): Promise<T> {
-    if (this.cached) return structuredClone(this.cached.value);
+    return structuredClone(await this.peek());
+  }
+
+  /**
+   * The document itself, not a copy: for a reader that only looks (a heartbeat reads two fields
+   * every beat; copying a held spec of a thousand directors each time would cost more than the beat).
+   */
+  async peek(): Promise<Readonly<T>> {
+    if (this.cached) return this.cached.value;
     let value: T;
     try {
       value = JSON.parse(await readFile(this.path, "utf8")) as T;
@@ -25,7 +33,7 @@ export class StateFile<T> {
       value = this.initial();
     }
     this.cached ??= { value };
-    return structuredClone(this.cached.value);
+    return this.cached.value;
   }
 
   async write(value: T): Promise<void> {

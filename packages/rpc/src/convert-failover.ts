@@ -55,9 +55,18 @@ const oneOf = <T extends string>(values: readonly T[], value: string, fallback: 
 export const healthStateFromWire = (s: string): HealthState => oneOf(HEALTH_STATES, s, "unknown");
 export const vrrpStateFromWire = (s: string): VrrpState => oneOf(VRRP_STATES, s, "UNKNOWN");
 
+/** Each spec's JSON, once: a stored spec is shared read-only, and one change sends it to every director. */
+const specJson = new WeakMap<ClusterSpec, string>();
+
 /** The spec travels as JSON and is validated by the agent with the same schema as the server's. */
 export function specToJson(spec: ClusterSpec | undefined): string {
-  return spec ? JSON.stringify(spec) : "";
+  if (!spec) return "";
+  let json = specJson.get(spec);
+  if (json === undefined) {
+    json = JSON.stringify(spec);
+    specJson.set(spec, json);
+  }
+  return json;
 }
 
 /** Parses and validates a spec_json field; throws a ValidationError (or SyntaxError) when it is bad. */

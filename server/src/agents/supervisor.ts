@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { FleetHealthView } from "../health/fleet-health.ts";
 import type { AgentLiveness, AgentRegistration, AgentRegistry } from "../store/agents.ts";
 import type { EventLog, StoredEvent } from "../store/events.ts";
+import { AttachPacer, type AttachPacing, UNPACED } from "./attach-pacing.ts";
 import type { Fleet } from "./fleet.ts";
 
 export interface SupervisorHooks {
@@ -35,6 +36,9 @@ export class AgentSupervisor {
   private readonly forgotten = new Set<string>();
   /** False after stop() until start(): with several replicas, only the lease holder watches (supervisor-duty.ts). */
   private active = true;
+  /** Streams to open, at most so many at once and spread when many are due (attach-pacing.ts). */
+  private readonly pacer: AttachPacer<Watch>;
+  private wake: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly registry: SupervisedRegistry,
@@ -43,7 +47,10 @@ export class AgentSupervisor {
     private readonly heartbeatMs: number,
     private readonly log: Logger,
     private readonly hooks: SupervisorHooks = {},
-  ) {}
+    pacing: AttachPacing = UNPACED,
+  ) {
+    this.pacer = new AttachPacer<Watch>(pacing);
+  }
 
   async start(): Promise<void> {
     this.active = true;
@@ -76,10 +83,42 @@ export class AgentSupervisor {
     if (!this.active) return;
     const current = this.watches.get(registration.host);
     if (current && current.registration.endpoint === registration.endpoint) return;
-    current?.stop();
+    if (current) this.unwatch(current);
     const watch = new Watch(registration, this);
     this.watches.set(registration.host, watch);
-    watch.open();
+    this.attach(watch);
+  }
+
+  /** Queues a stream to open (its first, or again after a failure): paced, never more than the slots. */
+  attach(watch: Watch): void {
+    this.pacer.add(watch, performance.now());
+    this.pump();
+  }
+
+  /** A stream's attach is over (first event, end, or no heartbeat in time): its slot goes to the next. */
+  attached(watch: Watch): void {
+    this.pacer.settled(watch);
+    this.pump();
+  }
+
+  /** Opens what the pacer lets start now, and looks again when the next waiting attach is due. */
+  private pump(): void {
+    clearTimeout(this.wake);
+    this.wake = undefined;
+    const now = performance.now();
+    for (const watch of this.pacer.take(now)) watch.open();
+    const next = this.pacer.nextAt();
+    if (next !== undefined) this.wake = setTimeout(() => this.pump(), Math.max(0, next - now));
+  }
+
+  private unwatch(watch: Watch): void {
+    watch.stop();
+    this.pacer.remove(watch);
+  }
+
+  /** Streams open or being opened, and attaches waiting for a slot (GET /v1/health, tests). */
+  get attachments(): { watched: number; waiting: number; inFlight: number } {
+    return { watched: this.watches.size, ...this.pacer.pending };
   }
 
   /** Stops watching a host (revoked, or deregistered); host names compare case-insensitively, as DNS names do. */
@@ -87,7 +126,7 @@ export class AgentSupervisor {
     this.forgotten.add(host.toLowerCase());
     for (const [name, watch] of this.watches)
       if (name.toLowerCase() === host.toLowerCase()) {
-        watch.stop();
+        this.unwatch(watch);
         this.watches.delete(name);
       }
   }
@@ -97,6 +136,9 @@ export class AgentSupervisor {
     this.active = false;
     for (const watch of this.watches.values()) watch.stop();
     this.watches.clear();
+    this.pacer.clear();
+    clearTimeout(this.wake);
+    this.wake = undefined;
   }
 
   /** VIP ownership, alerts and last states across the fleet, when the server keeps them. */
@@ -123,6 +165,10 @@ class Watch {
   private failures = 0;
   private stopped = false;
   private reachable: boolean | undefined;
+  /** When this watch last found the agent reachable (the liveness record's `since`). */
+  private reachableSince: number | undefined;
+  /** Between open() and the attach's end (first event, end, or stale): holds a pacing slot. */
+  private attaching = false;
 
   constructor(
     readonly registration: AgentRegistration,
@@ -132,6 +178,7 @@ class Watch {
   open(): void {
     if (this.stopped) return;
     const { fleet, heartbeatMs } = this.supervisor.deps();
+    this.attaching = true;
     try {
       this.stream = fleet.watch(
         this.registration,
@@ -146,17 +193,25 @@ class Watch {
     this.armStaleTimer();
   }
 
+  /** The attach is over, whichever way: the next one may start. */
+  private attachDone(): void {
+    if (!this.attaching) return;
+    this.attaching = false;
+    this.supervisor.attached(this);
+  }
+
   private armStaleTimer(): void {
     clearTimeout(this.staleTimer);
     const { heartbeatMs } = this.supervisor.deps();
-    this.staleTimer = setTimeout(
-      () => void this.markUnreachable(`no heartbeat for ${3 * heartbeatMs} ms`),
-      3 * heartbeatMs,
-    );
+    this.staleTimer = setTimeout(() => {
+      this.attachDone();
+      void this.markUnreachable(`no heartbeat for ${3 * heartbeatMs} ms`);
+    }, 3 * heartbeatMs);
   }
 
   private onEvent(event: AgentEvent): void {
     const { events, log, hooks } = this.supervisor.deps();
+    this.attachDone();
     this.failures = 0;
     this.armStaleTimer();
     if (event.type === "heartbeat") {
@@ -180,8 +235,11 @@ class Watch {
    */
   private async heard(event: HeartbeatEvent, wasReachable: boolean | undefined): Promise<void> {
     const { registry, events, log, hooks } = this.supervisor.deps();
-    const prior = await registry.liveness(this.registration.host);
+    // one read per watch (its first beat), then one write per beat and no read
+    const prior = wasReachable === undefined ? await registry.liveness(this.registration.host) : undefined;
     const known = wasReachable ?? prior?.reachable;
+    if (known !== true || this.reachableSince === undefined)
+      this.reachableSince = known === true && prior?.since !== undefined ? prior.since : Date.now();
     const liveness: AgentLiveness = {
       reachable: true,
       lastHeartbeat: event.time,
@@ -189,7 +247,7 @@ class Watch {
       generation: event.generation,
       activeConns: event.activeConns,
       inactConns: event.inactConns,
-      since: known && prior ? prior.since : Date.now(),
+      since: this.reachableSince,
     };
     await registry.setLiveness(this.registration.host, liveness);
     if (known !== true) {
@@ -210,13 +268,15 @@ class Watch {
 
   private onEnd(error: Error | undefined): void {
     clearTimeout(this.staleTimer);
+    this.attachDone();
     if (this.stopped) return;
     this.failures += 1;
     if (error) void this.markUnreachable(error.message);
     // A stream that ends cleanly (deadline reached) is re-opened at once; a broken one with backoff.
+    // Either way through the pacer: many agents lost at once come back in slots, not in one burst.
     const { heartbeatMs } = this.supervisor.deps();
     const delay = error ? Math.min(5_000, 3 * heartbeatMs, 100 * 2 ** Math.min(this.failures, 6)) : 0;
-    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.retryTimer = setTimeout(() => this.supervisor.attach(this), delay);
   }
 
   private async markUnreachable(reason: string): Promise<void> {
@@ -251,6 +311,7 @@ class Watch {
 
   stop(): void {
     this.stopped = true;
+    this.attaching = false;
     clearTimeout(this.staleTimer);
     clearTimeout(this.retryTimer);
     this.stream?.cancel();

@@ -1,7 +1,8 @@
 import { renderList } from "@lvsfleet/ipvs";
 import { describeOperation } from "@lvsfleet/planner";
 import type { Fleet } from "../agents/fleet.ts";
-import type { ClusterStore } from "../store/clusters.ts";
+import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
+import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
 
 export interface ApplyOutcome {
@@ -29,10 +30,14 @@ export class ApplyError extends Error {
   }
 }
 
+/** Directors called at once by one round when the server says nothing (LVSFLEET_APPLY_CONCURRENCY). */
+export const DEFAULT_APPLY_CONCURRENCY = 128;
+
 /**
  * Brings every director of a cluster to the desired table, at least at a given generation.
  * Concurrent requests for one cluster share a single round of Apply calls: a job whose
  * generation is already applied, or being applied, waits for that instead of calling again.
+ * A round calls at most `concurrency` directors at once (one gRPC channel per agent, kept by the pool).
  */
 export class ClusterApplier {
   private readonly applied = new Map<string, ApplyOutcome>();
@@ -41,6 +46,8 @@ export class ClusterApplier {
   constructor(
     private readonly clusters: ClusterStore,
     private readonly fleet: Fleet,
+    /** Directors called at once by one round (start and stop use it too). */
+    readonly concurrency = DEFAULT_APPLY_CONCURRENCY,
   ) {}
 
   async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
@@ -69,35 +76,47 @@ export class ClusterApplier {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     onGeneration(stored.generation);
-    const results = await Promise.allSettled(
-      stored.spec.directors.map(async (director): Promise<HostOutcome> => {
-        // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
-        const result = await this.fleet.apply(cluster, director.host, {
-          generation: stored.generation,
-          spec: stored.spec,
-        });
-        return {
-          host: director.host,
-          role: "director",
-          changes: result.operations.map(describeOperation),
-          generation: result.generation,
-          table: renderList(result.observed),
-        };
-      }),
+    const outcome = await this.applyStored(
+      cluster,
+      stored,
+      stored.spec.directors.map((d) => d.host),
     );
-    const hosts = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    const failures = results.flatMap((r, i) =>
-      r.status === "rejected" ? [{ host: stored.spec.directors[i]?.host ?? "?", error: r.reason as Error }] : [],
-    );
-    if (failures.length > 0) throw new ApplyError(failures, hosts);
-    const outcome = { generation: stored.generation, hosts };
     const previous = this.applied.get(cluster);
     if (!previous || previous.generation <= outcome.generation) this.applied.set(cluster, outcome);
     return outcome;
   }
 
-  /** Forget what was applied (e.g. when an agent comes back and must be re-synced). */
-  invalidate(cluster: string): void {
-    this.applied.delete(cluster);
+  /**
+   * Brings only some directors of a cluster to its stored desired state (a re-sync of directors
+   * that came back behind): the others are not called, and what the cluster's rounds share is kept.
+   * Hosts that are no longer directors of the cluster are skipped.
+   */
+  async applyToHosts(cluster: string, only: readonly string[]): Promise<ApplyOutcome> {
+    const stored = await this.clusters.get(cluster);
+    if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
+    const wanted = new Set(only);
+    const hosts = stored.spec.directors.filter((d) => wanted.has(d.host)).map((d) => d.host);
+    return this.applyStored(cluster, stored, hosts);
+  }
+
+  /** One Apply of the stored spec to each of `hosts`, at most `concurrency` at once; throws ApplyError naming the failures. */
+  private async applyStored(cluster: string, stored: StoredCluster, hosts: readonly string[]): Promise<ApplyOutcome> {
+    const results = await fanOut(hosts, this.concurrency, async (host): Promise<HostOutcome> => {
+      // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
+      const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec });
+      return {
+        host,
+        role: "director",
+        changes: result.operations.map(describeOperation),
+        generation: result.generation,
+        table: renderList(result.observed),
+      };
+    });
+    const applied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const failures = results.flatMap((r, i) =>
+      r.status === "rejected" ? [{ host: hosts[i] ?? "?", error: r.reason as Error }] : [],
+    );
+    if (failures.length > 0) throw new ApplyError(failures, applied);
+    return { generation: stored.generation, hosts: applied };
   }
 }

@@ -1,6 +1,8 @@
 import { renderList } from "@lvsfleet/ipvs";
 import { type ClusterSpec, clusterHosts, directorRoleConfig, realServerRoleConfig } from "@lvsfleet/model";
 import type { Fleet } from "../agents/fleet.ts";
+import { DEFAULT_APPLY_CONCURRENCY } from "./applier.ts";
+import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
 
 /** Raised when some hosts could not start or stop; says which and why. */
@@ -19,6 +21,8 @@ export async function changeRoles(
   generation: number,
   action: "start" | "stop",
   only: string[] | undefined,
+  /** Hosts called at once (LVSFLEET_APPLY_CONCURRENCY). */
+  concurrency = DEFAULT_APPLY_CONCURRENCY,
 ): Promise<HostOutcome[]> {
   const hosts = clusterHosts(spec).filter((h) => !only || only.includes(h.host));
   const byKind = (kind: string) => hosts.filter((h) => h.kind === kind);
@@ -27,28 +31,26 @@ export async function changeRoles(
   const outcomes: HostOutcome[] = [];
   const failures: string[] = [];
   for (const wave of waves) {
-    const results = await Promise.allSettled(
-      wave.map(async (h): Promise<HostOutcome> => {
-        const result =
-          action === "stop"
-            ? await fleet.stop(spec.name, h.host)
-            : await fleet.start(
-                spec.name,
-                h.host,
-                h.kind === "director"
-                  ? { kind: "director", director: directorRoleConfig(spec, h.director, generation) }
-                  : { kind: "real-server", realServer: realServerRoleConfig(spec, h.host) },
-              );
-        return {
-          host: h.host,
-          role: h.kind,
-          changes: result.changes.map((c) => c.description),
-          roleState: result.state.roleState,
-          generation: result.state.generation,
-          table: h.kind === "director" ? renderList(result.state.table) : undefined,
-        };
-      }),
-    );
+    const results = await fanOut(wave, concurrency, async (h): Promise<HostOutcome> => {
+      const result =
+        action === "stop"
+          ? await fleet.stop(spec.name, h.host)
+          : await fleet.start(
+              spec.name,
+              h.host,
+              h.kind === "director"
+                ? { kind: "director", director: directorRoleConfig(spec, h.director, generation) }
+                : { kind: "real-server", realServer: realServerRoleConfig(spec, h.host) },
+            );
+      return {
+        host: h.host,
+        role: h.kind,
+        changes: result.changes.map((c) => c.description),
+        roleState: result.state.roleState,
+        generation: result.state.generation,
+        table: h.kind === "director" ? renderList(result.state.table) : undefined,
+      };
+    });
     results.forEach((r) => {
       if (r.status === "fulfilled") outcomes.push(r.value);
       else failures.push((r.reason as Error).message);

@@ -12,7 +12,10 @@ export interface CommandJobData {
   generation?: number;
   /** apply: whether the command changed the desired state (false: the same value again). */
   changed?: boolean;
-  /** start/stop: the hosts (all of the cluster's when absent). */
+  /**
+   * start/stop: the hosts (all of the cluster's when absent). apply: only these directors, with the
+   * stored desired state (a re-sync of directors that came back behind); all of them when absent.
+   */
   hosts?: string[];
   /** The command in words, e.g. `weight 192.168.1.220:80 3 -> 5 in web/http`. */
   command: string;

@@ -43,6 +43,16 @@ export function startWorker(
 ): Worker<CommandJobData, CommandJobResult> {
   const process = async (job: Job<CommandJobData, CommandJobResult>): Promise<CommandJobResult> => {
     const { kind, cluster } = job.data;
+    if (kind === "apply" && job.data.hosts) {
+      // a re-sync: only the directors that came back behind are called (resync.ts)
+      const outcome = await deps.applier.applyToHosts(cluster, job.data.hosts);
+      const changed = outcome.hosts.filter((h) => h.changes.length > 0).length;
+      return {
+        summary: `generation ${outcome.generation} re-applied to ${outcome.hosts.map((h) => h.host).join(", ") || "no director"}${changed ? `, ${changed} changed` : ", nothing to change"}`,
+        generation: outcome.generation,
+        hosts: outcome.hosts,
+      };
+    }
     if (kind === "apply") {
       const applied = await deps.applier.ensureApplied(cluster, job.data.generation ?? 0);
       // A command that changed nothing reports no changes, even if the round that applied its
@@ -62,7 +72,14 @@ export function startWorker(
     }
     const stored = await deps.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
-    const hosts = await changeRoles(deps.fleet, stored.spec, stored.generation, kind, job.data.hosts);
+    const hosts = await changeRoles(
+      deps.fleet,
+      stored.spec,
+      stored.generation,
+      kind,
+      job.data.hosts,
+      deps.applier.concurrency,
+    );
     const verb = kind === "start" ? "started" : "stopped";
     return {
       summary: `${verb} ${hosts.map((h) => h.host).join(", ") || "no hosts"}`,

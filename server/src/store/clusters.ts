@@ -143,6 +143,12 @@ export class ClusterStore implements SpecStore {
     }
   }
 
+  /** The cluster's generation alone (no spec read), undefined when there is none: for readers that only compare it (re-sync). */
+  async generation(name: string): Promise<number | undefined> {
+    const generation = await this.redis.hget(this.keys.cluster(name), "generation");
+    return generation === null ? undefined : Number(generation);
+  }
+
   /** The stored spec's text and generation, unparsed (for the migration of specs written by older versions). */
   async raw(name: string): Promise<{ text: string; generation: number } | undefined> {
     const [text, generation] = await this.redis.hmget(this.keys.cluster(name), "spec", "generation");
