@@ -58,6 +58,10 @@ export const errors = {
   403: json(ErrorBody, "The token's role (or cluster list) does not allow this"),
   404: json(ErrorBody, "Unknown cluster, service, real server, host, job or token"),
   429: json(ErrorBody, "Too many requests from this token; retry after Retry-After seconds"),
+  503: json(
+    ErrorBody,
+    "A change made on the Redis master that its replicas did not confirm in time (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; safe to retry after Retry-After seconds",
+  ),
 };
 
 /** The answers of routes whose work runs in the simulation pool (what-if, plan), besides `errors`. */
