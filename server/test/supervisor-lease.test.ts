@@ -435,6 +435,60 @@ describe("a new supervisor starts from what the previous one recorded", () => {
   });
 });
 
+describe("a director that stays reachable is still checked for being behind", () => {
+  it("offers an agent for a re-sync check when it comes back and every agentCheckMs after, announcing it back once", async () => {
+    const p = `t${prefix++}`;
+    const k = keys(p);
+    const connection = redis.connect();
+    const registry = new AgentRegistry(connection, k);
+    const events = new EventLog(connection, k);
+    const registration = {
+      host: "lb1",
+      role: "director" as const,
+      endpoint: "127.0.0.1:1",
+      driver: "sim",
+      registeredAt: 0,
+    };
+    await registry.register(registration);
+    const streams = new Map<string, { onEvent(e: unknown): void }>();
+    const fleet = {
+      watch: (r: { host: string }, _o: unknown, handlers: { onEvent(e: unknown): void }) => {
+        streams.set(r.host, handlers);
+        return { cancel: () => streams.delete(r.host) };
+      },
+    } as unknown as Fleet;
+    const checks: number[] = [];
+    const supervisor = new AgentSupervisor(registry, fleet, events, 60_000, log, {
+      onAgentBack: () => void checks.push(performance.now()),
+      agentCheckMs: 100,
+    });
+    await supervisor.start();
+    const beat = () =>
+      streams.get("lb1")?.onEvent({
+        type: "heartbeat",
+        time: Date.now(),
+        host: "lb1",
+        roleState: "running",
+        generation: 1,
+        services: 1,
+        destinations: 1,
+        activeConns: 0,
+        inactConns: 0,
+      });
+    for (let i = 0; i < 18; i++) {
+      beat();
+      await sleep(20);
+    }
+    supervisor.stop();
+    // ~360 ms of beats every 20 ms: the first beat, then one every 100 ms — never one per beat
+    expect(checks.length).toBeGreaterThanOrEqual(3);
+    expect(checks.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < checks.length; i++) expect(checks[i]! - checks[i - 1]!).toBeGreaterThanOrEqual(99);
+    const back = (await events.recent(10)).filter((e) => e.type === "agent" && e.to === "reachable");
+    expect(back).toHaveLength(1);
+  });
+});
+
 describe("the replica's settings are checked at start, naming the setting and the reason", () => {
   const TOKEN = { LVSFLEET_API_TOKEN: "a-bootstrap-token-long-enough" };
   function configErrors(env: Record<string, string>): Record<string, string> {

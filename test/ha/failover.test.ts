@@ -545,7 +545,7 @@ describe("fail-over: 3 replicas, Redis Sentinel, SIGKILL one process at a time",
     );
     expect(refused.status, refused.text).toBe(503);
     expect(refused.body.error.message).toBe(
-      "the change reached 0 of the 1 Redis replica(s) it must reach within 1000 ms (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; it is safe to retry (a weight or a spec set again changes nothing more; a job sent again with its idempotencyKey is not queued twice)",
+      "the change reached 0 of the 1 Redis replica(s) it must reach within 1000 ms (LVSFLEET_REDIS_WAIT_REPLICAS, LVSFLEET_REDIS_WAIT_MS): it may not survive a Redis fail-over; a weight or a spec set again changes nothing more, and a maintenance job sent again with its idempotencyKey is not queued twice; anything else (start, stop, a job without an idempotencyKey, a token) was made: check before sending it again",
     );
     // the same request again, once the replica answers: acknowledged and applied
     const retried = await until("the retry to be acknowledged", async () => {

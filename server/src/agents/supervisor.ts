@@ -7,8 +7,14 @@ import { AttachPacer, type AttachPacing, UNPACED } from "./attach-pacing.ts";
 import type { Fleet } from "./fleet.ts";
 
 export interface SupervisorHooks {
-  /** Called when an agent becomes reachable again (or for the first time). */
+  /**
+   * Called when an agent becomes reachable again (or for the first time), and every
+   * `agentCheckMs` while it stays reachable: a director behind its cluster's generation is re-synced
+   * even when its stream never broke (its apply job lost in a Redis fail-over, or out of attempts).
+   */
   onAgentBack?(registration: AgentRegistration, liveness: AgentLiveness): void;
+  /** How often onAgentBack is called for an agent that stays reachable (default 30 s). */
+  agentCheckMs?: number | undefined;
   /** Called for every non-heartbeat event. */
   onEvent?(event: AgentEvent): void;
   /** Called for every heartbeat (directors' carry the VIPs they hold and their VRRP states). */
@@ -21,6 +27,9 @@ export interface SupervisorHooks {
 
 /** What the supervisor reads and writes of the registry (its liveness writes fenced by the lease: AgentRegistry.fencedBy). */
 export type SupervisedRegistry = Pick<AgentRegistry, "list" | "liveness" | "setLiveness">;
+
+/** How often an agent that stays reachable is checked for being behind its cluster's desired state. */
+const AGENT_CHECK_MS = 30_000;
 
 /** How long a WatchEvents stream lives before it is re-opened (every call has a deadline). */
 const STREAM_DEADLINE_MS = 10 * 60_000;
@@ -107,8 +116,10 @@ export class AgentSupervisor {
     this.wake = undefined;
     const now = performance.now();
     for (const watch of this.pacer.take(now)) watch.open();
+    // an open() that failed at once pumped again (and may have set a timer): one timer only
+    clearTimeout(this.wake);
     const next = this.pacer.nextAt();
-    if (next !== undefined) this.wake = setTimeout(() => this.pump(), Math.max(0, next - now));
+    this.wake = next === undefined ? undefined : setTimeout(() => this.pump(), Math.max(0, next - now));
   }
 
   private unwatch(watch: Watch): void {
@@ -165,6 +176,8 @@ class Watch {
   private failures = 0;
   private stopped = false;
   private reachable: boolean | undefined;
+  /** When this watch last offered the agent for a re-sync check (monotonic ms). */
+  private checkedAt = 0;
   /** When this watch last found the agent reachable (the liveness record's `since`). */
   private reachableSince: number | undefined;
   /** Between open() and the attach's end (first event, end, or stale): holds a pacing slot. */
@@ -210,6 +223,8 @@ class Watch {
   }
 
   private onEvent(event: AgentEvent): void {
+    // an event already buffered when the stream was cancelled (the lease lost) is not this replica's to record
+    if (this.stopped) return;
     const { events, log, hooks } = this.supervisor.deps();
     this.attachDone();
     this.failures = 0;
@@ -263,7 +278,11 @@ class Watch {
       hooks.onTransition?.(back);
       log.info({ agent: this.registration.host }, "agent reachable");
     }
-    if (wasReachable !== true) hooks.onAgentBack?.(this.registration, liveness);
+    const now = performance.now();
+    if (wasReachable !== true || now - this.checkedAt >= (hooks.agentCheckMs ?? AGENT_CHECK_MS)) {
+      this.checkedAt = now;
+      hooks.onAgentBack?.(this.registration, liveness);
+    }
   }
 
   private onEnd(error: Error | undefined): void {

@@ -251,6 +251,8 @@ export async function submitJob(
     const existing = first ? await maintenance.store.get(first) : undefined;
     if (existing) {
       canRead(actor, existing.cluster);
+      // the first answer may have been a 503 after the job's queue entry was lost in a fail-over
+      await maintenance.ensureQueued(existing);
       return { kind: "job", job: maintenanceView(existing), replay: true };
     }
   }
@@ -311,7 +313,8 @@ export async function submitJob(
       notify,
     });
     const created = await maintenance.store.create(job);
-    if (!created.replay) {
+    if (created.replay) await maintenance.ensureQueued(created.job);
+    else {
       await maintenance.enqueue(created.job);
       await maintenance.store.appendEvent(job.id, {
         time: Date.now(),

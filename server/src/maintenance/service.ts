@@ -9,12 +9,15 @@ import type { MaintenanceEffects } from "./effects.ts";
 import { ClusterLock } from "./lock.ts";
 import { type RunOutcome, runMaintenanceJob } from "./runner.ts";
 import { MaintenanceStore, maintenanceKeys } from "./store.ts";
-import type { JobEvent, MaintenanceJob, Schedule } from "./types.ts";
+import { type JobEvent, type MaintenanceJob, type Schedule, TERMINAL } from "./types.ts";
 
 export const MAINTENANCE_QUEUE = "maintenance";
 
 /** Finished maintenance jobs go to the same channel as command jobs: lvsfleet_jobs_finished_total{kind="drain",outcome="cancelled"}… */
 const jobsFinished = channel(JOB_FINISHED_CHANNEL);
+
+/** How old an unfinished job must be before a sweep takes it for one that lost its queue entry (ms). */
+const ORPHAN_AGE_MS = 10_000;
 
 /** What a BullMQ job of the maintenance queue carries: the job's id, or the schedule that fired it. */
 export interface MaintenanceQueueData {
@@ -263,19 +266,28 @@ export class MaintenanceService {
    * (compare-and-set on its queue entry), so a job is never queued twice over.
    */
   async requeueOrphans(): Promise<void> {
-    for (const job of await this.store.unfinished()) {
-      if (job.state === "scheduled" && job.runAt && job.runAt > Date.now() && (await this.queue.getJob(job.id)))
-        continue;
-      const queued = await this.queue.getJob(job.queueJobId ?? job.id);
-      const state = queued ? await queued.getState() : undefined;
-      if (queued && state !== "completed" && state !== "failed") continue;
-      this.log.warn({ job: job.id, state: job.state }, "maintenance job without a queue entry: queueing it again");
-      const queueJobId = `${job.id}-r${Date.now()}`;
-      const claimed = await this.store.update(job.id, (j) =>
-        j.queueJobId === job.queueJobId ? { ...j, queueJobId } : undefined,
-      );
-      if (claimed?.queueJobId !== queueJobId) continue;
-      await this.queue.add("maintenance", { id: job.id }, { jobId: queueJobId, attempts: 1 });
-    }
+    // a job just created is being queued by the request that made it: left to that request
+    const settled = Date.now() - ORPHAN_AGE_MS;
+    for (const job of await this.store.unfinished()) if (job.createdAt <= settled) await this.ensureQueued(job);
+  }
+
+  /**
+   * Queues an unfinished job again when its BullMQ job is gone (lost in a Redis fail-over, or Redis
+   * restored from an older snapshot): the sweep above, and a request replayed with the job's
+   * idempotency key (its first answer may have been a 503 after the queue entry was lost).
+   */
+  async ensureQueued(job: MaintenanceJob): Promise<void> {
+    if (TERMINAL.has(job.state)) return;
+    if (job.state === "scheduled" && job.runAt && job.runAt > Date.now() && (await this.queue.getJob(job.id))) return;
+    const queued = await this.queue.getJob(job.queueJobId ?? job.id);
+    const state = queued ? await queued.getState() : undefined;
+    if (queued && state !== "completed" && state !== "failed") return;
+    this.log.warn({ job: job.id, state: job.state }, "maintenance job without a queue entry: queueing it again");
+    const queueJobId = `${job.id}-r${Date.now()}`;
+    const claimed = await this.store.update(job.id, (j) =>
+      j.queueJobId === job.queueJobId && !TERMINAL.has(j.state) ? { ...j, queueJobId } : undefined,
+    );
+    if (claimed?.queueJobId !== queueJobId) return;
+    await this.queue.add("maintenance", { id: job.id }, { jobId: queueJobId, attempts: 1 });
   }
 }

@@ -28,7 +28,7 @@ export interface ReplicationSettings {
 
 /** What a client should do: the change was made (on the master), so sending it again is safe. */
 const RETRY =
-  "it is safe to retry (a weight or a spec set again changes nothing more; a job sent again with its idempotencyKey is not queued twice)";
+  "a weight or a spec set again changes nothing more, and a maintenance job sent again with its idempotencyKey is not queued twice; anything else (start, stop, a job without an idempotencyKey, a token) was made: check before sending it again";
 
 /** The writes of a change may not be on enough replicas: it may be lost in a fail-over. Safe to retry. */
 export class NotReplicatedError extends Error {
@@ -78,7 +78,15 @@ export class ReplicationBarrier {
   async confirm(mark: ReplicationMark): Promise<void> {
     const { replicas, timeoutMs } = this.settings;
     if (replicas === 0) return;
-    const acknowledged = await this.nextRound();
+    let acknowledged: number;
+    try {
+      acknowledged = await this.nextRound();
+    } catch (error) {
+      // the round itself failed (a connection closed in a fail-over, a demoted master): not confirmed
+      throw new NotReplicatedError(
+        `Redis could not confirm the change reached its replica(s) (${(error as Error).message}): it may not survive a Redis fail-over; ${RETRY}`,
+      );
+    }
     if (this.reconnections !== mark.reconnections)
       throw new NotReplicatedError(
         `the connection to Redis was re-made (a fail-over?) while the change was written: it may not survive the fail-over; ${RETRY}`,

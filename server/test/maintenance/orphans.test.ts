@@ -39,7 +39,11 @@ describe("maintenance jobs that lost their queue entry (a private redis-server)"
     const [a, b] = [replica(world), replica(world)];
     try {
       expect(await a.queue.getJob(job.id)).toBeUndefined(); // stored, never queued (or its entry lost)
-      await Promise.all([a.requeueOrphans(), b.requeueOrphans()]);
+      // a job just made is left to the request that is queueing it
+      await a.requeueOrphans();
+      expect(await a.queue.getJobs(["waiting", "delayed", "active", "prioritized"])).toEqual([]);
+      await a.store.update(job.id, (j) => ({ ...j, createdAt: j.createdAt - 60_000 }));
+      await Promise.all([a.requeueOrphans(), b.requeueOrphans(), b.ensureQueued(job)]);
       const queued = await a.queue.getJobs(["waiting", "delayed", "active", "prioritized"]);
       expect(queued.map((q) => q.data.id)).toEqual([job.id]);
       const stored = await a.store.get(job.id);
