@@ -98,6 +98,8 @@ export class HostAgent implements AgentApi {
   private readonly keeper: HostKeeper;
   private readonly serial = new Serial();
   private readonly extension: RoleExtension | undefined;
+  /** The status read of the kernel's table under way, shared by every heartbeat and GetState meanwhile. */
+  private reading: Promise<IpvsTable> | undefined;
 
   constructor(private readonly parts: HostAgentParts) {
     this.keeper = new HostKeeper(parts.host, parts.ledgerFile);
@@ -112,8 +114,18 @@ export class HostAgent implements AgentApi {
     return this.parts.info;
   }
 
-  private async table(): Promise<IpvsTable> {
-    return this.parts.dataPlane ? this.parts.dataPlane.observe() : { services: [] };
+  /**
+   * The kernel's table for heartbeats and status, single-flight: while one read runs (an `nft -j list
+   * table` or `ipvsadm -Sn` of a big table can take longer than a heartbeat period), every other
+   * caller shares it instead of starting another. An Apply reads the kernel itself, after its change.
+   */
+  private table(): Promise<IpvsTable> {
+    const dataPlane = this.parts.dataPlane;
+    if (!dataPlane) return Promise.resolve({ services: [] });
+    this.reading ??= dataPlane.observe().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
   }
 
   private async heartbeat() {
