@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { defineScript, evalScript } from "../maintenance/scripts.ts";
+import { DELETE_IF_HELD, defineScript, evalScript } from "../maintenance/scripts.ts";
 
 /** Sets the key to this process's instance if it is free or already this instance's; 0 when another instance holds it. */
 const CLAIM = `
@@ -9,11 +9,6 @@ local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
-`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
 `;
 
 /** Raised when another running process already uses this replica id. */
@@ -38,7 +33,7 @@ export class ReplicaPresence {
     readonly options: { key: string; replica: string; ttlMs: number; log: Logger },
   ) {
     defineScript(redis, CLAIM, 1);
-    defineScript(redis, RELEASE, 1);
+    defineScript(redis, DELETE_IF_HELD, 1);
   }
 
   private async tryClaim(): Promise<boolean> {
@@ -76,6 +71,6 @@ export class ReplicaPresence {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await evalScript(this.redis, RELEASE, 1, this.options.key, this.instance).catch(() => undefined);
+    await evalScript(this.redis, DELETE_IF_HELD, 1, this.options.key, this.instance).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { defineScript, evalScript, RENEW_IF_HELD } from "../maintenance/scripts.ts";
+import { DELETE_IF_HELD, defineScript, evalScript, RENEW_IF_HELD } from "../maintenance/scripts.ts";
 
 /**
  * The supervisor lease: one replica at a time holds it and does the fleet-wide work (agent
@@ -22,14 +22,6 @@ end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
 return {1, tostring(token)}
-`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
 `;
 
 /** A write only the holder may make: appended to the stream only while `<replica> <token>` still holds the lease. */
@@ -102,7 +94,7 @@ export class SupervisorLease implements LeaseView {
     for (const [lua, keys] of [
       [ACQUIRE, 3],
       [RENEW_IF_HELD, 1],
-      [RELEASE, 1],
+      [DELETE_IF_HELD, 1],
       [FENCED_XADD, 2],
       [FENCED_HASH, 2],
       [HOLDS, 1],
@@ -167,7 +159,7 @@ export class SupervisorLease implements LeaseView {
     if (ok !== 1) return;
     const token = Number(value);
     if (this.closed) {
-      await evalScript(this.redis, RELEASE, 1, this.options.key, this.value(token));
+      await evalScript(this.redis, DELETE_IF_HELD, 1, this.options.key, this.value(token));
       return;
     }
     this.token = token;
@@ -283,6 +275,6 @@ export class SupervisorLease implements LeaseView {
     const token = this.token;
     if (token === undefined) return;
     this.lose(token, "shutting down");
-    await evalScript(this.redis, RELEASE, 1, this.options.key, this.value(token)).catch(() => undefined);
+    await evalScript(this.redis, DELETE_IF_HELD, 1, this.options.key, this.value(token)).catch(() => undefined);
   }
 }

@@ -45,3 +45,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `;
+
+/**
+ * Deletes a key only while it holds the given value: the supervisor lease given up, a replica's
+ * claim on its id released. KEYS[1] the key; ARGV[1] the value. 1 when deleted.
+ */
+export const DELETE_IF_HELD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`;
