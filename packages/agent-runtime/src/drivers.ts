@@ -18,6 +18,12 @@ export interface DataPlaneDriver {
   init(): Promise<void>;
   /** The table the data plane really has, with connection counts. */
   observe(): Promise<IpvsTable>;
+  /**
+   * The named services (their `serviceKey`s) as the kernel has them now, leaving out those it lacks:
+   * the read-back after a change, which costs what the change touched (`ipvsadm -Ln -t …`, a
+   * service's own nft chains and maps). A driver without it is read back whole.
+   */
+  observeServices?(keys: readonly string[]): Promise<IpvsTable>;
   /** Executes a plan (a driver may batch it, as `ipvsadm -R` does). */
   execute(operations: readonly Operation[]): Promise<void>;
   /** Sysctls the host needs for this table with this driver (kernel IPVS NAT needs ip_forward=1). */
