@@ -173,10 +173,17 @@ export function destinationConfigOf(d: IpvsDestinationConfig): IpvsDestinationCo
   };
 }
 
+/** The same scheduler flags in any order (the common case, the same order or none, without sorting). */
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.every((flag, i) => flag === b[i])) return true;
+  return [...a].sort().join(",") === [...b].sort().join(",");
+}
+
 export function sameServiceConfig(a: IpvsServiceConfig, b: IpvsServiceConfig): boolean {
   return (
     a.scheduler === b.scheduler &&
-    [...a.schedulerFlags].sort().join(",") === [...b.schedulerFlags].sort().join(",") &&
+    sameFlags(a.schedulerFlags, b.schedulerFlags) &&
     a.persistence?.timeout === b.persistence?.timeout &&
     a.persistence?.netmask === b.persistence?.netmask &&
     !!a.onePacket === !!b.onePacket

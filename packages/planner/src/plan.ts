@@ -27,21 +27,42 @@ export interface PlanOptions {
  */
 export function plan(desired: IpvsTable, observed: IpvsTable, options: PlanOptions = {}): Operation[] {
   const isManaged = options.isManaged ?? (() => true);
-  const observedByKey = new Map(observed.services.map((s) => [serviceKey(s), s]));
-  const desiredKeys = new Set(desired.services.map(serviceKey));
+  const observedByKey = new Map<string, IpvsService>();
+  for (const s of observed.services) observedByKey.set(serviceKey(s), s);
+  const desiredKeys = new Set<string>();
   const additions: Operation[] = [];
   const changes: Operation[] = [];
 
   for (const want of desired.services) {
-    const have = observedByKey.get(serviceKey(want));
-    if (have) changes.push(...planServiceChange(want, have));
-    else additions.push(...planServiceAddition(want));
+    const key = serviceKey(want);
+    desiredKeys.add(key);
+    const have = observedByKey.get(key);
+    if (!have) additions.push(...planServiceAddition(want));
+    else if (!unchanged(want, have)) changes.push(...planServiceChange(want, have));
   }
-  const removals: Operation[] = observed.services
-    .filter((s) => !desiredKeys.has(serviceKey(s)) && isManaged(serviceKey(s)))
-    .map((s) => ({ op: "delete-service", service: serviceConfigOf(s) }));
-
+  const removals: Operation[] = [];
+  for (const s of observed.services) {
+    const key = serviceKey(s);
+    if (!desiredKeys.has(key) && isManaged(key)) removals.push({ op: "delete-service", service: serviceConfigOf(s) });
+  }
   return [...additions, ...changes, ...removals];
+}
+
+/**
+ * The common case, cheaply and without allocating: the same settings and the same destinations in
+ * the same order with the same settings. Anything else goes to planServiceChange, which finds out what.
+ */
+function unchanged(want: IpvsService, have: IpvsService): boolean {
+  if (!sameServiceConfig(want, have)) return false;
+  const wd = want.destinations;
+  const hd = have.destinations;
+  if (wd.length !== hd.length) return false;
+  for (let i = 0; i < wd.length; i++) {
+    const w = wd[i] as IpvsService["destinations"][number];
+    const h = hd[i] as IpvsService["destinations"][number];
+    if (w.address !== h.address || w.port !== h.port || !sameDestinationConfig(w, h)) return false;
+  }
+  return true;
 }
 
 function planServiceAddition(want: IpvsService): Operation[] {

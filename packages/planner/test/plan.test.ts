@@ -128,6 +128,23 @@ describe("plan", () => {
     );
   });
 
+  it("property: the same servers and flags listed in another order are no change", () => {
+    fc.assert(
+      fc.property(table, (desired) => {
+        const shuffled: IpvsTable = {
+          services: [...desired.services].reverse().map((s) => ({
+            ...s,
+            schedulerFlags: [...s.schedulerFlags].reverse(),
+            destinations: [...s.destinations].reverse(),
+          })),
+        };
+        expect(plan(desired, shuffled)).toEqual([]);
+        expect(plan(shuffled, desired)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("property: the plan is the smallest one — one operation per necessary difference", () => {
     fc.assert(
       fc.property(table, table, (desired, observed) => {
