@@ -91,4 +91,19 @@ describe("drift a director reports", () => {
     expect(posts[2]).toContain("table in step again");
     await health.close();
   });
+
+  it("a restarted director's first read-back in step ends the drift status shows, without a chat message", async () => {
+    const { health, states, posts } = fleet();
+    health.onTransition(driftEvent("drifted", 1, "1 operation would repair it"));
+    await health.settled();
+    expect(standingDrift(states, ["dir1"])).toHaveLength(1);
+    health.onTransition({
+      ...driftEvent("in step", 0, "the kernel holds the applied table of generation 1 again"),
+      from: "unknown",
+    } as StoredEvent);
+    await health.settled();
+    expect(standingDrift(states, ["dir1"])).toEqual([]);
+    expect(posts).toHaveLength(1);
+    await health.close();
+  });
 });

@@ -29,17 +29,20 @@ function count(n: number): string {
 /**
  * The event a read-back is worth, given the drift reported before and left standing: drift found
  * (once per distinct difference, not at every period), drift corrected, or the kernel back in step
- * (repaired by an Apply, or by hand); nothing when the kernel is in step and was.
+ * (repaired by an Apply, or by hand); nothing when the kernel is in step and was. `first`: the
+ * process's first read-back, which knows nothing of before (a restart): in step then is said once,
+ * from `unknown`, so that drift the server still shows from before the restart ends.
  */
 export function driftEvent(
   standing: DriftCheck | undefined,
   check: DriftCheck,
   generation: number,
+  first = false,
 ): Omit<StateChangeEvent, "time" | "host"> | undefined {
-  const from = standing ? "drifted" : "in step";
+  const from = standing ? "drifted" : first ? "unknown" : "in step";
   const n = check.operations.length;
   if (n === 0)
-    return standing
+    return standing || first
       ? {
           type: "state",
           subject: "drift",

@@ -112,6 +112,8 @@ export class HostAgent implements AgentApi {
   private readonly applied = new AppliedTable();
   /** The drift the last check reported and left standing (policy report), to report it once. */
   private drift: DriftCheck | undefined;
+  /** Whether this process has read the table back whole for drift yet. */
+  private driftChecked = false;
   private readonly readbackTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly parts: HostAgentParts) {
@@ -502,7 +504,8 @@ export class HostAgent implements AgentApi {
           await this.execute(dataPlane, operations);
           check.corrected = true;
         }
-        const event = driftEvent(this.drift, check, status.generation);
+        const event = driftEvent(this.drift, check, status.generation, !this.driftChecked);
+        this.driftChecked = true;
         this.drift = operations.length > 0 && !check.corrected ? check : undefined;
         if (event) {
           this.hub.publish(event as AgentEvent);

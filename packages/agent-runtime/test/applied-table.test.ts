@@ -66,19 +66,36 @@ function table(n: number, weight = 1): IpvsTable {
 /** A kernel in memory that counts its reads: whole (observe) and by service (observeServices, with the keys). */
 function countingDataPlane(options: { targeted: boolean }) {
   const kernel = { table: { services: [] } as IpvsTable };
-  const counts = { observe: 0, observeServices: [] as string[][], execute: 0, failNextExecute: false };
+  const counts = {
+    observe: 0,
+    observeServices: [] as string[][],
+    execute: 0,
+    failNextExecute: false,
+    /** Reads of the kernel running at once now, and the most ever. */
+    running: 0,
+    most: 0,
+  };
+  const reading = async <T>(read: () => T): Promise<T> => {
+    counts.running++;
+    counts.most = Math.max(counts.most, counts.running);
+    await new Promise((r) => setTimeout(r, 3));
+    counts.running--;
+    return read();
+  };
   const dataPlane: DataPlaneDriver = {
     name: "counting",
     init: async () => undefined,
     observe: async () => {
       counts.observe++;
-      return structuredClone(kernel.table);
+      return reading(() => structuredClone(kernel.table));
     },
     ...(options.targeted
       ? {
           observeServices: async (keys: readonly string[]) => {
             counts.observeServices.push([...keys]);
-            return { services: structuredClone(kernel.table.services.filter((s) => keys.includes(serviceKey(s)))) };
+            return reading(() => ({
+              services: structuredClone(kernel.table.services.filter((s) => keys.includes(serviceKey(s)))),
+            }));
           },
         }
       : {}),
@@ -228,8 +245,11 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     const host = agent(dataPlane, table(3));
     const events = driftEvents(host);
     await host.start("web", CONFIG);
+    // the process's first read-back says once that it is in step (it knows nothing of before)
     await host.readBack();
-    expect(events).toEqual([]);
+    await host.readBack();
+    expect(events).toMatchObject([{ from: "unknown", to: "in step", operations: 0 }]);
+    events.length = 0;
     kernel.table = { services: kernel.table.services.filter((s) => s.port !== 8001) };
     await host.readBack();
     await host.readBack();
@@ -256,6 +276,8 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     await host.start("web", CONFIG);
     // the spec the role holds decides the policy (the latest an Apply carried): written here as Apply keeps it
     await status.write({ ...(await status.read()), spec: SPEC("correct") });
+    await host.readBack();
+    events.length = 0;
     (kernel.table.services[2] as IpvsService).destinations[0] = {
       ...(kernel.table.services[2]?.destinations[0] as IpvsDestination),
       weight: 0,
@@ -273,13 +295,22 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     const { dataPlane, kernel, counts } = countingDataPlane({ targeted: true });
     const host = agent(dataPlane, table(2), 30);
     const events = driftEvents(host);
+    // heartbeats every 5 ms read the kernel too, beside the read-back's reads
+    const watch = host.watchEvents(
+      { heartbeatIntervalMs: 5 },
+      () => undefined,
+      () => undefined,
+    );
     await host.start("web", CONFIG);
     kernel.table = { services: [] };
     const deadline = Date.now() + 3_000;
-    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const drifted = () => events.filter((e) => e.to === "drifted");
+    while (drifted().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // two services gone: each is added again with its two real servers
-    expect(events[0]).toMatchObject({ to: "drifted", operations: 6 });
-    expect(counts.observe).toBeGreaterThanOrEqual(2);
+    expect(drifted()[0]).toMatchObject({ to: "drifted", operations: 6 });
+    expect(counts.observe).toBeGreaterThanOrEqual(3);
+    expect(counts.most).toBe(1);
+    watch.cancel();
     await host.close();
   });
 
@@ -290,5 +321,10 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     expect(event?.detail).toMatch(/… and 5 more$/);
     expect(driftEvent({ operations, corrected: false }, { operations, corrected: false }, 4)).toBeUndefined();
     expect(driftEvent(undefined, { operations: [], corrected: false }, 4)).toBeUndefined();
+    // a restarted process's first read-back says once that it is in step (ending drift shown from before)
+    expect(driftEvent(undefined, { operations: [], corrected: false }, 4, true)).toMatchObject({
+      from: "unknown",
+      to: "in step",
+    });
   });
 });

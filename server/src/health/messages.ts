@@ -28,6 +28,8 @@ export function transitionMessage(event: StoredEvent, cluster: string | undefine
           ? `:red_circle: ${where}service ${quorum[1]} LOST its quorum on ${event.host} (${event.detail})`
           : `:large_green_circle: ${where}service ${quorum[1]} has its quorum again on ${event.host} (${event.detail})`;
       if (event.subject === "role") return `${where}${event.host}: role ${event.from} -> ${event.to}`;
+      // a restarted director's first read-back says it is in step: worth a status update, not a message
+      if (event.subject === "drift" && event.from === "unknown" && event.to === "in step") return undefined;
       if (event.subject === "drift")
         return event.to === "drifted"
           ? `:warning: ${where}DRIFT on ${event.host}: its table was changed behind its back — ${event.detail}`
