@@ -112,6 +112,8 @@ export class HostAgent implements AgentApi {
   private readonly applied = new AppliedTable();
   /** The drift the last check reported and left standing (policy report), to report it once. */
   private drift: DriftCheck | undefined;
+  /** The effective table the last executed plan moved to (after health overrides): what drift compares with. */
+  private intended: IpvsTable | undefined;
   /** Whether this process has read the table back whole for drift yet. */
   private driftChecked = false;
   private readonly readbackTimer: NodeJS.Timeout | undefined;
@@ -270,7 +272,10 @@ export class HostAgent implements AgentApi {
     // The role extension's local overrides (health) apply on top of the operator's desired table.
     const effective = this.extension ? this.extension.effective(desired) : desired;
     const operations = plan(effective, applied, { isManaged: (key) => managed.has(key) });
-    if (!dryRun) await this.execute(dataPlane, operations);
+    if (!dryRun) {
+      await this.execute(dataPlane, operations);
+      this.intended = effective;
+    }
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
 
@@ -492,10 +497,12 @@ export class HostAgent implements AgentApi {
         const { statusFile, behaviour, dataPlane } = this.parts;
         const status = await statusFile.read();
         if (!dataPlane || status.roleState !== "running") return;
+        // what this process last applied; after a restart, what the role holds through today's overrides
         const desired = status.desired ?? (status.config ? behaviour.table(status.config)?.desired : undefined);
-        if (!desired) return;
+        const effective =
+          this.intended ?? (desired && (this.extension ? this.extension.effective(desired) : desired));
+        if (!effective) return;
         const observed = await this.readWhole();
-        const effective = this.extension ? this.extension.effective(desired) : desired;
         const managed = new Set(status.managedServices);
         const operations = plan(effective, observed, { isManaged: (key) => managed.has(key) });
         const policy = driftPolicyOf(heldSpec(status));
