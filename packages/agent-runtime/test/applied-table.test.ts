@@ -21,6 +21,7 @@ import {
   type DataPlaneDriver,
   EMPTY_LEDGER,
   HostAgent,
+  type HostAgentParts,
   type HostLedger,
   INITIAL_STATUS,
   type RoleStatus,
@@ -120,6 +121,7 @@ function agent(
   start: IpvsTable,
   readbackIntervalMs = 0,
   statusFile = new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS),
+  extension?: HostAgentParts["extension"],
 ): HostAgent {
   return new HostAgent({
     info: { host: "lb1", role: "director", driver: dataPlane.name, version: "test", startedAt: 0 },
@@ -134,6 +136,7 @@ function agent(
     ledgerFile: new StateFile<HostLedger>(join(dir, "ledger.json"), () => EMPTY_LEDGER),
     log: pino({ level: "silent" }),
     readbackIntervalMs,
+    extension,
   });
 }
 
@@ -311,6 +314,36 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     expect(counts.observe).toBeGreaterThanOrEqual(3);
     expect(counts.most).toBe(1);
     watch.cancel();
+    await host.close();
+  });
+
+  it("a health override not re-planned yet is not drift: the kernel is compared with what was applied", async () => {
+    const { dataPlane } = countingDataPlane({ targeted: true });
+    let down = false;
+    const host = agent(dataPlane, table(2), 0, undefined, () => ({
+      // a failed check takes the first real server of every service out (weight 0)
+      effective: (desired) =>
+        down
+          ? {
+              services: desired.services.map((s) => ({
+                ...s,
+                destinations: s.destinations.map((d, i) => (i === 0 ? { ...d, weight: 0 } : d)),
+              })),
+            }
+          : desired,
+      configure: async () => [],
+      stop: async () => [],
+      report: async () => undefined,
+      beat: () => undefined,
+      close: async () => undefined,
+    }));
+    const events = driftEvents(host);
+    await host.start("web", CONFIG);
+    await host.readBack();
+    events.length = 0;
+    down = true;
+    await host.readBack();
+    expect(events).toEqual([]);
     await host.close();
   });
 
