@@ -117,6 +117,7 @@ export class HostAgent implements AgentApi {
   /** Whether this process has read the table back whole for drift yet. */
   private driftChecked = false;
   private readonly readbackTimer: NodeJS.Timeout | undefined;
+  private pendingReadBack: Promise<void> | undefined;
 
   constructor(private readonly parts: HostAgentParts) {
     this.keeper = new HostKeeper(parts.host, parts.ledgerFile);
@@ -128,7 +129,12 @@ export class HostAgent implements AgentApi {
     this.reads = parts.dataPlane ? new KernelReads(parts.dataPlane) : undefined;
     const every = parts.readbackIntervalMs ?? 0;
     if (this.reads && every > 0) {
-      this.readbackTimer = setInterval(() => void this.readBack(), every);
+      // a read-back still queued or running (a big table, a long Apply before it) is not queued again
+      this.readbackTimer = setInterval(() => {
+        this.pendingReadBack ??= this.readBack().finally(() => {
+          this.pendingReadBack = undefined;
+        });
+      }, every);
       this.readbackTimer.unref();
     }
   }
@@ -499,8 +505,7 @@ export class HostAgent implements AgentApi {
         if (!dataPlane || status.roleState !== "running") return;
         // what this process last applied; after a restart, what the role holds through today's overrides
         const desired = status.desired ?? (status.config ? behaviour.table(status.config)?.desired : undefined);
-        const effective =
-          this.intended ?? (desired && (this.extension ? this.extension.effective(desired) : desired));
+        const effective = this.intended ?? (desired && (this.extension ? this.extension.effective(desired) : desired));
         if (!effective) return;
         const observed = await this.readWhole();
         const managed = new Set(status.managedServices);
