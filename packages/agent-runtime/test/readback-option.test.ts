@@ -25,7 +25,7 @@ describe("--readback-interval: seconds between the director's whole read-backs (
       ["-1", /must not be negative/],
       ["86401", /at most 86400 seconds/],
     ] as const) {
-      const error = refusal(["--host", "lb1", "--readback-interval", value]);
+      const error = refusal(["--host", "lb1", `--readback-interval=${value}`]);
       expect(error?.errors[0], value).toMatchObject({
         field: "readbackInterval",
         message: expect.stringMatching(message),
