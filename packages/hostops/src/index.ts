@@ -10,7 +10,14 @@ export {
   removeAddress,
 } from "./ip-addr.ts";
 export { addRoute, listRoutes, parseIpRoute, removeRoute, replaceRoute, routeArgs } from "./ip-route.ts";
-export { ipvsadmList, ipvsadmRestore, ipvsadmSave } from "./ipvsadm.ts";
+export {
+  type IpvsadmServiceArgs,
+  ipvsadmList,
+  ipvsadmListBatch,
+  ipvsadmListService,
+  ipvsadmRestore,
+  ipvsadmSave,
+} from "./ipvsadm.ts";
 export { ipvsSupport, kernelAtLeast, kernelRelease, kernelVersion, nftablesSupport, type Support } from "./kernel.ts";
 export { LinuxHostDriver } from "./linux-host.ts";
 export {

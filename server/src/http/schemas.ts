@@ -255,6 +255,21 @@ export const ClusterStatus = z
       .object({})
       .optional()
       .openapi({ description: "VIP ownership across the directors, split-brain/no-owner alerts, last states" }),
+    drift: z
+      .array(
+        z.object({
+          host: z.string(),
+          detail: z
+            .string()
+            .openapi({ description: "What the read-back found, and the operations that would repair it" }),
+          since: z.number().openapi({ description: "When the director reported it (ms since the epoch)" }),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          "Directors whose table was changed behind their back and not repaired (driftPolicy report), while it stands",
+      }),
   })
   .openapi("ClusterStatus", {
     description: "Per director and real server: agent, role, observed table, host state",

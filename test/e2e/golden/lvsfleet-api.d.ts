@@ -919,6 +919,8 @@ export interface components {
                     };
                 };
             };
+            /** @enum {string} */
+            driftPolicy?: "report" | "correct";
         };
         Job: {
             /** @example 42 */
@@ -1000,6 +1002,14 @@ export interface components {
             recentEvents: Record<string, never>[];
             /** @description VIP ownership across the directors, split-brain/no-owner alerts, last states */
             failover?: Record<string, never>;
+            /** @description Directors whose table was changed behind their back and not repaired (driftPolicy report), while it stands */
+            drift?: {
+                host: string;
+                /** @description What the read-back found, and the operations that would repair it */
+                detail: string;
+                /** @description When the director reported it (ms since the epoch) */
+                since: number;
+            }[];
         };
         HostStatus: {
             host: string;
