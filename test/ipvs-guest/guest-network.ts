@@ -111,9 +111,6 @@ export class Guest {
     const initrd = await jobInitrd(spec, dir);
     const accel = accelerator();
     const args = [
-      "--kill-after=5",
-      "600", // a hard bound on the guest's life even if this process is killed without a chance to clean up
-      "qemu-system-x86_64",
       "-accel",
       accel,
       ...(accel === "kvm" ? ["-cpu", "host"] : []),
@@ -153,7 +150,8 @@ export class Guest {
     });
     if (spec.hostUsr) args.push("-virtfs", "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on");
     const started = performance.now();
-    const child = spawn("timeout", args, { stdio: ["pipe", "pipe", "pipe"] });
+    // qemu itself, so that its PID is the one killed; the guest bounds its own life (guest-shell.sh)
+    const child = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
     track(child);
     const guest = new Guest(spec.name, child, join(dir, `${spec.name}.serial.log`));
     try {
@@ -293,6 +291,7 @@ async function jobInitrd(spec: GuestSpec, dir: string): Promise<string> {
     cpio.once("exit", (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`cpio exit ${code}`))));
     cpio.stdin.end(`${list.join("\n")}\n`);
   });
+  if (!jobCpio.includes("job/10-guest-shell.sh")) throw new Error(`${spec.name}: the job cpio has no guest-shell.sh`);
   const initrd = join(dir, `${spec.name}.initrd.cpio`);
   await writeFile(initrd, Buffer.concat([await readFile(join(GUEST_DIR, "base.cpio")), jobCpio]));
   return initrd;

@@ -7,6 +7,9 @@ grep -q '@@GUEST-UP' /init 2>/dev/null || {
   echo "guest-shell.sh runs only inside the qemu guest, never on a host" >&2
   exit 2
 }
+# a hard bound on the guest's life, even if the test is killed without a chance to stop it
+# (the test also kills its qemu by PID; -no-reboot makes the power-off end qemu)
+(sleep 900; echo o >/proc/sysrq-trigger; poweroff -f) </dev/null >/dev/null 2>&1 &
 modprobe virtio_net 2>/dev/null
 modprobe bridge 2>/dev/null
 modprobe virtio_console 2>/dev/null

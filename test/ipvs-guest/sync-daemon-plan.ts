@@ -164,3 +164,18 @@ export function watchConnectionsScript(port: number, target: number, seconds: nu
     ") &",
   ].join("\n");
 }
+
+/** The command that prints a director's packet counters for the VIP's service on `port`. */
+export function statsScript(port: number): string {
+  return `ipvsadm -Ln --stats --exact -t ${NET.vip}:${port}`;
+}
+
+/** The packets the director took in for the service on `port`, from statsScript's output ("TCP  vip:port  conns inpkts …"). */
+export function inPackets(lines: readonly string[], port: number): number {
+  const pattern = new RegExp(`^TCP\\s+${NET.vip.replaceAll(".", "\\.")}:${port}\\s+(\\d+)\\s+(\\d+)\\s`);
+  for (const line of lines) {
+    const match = pattern.exec(line);
+    if (match) return Number(match[2]);
+  }
+  throw new Error(`no counters for ${NET.vip}:${port} in ${JSON.stringify(lines.join("\n"))}`);
+}

@@ -10,8 +10,10 @@ import { accelerator, Guest, type GuestSpec } from "./guest-network.ts";
 import {
   directorScript,
   dropVipScript,
+  inPackets,
   NET,
   startClientScript,
+  statsScript,
   stopDaemonsScript,
   switchScript,
   syncDaemonScript,
@@ -57,6 +59,8 @@ interface PhaseResult {
   backupEntries: ReturnType<typeof parseConnections>;
   /** ms from the switch's start to each surviving connection's first answer through B. */
   stallsMs: number[];
+  /** Packets each director took in for the phase's service from the switch on. */
+  packetsAfterSwitch: { A: number; B: number };
 }
 
 const brokenBy = (c: ConnectionReport) =>
@@ -99,6 +103,10 @@ describe.skipIf(!qemu.ok)(
         (c) => c.virtualAddress === NET.vip && c.virtualPort === port,
       );
 
+      const before = {
+        A: inPackets(await a.must(statsScript(port)), port),
+        B: inPackets(await b.must(statsScript(port)), port),
+      };
       // The switch, as VRRP does it: the old master lets the VIP go and turns backup, the new one takes it.
       await sw.must("kill -USR1 $(cat /tmp/client.pid)");
       await a.must(`${dropVipScript()}\n${syncDaemonScript("BACKUP")}`);
@@ -111,11 +119,15 @@ describe.skipIf(!qemu.ok)(
           report: ConnectionReport[];
         }
       ).report;
+      const packetsAfterSwitch = {
+        A: inPackets(await a.must(statsScript(port)), port) - before.A,
+        B: inPackets(await b.must(statsScript(port)), port) - before.B,
+      };
       const broken = report.filter(brokenBy);
       const stallsMs = report
         .filter((c) => !brokenBy(c) && c.after.firstReplyMs !== undefined)
         .map((c) => c.after.firstReplyMs as number);
-      return { report, broken, lagsMs, backupEntries, stallsMs };
+      return { report, broken, lagsMs, backupEntries, stallsMs, packetsAfterSwitch };
     }
 
     beforeAll(async () => {
@@ -164,7 +176,7 @@ describe.skipIf(!qemu.ok)(
       console.log(
         [
           `sync daemon across a director switch (${accelerator()}, boot to shell: ${boot})`,
-          `  with the backup daemon on B:    ${CONNECTIONS - synced.broken.length}/${CONNECTIONS} kept, ${synced.broken.length} broken; sync lag (first answer on A → entry on B) median ${median(synced.lagsMs)} ms, max ${max(synced.lagsMs)} ms; first answer through B after the switch median ${median(synced.stallsMs)} ms, max ${max(synced.stallsMs)} ms`,
+          `  with the backup daemon on B:    ${CONNECTIONS - synced.broken.length}/${CONNECTIONS} kept, ${synced.broken.length} broken; sync lag (first answer on A → entry on B) median ${median(synced.lagsMs)} ms, max ${max(synced.lagsMs)} ms; first answer through B after the switch median ${median(synced.stallsMs)} ms, max ${max(synced.stallsMs)} ms; packets in after the switch: A ${synced.packetsAfterSwitch.A}, B ${synced.packetsAfterSwitch.B}`,
           `  without it (control):           ${CONNECTIONS - control.broken.length}/${CONNECTIONS} kept, ${control.broken.length} broken (${[...new Set(control.broken.map((c) => c.error ?? (c.closed ? "closed" : "silent")))].join(", ")}); B had ${control.backupEntries.length} entries`,
         ].join("\n"),
       );
@@ -173,7 +185,8 @@ describe.skipIf(!qemu.ok)(
     afterAll(async () => {
       await Promise.all(guests.map((g) => g.stop()));
       for (const g of guests) g.kill();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      // SYNCD_KEEP=1 keeps the run's directory (the guests' serial logs) for a look after a failure
+      if (dir && process.env.SYNCD_KEEP !== "1") await rm(dir, { recursive: true, force: true });
     });
 
     it("B's backup daemon learns every connection A forwards, with its real server", () => {
@@ -194,6 +207,10 @@ describe.skipIf(!qemu.ok)(
         expect(c.after.replies).toBeGreaterThan(0);
         expect(c.after.servers).toEqual(c.before.servers);
       }
+      // through B: it took in at least one packet per answer after the switch (A's are the few sent before the ARP moved)
+      expect(synced.packetsAfterSwitch.B).toBeGreaterThanOrEqual(
+        synced.report.reduce((n, c) => n + c.after.replies, 0),
+      );
       // both real servers were in use (wrr 1:1), so "the same server" means something
       expect(new Set(synced.report.flatMap((c) => c.before.servers)).size).toBe(2);
     });
