@@ -150,8 +150,14 @@ export class Guest {
     });
     if (spec.hostUsr) args.push("-virtfs", "local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on");
     const started = performance.now();
-    // qemu itself, so that its PID is the one killed; the guest bounds its own life (guest-shell.sh)
-    const child = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
+    // qemu itself (setpriv execs it), so that its PID is the one killed; with util-linux's setpriv the
+    // kernel also kills it when this process dies without a chance to clean up (SIGKILL), and the guest
+    // bounds its own life anyway (guest-shell.sh)
+    const child = existsSync("/usr/bin/setpriv")
+      ? spawn("/usr/bin/setpriv", ["--pdeathsig", "KILL", "qemu-system-x86_64", ...args], {
+          stdio: ["pipe", "pipe", "pipe"],
+        })
+      : spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
     track(child);
     const guest = new Guest(spec.name, child, join(dir, `${spec.name}.serial.log`));
     try {

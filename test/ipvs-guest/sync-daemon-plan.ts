@@ -133,18 +133,33 @@ export function switchScript(ports: readonly number[]): string {
   return ["(", "set -e", "/sbin/ip -batch - <<'BATCH'", ...root, "BATCH", ...inside, ")"].join("\n");
 }
 
-/** node from the host's /usr (shared at /mnt/hostusr), in the client namespace, in the background. */
-export function startClientScript(port: number, connections: number, intervalMs: number): string {
+/**
+ * node from the host's /usr (shared at /mnt/hostusr), in the client namespace, in the background; its
+ * PID in /tmp/client-<label>.pid. A deferred client opens its connections on SIGHUP.
+ */
+export function startClientScript(
+  port: number,
+  connections: number,
+  intervalMs: number,
+  label = "main",
+  deferred = false,
+): string {
   const node = [
     "/mnt/hostusr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
     "--library-path",
     "/mnt/hostusr/lib/x86_64-linux-gnu",
     "/mnt/hostusr/bin/node",
   ].join(" ");
+  const args = [NET.vip, port, connections, intervalMs, label, ...(deferred ? ["deferred"] : [])].join(" ");
   return [
-    `/sbin/ip netns exec client ${node} /job/sync-client.mjs ${NET.vip} ${port} ${connections} ${intervalMs} 2>/tmp/client.err &`,
-    "echo $! > /tmp/client.pid",
+    `/sbin/ip netns exec client ${node} /job/sync-client.mjs ${args} 2>/tmp/client-${label}.err &`,
+    `echo $! > /tmp/client-${label}.pid`,
   ].join("\n");
+}
+
+/** Sends a signal to the named clients (startClientScript's PID files). */
+export function signalClientsScript(signal: "HUP" | "USR1" | "USR2", labels: readonly string[]): string {
+  return `kill -${signal} ${labels.map((l) => `$(cat /tmp/client-${l}.pid)`).join(" ")}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   dropVipScript,
   inPackets,
   NET,
+  signalClientsScript,
   startClientScript,
   statsScript,
   stopDaemonsScript,
@@ -37,6 +38,8 @@ const qemu = await ensureQemu();
 const CONNECTIONS = 20;
 const INTERVAL_MS = 100;
 const AFTER_MOVE_MS = 4_000;
+/** Connections opened just before the switch, younger than the sync lag (a figure, not asserted). */
+const YOUNG = 5;
 const SYNC_PORT = 80;
 const CONTROL_PORT = 81;
 const HERE = new URL(".", import.meta.url).pathname;
@@ -61,6 +64,8 @@ interface PhaseResult {
   stallsMs: number[];
   /** Packets each director took in for the phase's service from the switch on. */
   packetsAfterSwitch: { A: number; B: number };
+  /** Connections opened just before the switch (younger than the sync lag), when the phase has them. */
+  young: ConnectionReport[];
 }
 
 const brokenBy = (c: ConnectionReport) =>
@@ -85,15 +90,18 @@ describe.skipIf(!qemu.ok)(
     let control: PhaseResult;
 
     /** One phase: connections through A, (B learns them or not), the VIP moves to B, connections go on or break. */
-    async function phase(port: number, waitForSync: boolean, waitMs: number): Promise<PhaseResult> {
+    async function phase(port: number, waitForSync: boolean, waitMs: number, young = 0): Promise<PhaseResult> {
       const clientFrom = sw.events.length;
       const backupFrom = b.events.length;
+      const labels = young > 0 ? ["main", "young"] : ["main"];
+      const isMain = (text: string) => text.includes('"label":"main"');
       await b.must(watchConnectionsScript(port, CONNECTIONS, 30));
       await sw.must(startClientScript(port, CONNECTIONS, INTERVAL_MS));
-      await sw.event((t) => t.includes('"ready"'), 90_000, clientFrom);
+      if (young > 0) await sw.must(startClientScript(port, young, INTERVAL_MS, "young", true));
+      await sw.event((t) => isMain(t) && t.includes('"ready"'), 90_000, clientFrom);
       if (waitForSync) await b.event((t) => t.includes(`"entries":${CONNECTIONS},`), 30_000, backupFrom);
       else await sleep(waitMs);
-      const opened = sw.events.slice(clientFrom).filter((e) => e.text.includes('"opened"'));
+      const opened = sw.events.slice(clientFrom).filter((e) => isMain(e.text) && e.text.includes('"opened"'));
       const counts = b.events.slice(backupFrom).filter((e) => e.text.includes('"entries"'));
       const lagsMs = opened.map((o, i) => {
         const seen = counts.find((c) => (JSON.parse(c.text) as { entries: number }).entries >= i + 1);
@@ -102,23 +110,32 @@ describe.skipIf(!qemu.ok)(
       const backupEntries = parseConnections((await b.must("ipvsadm -Lnc")).join("\n")).filter(
         (c) => c.virtualAddress === NET.vip && c.virtualPort === port,
       );
-
+      if (young > 0) {
+        // connections younger than the sync lag: opened, answered through A, and the switch right after
+        const youngFrom = sw.events.length;
+        await sw.must(signalClientsScript("HUP", ["young"]));
+        await sw.event((t) => t.includes('"label":"young"') && t.includes('"ready"'), 30_000, youngFrom);
+      }
       const before = {
         A: inPackets(await a.must(statsScript(port)), port),
         B: inPackets(await b.must(statsScript(port)), port),
       };
       // The switch, as VRRP does it: the old master lets the VIP go and turns backup, the new one takes it.
-      await sw.must("kill -USR1 $(cat /tmp/client.pid)");
+      await sw.must(signalClientsScript("USR1", labels));
       await a.must(`${dropVipScript()}\n${syncDaemonScript("BACKUP")}`);
       await b.must(`${takeVipScript()}\n${syncDaemonScript("MASTER")}`);
       await sleep(AFTER_MOVE_MS);
       const reportFrom = sw.events.length;
-      await sw.must("kill -USR2 $(cat /tmp/client.pid)");
-      const report = (
-        JSON.parse((await sw.event((t) => t.includes('"report"'), 30_000, reportFrom)).text) as {
-          report: ConnectionReport[];
-        }
-      ).report;
+      await sw.must(signalClientsScript("USR2", labels));
+      const reportOf = async (label: string) =>
+        (
+          JSON.parse(
+            (await sw.event((t) => t.includes(`"label":"${label}"`) && t.includes('"report"'), 30_000, reportFrom))
+              .text,
+          ) as { report: ConnectionReport[] }
+        ).report;
+      const report = await reportOf("main");
+      const youngReport = young > 0 ? await reportOf("young") : [];
       const packetsAfterSwitch = {
         A: inPackets(await a.must(statsScript(port)), port) - before.A,
         B: inPackets(await b.must(statsScript(port)), port) - before.B,
@@ -127,7 +144,7 @@ describe.skipIf(!qemu.ok)(
       const stallsMs = report
         .filter((c) => !brokenBy(c) && c.after.firstReplyMs !== undefined)
         .map((c) => c.after.firstReplyMs as number);
-      return { report, broken, lagsMs, backupEntries, stallsMs, packetsAfterSwitch };
+      return { report, broken, lagsMs, backupEntries, stallsMs, packetsAfterSwitch, young: youngReport };
     }
 
     beforeAll(async () => {
@@ -165,7 +182,7 @@ describe.skipIf(!qemu.ok)(
       ]);
       await a.must(`${takeVipScript()}\n${syncDaemonScript("MASTER")}`);
       await b.must(syncDaemonScript("BACKUP"));
-      synced = await phase(SYNC_PORT, true, 0);
+      synced = await phase(SYNC_PORT, true, 0, YOUNG);
 
       // Control: the VIP back on A (master daemon), B with no daemon at all; then the same switch.
       await b.must(`${dropVipScript()}\n${stopDaemonsScript}`);
@@ -177,6 +194,7 @@ describe.skipIf(!qemu.ok)(
         [
           `sync daemon across a director switch (${accelerator()}, boot to shell: ${boot})`,
           `  with the backup daemon on B:    ${CONNECTIONS - synced.broken.length}/${CONNECTIONS} kept, ${synced.broken.length} broken; sync lag (first answer on A → entry on B) median ${median(synced.lagsMs)} ms, max ${max(synced.lagsMs)} ms; first answer through B after the switch median ${median(synced.stallsMs)} ms, max ${max(synced.stallsMs)} ms; packets in after the switch: A ${synced.packetsAfterSwitch.A}, B ${synced.packetsAfterSwitch.B}`,
+          `  opened just before the switch (younger than the lag): ${YOUNG - synced.young.filter(brokenBy).length}/${YOUNG} kept, ${synced.young.filter(brokenBy).length} broken`,
           `  without it (control):           ${CONNECTIONS - control.broken.length}/${CONNECTIONS} kept, ${control.broken.length} broken (${[...new Set(control.broken.map((c) => c.error ?? (c.closed ? "closed" : "silent")))].join(", ")}); B had ${control.backupEntries.length} entries`,
         ].join("\n"),
       );
