@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { GUEST_DIR } from "./guest.ts";
@@ -178,6 +178,9 @@ export class Guest {
       throw error;
     }
     guest.bootSeconds = (performance.now() - started) / 1000;
+    // qemu read its initrd at start: only the small logs stay behind if this process is killed
+    await rm(initrd, { force: true });
+    await rm(join(dir, `${spec.name}.jobroot`), { recursive: true, force: true });
     return guest;
   }
 
