@@ -1,11 +1,9 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { GUEST_DIR } from "./guest.ts";
 
-const run = promisify(execFile);
 const HERE = new URL(".", import.meta.url).pathname;
 
 /**
@@ -17,8 +15,8 @@ const HERE = new URL(".", import.meta.url).pathname;
  * or more guests share one broadcast domain.
  *
  * Each guest runs `guest-shell.sh` as its only job: a shell reading commands from a virtio serial port
- * ("ctl"), which is qemu's stdio here (init's own markers go to the second UART, a log file). `sh()` sends a command followed by an `@@R <id> <rc>` marker and
- * returns the lines in between; lines a background program writes with the `@@EV ` prefix are events,
+ * ("ctl"), which is qemu's stdio here (init's own markers go to the second UART, a log file). `sh()`
+ * sends a command followed by an `@@R <id> <rc>` marker and returns the lines in between; lines a background program writes with the `@@EV ` prefix are events,
  * time-stamped on the host as they arrive (for lags measured across guests on one clock).
  */
 
@@ -66,13 +64,17 @@ function track(child: ChildProcess): void {
   if (exitHook) return;
   exitHook = true;
   const killAll = () => {
-    for (const c of live) if (c.pid) process.kill(c.pid, "SIGKILL");
+    for (const c of live) {
+      try {
+        if (c.pid) process.kill(c.pid, "SIGKILL");
+      } catch {} // already gone
+    }
   };
   process.once("exit", killAll);
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.once(signal, () => {
       killAll();
-      process.exit(130);
+      process.kill(process.pid, signal); // then as if we had not listened (the once-listener is gone)
     });
 }
 
@@ -107,7 +109,7 @@ export class Guest {
   }
 
   /** Starts qemu for a guest (the cpio of its job files is built in `dir`); resolves once its shell listens. */
-  static async boot(spec: GuestSpec, dir: string, timeoutMs = 120_000): Promise<Guest> {
+  static async boot(spec: GuestSpec, dir: string, timeoutMs = 180_000): Promise<Guest> {
     const initrd = await jobInitrd(spec, dir);
     const accel = accelerator();
     const args = [
@@ -289,8 +291,9 @@ export class Guest {
 async function jobInitrd(spec: GuestSpec, dir: string): Promise<string> {
   const root = join(dir, `${spec.name}.jobroot`);
   await mkdir(join(root, "job"), { recursive: true });
-  await run("cp", [join(HERE, "guest-shell.sh"), join(root, "job", "10-guest-shell.sh")]);
-  for (const [from, name] of Object.entries(spec.files ?? {})) await run("cp", [from, join(root, "job", name)]);
+  await copyFile(join(HERE, "guest-shell.sh"), join(root, "job", "10-guest-shell.sh"));
+  await chmod(join(root, "job", "10-guest-shell.sh"), 0o755);
+  for (const [from, name] of Object.entries(spec.files ?? {})) await copyFile(from, join(root, "job", name));
   const list = ["./job", "./job/10-guest-shell.sh", ...Object.values(spec.files ?? {}).map((n) => `./job/${n}`)];
   const jobCpio = await new Promise<Buffer>((resolve, reject) => {
     const cpio = spawn("/bin/busybox", ["cpio", "-o", "-H", "newc"], { cwd: root, stdio: ["pipe", "pipe", "ignore"] });
