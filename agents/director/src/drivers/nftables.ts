@@ -4,7 +4,14 @@ import { type IpvsTable, type Operation, serviceKey } from "@lvsfleet/model";
 import { applyOperations } from "@lvsfleet/planner";
 import { GrpcStatus, RpcError } from "@lvsfleet/rpc";
 import { parseNftState } from "./nft-observe.ts";
-import { methodOf, type NftLayout, type NftState, renderTransition, unsupportedReasons } from "./nft-render.ts";
+import {
+  methodOf,
+  type NftLayout,
+  type NftState,
+  renderTransition,
+  tableOfState,
+  unsupportedReasons,
+} from "./nft-render.ts";
 
 /**
  * A ruleset with everything the driver uses, checked with `nft -c` (nothing is applied). It hooks
@@ -86,19 +93,18 @@ export class NftablesDataPlane implements DataPlaneDriver {
       nftListTable(this.runner, "netdev", this.layout.table),
       nftListTable(this.runner, "inet", this.layout.table),
     ]);
-    return parseNftState(dr, nat);
+    return parseNftState(dr, nat, this.layout);
   }
 
   async observe(): Promise<IpvsTable> {
-    const state = await this.state();
-    return { services: [...state.services.values()].map((s) => s.service) };
+    return tableOfState(await this.state());
   }
 
   /** Applies a plan as one `nft -f` transaction; refuses what this data plane cannot do, before touching anything. */
   async execute(operations: readonly Operation[]): Promise<void> {
     if (operations.length === 0) return;
     const state = await this.state();
-    const next = applyOperations({ services: [...state.services.values()].map((s) => s.service) }, operations);
+    const next = applyOperations(tableOfState(state), operations);
     const changed = new Set(operations.map((op) => serviceKey(op.service)));
     const reasons = next.services.filter((s) => changed.has(serviceKey(s))).flatMap(unsupportedReasons);
     if (reasons.length > 0) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, reasons.join("; "));
