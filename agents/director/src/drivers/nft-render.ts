@@ -443,11 +443,39 @@ export function renderTransactions(
   layout: NftLayout,
   servicesPerTransaction = Number.POSITIVE_INFINITY,
 ): string[] {
+  return renderBatches(state, next, changed, layout, { servicesPerTransaction }).map((b) => b.script);
+}
+
+/** One transaction: its script and the services it writes whole. */
+export interface Batch {
+  script: string;
+  keys: string[];
+}
+
+export interface BatchOptions {
+  servicesPerTransaction?: number | undefined;
+  /**
+   * Whether each table still has services after the change. By default from `next`, which must
+   * then be the whole table; a caller that passes only the changed services says it here.
+   */
+  remaining?: { dr: boolean; nat: boolean } | undefined;
+}
+
+/** renderTransactions, with the services each transaction writes (for progress and the driver's cache). */
+export function renderBatches(
+  state: NftState,
+  next: IpvsTable,
+  changed: ReadonlySet<string>,
+  layout: NftLayout,
+  options: BatchOptions = {},
+): Batch[] {
+  const servicesPerTransaction = options.servicesPerTransaction ?? Number.POSITIVE_INFINITY;
   const wanted = new Map(next.services.map((s) => [serviceKey(s), s]));
-  const keepDr = next.services.some((s) => methodOf(s) === "dr");
-  const keepNat = next.services.some((s) => methodOf(s) === "nat");
-  const batches: string[][] = [];
+  const keepDr = options.remaining?.dr ?? next.services.some((s) => methodOf(s) === "dr");
+  const keepNat = options.remaining?.nat ?? next.services.some((s) => methodOf(s) === "nat");
+  const batches: { lines: string[]; keys: string[] }[] = [];
   let batch: string[] = [];
+  let keys: string[] = [];
   let inBatch = 0;
   const needsBase = { dr: false, nat: false };
 
@@ -495,30 +523,31 @@ export function renderTransactions(
     }
     if (lines.length === 0) continue;
     batch.push(...lines);
+    keys.push(key);
     inBatch++;
     if (inBatch >= servicesPerTransaction) {
-      batches.push(batch);
+      batches.push({ lines: batch, keys });
       batch = [];
+      keys = [];
       inBatch = 0;
     }
   }
-  if (batch.length > 0) batches.push(batch);
+  if (batch.length > 0) batches.push({ lines: batch, keys });
   const dropTables = [
     ...(!keepDr && state.drTable ? [`delete table netdev ${layout.table}`] : []),
     ...(!keepNat && state.natTable ? [`delete table inet ${layout.table}`] : []),
   ];
   if (batches.length === 0 && dropTables.length === 0) return [];
-  if (batches.length === 0) return [`${dropTables.join("\n")}\n`];
+  if (batches.length === 0) return [{ script: `${dropTables.join("\n")}\n`, keys: [...changed] }];
   const baseLines = [
     ...(keepDr && needsBase.dr ? base("dr", layout) : []),
     ...(keepNat && needsBase.nat ? base("nat", layout) : []),
   ];
   // The base goes with the first transaction (the shared maps and chains every service uses).
-  const first = batches[0] ?? [];
-  batches[0] = [...baseLines, ...first];
-  const last = batches.at(-1) ?? [];
-  last.push(...dropTables);
-  return batches.map((lines) => `${lines.join("\n")}\n`);
+  const first = batches[0];
+  if (first) first.lines.unshift(...baseLines);
+  batches.at(-1)?.lines.push(...dropTables);
+  return batches.map((b) => ({ script: `${b.lines.join("\n")}\n`, keys: b.keys }));
 }
 
 /** The whole transition as one transaction (one script). */
