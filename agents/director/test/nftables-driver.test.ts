@@ -165,7 +165,10 @@ describe("nftables driver: a big first install", () => {
     await driver.execute(plan(desired, current, managed), { onProgress: (p) => progress.push(p) });
     const scripts = kernel.scripts();
     expect(scripts).toHaveLength(3);
-    for (const s of scripts) expect(s.options.timeoutMs).toBeGreaterThanOrEqual(60_000);
+    for (const s of scripts) {
+      expect(s.options.timeoutMs).toBeGreaterThanOrEqual(60_000);
+      expect(Number.isInteger(s.options.timeoutMs)).toBe(true);
+    }
     expect(progress).toEqual([
       { transactions: 1, of: 3, services: 3 },
       { transactions: 2, of: 3, services: 6 },

@@ -74,7 +74,7 @@ export interface ExecuteOptions {
  */
 const SERVICES_PER_TRANSACTION = 500;
 /** nft's time limit for a transaction: generous, sized to the script (a working nft is never killed at 30 s). */
-const transactionTimeout = (script: string) => Math.max(60_000, script.length / 10);
+const transactionTimeout = (script: string) => Math.max(60_000, Math.ceil(script.length / 10));
 /** Reading a whole table back can take tens of seconds at 10,000 services. */
 const LIST_TIMEOUT_MS = 600_000;
 /** nft processes at once for a targeted read (one object each: nft 1.0.6 cannot list several in one). */
