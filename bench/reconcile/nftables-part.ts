@@ -158,7 +158,9 @@ export async function nftablesPart(sizes: number[], servers: number, sample: num
   const timed = existsSync("/usr/bin/time");
   const runner: CommandRunner = {
     netns: undefined,
-    run: async (command, args, options = {}) => {
+    run: async (command, args, given = {}) => {
+      // The benchmark's own reads and deletes of a 10,000-service table outlast the runner's 30 s.
+      const options = { ...given, timeoutMs: given.timeoutMs ?? 3_600_000 };
       if (!(timed && command === "nft" && args[0] === "-f")) return exec.run(command, args, options);
       const result = await exec.run("/usr/bin/time", ["-f", "lvsbench-maxrss %M", command, ...args], options);
       const kib = Number(/lvsbench-maxrss (\d+)/.exec(result.stderr)?.[1]);

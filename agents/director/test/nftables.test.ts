@@ -204,6 +204,24 @@ describe("nftables data plane: one transaction per change", () => {
     expect(script).not.toMatch(/_53|8080|9000|2001/);
   });
 
+  it("on a base read back as rendered, a change writes only its service; a base changed by hand is written again", () => {
+    const next = tableOf(recorded());
+    expect(recorded().base).toEqual({ dr: true, nat: true });
+    const script = renderTransition(recorded(), next, new Set([HTTP]), layout);
+    expect(script).not.toMatch(/lvsfleet (ingress|d_tcp4) |add map|add table/);
+    const flushed = parseNftState(
+      alteredDr("d_tcp4", () => []),
+      fixture("nft-nat.json"),
+    );
+    expect(flushed.base).toEqual({ dr: false, nat: true });
+    const repair = renderTransition(flushed, next, new Set([HTTP]), layout);
+    expect(repair).toContain("flush chain netdev lvsfleet d_tcp4\n");
+    expect(repair).toContain(
+      "add rule netdev lvsfleet d_tcp4 ip daddr . th dport . ip saddr . th sport @conns_tcp4 update",
+    );
+    expect(repair).not.toContain("inet lvsfleet");
+  });
+
   it("weight 0 takes a server out of the picker; its connections stay in the shared map", () => {
     const state = recorded();
     const next = tableOf(state);
@@ -237,7 +255,8 @@ describe("nftables data plane: one transaction per change", () => {
       "add @conns_tcp4 { ip daddr . th dport . ip saddr . th sport : 198.18.0.3 . 80 } update @p_4tcp_198_18_0_101_8080_198_18_0_3_80 { ip saddr & 255.255.255.0 timeout 60s } meta mark set 0 meta l4proto tcp dnat ip to 198.18.0.3:80",
     );
     expect(script).toContain("ip saddr & 255.255.255.0 @p_4tcp_198_18_0_101_8080_198_18_0_3_80 goto");
-    expect(script).toContain(
+    const fromNothing = renderTransition(EMPTY_STATE, next, new Set(["tcp|198.18.0.101|8080"]), layout);
+    expect(fromNothing).toContain(
       "add rule inet lvsfleet track ct direction original meta l4proto tcp ip daddr . th dport . ip saddr . th sport @conns_tcp4 jump k_tcp4",
     );
   });

@@ -119,6 +119,8 @@ interface TableRead {
   services: ObservedService[];
   /** Chains of ours no service owns. */
   stray: string[];
+  /** The base chains are as rendered (false when not checked). */
+  base: boolean;
 }
 
 /**
@@ -225,7 +227,7 @@ function readTable(items: readonly Json[], method: Method, layout: NftLayout, ch
   const stray = [...l.chains.keys()]
     .filter((c) => SERVICE_OBJECT.test(c) && !SHARED_CHAIN.test(c) && !owned.has(c))
     .map((c) => `${table} ${c}`);
-  return { services, stray };
+  return { services, stray, base: checkBase && baseIntact };
 }
 
 const DEFAULT_LAYOUT: NftLayout = { device: "eth0", table: "lvsfleet" };
@@ -262,6 +264,7 @@ function parseListing(
 ): NftState {
   const services = new Map<string, ObservedService>();
   const stray = new Set<string>();
+  const base = { dr: false, nat: false };
   for (const [items, method] of [
     [dr, "dr"],
     [nat, "nat"],
@@ -270,6 +273,7 @@ function parseListing(
     const read = readTable(items, method, layout, full);
     for (const s of read.services) services.set(serviceKey(s.service), s);
     for (const c of read.stray) stray.add(c);
+    base[method] = read.base;
   }
-  return { drTable: dr !== undefined, natTable: nat !== undefined, services, stray };
+  return { drTable: dr !== undefined, natTable: nat !== undefined, services, stray, base };
 }

@@ -62,6 +62,11 @@ export interface NftState {
   services: Map<string, ObservedService>;
   /** `netdev lvsfleet s_…`: chains of ours that belong to no service read back (emptied before reuse). */
   stray?: ReadonlySet<string> | undefined;
+  /**
+   * Whether each table's base (service maps, connection maps, shared chains) is there as rendered:
+   * then a change writes only its services. Unknown (undefined) counts as not there.
+   */
+  base?: { dr: boolean; nat: boolean } | undefined;
 }
 
 export const EMPTY_STATE: NftState = { drTable: false, natTable: false, services: new Map() };
@@ -540,8 +545,8 @@ export function renderBatches(
   if (batches.length === 0 && dropTables.length === 0) return [];
   if (batches.length === 0) return [{ script: `${dropTables.join("\n")}\n`, keys: [...changed] }];
   const baseLines = [
-    ...(keepDr && needsBase.dr ? base("dr", layout) : []),
-    ...(keepNat && needsBase.nat ? base("nat", layout) : []),
+    ...(keepDr && needsBase.dr && !state.base?.dr ? base("dr", layout) : []),
+    ...(keepNat && needsBase.nat && !state.base?.nat ? base("nat", layout) : []),
   ];
   // The base goes with the first transaction (the shared maps and chains every service uses).
   const first = batches[0];

@@ -251,11 +251,18 @@ export class NftablesDataPlane implements DataPlaneDriver {
       state.services.set(key, { service: now, method, ...objects, intact: true, element: true });
     }
     const stray = new Set([...(state.stray ?? [])].filter((c) => !written.has(c)));
+    // Every transaction that wrote a service of a table wrote its base first (unless it was there).
+    const wrote = { dr: false, nat: false };
+    for (const s of next.services) wrote[methodOf(s)] = true;
     this.cache = {
       drTable: remaining.dr,
       natTable: remaining.nat,
       services: state.services,
       stray,
+      base: {
+        dr: remaining.dr && (wrote.dr || state.base?.dr === true),
+        nat: remaining.nat && (wrote.nat || state.base?.nat === true),
+      },
     };
   }
 
