@@ -32,6 +32,6 @@ export {
   SysctlKey,
   SysctlValue,
 } from "./names.ts";
-export { nftApply, nftListTable, parseNftJson } from "./nft.ts";
+export { nftApply, nftListObject, nftListTable, parseNftJson } from "./nft.ts";
 export { type CommandResult, type CommandRunner, ExecRunner, HostCommandError, type RunOptions } from "./runner.ts";
 export { readSysctl, sysctlPath, writeSysctl } from "./sysctl.ts";
