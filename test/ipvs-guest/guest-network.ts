@@ -300,10 +300,14 @@ async function jobInitrd(spec: GuestSpec, dir: string): Promise<string> {
     const chunks: Buffer[] = [];
     cpio.stdout.on("data", (c: Buffer) => chunks.push(c));
     cpio.once("error", reject);
-    cpio.once("exit", (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`cpio exit ${code}`))));
+    // "close", not "exit": exit can come before the last of stdout has been read (a cut archive)
+    cpio.once("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`cpio exit ${code}`)),
+    );
     cpio.stdin.end(`${list.join("\n")}\n`);
   });
-  if (!jobCpio.includes("job/10-guest-shell.sh")) throw new Error(`${spec.name}: the job cpio has no guest-shell.sh`);
+  if (!jobCpio.includes("job/10-guest-shell.sh") || !jobCpio.includes("TRAILER!!!"))
+    throw new Error(`${spec.name}: the job cpio is incomplete (no guest-shell.sh or no trailer)`);
   const initrd = join(dir, `${spec.name}.initrd.cpio`);
   await writeFile(initrd, Buffer.concat([await readFile(join(GUEST_DIR, "base.cpio")), jobCpio]));
   return initrd;
