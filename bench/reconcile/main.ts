@@ -157,7 +157,9 @@ lines.push(
   `  plan from empty           ${ms(host.planMs)} ms (${host.operations} operations)`,
   `  render the batch          ${ms(host.batchMs)} ms (${host.batchLines} lines, ${(host.batchBytes / 2 ** 20).toFixed(1)} MiB)`,
   `  parse -Sn of the table    ${s(host.parseSaveMs / 1000)} s${host.parseSave.extrapolated ? ` (extrapolated from ${host.parseSave.measured.map(([n, t]) => `${n} services: ${ms(t)} ms`).join(", ")}; exponent ${host.parseSave.exponent.toFixed(2)})` : ""}`,
-  `  one weight change         plan ${ms(host.change.planMs)} ms + batch ${ms(host.change.batchMs)} ms: ${host.change.batch.trim()}`,
+  `  one weight change         plan ${ms(host.change.planMs)} ms (median of 21; the first ${ms(host.change.planColdMs)} ms) + batch ${ms(host.change.batchMs)} ms: ${host.change.batch.trim()}`,
+  `  its read-back parse       ${ms(host.change.readBackParseMs)} ms (the touched service's listings)`,
+  `  the agent's own work      ${ms(host.change.agentMs)} ms (plan + batch + read-back parse), target < 10 ms: ${host.change.agentMs < 10 ? "met" : `missed by ${ms(host.change.agentMs - 10)} ms`}`,
 );
 
 if (!values["skip-guest"]) {
