@@ -27,23 +27,36 @@ export interface PlanOptions {
  */
 export function plan(desired: IpvsTable, observed: IpvsTable, options: PlanOptions = {}): Operation[] {
   const isManaged = options.isManaged ?? (() => true);
-  const observedByKey = new Map<string, IpvsService>();
-  for (const s of observed.services) observedByKey.set(serviceKey(s), s);
-  const desiredKeys = new Set<string>();
+  // each observed key → its (last) service's index; whether it was matched, by index, without a Set of keys
+  const observedByKey = new Map<string, number>();
+  observed.services.forEach((s, i) => {
+    observedByKey.set(serviceKey(s), i);
+  });
+  const matchedIndex = new Uint8Array(observed.services.length);
+  let matched = 0;
   const additions: Operation[] = [];
   const changes: Operation[] = [];
 
   for (const want of desired.services) {
-    const key = serviceKey(want);
-    desiredKeys.add(key);
-    const have = observedByKey.get(key);
-    if (!have) additions.push(...planServiceAddition(want));
-    else if (!unchanged(want, have)) changes.push(...planServiceChange(want, have));
+    const index = observedByKey.get(serviceKey(want));
+    const have = index === undefined ? undefined : observed.services[index];
+    if (index === undefined || !have) {
+      additions.push(...planServiceAddition(want));
+      continue;
+    }
+    if (!matchedIndex[index]) {
+      matchedIndex[index] = 1;
+      matched++;
+    }
+    if (!unchanged(want, have)) changes.push(...planServiceChange(want, have));
   }
+  // when every observed key is wanted (the common case) nothing is removed, and no set of keys is built
   const removals: Operation[] = [];
-  for (const s of observed.services) {
-    const key = serviceKey(s);
-    if (!desiredKeys.has(key) && isManaged(key)) removals.push({ op: "delete-service", service: serviceConfigOf(s) });
+  if (matched < observedByKey.size) {
+    const desiredKeys = new Set(desired.services.map(serviceKey));
+    for (const s of observed.services)
+      if (!desiredKeys.has(serviceKey(s)) && isManaged(serviceKey(s)))
+        removals.push({ op: "delete-service", service: serviceConfigOf(s) });
   }
   return [...additions, ...changes, ...removals];
 }

@@ -190,6 +190,17 @@ describe("plan", () => {
 });
 
 describe("applyOperations", () => {
+  it("removes an unwanted service even when the desired table names another one twice", () => {
+    fc.assert(
+      fc.property(table, table, (desired, observed) => {
+        const doubled: IpvsTable = { services: [...desired.services, ...desired.services] };
+        const removals = (t: IpvsTable) => plan(t, observed).filter((op) => op.op === "delete-service");
+        expect(removals(doubled)).toEqual(removals(desired));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("refuses what ipvsadm refuses", () => {
     const service = serviceConfigOf(demo.services[0]!);
     expect(() => applyOperations(demo, [{ op: "add-service", service }])).toThrow(OperationError);
