@@ -1,13 +1,15 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { IpvsTable, RoleConfig } from "@lvsfleet/model";
+import type { AgentEvent, IpvsTable, RoleConfig } from "@lvsfleet/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lab, type LabAgent, SERVER_NET, VIP } from "./lab.ts";
 
 /**
  * The nftables data plane's read-back compares what the kernel really forwards: a rule deleted by
- * hand (`nft delete rule`) breaks real traffic, the agent's read-back shows the service as missing,
- * and the next Apply of the same desired table puts it back — traffic flows again.
+ * hand (`nft delete rule`) breaks real traffic, the agent's periodic read-back (every second here)
+ * shows the service as missing and reports drift, and the next Apply of the same desired table puts
+ * it back — traffic flows again. (An Apply plans against the table the agent applied as last read
+ * back: a hand change is seen by the read-back, not by a read of the whole kernel on every Apply.)
  */
 
 const run = promisify(execFile);
@@ -64,12 +66,33 @@ async function handleOf(chain: string, text: string): Promise<string> {
   return handle;
 }
 
+/** The director's next drift event that says the kernel drifted (the read-back runs every second). */
+function nextDrift(timeoutMs = 10_000): Promise<AgentEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watch.cancel();
+      reject(new Error(`no drift event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const watch = agent("dir1").watchEvents(
+      { heartbeatIntervalMs: 60_000 },
+      (event) => {
+        const e = event as { type: string; subject?: string; to?: string };
+        if (e.type !== "state" || e.subject !== "drift" || e.to !== "drifted") return;
+        clearTimeout(timer);
+        watch.cancel();
+        resolve(event);
+      },
+      () => undefined,
+    );
+  });
+}
+
 beforeAll(async () => {
   await run("node", ["scripts/build.mjs"], { cwd: ROOT });
   lab = await Lab.build({ realServers: 2 });
   await Promise.all(lab.realServers.map((rs) => lab.startWebServer(rs.name)));
   const started = await Promise.all([
-    lab.startAgent("dir1", "director", "nftables"),
+    lab.startAgent("dir1", "director", "nftables", ["--readback-interval", "1"]),
     lab.startAgent("rs1", "realserver", "linux"),
     lab.startAgent("rs2", "realserver", "linux"),
   ]);
@@ -91,6 +114,7 @@ describe("nftables: a rule deleted by hand is seen by the read-back and repaired
   });
 
   it("the dispatch rule deleted with nft: connections break, the read-back no longer has the service, Apply restores it", async () => {
+    const drift = nextDrift();
     await lab
       .runner("dir1")
       .run("nft", [
@@ -108,6 +132,7 @@ describe("nftables: a rule deleted by hand is seen by the read-back and repaired
     expect(broken.failures).toBeGreaterThan(0);
     // The comments are all still there; the read-back compares the rules themselves.
     expect((await agent("dir1").getState()).table.services).toEqual([]);
+    expect(JSON.stringify(await drift)).toContain("add-service");
     const applied = await agent("dir1").apply({ cluster: CLUSTER, generation: 2, desired });
     expect(applied.operations.map((o) => o.op)).toEqual(["add-service", "add-destination", "add-destination"]);
     const { stdout } = await lab.runner("dir1").run("nft", ["list", "chain", "netdev", "lvsfleet", `s_${SID}`]);
@@ -118,6 +143,7 @@ describe("nftables: a rule deleted by hand is seen by the read-back and repaired
   });
 
   it("a real server's forward rule deleted with nft: the read-back no longer has the service as it was, Apply puts it back", async () => {
+    const drift = nextDrift();
     const chain = `t_${SID}_198_18_0_12_80`;
     await lab
       .runner("dir1")
@@ -128,6 +154,7 @@ describe("nftables: a rule deleted by hand is seen by the read-back and repaired
     // Its settings went with the rule's comment, so the picker that still names it no longer matches
     // what the service's settings render: the whole service is read back as missing.
     expect((await agent("dir1").getState()).table.services).toEqual([]);
+    expect(JSON.stringify(await drift)).toContain("add-service");
     const applied = await agent("dir1").apply({ cluster: CLUSTER, generation: 3, desired });
     expect(applied.operations.map((o) => o.op)).toEqual(["add-service", "add-destination", "add-destination"]);
     const { stdout } = await lab.runner("dir1").run("nft", ["list", "chain", "netdev", "lvsfleet", chain]);

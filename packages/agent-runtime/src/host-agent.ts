@@ -173,6 +173,9 @@ export class HostAgent implements AgentApi {
     if (operations.length === 0) return;
     try {
       await dataPlane.execute(operations);
+      // The plan may have repaired drift reported before: the next read-back says so (in step), or
+      // reports the drift again, even when it is the same difference (someone deleted it again).
+      if (this.drift) this.drift = { ...this.drift, operations: [] };
       const keys = touchedServices(operations);
       this.applied.fold(keys, await (this.reads as KernelReads).services(keys));
     } catch (error) {

@@ -271,6 +271,28 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     await host.close();
   });
 
+  it("the same hand change again after an Apply repaired it, before any read-back in between, is reported again", async () => {
+    const { dataPlane, kernel } = countingDataPlane({ targeted: true });
+    const host = agent(dataPlane, table(3));
+    const events = driftEvents(host);
+    await host.start("web", CONFIG);
+    await host.readBack();
+    events.length = 0;
+    const deleteByHand = () => {
+      kernel.table = { services: kernel.table.services.filter((s) => s.port !== 8001) };
+    };
+    deleteByHand();
+    await host.readBack();
+    await host.apply({ cluster: "web", generation: 2, desired: table(3) } as never);
+    deleteByHand();
+    await host.readBack();
+    expect(events.map((e) => [e.from, e.to])).toEqual([
+      ["in step", "drifted"],
+      ["drifted", "drifted"],
+    ]);
+    await host.close();
+  });
+
   it("under driftPolicy correct the agent repairs it at once and says so", async () => {
     const { dataPlane, kernel } = countingDataPlane({ targeted: true });
     const status = new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS);
