@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
 import { validate } from "@lvsfleet/model";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "@lvsfleet/rpc";
 import { z } from "zod";
 import { CaEncryptionKeyFile, CaEncryptionKeyFromEnv, checkCaEncryptionKey } from "./pki/encryption-key.ts";
 import { redisUrlProblem } from "./store/redis-connection.ts";
@@ -86,8 +87,21 @@ export const ServerConfig = z.object({
   LVSFLEET_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 10_000_000).default(1_200),
   /** Commands per minute per chat user. */
   LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 100_000).default(30),
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (every route but the two that take a whole spec). */
   LVSFLEET_MAX_BODY_BYTES: IntFromEnv(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Largest spec accepted by PUT /v1/clusters/{cluster} and POST /v1/clusters/{cluster}/plan, in bytes.
+   * 32 MiB: a 10,000-service × 10-real-server spec is about 7.4 MB of JSON (docs/operations.md, Big tables).
+   */
+  LVSFLEET_MAX_SPEC_BYTES: IntFromEnv(1_024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /**
+   * Largest gRPC message the server sends to or accepts from an agent, in bytes (an Apply carries the
+   * spec; its answer, GetState and the events carry the table). gRPC's own default, 4 MiB, is too
+   * small for a 10,000-service table. The agents have the same default (packages/rpc, DEFAULT_MAX_MESSAGE_BYTES: 64 MiB).
+   */
+  LVSFLEET_GRPC_MAX_MESSAGE_BYTES: IntFromEnv(4 * 1024 * 1024, 2 * 1024 * 1024 * 1024 - 1).default(
+    DEFAULT_MAX_MESSAGE_BYTES,
+  ),
   /** Where the server keeps its CA and its own certificate (pki/, mode 0700). */
   LVSFLEET_DATA_DIR: z.string().default(".data/server"),
   /** An operator-supplied CA (both or neither); otherwise one is generated on first start. */

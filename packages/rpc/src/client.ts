@@ -43,6 +43,7 @@ import type { StartRequest as WireStartRequest } from "./generated/lvsfleet/v1/S
 import type { StartResponse__Output as WireStartResponse__Output } from "./generated/lvsfleet/v1/StartResponse.ts";
 import type { StopResponse__Output as WireStopResponse__Output } from "./generated/lvsfleet/v1/StopResponse.ts";
 import { HealthClient } from "./health.ts";
+import { messageSizeOptions } from "./message-size.ts";
 import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
@@ -57,6 +58,8 @@ export interface AgentClientOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Deadline for unary calls unless a call says otherwise (default 5 s). */
   deadlineMs?: number;
+  /** The largest message sent or received (default DEFAULT_MAX_MESSAGE_BYTES, 64 MiB). */
+  maxMessageBytes?: number;
 }
 
 /** Channel options shared by every agent connection: keepalives that notice a dead peer within seconds. */
@@ -94,7 +97,11 @@ export class AgentClient implements AgentApi {
     this.deadlineMs = options.deadlineMs ?? 5_000;
     const credentials = options.credentials ?? grpc.credentials.createInsecure();
     const Agent = agentService();
-    this.client = new Agent(options.endpoint, credentials, { ...CHANNEL_OPTIONS, ...options.channelOptions });
+    this.client = new Agent(options.endpoint, credentials, {
+      ...CHANNEL_OPTIONS,
+      ...messageSizeOptions(options.maxMessageBytes),
+      ...options.channelOptions,
+    });
     this.health = new HealthClient(options.endpoint, credentials, { channelOverride: this.client.getChannel() });
   }
 
