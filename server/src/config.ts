@@ -3,6 +3,7 @@ import { availableParallelism, hostname } from "node:os";
 import { validate } from "@lvsfleet/model";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "@lvsfleet/rpc";
 import { z } from "zod";
+import { DEFAULT_APPLY_DEADLINE_MS } from "./agents/fleet.ts";
 import { CaEncryptionKeyFile, CaEncryptionKeyFromEnv, checkCaEncryptionKey } from "./pki/encryption-key.ts";
 import { redisUrlProblem } from "./store/redis-connection.ts";
 import { TlsNamesFromEnv } from "./tls/names.ts";
@@ -56,8 +57,14 @@ export const ServerConfig = z.object({
   LVSFLEET_JOB_LOCK_MS: IntFromEnv(1_000, 600_000).default(30_000),
   /** Heartbeat period asked of agents; an agent is unreachable after three missed beats. */
   LVSFLEET_HEARTBEAT_MS: IntFromEnv(200, 60_000).default(2_000),
-  /** Deadline of each gRPC call to an agent. */
+  /** Deadline of each gRPC call to an agent, but Apply, Start and Stop. */
   LVSFLEET_AGENT_DEADLINE_MS: IntFromEnv(100, 120_000).default(5_000),
+  /**
+   * Deadline of Apply, Start and Stop, which reconcile the whole table: 15 min, longer than the
+   * agents' longest batch command (10 min), so a stuck one fails with the agent's reason. The apply
+   * job reports its progress meanwhile (GET /v1/jobs/{id}).
+   */
+  LVSFLEET_APPLY_DEADLINE_MS: IntFromEnv(1_000, 24 * 3_600_000).default(DEFAULT_APPLY_DEADLINE_MS),
   /** How many finished jobs to keep, and for how long (seconds). */
   LVSFLEET_JOB_RETENTION_COUNT: IntFromEnv(100, 1_000_000).default(10_000),
   LVSFLEET_JOB_RETENTION_SECONDS: IntFromEnv(60, 31_536_000).default(7 * 86_400),

@@ -114,6 +114,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   );
   const fleet = new GrpcFleet(pool, owners, registry, {
     statusMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
+    applyMs: config.LVSFLEET_APPLY_DEADLINE_MS,
     actionMs: ACTION_DEADLINE_MS,
   });
   const queue = new CommandQueue(bullConnection, {

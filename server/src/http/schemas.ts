@@ -96,6 +96,26 @@ export const Job = z
     result: z
       .object({ summary: z.string(), generation: z.number().optional(), hosts: z.array(HostOutcome) })
       .optional(),
+    progress: z
+      .object({
+        message: z.string().openapi({
+          example: "generation 7: lb-master: applying 10,000 services, 12 s so far; lb-backup: applied in 9 s",
+        }),
+        generation: z.number(),
+        services: z.number(),
+        directors: z.array(
+          z.object({
+            host: z.string(),
+            state: z.enum(["waiting", "applying", "applied", "failed"]),
+            seconds: z.number().optional().openapi({ description: "How long its Apply has run, or ran" }),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({
+        description:
+          "A running apply job: where each director's Apply is, rewritten every second (a big table takes minutes)",
+      }),
     createdAt: z.string(),
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),

@@ -2,6 +2,7 @@ import { renderList } from "@lvsfleet/ipvs";
 import { describeOperation } from "@lvsfleet/planner";
 import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
+import { ApplyRound } from "./apply-progress.ts";
 import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
 
@@ -41,7 +42,10 @@ export const DEFAULT_APPLY_CONCURRENCY = 128;
  */
 export class ClusterApplier {
   private readonly applied = new Map<string, ApplyOutcome>();
-  private readonly inflight = new Map<string, { generation: number; promise: Promise<ApplyOutcome> }>();
+  private readonly inflight = new Map<
+    string,
+    { generation: number; promise: Promise<ApplyOutcome>; round: ApplyRound }
+  >();
 
   constructor(
     private readonly clusters: ClusterStore,
@@ -50,20 +54,30 @@ export class ClusterApplier {
     readonly concurrency = DEFAULT_APPLY_CONCURRENCY,
   ) {}
 
-  async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
+  /** `follow`: told of each round the job waits for (its own or one it shares), to report its progress. */
+  async ensureApplied(
+    cluster: string,
+    minGeneration: number,
+    follow?: (round: ApplyRound) => void,
+  ): Promise<JobApplyOutcome> {
     for (;;) {
       const done = this.applied.get(cluster);
       if (done && done.generation >= minGeneration) return { ...done, via: "already-applied" };
       const running = this.inflight.get(cluster);
-      if (!running) return { ...(await this.applyNow(cluster)), via: "own" };
+      if (!running) {
+        const round = new ApplyRound();
+        follow?.(round);
+        return { ...(await this.applyNow(cluster, round)), via: "own" };
+      }
+      follow?.(running.round);
       const outcome = await running.promise;
       if (outcome.generation >= minGeneration) return { ...outcome, via: "shared" };
     }
   }
 
-  private applyNow(cluster: string): Promise<ApplyOutcome> {
-    const entry = { generation: 0, promise: Promise.resolve<ApplyOutcome>({ generation: 0, hosts: [] }) };
-    entry.promise = this.applyToDirectors(cluster, (generation) => {
+  private applyNow(cluster: string, round: ApplyRound): Promise<ApplyOutcome> {
+    const entry = { generation: 0, promise: Promise.resolve<ApplyOutcome>({ generation: 0, hosts: [] }), round };
+    entry.promise = this.applyToDirectors(cluster, round, (generation) => {
       entry.generation = generation;
     }).finally(() => {
       if (this.inflight.get(cluster) === entry) this.inflight.delete(cluster);
@@ -72,7 +86,11 @@ export class ClusterApplier {
     return entry.promise;
   }
 
-  private async applyToDirectors(cluster: string, onGeneration: (g: number) => void): Promise<ApplyOutcome> {
+  private async applyToDirectors(
+    cluster: string,
+    round: ApplyRound,
+    onGeneration: (g: number) => void,
+  ): Promise<ApplyOutcome> {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     onGeneration(stored.generation);
@@ -80,6 +98,7 @@ export class ClusterApplier {
       cluster,
       stored,
       stored.spec.directors.map((d) => d.host),
+      round,
     );
     const previous = this.applied.get(cluster);
     if (!previous || previous.generation <= outcome.generation) this.applied.set(cluster, outcome);
@@ -91,19 +110,35 @@ export class ClusterApplier {
    * that came back behind): the others are not called, and what the cluster's rounds share is kept.
    * Hosts that are no longer directors of the cluster are skipped.
    */
-  async applyToHosts(cluster: string, only: readonly string[]): Promise<ApplyOutcome> {
+  async applyToHosts(cluster: string, only: readonly string[], round = new ApplyRound()): Promise<ApplyOutcome> {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     const wanted = new Set(only);
     const hosts = stored.spec.directors.filter((d) => wanted.has(d.host)).map((d) => d.host);
-    return this.applyStored(cluster, stored, hosts);
+    return this.applyStored(cluster, stored, hosts, round);
   }
 
   /** One Apply of the stored spec to each of `hosts`, at most `concurrency` at once; throws ApplyError naming the failures. */
-  private async applyStored(cluster: string, stored: StoredCluster, hosts: readonly string[]): Promise<ApplyOutcome> {
+  private async applyStored(
+    cluster: string,
+    stored: StoredCluster,
+    hosts: readonly string[],
+    round: ApplyRound,
+  ): Promise<ApplyOutcome> {
+    round.begin(stored.generation, stored.spec.services.length, hosts);
     const results = await fanOut(hosts, this.concurrency, async (host): Promise<HostOutcome> => {
       // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
-      const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec });
+      round.applying(host);
+      const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec }).then(
+        (answer) => {
+          round.finished(host, true);
+          return answer;
+        },
+        (error: unknown) => {
+          round.finished(host, false);
+          throw error;
+        },
+      );
       return {
         host,
         role: "director",

@@ -2,6 +2,7 @@ import { currentRequestId } from "@lvsfleet/rpc";
 import { type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Role } from "../access/roles.ts";
+import type { ApplyProgress } from "./apply-progress.ts";
 import { type CommandJobData, type CommandJobResult, QUEUE_NAME, roleNeeded } from "./jobs.ts";
 
 export interface QueueSettings {
@@ -29,6 +30,8 @@ export interface JobView {
   /** The last attempt's error, while retrying or once failed. */
   error?: string | undefined;
   result?: CommandJobResult | undefined;
+  /** A running apply: where each director is ("lb-master: applying 10,000 services, 12 s so far"). */
+  progress?: ApplyProgress | undefined;
   createdAt: string;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
@@ -101,6 +104,10 @@ export class CommandQueue {
   }
 }
 
+function isApplyProgress(progress: unknown): progress is ApplyProgress {
+  return typeof progress === "object" && progress !== null && typeof (progress as ApplyProgress).message === "string";
+}
+
 function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): JobView {
   const state: JobView["state"] =
     bullState === "completed"
@@ -124,6 +131,7 @@ function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): Jo
     attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },
     error: job.failedReason || undefined,
     result: state === "completed" ? job.returnvalue : undefined,
+    progress: state === "active" && isApplyProgress(job.progress) ? job.progress : undefined,
     createdAt: iso(job.timestamp) ?? "",
     startedAt: iso(job.processedOn),
     finishedAt: iso(job.finishedOn),
