@@ -72,7 +72,10 @@ const HostOutcome = z.object({
     .openapi({ example: ["edit-destination TCP 192.168.1.229:80 -> 192.168.1.220:80 dr weight 5"] }),
   generation: z.number().optional(),
   roleState: z.string().optional(),
-  table: z.string().optional().openapi({ description: "The director's table after the job, as ipvsadm -Ln prints it" }),
+  table: z.string().optional().openapi({
+    description:
+      "The director's table after the job, as ipvsadm -Ln prints it, up to 500 lines; a bigger one ends with a line saying how many services are left out (GET /v1/clusters/{cluster}/status has the whole table)",
+  }),
 });
 
 export const Job = z

@@ -1,10 +1,10 @@
-import { renderList } from "@lvsfleet/ipvs";
 import { describeOperation } from "@lvsfleet/planner";
 import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
 import { ApplyRound } from "./apply-progress.ts";
 import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
+import { boundedChanges, boundedTable } from "./result-bounds.ts";
 
 export interface ApplyOutcome {
   generation: number;
@@ -142,9 +142,10 @@ export class ClusterApplier {
       return {
         host,
         role: "director",
-        changes: result.operations.map(describeOperation),
+        // bounded: the result is stored with the job (result-bounds.ts)
+        changes: boundedChanges(result.operations.map(describeOperation)),
         generation: result.generation,
-        table: renderList(result.observed),
+        table: boundedTable(result.observed, cluster),
       };
     });
     const applied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
