@@ -1,3 +1,9 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "@lvsfleet/devfleet";
+import { type ClusterSpecInput, DEMO_CLUSTER } from "@lvsfleet/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoFleet } from "./fleet.ts";
 
@@ -7,12 +13,16 @@ import { startDemoFleet } from "./fleet.ts";
  * over its limit is a 413 naming the limit and the setting, and changes nothing.
  */
 let fleet: Awaited<ReturnType<typeof startDemoFleet>>;
+let work: string;
 
 beforeAll(async () => {
+  // LVSFLEET_AGENT_DEADLINE_MS stays the tier's short 1.5 s: a big Apply must not be cut by it
   fleet = await startDemoFleet();
+  work = mkdtempSync(join(tmpdir(), "lvsfleet-bigspec-"));
 });
 afterAll(async () => {
   await fleet?.cleanup();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const MiB = 1024 * 1024;
@@ -79,4 +89,163 @@ describe("body limits: specs have their own", () => {
     }
     expect(await generation()).toBe(before);
   });
+});
+
+/**
+ * The demo cluster's directors with `services` TCP services on the demo VIP (ports 1..), each with
+ * `servers` real servers (weight 1) out of a pool of 1,000 addresses: labels inside the simulated
+ * fleet, nothing opens a socket to them.
+ */
+function bigSpec(services: number, servers: number): ClusterSpecInput {
+  const address = (k: number) => `192.168.${10 + Math.floor(k / 250)}.${(k % 250) + 1}`;
+  return {
+    name: "web",
+    vips: DEMO_CLUSTER.vips,
+    directors: DEMO_CLUSTER.directors,
+    services: Array.from({ length: services }, (_, i) => ({
+      name: `s${String(i + 1).padStart(5, "0")}`,
+      protocol: "tcp" as const,
+      address: "192.168.1.229",
+      port: i + 1,
+      scheduler: "wrr" as const,
+      forwarding: "dr" as const,
+      realServers: Array.from({ length: servers }, (_, j) => ({
+        address: address((i * servers + j) % 1_000),
+        port: 8080,
+        weight: 1,
+      })),
+    })),
+  };
+}
+
+const SERVICES = 10_000;
+const SERVERS = 10;
+const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
+
+/** Polls the job until it ends, keeping every progress message it showed while it ran. */
+async function followJob(id: string, timeoutMs: number): Promise<{ job: any; progress: string[]; activeMs: number }> {
+  const progress: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await fleet.api.get(`/v1/jobs/${id}`);
+    expect(status).toBe(200);
+    if (body.progress?.message && progress.at(-1) !== body.progress.message) progress.push(body.progress.message);
+    if (body.state === "completed" || body.state === "failed") {
+      const activeMs = Date.parse(body.finishedAt) - Date.parse(body.startedAt);
+      return { job: body, progress, activeMs };
+    }
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.state}: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What both directors report through GET …/status: their generation and how many services they hold. */
+async function directors(): Promise<{ host: string; generation: number; services: number }[]> {
+  const { status, body } = await fleet.api.get("/v1/clusters/web/status");
+  expect(status).toBe(200);
+  return body.hosts
+    .filter((h: any) => h.kind === "director")
+    .map((h: any) => ({ host: h.host, generation: h.generation, services: h.table?.services?.length ?? 0 }))
+    .sort((a: any, b: any) => a.host.localeCompare(b.host));
+}
+
+describe(`a ${SERVICES.toLocaleString("en-US")}-service × ${SERVERS} spec through the front door`, () => {
+  const spec = bigSpec(SERVICES, SERVERS);
+  const text = JSON.stringify(spec);
+
+  it(
+    "PUT through REST: the apply job completes with both directors at the new generation, its result bounded; then one weight change is applied",
+    async () => {
+      console.log(`spec: ${SERVICES} services × ${SERVERS} real servers, ${(text.length / 1e6).toFixed(2)} MB of JSON`);
+      const started = performance.now();
+      const put = await fleet.api.request("PUT", "/v1/clusters/web", text, { "content-type": "application/json" });
+      const answered = performance.now();
+      expect(put.status, put.text.slice(0, 500)).toBe(202);
+      const generation = put.body.generation as number;
+      const { job, progress, activeMs } = await followJob(put.body.job.id, 14 * 60_000);
+      const done = performance.now();
+      expect(job.state, job.error).toBe("completed");
+      console.log(
+        `PUT → 202: ${seconds(answered - started)}; PUT → job completed: ${seconds(done - started)} (job active ${seconds(activeMs)}); progress seen: ${JSON.stringify(progress)}`,
+      );
+      expect(job.result.generation).toBe(generation);
+      expect(job.result.hosts.map((h: any) => [h.host, h.generation]).sort()).toEqual([
+        ["lb-backup", generation],
+        ["lb-master", generation],
+      ]);
+      for (const host of job.result.hosts) {
+        // bounded: 500 lines of operations and of table at most, saying what is left out
+        expect(host.changes.length).toBe(500);
+        expect(host.changes.at(-1)).toMatch(/^… [\d,]+ more operations \([\d,]+ in all\)$/);
+        expect(host.table.trimEnd().split("\n").length).toBeLessThanOrEqual(500);
+        expect(host.table.trimEnd().split("\n").at(-1)).toMatch(
+          /^… [\d,]+ more services \(10,000 in all\); GET \/v1\/clusters\/web\/status for the whole table$/,
+        );
+      }
+      // A job that ran for seconds showed where it was while it ran.
+      if (activeMs > 2_500) expect(progress.some((m) => /applying 10,000 services, \d+ s so far/.test(m))).toBe(true);
+      const statusStarted = performance.now();
+      expect(await directors()).toEqual([
+        { host: "lb-backup", generation, services: SERVICES },
+        { host: "lb-master", generation, services: SERVICES },
+      ]);
+      console.log(`GET …/status of both directors: ${seconds(performance.now() - statusStarted)}`);
+
+      const weightStarted = performance.now();
+      const patch = await fleet.api.patch("/v1/clusters/web/services/s05000/real-servers/192.168.13.241:8080", {
+        weight: 7,
+      });
+      expect(patch.status, patch.text).toBe(202);
+      const changed = await followJob(patch.body.job.id, 5 * 60_000);
+      expect(changed.job.state, changed.job.error).toBe("completed");
+      console.log(
+        `one weight change at ${SERVICES} services: PATCH → job completed ${seconds(performance.now() - weightStarted)}`,
+      );
+      const edit = "edit-destination TCP 192.168.1.229:5000 -> 192.168.13.241:8080 dr weight 7";
+      expect(changed.job.result.hosts.map((h: any) => [h.host, h.generation, h.changes]).sort()).toEqual([
+        ["lb-backup", generation + 1, [edit]],
+        ["lb-master", generation + 1, [edit]],
+      ]);
+    },
+    20 * 60_000,
+  );
+
+  it(
+    "lvsctl apply -f big.json (the CLI from dist): the job completes and both directors hold the change",
+    async () => {
+      const changedSpec = bigSpec(SERVICES, SERVERS);
+      const service = changedSpec.services?.[1233];
+      if (!service?.realServers?.[0]) throw new Error("no service 1234");
+      service.realServers[0].weight = 9;
+      const file = join(work, "big.json");
+      writeFileSync(file, JSON.stringify(changedSpec));
+      const before = (await fleet.api.get("/v1/clusters/web")).body.generation as number;
+      const started = performance.now();
+      const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(repoRoot(), "packages/cli/dist/lvsctl.js"), "apply", "-f", file],
+          {
+            env: { PATH: process.env.PATH, HOME: work, LVSFLEET_URL: fleet.url, LVSFLEET_TOKEN: fleet.api.token },
+            timeout: 15 * 60_000,
+            maxBuffer: 64 * 1024 * 1024,
+          },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
+        );
+      });
+      console.log(`lvsctl apply -f big.json (${SERVICES} services): ${seconds(performance.now() - started)}`);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^cluster web updated from .*big\.json \(generation \d+\)\njob \d+ completed/);
+      const edit = "edit-destination TCP 192.168.1.229:1234 -> 192.168.11.81:8080 dr weight 9";
+      expect(run.stdout).toContain(`lb-master: ${edit}`);
+      expect(run.stdout).toContain(`lb-backup: ${edit}`);
+      expect(await directors()).toEqual([
+        { host: "lb-backup", generation: before + 1, services: SERVICES },
+        { host: "lb-master", generation: before + 1, services: SERVICES },
+      ]);
+    },
+    20 * 60_000,
+  );
 });

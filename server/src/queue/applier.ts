@@ -110,11 +110,25 @@ export class ClusterApplier {
    * that came back behind): the others are not called, and what the cluster's rounds share is kept.
    * Hosts that are no longer directors of the cluster are skipped.
    */
-  async applyToHosts(cluster: string, only: readonly string[], round = new ApplyRound()): Promise<ApplyOutcome> {
+  async applyToHosts(
+    cluster: string,
+    only: readonly string[],
+    follow?: (round: ApplyRound) => void,
+  ): Promise<ApplyOutcome> {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     const wanted = new Set(only);
     const hosts = stored.spec.directors.filter((d) => wanted.has(d.host)).map((d) => d.host);
+    // A round of the whole cluster at this generation or later is already calling these directors:
+    // share it rather than send a second Apply of a (maybe big) table to the same director.
+    const running = this.inflight.get(cluster);
+    if (running && running.generation >= stored.generation && hosts.every((h) => running.round.directors.has(h))) {
+      follow?.(running.round);
+      const outcome = await running.promise;
+      return { generation: outcome.generation, hosts: outcome.hosts.filter((h) => wanted.has(h.host)) };
+    }
+    const round = new ApplyRound();
+    follow?.(round);
     return this.applyStored(cluster, stored, hosts, round);
   }
 

@@ -54,9 +54,16 @@ export class CommandQueue {
     };
   }
 
-  async enqueue(data: CommandJobData): Promise<JobView> {
+  /**
+   * `dedupe`: while a job queued with the same id is waiting, retrying or running, this one is not
+   * queued again (BullMQ deduplication; the id is free once that job completes or fails).
+   */
+  async enqueue(data: CommandJobData, options: { dedupe?: string | undefined } = {}): Promise<JobView> {
     const requestId = data.requestId ?? currentRequestId();
-    const job = await this.queue.add(data.kind, requestId ? { ...data, requestId } : data, this.defaults);
+    const job = await this.queue.add(data.kind, requestId ? { ...data, requestId } : data, {
+      ...this.defaults,
+      ...(options.dedupe ? { deduplication: { id: options.dedupe } } : {}),
+    });
     return view(job, "queued");
   }
 

@@ -7,7 +7,7 @@ import type { Fleet } from "../agents/fleet.ts";
 import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../commands/job-finished.ts";
 import { type ClusterStore, StoredSpecError } from "../store/clusters.ts";
 import { type ClusterApplier, UnknownClusterError } from "./applier.ts";
-import { ApplyRound, describeApplyProgress } from "./apply-progress.ts";
+import { type ApplyRound, describeApplyProgress } from "./apply-progress.ts";
 import { changeRoles } from "./host-roles.ts";
 import { type CommandJobData, type CommandJobResult, QUEUE_NAME } from "./jobs.ts";
 
@@ -83,11 +83,9 @@ export function startWorker(
     if (kind === "apply" && job.data.hosts) {
       // a re-sync: only the directors that came back behind are called (resync.ts)
       const hosts = job.data.hosts;
-      const outcome = await withApplyProgress(job, progressMs, (follow) => {
-        const round = new ApplyRound();
-        follow(round);
-        return deps.applier.applyToHosts(cluster, hosts, round);
-      });
+      const outcome = await withApplyProgress(job, progressMs, (follow) =>
+        deps.applier.applyToHosts(cluster, hosts, follow),
+      );
       const changed = outcome.hosts.filter((h) => h.changes.length > 0).length;
       return {
         summary: `generation ${outcome.generation} re-applied to ${outcome.hosts.map((h) => h.host).join(", ") || "no director"}${changed ? `, ${changed} changed` : ", nothing to change"}`,
