@@ -7,6 +7,7 @@ import { ClusterSpec, desiredTable, directorRoleConfig, validate } from "@lvsfle
 import { specToJson } from "@lvsfleet/rpc";
 import pino from "pino";
 import { directorProgram } from "../../agents/director/src/program.ts";
+import { specChanges } from "../../server/src/commands/spec-changes.ts";
 import { bigSpec } from "./spec.ts";
 
 /**
@@ -40,6 +41,13 @@ for (const services of sizes) {
   t = performance.now();
   const wire = specToJson(spec);
   const toWire = ms(t);
+  // what POST …/plan computes against the stored spec (in the simulation pool): one weight changed
+  const edited = structuredClone(spec);
+  const edit = edited.services[Math.floor(services / 2)]?.realServers[0];
+  if (edit) edit.weight = 5;
+  t = performance.now();
+  const planned = specChanges(spec, edited);
+  const planChanges = ms(t);
   const stateDir = mkdtempSync(join(tmpdir(), "lvsfleet-bigspec-"));
   const agent = await directorProgram.create({
     options: parseAgentOptions(["--host", "lb-master", "--address", "192.168.1.252/24"]),
@@ -66,6 +74,6 @@ for (const services of sizes) {
   await agent.close();
   rmSync(stateDir, { recursive: true, force: true });
   console.log(
-    `${services} services × ${servers}: JSON ${(text.length / 1e6).toFixed(2)} MB, parse ${parse}, validation ${validation}, desired table ${desired} (${table.services.length} services), spec to the wire ${toWire} (${(wire.length / 1e6).toFixed(2)} MB); sim director: first Apply ${firstApply} (${first.operations.length} operations), one weight change ${oneChange} (${second.operations.length} operation); its event loop held for up to ${(blocked.max / 1e6).toFixed(0)} ms at once`,
+    `${services} services × ${servers}: JSON ${(text.length / 1e6).toFixed(2)} MB, parse ${parse}, validation ${validation}, desired table ${desired} (${table.services.length} services), spec to the wire ${toWire} (${(wire.length / 1e6).toFixed(2)} MB), plan's specChanges ${planChanges} (${planned.length}); sim director: first Apply ${firstApply} (${first.operations.length} operations), one weight change ${oneChange} (${second.operations.length} operation); its event loop held for up to ${(blocked.max / 1e6).toFixed(0)} ms at once`,
   );
 }

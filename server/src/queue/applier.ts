@@ -42,6 +42,8 @@ export const DEFAULT_APPLY_CONCURRENCY = 128;
  */
 export class ClusterApplier {
   private readonly applied = new Map<string, ApplyOutcome>();
+  /** The Apply on its way to each director (`cluster\nhost`), and its generation. */
+  private readonly hostInflight = new Map<string, { generation: number; promise: Promise<HostOutcome> }>();
   private readonly inflight = new Map<
     string,
     { generation: number; promise: Promise<ApplyOutcome>; round: ApplyRound }
@@ -132,6 +134,35 @@ export class ClusterApplier {
     return this.applyStored(cluster, stored, hosts, round);
   }
 
+  /**
+   * One Apply of the stored spec to one director, shared: while an Apply of this generation or a
+   * later one is already on its way to that director (a re-sync that started first, the cluster's
+   * round), a second caller waits for it instead of sending the (maybe big) table again.
+   */
+  private applyOnce(cluster: string, host: string, stored: StoredCluster): Promise<HostOutcome> {
+    const key = `${cluster}\n${host}`;
+    const running = this.hostInflight.get(key);
+    if (running && running.generation >= stored.generation) return running.promise;
+    // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
+    const promise = this.fleet
+      .apply(cluster, host, { generation: stored.generation, spec: stored.spec })
+      .then(
+        (result): HostOutcome => ({
+          host,
+          role: "director",
+          // bounded: the result is stored with the job (result-bounds.ts)
+          changes: boundedChanges(result.operations.map(describeOperation)),
+          generation: result.generation,
+          table: boundedTable(result.observed, cluster),
+        }),
+      )
+      .finally(() => {
+        if (this.hostInflight.get(key)?.promise === promise) this.hostInflight.delete(key);
+      });
+    this.hostInflight.set(key, { generation: stored.generation, promise });
+    return promise;
+  }
+
   /** One Apply of the stored spec to each of `hosts`, at most `concurrency` at once; throws ApplyError naming the failures. */
   private async applyStored(
     cluster: string,
@@ -141,26 +172,17 @@ export class ClusterApplier {
   ): Promise<ApplyOutcome> {
     round.begin(stored.generation, stored.spec.services.length, hosts);
     const results = await fanOut(hosts, this.concurrency, async (host): Promise<HostOutcome> => {
-      // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
       round.applying(host);
-      const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec }).then(
-        (answer) => {
+      return this.applyOnce(cluster, host, stored).then(
+        (outcome) => {
           round.finished(host, true);
-          return answer;
+          return outcome;
         },
         (error: unknown) => {
           round.finished(host, false);
           throw error;
         },
       );
-      return {
-        host,
-        role: "director",
-        // bounded: the result is stored with the job (result-bounds.ts)
-        changes: boundedChanges(result.operations.map(describeOperation)),
-        generation: result.generation,
-        table: boundedTable(result.observed, cluster),
-      };
     });
     const applied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failures = results.flatMap((r, i) =>
