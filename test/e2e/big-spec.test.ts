@@ -228,7 +228,7 @@ describe(`a ${SERVICES.toLocaleString("en-US")}-service × ${SERVERS} spec throu
         weight: 7,
       });
       expect(patch.status, patch.text).toBe(202);
-      const changed = await followJob(patch.body.job.id, 5 * 60_000);
+      const changed = await followJob(patch.body.job.id, 14 * 60_000);
       expect(changed.job.state, changed.job.error).toBe("completed");
       console.log(
         `one weight change at ${SERVICES} services: PATCH → job completed ${seconds(performance.now() - weightStarted)}`,
