@@ -65,11 +65,12 @@ export interface AgentClientOptions {
 /**
  * Channel options shared by every agent connection. A keepalive ping every 10 s; its answer may wait
  * 5 minutes before the connection is dropped: an agent busy with a big table is not dead — a sim
- * director held its event loop for 42 s applying 10,000 services × 10, and for more than 60 s on one
- * weight change at that size on a loaded 2-core machine (bench/bigspec, test/e2e/big-spec.test.ts) —
- * and a shorter wait (5 s, then 60 s) dropped the in-flight Apply ("Connection dropped"), so the job
- * started it all over again. A dead agent is noticed by the supervisor's heartbeats within seconds;
- * only a call in flight to it waits that long (reads have their own short deadlines).
+ * director held its event loop for 42 s applying 10,000 services × 10 on a loaded 2-core machine
+ * (bench/bigspec). The former 5 s wait dropped the in-flight Apply ("Connection dropped") and the job
+ * started it all over again; with 60 s, a one-weight-change Apply at that size did not complete in
+ * 5 minutes, with 5 minutes it did (test/e2e/big-spec.test.ts; docs/benchmarks.md). A dead agent is
+ * noticed by the supervisor's heartbeats within seconds; only a call in flight to it waits that long
+ * (reads have their own short deadlines).
  */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 10_000,
