@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@lvsfleet/devfleet";
@@ -36,19 +37,45 @@ const weights = async () =>
 const padded = (bytes: number, fields: Record<string, unknown> = {}) =>
   JSON.stringify({ ...fields, padding: "x".repeat(bytes) });
 
+/**
+ * A request that declares a body of `bytes` (Content-Length) and sends only its first bytes: the
+ * server must answer 413 from the declared length, before reading any of it. (A client that really
+ * writes 32 MiB races the server's close: it may get EPIPE before it reads the 413.)
+ */
+function declaring(method: string, path: string, bytes: number): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, fleet.url), {
+      method,
+      headers: {
+        authorization: `Bearer ${fleet.api.token}`,
+        "content-type": "application/json",
+        "content-length": String(bytes),
+      },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (chunk) => {
+        text += chunk;
+      });
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+      });
+    });
+    req.on("error", reject);
+    req.write('{"vips": ["192.168.1.229"], "padding": "');
+  });
+}
+
 describe("body limits: specs have their own", () => {
   it("a spec over LVSFLEET_MAX_SPEC_BYTES (32 MiB) is refused with 413 naming the limit and the setting; nothing changes", async () => {
     const before = await generation();
-    const put = await fleet.api.request("PUT", "/v1/clusters/web", padded(32 * MiB + 1), {
-      "content-type": "application/json",
-    });
+    const put = await declaring("PUT", "/v1/clusters/web", 32 * MiB + 1);
     expect(put.status).toBe(413);
     expect(put.body.error.message).toBe(
       "the spec is larger than 33554432 bytes (32 MiB), the limit LVSFLEET_MAX_SPEC_BYTES sets",
     );
-    const plan = await fleet.api.request("POST", "/v1/clusters/web/plan", padded(33 * MiB), {
-      "content-type": "application/json",
-    });
+    const plan = await declaring("POST", "/v1/clusters/web/plan", 33 * MiB);
     expect(plan.status).toBe(413);
     expect(plan.body.error.message).toContain("LVSFLEET_MAX_SPEC_BYTES");
     expect(await generation()).toBe(before);
