@@ -73,6 +73,13 @@ export const AgentOptions = z.object({
     .min(0, { error: "must not be negative (0 turns the periodic read-back off)" })
     .max(86_400, { error: "must be at most 86400 seconds (a day)" })
     .default(30),
+  /** The largest gRPC message the agent accepts or sends (an Apply carries the whole spec); default 64 MiB. */
+  maxMessageBytes: z.coerce
+    .number()
+    .int()
+    .min(4 * 1024 * 1024, { error: "must be at least 4194304 (4 MiB, gRPC's own default)" })
+    .max(2 ** 31 - 1, { error: "must be at most 2147483647" })
+    .optional(),
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
 
@@ -115,6 +122,8 @@ export const USAGE = `options:
   --readback-interval S directors: every S seconds read the whole table back and compare it with the
                        applied one; a difference (a hand change) is drift, reported and, under the
                        spec's driftPolicy correct, repaired (default 30; 0: never)
+  --max-message-bytes N the largest gRPC message accepted or sent (default 67108864, 64 MiB): the server's
+                       Apply carries the whole cluster spec (10,000 services × 10 real servers: about 7.4 MB)
   --sim-traffic R[,L[,C]] sim driver: simulated clients open R connections/s against each virtual service,
                        lasting L s on average (default 30), from C addresses (default 1000); e.g. 2,30`;
 
@@ -135,6 +144,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "log-level": { type: "string" },
       metrics: { type: "string" },
       "sim-traffic": { type: "string" },
+      "max-message-bytes": { type: "string" },
       "actions-file": { type: "string" },
       "ca-pin": { type: "string" },
       "join-token-file": { type: "string" },
@@ -154,6 +164,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "actions-file": actionsFile,
     "server-ca-roots": serverCaRoots,
     "readback-interval": readbackInterval,
+    "max-message-bytes": maxMessageBytes,
     ...rest
   } = values;
   return validate(CheckedAgentOptions, {
@@ -167,5 +178,6 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     actionsFile,
     serverCaRoots,
     readbackInterval,
+    maxMessageBytes,
   });
 }

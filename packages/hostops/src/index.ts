@@ -33,5 +33,14 @@ export {
   SysctlValue,
 } from "./names.ts";
 export { nftApply, nftListObject, nftListTable, parseNftJson } from "./nft.ts";
-export { type CommandResult, type CommandRunner, ExecRunner, HostCommandError, type RunOptions } from "./runner.ts";
+export {
+  BATCH_TIMEOUT_CAP_MS,
+  batchTimeoutMs,
+  COMMAND_TIMEOUT_MS,
+  type CommandResult,
+  type CommandRunner,
+  ExecRunner,
+  HostCommandError,
+  type RunOptions,
+} from "./runner.ts";
 export { readSysctl, sysctlPath, writeSysctl } from "./sysctl.ts";

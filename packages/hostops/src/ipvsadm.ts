@@ -1,9 +1,12 @@
-import { type CommandRunner, HostCommandError } from "./runner.ts";
+import { batchTimeoutMs, type CommandRunner, HostCommandError } from "./runner.ts";
 
 /** Runs a whole `ipvsadm -R` batch in one process (the save format, one rule per line). */
 export async function ipvsadmRestore(runner: CommandRunner, rules: string): Promise<void> {
   if (rules.trim() === "") return;
-  await runner.run("ipvsadm", ["-R"], { input: rules.endsWith("\n") ? rules : `${rules}\n` });
+  await runner.run("ipvsadm", ["-R"], {
+    input: rules.endsWith("\n") ? rules : `${rules}\n`,
+    timeoutMs: batchTimeoutMs(rules.split("\n").length),
+  });
 }
 
 /** `ipvsadm -Sn`: the table in the save format, numeric. */
