@@ -27,6 +27,7 @@ export const PROGRAMS = [
   { entry: "bench/whatif-load/main.ts", out: "bench/dist/whatif-load.js" },
   { entry: "bench/whatif-cost/main.ts", out: "bench/dist/whatif-cost.js" },
   { entry: "bench/fanout/main.ts", out: "bench/dist/fanout.js" },
+  { entry: "bench/bigspec/main.ts", out: "bench/dist/bigspec.js" },
   // lvsctl: one self-contained file (its npm dependencies bundled), runnable as an executable.
   { entry: "packages/cli/src/main.ts", out: "packages/cli/dist/lvsctl.js", bundleDependencies: true, shebang: true },
 ];

@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parseSave, renderRestore, renderSave } from "@lvsfleet/ipvs";
-import type { IpvsTable } from "@lvsfleet/model";
+import { parseList, parseSave, renderList, renderRestore, renderSave } from "@lvsfleet/ipvs";
+import { type IpvsTable, serviceKey } from "@lvsfleet/model";
 import { plan } from "@lvsfleet/planner";
 import { agentService, applyRequestFromWire, tableToWire } from "@lvsfleet/rpc";
+import { parseListingNumbers, withListingNumbers } from "../../agents/director/src/drivers/ipvs-listing.ts";
 import { powerFit } from "./power-fit.ts";
 import { withOneWeightChanged } from "./table.ts";
 
@@ -25,7 +26,15 @@ export interface IpvsHostFigures {
    */
   parseSaveMs: number;
   parseSave: { measured: [number, number][]; exponent: number; extrapolated: boolean };
-  change: { planMs: number; batchMs: number; batch: string };
+  change: {
+    /** Median of 21 plans after the first (the agent plans often); planColdMs: the process's first plan. */
+    planMs: number;
+    planColdMs: number;
+    batchMs: number;
+    batch: string;
+    readBackParseMs: number;
+    agentMs: number;
+  };
   /** The agent's check of an Apply carrying the whole table (wire form to the model's schemas), best of three. */
   validateMs: number;
 }
@@ -54,6 +63,23 @@ function parseSaveTime(desired: IpvsTable, services: number): number {
   return performance.now() - t0;
 }
 
+/**
+ * The agent's parse of its read-back after a change (best of five): the touched services' three
+ * listings (`-L -n --exact --tun-info`, `--thresholds`, `--persistent-conn`), as ipvsadm prints them.
+ */
+function targetedReadBackParse(table: IpvsTable, operations: ReturnType<typeof plan>): number {
+  const touched = new Set(operations.map((op) => serviceKey(op.service)));
+  const services = { services: table.services.filter((s) => touched.has(serviceKey(s))) };
+  const listing = renderList(services, { exact: true });
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    withListingNumbers(parseList(listing), parseListingNumbers(listing), parseListingNumbers(listing));
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
 export function ipvsHostPart(
   desired: IpvsTable,
   parseCap: number,
@@ -71,13 +97,23 @@ export function ipvsHostPart(
   const measured = sizes.map((n): [number, number] => [n, parseSaveTime(desired, n)]);
   const fit = powerFit(measured);
   const parseSaveMs = total <= parseCap ? (measured[0]?.[1] ?? Number.NaN) : fit.at(total);
-  const changed = withOneWeightChanged(desired);
+  // a table of its own, as the agent decodes each Apply (no object shared with the applied table)
+  const changed = structuredClone(withOneWeightChanged(desired));
   t0 = performance.now();
   const changeOps = plan(changed, desired);
-  const changePlanMs = performance.now() - t0;
+  const changePlanColdMs = performance.now() - t0;
+  // the agent is a long-lived process: the planner's code is compiled after its first plans
+  const warm: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    t0 = performance.now();
+    plan(changed, desired);
+    warm.push(performance.now() - t0);
+  }
+  const changePlanMs = warm.sort((a, b) => a - b)[10] ?? Number.NaN;
   t0 = performance.now();
   const changeBatch = renderRestore(changeOps);
   const changeBatchMs = performance.now() - t0;
+  const readBackParseMs = targetedReadBackParse(changed, changeOps);
   return {
     operations: operations.length,
     planMs,
@@ -86,7 +122,14 @@ export function ipvsHostPart(
     batchBytes: Buffer.byteLength(batch),
     parseSaveMs,
     parseSave: { measured, exponent: fit.exponent, extrapolated: total > parseCap },
-    change: { planMs: changePlanMs, batchMs: changeBatchMs, batch: changeBatch },
+    change: {
+      planMs: changePlanMs,
+      planColdMs: changePlanColdMs,
+      batchMs: changeBatchMs,
+      batch: changeBatch,
+      readBackParseMs,
+      agentMs: changePlanMs + changeBatchMs + readBackParseMs,
+    },
     validateMs,
     batch,
     changeBack: renderRestore(plan(desired, changed)),

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { type CommandRunner, ExecRunner, nftApply, nftListTable } from "@lvsfleet/hostops";
 import { type IpvsTable, serviceKey } from "@lvsfleet/model";
 import { applyOperations, plan } from "@lvsfleet/planner";
@@ -16,13 +17,21 @@ export interface NftFigures {
   renderMs: number;
   scriptLines: number;
   scriptBytes: number;
-  /** driver.execute of the whole plan: state read (empty), render, one `nft -f`. */
+  /** driver.execute of the whole plan from empty: render, `transactions` nft -f in order. */
   fullApplyMs: number;
-  /** driver.observe after it: `nft -j list table` of both tables, parsed back into a table. */
+  transactions: number;
+  /** The largest resident size of an nft process during the full apply (KiB, /usr/bin/time). */
+  nftPeakKiB: number | undefined;
+  /** driver.observe after it: `nft -j list table` of both tables, parsed and compared rule by rule. */
   observeMs: number;
+  /** The full drift check: observe plus plan of the desired table against what it read. */
+  driftCheckMs: number;
   replanAfterApply: number;
-  /** The agent's Apply for one weight change: observe, plan, execute (which reads the state again). */
-  change: { observeMs: number; planMs: number; executeMs: number; totalMs: number; operations: number };
+  /**
+   * One weight change as the agent runs it now: plan against the applied table it keeps, execute
+   * (rendered against the driver's kept state, one nft -f), targeted read-back of the service.
+   */
+  change: { planMs: number; executeMs: number; readBackMs: number; totalMs: number; operations: number };
   /** The same change's nft script applied by itself (the kernel's share). */
   changeScriptMs: number;
   /**
@@ -45,29 +54,39 @@ const time = async <T>(f: () => Promise<T> | T): Promise<[T, number]> => {
 const LAYOUT = { device: "eth0", table: "lvsfleet" };
 
 async function measure(
-  driver: NftablesDataPlane,
   runner: CommandRunner,
+  peak: { kib: number | undefined },
   services: number,
   servers: number,
   sample: number,
 ): Promise<NftFigures> {
   const empty: IpvsTable = { services: [] };
   const desired = benchTable(services, servers);
+  const driver = new NftablesDataPlane({ device: LAYOUT.device, runner });
+  await driver.init();
+  await driver.observe();
 
   const [operations, planMs] = await time(() => plan(desired, empty));
   const keys = new Set(desired.services.map(serviceKey));
   const [script, renderMs] = await time(() => renderTransition(EMPTY_STATE, desired, keys, LAYOUT));
-  const [, fullApplyMs] = await time(() => driver.execute(operations));
+  let transactions = 0;
+  peak.kib = undefined;
+  const [, fullApplyMs] = await time(() => driver.execute(operations, { onProgress: (p) => (transactions = p.of) }));
+  const nftPeakKiB = peak.kib;
   const [observed, observeMs] = await time(() => driver.observe());
-  const replanAfterApply = plan(desired, observed).length;
+  const [replan, compareMs] = await time(() => plan(desired, observed));
+  const replanAfterApply = replan.length;
 
-  // One weight change, as the agent's Apply does it: read back, plan, execute.
+  // One weight change, as the agent runs it with a kept applied table: plan, execute, targeted read-back.
   const changed = withOneWeightChanged(desired);
   const t0 = performance.now();
-  const [now, changeObserveMs] = await time(() => driver.observe());
-  const [changeOps, changePlanMs] = await time(() => plan(changed, now));
+  const [changeOps, changePlanMs] = await time(() => plan(changed, desired));
   const [, changeExecuteMs] = await time(() => driver.execute(changeOps));
+  const [readBack, readBackMs] = await time(() =>
+    driver.observeServices(changeOps.map((op) => serviceKey(op.service))),
+  );
   const changeTotalMs = performance.now() - t0;
+  if (readBack.services.length !== 1) throw new Error("the targeted read-back did not find the changed service");
   // The change's own nft transaction, alone (the kernel's share): the weight back, rendered
   // against the state as the kernel has it, applied with one nft -f.
   const state = parseNftState(
@@ -88,7 +107,7 @@ async function measure(
   await runner.run("nft", ["delete", "table", "netdev", LAYOUT.table]);
   const lines = script.split("\n").filter(Boolean);
   const half = Math.floor(lines.length / 2);
-  await nftApply(runner, `${lines.slice(0, half).join("\n")}\n`);
+  await nftApply(runner, `${lines.slice(0, half).join("\n")}\n`, { timeoutMs: 3_600_000 });
   const chosen = lines.slice(half, half + sample);
   const t1 = performance.now();
   for (const line of chosen) execFileSync("nft", [line]);
@@ -105,12 +124,15 @@ async function measure(
     scriptLines: lines.length,
     scriptBytes: Buffer.byteLength(script),
     fullApplyMs,
+    transactions,
+    nftPeakKiB,
     observeMs,
+    driftCheckMs: observeMs + compareMs,
     replanAfterApply,
     change: {
-      observeMs: changeObserveMs,
       planMs: changePlanMs,
       executeMs: changeExecuteMs,
+      readBackMs,
       totalMs: changeTotalMs,
       operations: changeOps.length,
     },
@@ -130,19 +152,27 @@ export async function nftablesPart(sizes: number[], servers: number, sample: num
   const netns = execFileSync("ip", ["netns", "identify", String(process.pid)], { encoding: "utf8" }).trim();
   if (!/^lvsbench\d+x[0-9a-f]+$/.test(netns))
     throw new Error("the nftables part runs only inside the benchmark's own network namespace (lvsbench…)");
-  // The agent's runner, with room for the large transactions a benchmark makes (30 s by default).
+  // The agent's runner; every nft -f through /usr/bin/time, for nft's peak memory.
   const exec = new ExecRunner();
+  const peak: { kib: number | undefined } = { kib: undefined };
+  const timed = existsSync("/usr/bin/time");
   const runner: CommandRunner = {
     netns: undefined,
-    run: (command, args, options = {}) => exec.run(command, args, { timeoutMs: 3_600_000, ...options }),
+    run: async (command, args, given = {}) => {
+      // The benchmark's own reads and deletes of a 10,000-service table outlast the runner's 30 s.
+      const options = { ...given, timeoutMs: given.timeoutMs ?? 3_600_000 };
+      if (!(timed && command === "nft" && args[0] === "-f")) return exec.run(command, args, options);
+      const result = await exec.run("/usr/bin/time", ["-f", "lvsbench-maxrss %M", command, ...args], options);
+      const kib = Number(/lvsbench-maxrss (\d+)/.exec(result.stderr)?.[1]);
+      if (Number.isFinite(kib)) peak.kib = Math.max(peak.kib ?? 0, kib);
+      return result;
+    },
     readFile: (path) => exec.readFile(path),
     writeFile: (path, text) => exec.writeFile(path, text),
   };
-  const driver = new NftablesDataPlane({ device: LAYOUT.device, runner });
-  await driver.init();
   const figures: NftFigures[] = [];
   for (const services of sizes) {
-    figures.push(await measure(driver, runner, services, servers, sample));
+    figures.push(await measure(runner, peak, services, servers, sample));
     process.stderr.write(`nftables: ${services} services measured\n`);
   }
   return figures;

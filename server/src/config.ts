@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, hostname } from "node:os";
 import { validate } from "@lvsfleet/model";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "@lvsfleet/rpc";
 import { z } from "zod";
+import { DEFAULT_APPLY_DEADLINE_MS } from "./agents/fleet.ts";
 import { CaEncryptionKeyFile, CaEncryptionKeyFromEnv, checkCaEncryptionKey } from "./pki/encryption-key.ts";
 import { redisUrlProblem } from "./store/redis-connection.ts";
 import { TlsNamesFromEnv } from "./tls/names.ts";
@@ -55,8 +57,14 @@ export const ServerConfig = z.object({
   LVSFLEET_JOB_LOCK_MS: IntFromEnv(1_000, 600_000).default(30_000),
   /** Heartbeat period asked of agents; an agent is unreachable after three missed beats. */
   LVSFLEET_HEARTBEAT_MS: IntFromEnv(200, 60_000).default(2_000),
-  /** Deadline of each gRPC call to an agent. */
+  /** Deadline of each gRPC call to an agent, but Apply, Start and Stop. */
   LVSFLEET_AGENT_DEADLINE_MS: IntFromEnv(100, 120_000).default(5_000),
+  /**
+   * Deadline of Apply, Start and Stop, which reconcile the whole table: 15 min, longer than the
+   * agents' longest batch command (10 min), so a stuck one fails with the agent's reason. The apply
+   * job reports its progress meanwhile (GET /v1/jobs/{id}).
+   */
+  LVSFLEET_APPLY_DEADLINE_MS: IntFromEnv(1_000, 24 * 3_600_000).default(DEFAULT_APPLY_DEADLINE_MS),
   /** How many finished jobs to keep, and for how long (seconds). */
   LVSFLEET_JOB_RETENTION_COUNT: IntFromEnv(100, 1_000_000).default(10_000),
   LVSFLEET_JOB_RETENTION_SECONDS: IntFromEnv(60, 31_536_000).default(7 * 86_400),
@@ -86,8 +94,21 @@ export const ServerConfig = z.object({
   LVSFLEET_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 10_000_000).default(1_200),
   /** Commands per minute per chat user. */
   LVSFLEET_CHAT_RATE_LIMIT_PER_MINUTE: IntFromEnv(1, 100_000).default(30),
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (every route but the two that take a whole spec). */
   LVSFLEET_MAX_BODY_BYTES: IntFromEnv(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Largest spec accepted by PUT /v1/clusters/{cluster} and POST /v1/clusters/{cluster}/plan, in bytes.
+   * 32 MiB: a 10,000-service × 10-real-server spec is about 7.4 MB of JSON (docs/operations.md, Big tables).
+   */
+  LVSFLEET_MAX_SPEC_BYTES: IntFromEnv(1_024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /**
+   * Largest gRPC message the server sends to or accepts from an agent, in bytes (an Apply carries the
+   * spec; its answer, GetState and the events carry the table). gRPC's own default, 4 MiB, is too
+   * small for a 10,000-service table. The agents have the same default (packages/rpc, DEFAULT_MAX_MESSAGE_BYTES: 64 MiB).
+   */
+  LVSFLEET_GRPC_MAX_MESSAGE_BYTES: IntFromEnv(4 * 1024 * 1024, 2 * 1024 * 1024 * 1024 - 1).default(
+    DEFAULT_MAX_MESSAGE_BYTES,
+  ),
   /** Where the server keeps its CA and its own certificate (pki/, mode 0700). */
   LVSFLEET_DATA_DIR: z.string().default(".data/server"),
   /** An operator-supplied CA (both or neither); otherwise one is generated on first start. */

@@ -25,15 +25,20 @@ export async function resyncDirector(
   // a cluster whose stored spec cannot be read is skipped (its own endpoints report it)
   const stored = await ctx.clusters.readable(cluster);
   if (!stored?.spec.directors.some((d) => d.host === registration.host)) return false;
-  await ctx.queue.enqueue({
-    kind: "apply",
-    cluster,
-    generation: stored.generation,
-    hosts: [registration.host],
-    command: `re-sync ${registration.host} (generation ${held} -> ${stored.generation})`,
-    actor: { ...SYSTEM, name: "resync" },
-    need: "admin",
-  });
+  // One re-sync per director at a time: an agent busy with a big Apply misses heartbeats and comes
+  // "back" again and again while it works; each return must not queue another full Apply.
+  await ctx.queue.enqueue(
+    {
+      kind: "apply",
+      cluster,
+      generation: stored.generation,
+      hosts: [registration.host],
+      command: `re-sync ${registration.host} (generation ${held} -> ${stored.generation})`,
+      actor: { ...SYSTEM, name: "resync" },
+      need: "admin",
+    },
+    { dedupe: `resync:${cluster}:${registration.host}` },
+  );
   ctx.log.info({ agent: registration.host, cluster }, "director behind desired state; re-sync queued");
   return true;
 }

@@ -110,9 +110,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     config.LVSFLEET_AGENT_DEADLINE_MS,
     (registration) => (trust ? trust.channelFor(registration.host, registration.role) : INSECURE_CHANNEL),
     (host) => trust?.revocations.reasonRevoked({ kind: "agent", host: host.toLowerCase() }),
+    config.LVSFLEET_GRPC_MAX_MESSAGE_BYTES,
   );
   const fleet = new GrpcFleet(pool, owners, registry, {
     statusMs: Math.min(1_500, config.LVSFLEET_AGENT_DEADLINE_MS),
+    applyMs: config.LVSFLEET_APPLY_DEADLINE_MS,
     actionMs: ACTION_DEADLINE_MS,
   });
   const queue = new CommandQueue(bullConnection, {
@@ -287,6 +289,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     redis,
     limiter: new CallerLimiter(redis, `${config.LVSFLEET_PREFIX}:rate:rest`, config.LVSFLEET_RATE_LIMIT_PER_MINUTE),
     maxBodyBytes: config.LVSFLEET_MAX_BODY_BYTES,
+    maxSpecBytes: config.LVSFLEET_MAX_SPEC_BYTES,
     chat: slackRoutes(context, {
       signingSecret: config.SLACK_SIGNING_SECRET,
       responseUrls: {

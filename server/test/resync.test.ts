@@ -117,6 +117,157 @@ describe("re-sync: only a director that is behind, and only it, gets the desired
   });
 });
 
+describe("re-sync of a busy director: one at a time, and none beside the round already applying it", () => {
+  it("a director that comes back again and again while behind (busy with a big Apply) has one re-sync queued, not one per return", async () => {
+    const ctx = await world([]);
+    for (let i = 0; i < 5; i++) await resyncDirector(ctx, registration("d2"), liveness(1));
+    await resyncDirector(ctx, registration("d3"), liveness(1));
+    const queued = await ctx.queue.recent(20);
+    expect(queued.map((j) => j.command).sort()).toEqual([
+      "re-sync d2 (generation 1 -> 2)",
+      "re-sync d3 (generation 1 -> 2)",
+    ]);
+  });
+
+  it("a re-sync while the cluster's round is applying that director waits for that round: one Apply, not two; the job shows the round's progress", async () => {
+    const applies: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ctx = testContext(
+      redis,
+      (books) =>
+        new AgentFleet({
+          ...books,
+          deadlines: { statusMs: 100, actionMs: 100 },
+          dial: (r): AgentCalls =>
+            ({
+              apply: async (request: { generation: number }) => {
+                applies.push(`${r.host}@${request.generation}`);
+                await held;
+                return { operations: [], observed: { services: [] }, generation: request.generation };
+              },
+            }) as unknown as AgentCalls,
+        }),
+    );
+    for (const host of DIRECTORS) await ctx.registry.register(registration(host));
+    await ctx.clusters.put(spec, 0, ownershipChange(undefined, spec, []));
+    const applier = new ClusterApplier(ctx.clusters, ctx.fleet, 8);
+    const whole = applier.ensureApplied("web", 1);
+    const rounds: string[] = [];
+    await new Promise((r) => setTimeout(r, 50));
+    const resync = applier.applyToHosts("web", ["d2"], (round) => rounds.push(`generation ${round.generation}`));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    const [all, one] = await Promise.all([whole, resync]);
+    expect(applies.sort()).toEqual(["d1@1", "d2@1", "d3@1", "d4@1"]);
+    expect(all.hosts.map((h) => h.host)).toEqual(DIRECTORS);
+    expect(one.hosts.map((h) => h.host)).toEqual(["d2"]);
+    expect(rounds).toEqual(["generation 1"]);
+  });
+
+  it("a re-sync that started first is shared by the cluster's round: the director gets one Apply, and the round reports its answer", async () => {
+    const applies: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ctx = testContext(
+      redis,
+      (books) =>
+        new AgentFleet({
+          ...books,
+          deadlines: { statusMs: 100, actionMs: 100 },
+          dial: (r): AgentCalls =>
+            ({
+              apply: async (request: { generation: number }) => {
+                applies.push(`${r.host}@${request.generation}`);
+                await held;
+                return { operations: [], observed: { services: [] }, generation: request.generation };
+              },
+            }) as unknown as AgentCalls,
+        }),
+    );
+    for (const host of DIRECTORS) await ctx.registry.register(registration(host));
+    await ctx.clusters.put(spec, 0, ownershipChange(undefined, spec, []));
+    const applier = new ClusterApplier(ctx.clusters, ctx.fleet, 8);
+    const resync = applier.applyToHosts("web", ["d2"]);
+    await new Promise((r) => setTimeout(r, 50));
+    const whole = applier.ensureApplied("web", 1);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    const [one, all] = await Promise.all([resync, whole]);
+    expect(applies.sort()).toEqual(["d1@1", "d2@1", "d3@1", "d4@1"]);
+    expect(one.hosts.map((h) => [h.host, h.generation])).toEqual([["d2", 1]]);
+    expect(all.hosts.map((h) => [h.host, h.generation])).toEqual(DIRECTORS.map((h) => [h, 1]));
+  });
+
+  it("while an apply job runs, GET /v1/jobs/{id}'s view has its progress: who is applying how many services", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ctx = testContext(
+      redis,
+      (books) =>
+        new AgentFleet({
+          ...books,
+          deadlines: { statusMs: 100, actionMs: 100 },
+          dial: (): AgentCalls =>
+            ({
+              apply: async (request: { generation: number }) => {
+                await held;
+                return { operations: [], observed: { services: [] }, generation: request.generation };
+              },
+            }) as unknown as AgentCalls,
+        }),
+    );
+    for (const host of DIRECTORS) await ctx.registry.register(registration(host));
+    await ctx.clusters.put(spec, 0, ownershipChange(undefined, spec, []));
+    const job = await ctx.queue.enqueue({
+      kind: "apply",
+      cluster: "web",
+      generation: 1,
+      command: "update cluster web",
+      actor: { type: "token", name: "t" },
+    } as never);
+    const worker = startWorker(
+      redis.connect(),
+      { prefix: ctx.queue.queue.opts.prefix ?? "", concurrency: 1, backoffMs: 10, lockMs: 5_000, progressMs: 50 },
+      {
+        clusters: ctx.clusters,
+        fleet: ctx.fleet,
+        applier: new ClusterApplier(ctx.clusters, ctx.fleet, 2),
+        log: ctx.log,
+      },
+    );
+    try {
+      let progress: string | undefined;
+      const deadline = Date.now() + 10_000;
+      while (!progress && Date.now() < deadline) {
+        progress = (await ctx.queue.get(job.id))?.progress?.message;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(progress).toMatch(
+        /^generation 1: d1: applying 0 services, \d+ s so far; d2: applying 0 services, \d+ s so far; d3: waiting for a slot; d4: waiting for a slot$/,
+      );
+      release();
+      let done = await ctx.queue.get(job.id);
+      while (done?.state !== "completed" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        done = await ctx.queue.get(job.id);
+      }
+      expect(done?.state).toBe("completed");
+      // a finished job shows its result, not the progress of its last second
+      expect(done?.progress).toBeUndefined();
+    } finally {
+      release();
+      await worker.close();
+    }
+  });
+});
+
 describe("the applier's fan-out: every director once, at most `concurrency` calls at once", () => {
   it("a round to 40 directors with a concurrency of 3 never has more than 3 Apply calls in flight", async () => {
     let inFlight = 0;

@@ -88,7 +88,7 @@ cp /etc/protocols "$ROOT/etc/" 2>/dev/null || true
 
 # modules: ipvs core + every scheduler, veth (namespaces), ipip (LVS-TUN), 9p over virtio (host share)
 MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_mh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_lblc ip_vs_lblcr ip_vs_ftp
-      crc32c_generic veth ipip bridge xt_ipvs nf_nat 9p 9pnet_virtio virtio_pci virtio_console"
+      crc32c_generic veth ipip bridge xt_ipvs nf_nat 9p 9pnet_virtio virtio_pci virtio_console virtio_net"
 declare -A seen=()
 want=()
 for m in $MODS; do

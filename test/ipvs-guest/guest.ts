@@ -65,7 +65,8 @@ export async function runJobs(
     }
     const args = [
       "-t",
-      "120",
+      // the one boot takes 50-100 s under TCG on a 2-core machine; 120 s was cut short under load
+      "240",
       "-o",
       join(dir, "logs"),
       ...(options.hostUsr ? ["-U"] : []),
@@ -74,7 +75,7 @@ export async function runJobs(
     ];
     const { stdout } = await run(join(HERE, "run-guest.sh"), args, {
       env: { ...process.env, WORK: GUEST_DIR },
-      timeout: 180_000,
+      timeout: 270_000,
       maxBuffer: 64 << 20,
     }).catch((error: { stdout?: string; message: string }) => {
       throw new Error(`guest run failed: ${error.message}\n${error.stdout ?? ""}`);

@@ -115,6 +115,11 @@ describe.skipIf(!qemu.ok)(`the real kernel IPVS${qemu.ok ? "" : ` (skipped: ${qe
       const step = byName.get(name);
       expect(step?.sn, name).toBe(renderSave(desired));
       expect(step?.replan, name).toBe(0);
+      // observeServices (the read-back of the services a change touched) read what observe read
+      expect(step?.targeted, name).toEqual({
+        keys: expect.any(Number),
+        services: desired.services.length,
+      });
       if (requests === 0) continue;
       const split = step?.split ?? {};
       const weights = desired.services[0]?.destinations.map((d) => d.weight) ?? [];

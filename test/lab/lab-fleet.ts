@@ -50,7 +50,7 @@ export class LabFleet {
   static async start(
     lab: Lab,
     agents: LabFleetAgent[],
-    options: { serverEnv?: NodeJS.ProcessEnv } = {},
+    options: { serverEnv?: NodeJS.ProcessEnv; agentArgs?: string[] } = {},
   ): Promise<LabFleet> {
     const launchers: LabFleet["launchers"] = new Map();
     const redisServer = findRedisServer();
@@ -125,6 +125,7 @@ export class LabFleet {
           "--server", `http://127.0.0.1:${SERVER_PORT}`,
           "--state-dir", join(lab.dir, "agents", a.name),
           "--log-level", "warn",
+          ...(options.agentArgs ?? []),
         ], { env: { LVSFLEET_AGENT_TOKEN: token } });
         launchers.set(a.name, { launch, child: (await launch()).child });
       }),

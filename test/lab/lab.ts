@@ -261,7 +261,12 @@ export class Lab {
    * Starts the real agent program (agents/<role>/dist/main.js, built by scripts/build.mjs) inside
    * the host's namespace, and a gRPC client that reaches it through a Unix-socket relay.
    */
-  async startAgent(name: string, role: "director" | "realserver", driver: string): Promise<LabAgent> {
+  async startAgent(
+    name: string,
+    role: "director" | "realserver",
+    driver: string,
+    extraArgs: readonly string[] = [],
+  ): Promise<LabAgent> {
     const host = this.host(name);
     const program = join(ROOT, "agents", role, "dist", "main.js");
     // The lab speaks plaintext gRPC through its relays; agents built with TLS support must be told so.
@@ -281,6 +286,7 @@ export class Lab {
       join(this.dir, name),
       "--log-level",
       "warn",
+      ...extraArgs,
     ]);
     const port = String(ready.endpoint ?? "")
       .split(":")

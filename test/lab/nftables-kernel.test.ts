@@ -1,7 +1,7 @@
-import type { IpvsDestination, IpvsService, IpvsTable } from "@lvsfleet/model";
+import { type IpvsDestination, type IpvsService, type IpvsTable, serviceKey } from "@lvsfleet/model";
 import { plan } from "@lvsfleet/planner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NftablesDataPlane } from "../../agents/director/src/drivers/nftables.ts";
+import { NftablesDataPlane, type NftProgress } from "../../agents/director/src/drivers/nftables.ts";
 import { Lab } from "./lab.ts";
 
 /**
@@ -110,6 +110,12 @@ describe("nftables data plane on the real kernel", () => {
     expect(plan(everything, back, managed)).toEqual([]);
   });
 
+  it("reads named services back alone (their own chains and their service map), as the full read does", async () => {
+    const some = everything.services.slice(0, 4);
+    const read = await driver.observeServices([...some.map(serviceKey), "tcp|198.18.9.9|1"]);
+    expect(configOf(read)).toEqual(configOf({ services: some }));
+  });
+
   it("changes weights, schedulers and persistence of live services, and adds and removes real servers", async () => {
     const next = structuredClone(everything);
     const [http, dns, , nat, v6] = next.services;
@@ -141,6 +147,23 @@ describe("nftables data plane on the real kernel", () => {
     await expect(driver.execute(plan(wlc, before, managed))).rejects.toThrow(/scheduler wlc is not supported/);
     expect(await driver.observe()).toEqual(before);
     await driver.execute(plan({ services: [] }, before, managed));
+    expect((await lab.runner("dir1").run("nft", ["list", "tables"])).stdout).toBe("");
+  });
+
+  it("a first install split into transactions of two services each reads back whole, with progress", async () => {
+    const split = new NftablesDataPlane({ device: "eth0", runner: lab.runner("dir1"), servicesPerTransaction: 2 });
+    const progress: NftProgress[] = [];
+    await split.execute(plan(everything, await split.observe(), managed), { onProgress: (p) => progress.push(p) });
+    expect(progress.map((p) => `${p.transactions}/${p.of}:${p.services}`)).toEqual([
+      "1/4:2",
+      "2/4:4",
+      "3/4:6",
+      "4/4:7",
+    ]);
+    const back = await split.observe();
+    expect(configOf(back)).toEqual(configOf(everything));
+    expect(plan(everything, back, managed)).toEqual([]);
+    await split.execute(plan({ services: [] }, back, managed));
     expect((await lab.runner("dir1").run("nft", ["list", "tables"])).stdout).toBe("");
   });
 });

@@ -101,6 +101,7 @@ export const directorProgram: AgentProgram = {
       statusFile: new StateFile<RoleStatus>(join(stateDir, "role.json"), () => INITIAL_STATUS),
       ledgerFile: new StateFile<HostLedger>(join(stateDir, "ledger.json"), () => EMPTY_LEDGER),
       log,
+      readbackIntervalMs: options.readbackInterval * 1000,
       extension: (events) =>
         new DirectorFailover(
           { hostName: options.host, driver: dataPlane.name, host, stateDir, log, guard, keepalived, scripts },

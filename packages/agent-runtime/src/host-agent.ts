@@ -32,12 +32,15 @@ import {
   type WatchEventsOptions,
 } from "@lvsfleet/rpc";
 import type { Logger } from "pino";
+import { AppliedTable, touchedServices } from "./applied-table.ts";
 import { blockingProblems, type Doctor, describeProblems, gatherFacts } from "./doctor.ts";
+import { type DriftCheck, driftEvent, driftPolicyOf } from "./drift.ts";
 import type { DataPlaneDriver, HostDriver } from "./drivers.ts";
 import { EventHub } from "./events.ts";
 import type { ExtensionHost, RoleExtension } from "./extension.ts";
 import { HostKeeper } from "./host-keeper.ts";
 import type { HostIntent, HostLedger } from "./host-plan.ts";
+import { KernelReads } from "./kernel-reads.ts";
 import { Serial } from "./serial.ts";
 import type { StateFile } from "./state-file.ts";
 
@@ -85,6 +88,11 @@ export interface HostAgentParts {
   extension?: ((host: ExtensionHost) => RoleExtension) | undefined;
   /** Runs an action of the operator's allowlist by name (real servers with --actions-file); absent: none. */
   runAction?: ((name: string) => Promise<RunActionResult>) | undefined;
+  /**
+   * Directors: how often (ms) the whole table is read back and compared with the applied one (drift);
+   * 0 or absent: never (`--readback-interval`, 30 s by default in the agent programs).
+   */
+  readbackIntervalMs?: number | undefined;
 }
 
 /**
@@ -98,8 +106,18 @@ export class HostAgent implements AgentApi {
   private readonly keeper: HostKeeper;
   private readonly serial = new Serial();
   private readonly extension: RoleExtension | undefined;
-  /** The status read of the kernel's table under way, shared by every heartbeat and GetState meanwhile. */
-  private reading: Promise<IpvsTable> | undefined;
+  /** Every read of the kernel's table, one at a time; a whole read is shared by all who ask meanwhile. */
+  private readonly reads: KernelReads | undefined;
+  /** The table the agent applied, as read back (unknown until the first whole read). */
+  private readonly applied = new AppliedTable();
+  /** The drift the last check reported and left standing (policy report), to report it once. */
+  private drift: DriftCheck | undefined;
+  /** The effective table the last executed plan moved to (after health overrides): what drift compares with. */
+  private intended: IpvsTable | undefined;
+  /** Whether this process has read the table back whole for drift yet. */
+  private driftChecked = false;
+  private readonly readbackTimer: NodeJS.Timeout | undefined;
+  private pendingReadBack: Promise<void> | undefined;
 
   constructor(private readonly parts: HostAgentParts) {
     this.keeper = new HostKeeper(parts.host, parts.ledgerFile);
@@ -108,6 +126,17 @@ export class HostAgent implements AgentApi {
       publish: (event) => this.hub.publish(event as AgentEvent),
       refresh: (reason) => this.refresh(reason),
     });
+    this.reads = parts.dataPlane ? new KernelReads(parts.dataPlane) : undefined;
+    const every = parts.readbackIntervalMs ?? 0;
+    if (this.reads && every > 0) {
+      // a read-back still queued or running (a big table, a long Apply before it) is not queued again
+      this.readbackTimer = setInterval(() => {
+        this.pendingReadBack ??= this.readBack().finally(() => {
+          this.pendingReadBack = undefined;
+        });
+      }, every);
+      this.readbackTimer.unref();
+    }
   }
 
   async getInfo(): Promise<AgentInfo> {
@@ -117,15 +146,42 @@ export class HostAgent implements AgentApi {
   /**
    * The kernel's table for heartbeats and status, single-flight: while one read runs (an `nft -j list
    * table` or `ipvsadm -Sn` of a big table can take longer than a heartbeat period), every other
-   * caller shares it instead of starting another. An Apply reads the kernel itself, after its change.
+   * caller shares it instead of starting another (kernel-reads.ts: every read of the kernel waits its
+   * turn). An Apply plans against the applied table and reads back only what it changed.
    */
   private table(): Promise<IpvsTable> {
-    const dataPlane = this.parts.dataPlane;
-    if (!dataPlane) return Promise.resolve({ services: [] });
-    this.reading ??= dataPlane.observe().finally(() => {
-      this.reading = undefined;
-    });
-    return this.reading;
+    return this.reads ? this.reads.table() : Promise.resolve({ services: [] });
+  }
+
+  /** A whole read of the kernel that starts now (after what this caller changed); it becomes the applied table. */
+  private async readWhole(): Promise<IpvsTable> {
+    const table = await (this.reads as KernelReads).table(true);
+    this.applied.replace(table);
+    return table;
+  }
+
+  /** The applied table, read whole from the kernel first when it is not known (a fresh process, after a failure). */
+  private async appliedTable(): Promise<IpvsTable> {
+    return this.applied.table ?? (await this.readWhole());
+  }
+
+  /**
+   * Executes a plan and reads back the services it touched (all of them when the driver cannot read
+   * a few) into the applied table. After a failure nothing is assumed: the next operation reads whole.
+   */
+  private async execute(dataPlane: DataPlaneDriver, operations: readonly Operation[]): Promise<void> {
+    if (operations.length === 0) return;
+    try {
+      await dataPlane.execute(operations);
+      // The plan may have repaired drift reported before: the next read-back says so (in step), or
+      // reports the drift again, even when it is the same difference (someone deleted it again).
+      if (this.drift) this.drift = { ...this.drift, operations: [] };
+      const keys = touchedServices(operations);
+      this.applied.fold(keys, await (this.reads as KernelReads).services(keys));
+    } catch (error) {
+      this.applied.forget();
+      throw error;
+    }
   }
 
   private async heartbeat() {
@@ -214,15 +270,21 @@ export class HostAgent implements AgentApi {
     return this.parts.dataPlane;
   }
 
-  /** Plans and (unless dry) executes the move to the desired table; only lvsfleet's services may be removed. */
+  /**
+   * Plans and (unless dry) executes the move to the desired table, against the applied table (not a
+   * read of the whole kernel); only lvsfleet's services may be removed.
+   */
   private async reconcile(desired: IpvsTable, status: RoleStatus, dryRun: boolean) {
     const dataPlane = this.requireDataPlane();
     const managed = new Set(status.managedServices);
-    const observed = await dataPlane.observe();
+    const applied = await this.appliedTable();
     // The role extension's local overrides (health) apply on top of the operator's desired table.
     const effective = this.extension ? this.extension.effective(desired) : desired;
-    const operations = plan(effective, observed, { isManaged: (key) => managed.has(key) });
-    if (!dryRun) await dataPlane.execute(operations);
+    const operations = plan(effective, applied, { isManaged: (key) => managed.has(key) });
+    if (!dryRun) {
+      await this.execute(dataPlane, operations);
+      this.intended = effective;
+    }
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
 
@@ -231,7 +293,7 @@ export class HostAgent implements AgentApi {
     const dryRun = request.dryRun === true;
     const desired = desiredStateTable(request);
     return this.serial.run(async () => {
-      const dataPlane = this.requireDataPlane();
+      this.requireDataPlane();
       const status = await this.parts.statusFile.read();
       this.checkCluster(status, request.cluster);
       this.admit(request.spec);
@@ -240,7 +302,7 @@ export class HostAgent implements AgentApi {
         // A stale request never undoes a newer one; a stopped director keeps no table.
         const generation = stale ? status.generation : request.generation;
         if (!stale && !dryRun) await this.parts.statusFile.write({ ...status, cluster: request.cluster, generation });
-        return { operations: [], observed: await dataPlane.observe(), generation };
+        return { operations: [], observed: await this.appliedTable(), generation };
       }
       const spec = request.spec ?? status.spec;
       if (!dryRun && this.extension && status.config)
@@ -251,16 +313,18 @@ export class HostAgent implements AgentApi {
           desired,
         });
       const { operations, managedServices } = await this.reconcile(desired, status, dryRun);
-      if (dryRun) return { operations, observed: await dataPlane.observe(), generation: status.generation };
+      if (dryRun) return { operations, observed: await this.appliedTable(), generation: status.generation };
       await this.parts.statusFile.write({
         ...status,
         cluster: request.cluster,
         generation: request.generation,
         managedServices,
-        ...(this.extension ? { desired, ...(spec ? { spec } : {}) } : {}),
+        // the desired table and spec: health re-plans and the periodic read-back (drift) go by them
+        desired,
+        ...(spec ? { spec } : {}),
       });
       if (operations.length > 0) this.publishTableChange(status.generation, request.generation, operations);
-      return { operations, observed: await dataPlane.observe(), generation: request.generation };
+      return { operations, observed: await this.appliedTable(), generation: request.generation };
     });
   }
 
@@ -292,10 +356,9 @@ export class HostAgent implements AgentApi {
       const changes: HostChange[] = await this.keeper.takeUp(intent);
       const table = behaviour.table(config);
       let next: RoleStatus = { ...status, cluster, roleState: "running", config };
-      if (this.extension && table) {
+      if (this.extension && table)
         changes.push(...(await this.extension.configure({ cluster, config, spec, desired: table.desired })));
-        next = { ...next, desired: table.desired, spec };
-      }
+      if (table) next = { ...next, desired: table.desired, spec };
       if (table && dataPlane) {
         const { operations, managedServices } = await this.reconcile(table.desired, status, false);
         changes.push(...operations.map((op) => ({ kind: op.op, description: describeOperation(op) })));
@@ -432,7 +495,43 @@ export class HostAgent implements AgentApi {
     return { cancel: end };
   }
 
+  /**
+   * The periodic whole read-back (`--readback-interval`): the kernel is compared with the applied
+   * table through the planner; a difference is drift, reported as a `state` event of subject `drift`
+   * and, under the spec's `driftPolicy: "correct"`, repaired. Runs in turn with Apply/Start/Stop.
+   */
+  readBack(): Promise<void> {
+    return this.serial
+      .run(async () => {
+        const { statusFile, behaviour, dataPlane } = this.parts;
+        const status = await statusFile.read();
+        if (!dataPlane || status.roleState !== "running") return;
+        // what this process last applied; after a restart, what the role holds through today's overrides
+        const desired = status.desired ?? (status.config ? behaviour.table(status.config)?.desired : undefined);
+        const effective = this.intended ?? (desired && (this.extension ? this.extension.effective(desired) : desired));
+        if (!effective) return;
+        const observed = await this.readWhole();
+        const managed = new Set(status.managedServices);
+        const operations = plan(effective, observed, { isManaged: (key) => managed.has(key) });
+        const policy = driftPolicyOf(heldSpec(status));
+        const check: DriftCheck = { operations: operations.map(describeOperation), corrected: false };
+        if (policy === "correct" && operations.length > 0) {
+          await this.execute(dataPlane, operations);
+          check.corrected = true;
+        }
+        const event = driftEvent(this.drift, check, status.generation, !this.driftChecked);
+        this.driftChecked = true;
+        this.drift = operations.length > 0 && !check.corrected ? check : undefined;
+        if (event) {
+          this.hub.publish(event as AgentEvent);
+          this.parts.log[event.to === "in step" ? "info" : "warn"]({ drift: event.detail }, `table ${event.to}`);
+        }
+      })
+      .catch((error) => this.parts.log.error({ err: (error as Error).message }, "read-back of the table failed"));
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.readbackTimer);
     await this.extension?.close();
     await this.parts.dataPlane?.close();
   }

@@ -67,6 +67,19 @@ export const AgentOptions = z.object({
   actionsFile: z.string().min(1).optional(),
   /** sim driver: synthetic client load against each virtual service, `RATE[,LIFETIME[,CLIENTS]]`. */
   simTraffic: SimTrafficOption.optional(),
+  /** Directors: seconds between whole read-backs of the table (the drift check); 0 = never. */
+  readbackInterval: z.coerce
+    .number({ error: "must be a number of seconds, e.g. 30 (0 turns the periodic read-back off)" })
+    .min(0, { error: "must not be negative (0 turns the periodic read-back off)" })
+    .max(86_400, { error: "must be at most 86400 seconds (a day)" })
+    .default(30),
+  /** The largest gRPC message the agent accepts or sends (an Apply carries the whole spec); default 64 MiB. */
+  maxMessageBytes: z.coerce
+    .number()
+    .int()
+    .min(4 * 1024 * 1024, { error: "must be at least 4194304 (4 MiB, gRPC's own default)" })
+    .max(2 ** 31 - 1, { error: "must be at most 2147483647" })
+    .optional(),
 });
 export type AgentOptions = z.output<typeof AgentOptions>;
 
@@ -106,6 +119,11 @@ export const USAGE = `options:
                        "restart","nginx"]}}}. Director agent: the scripts a cluster spec may name (misc checks,
                        quorum up/down, VRRP notify), e.g. {"scripts":{"check-web":{"command":
                        ["/usr/local/lib/lvsfleet/check-web","{address}","{port}"]}}}; without it scripts are off
+  --readback-interval S directors: every S seconds read the whole table back and compare it with the
+                       applied one; a difference (a hand change) is drift, reported and, under the
+                       spec's driftPolicy correct, repaired (default 30; 0: never)
+  --max-message-bytes N the largest gRPC message accepted or sent (default 67108864, 64 MiB): the server's
+                       Apply carries the whole cluster spec (10,000 services × 10 real servers: about 7.4 MB)
   --sim-traffic R[,L[,C]] sim driver: simulated clients open R connections/s against each virtual service,
                        lasting L s on average (default 30), from C addresses (default 1000); e.g. 2,30`;
 
@@ -126,10 +144,12 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
       "log-level": { type: "string" },
       metrics: { type: "string" },
       "sim-traffic": { type: "string" },
+      "max-message-bytes": { type: "string" },
       "actions-file": { type: "string" },
       "ca-pin": { type: "string" },
       "join-token-file": { type: "string" },
       "server-ca-roots": { type: "string" },
+      "readback-interval": { type: "string" },
       insecure: { type: "boolean" },
     },
     strict: true,
@@ -143,6 +163,8 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     "join-token-file": joinTokenFile,
     "actions-file": actionsFile,
     "server-ca-roots": serverCaRoots,
+    "readback-interval": readbackInterval,
+    "max-message-bytes": maxMessageBytes,
     ...rest
   } = values;
   return validate(CheckedAgentOptions, {
@@ -155,5 +177,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
     simTraffic,
     actionsFile,
     serverCaRoots,
+    readbackInterval,
+    maxMessageBytes,
   });
 }

@@ -102,6 +102,7 @@ export async function runAgentProcess(program: AgentProgram, argv = process.argv
   const served = loggedAgent(agent, log, (call) => metrics?.observe(call));
   const server = await serveAgent(served, {
     listen: options.listen,
+    ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
     ...(identity ? { credentials: agentServerCredentials(identity) } : {}),
   });
   const listenHost = options.listen.replace(/:\d+$/, "");

@@ -10,7 +10,14 @@ export {
   removeAddress,
 } from "./ip-addr.ts";
 export { addRoute, listRoutes, parseIpRoute, removeRoute, replaceRoute, routeArgs } from "./ip-route.ts";
-export { ipvsadmList, ipvsadmRestore, ipvsadmSave } from "./ipvsadm.ts";
+export {
+  type IpvsadmServiceArgs,
+  ipvsadmList,
+  ipvsadmListBatch,
+  ipvsadmListService,
+  ipvsadmRestore,
+  ipvsadmSave,
+} from "./ipvsadm.ts";
 export { ipvsSupport, kernelAtLeast, kernelRelease, kernelVersion, nftablesSupport, type Support } from "./kernel.ts";
 export { LinuxHostDriver } from "./linux-host.ts";
 export {
@@ -25,6 +32,15 @@ export {
   SysctlKey,
   SysctlValue,
 } from "./names.ts";
-export { nftApply, nftListTable, parseNftJson } from "./nft.ts";
-export { type CommandResult, type CommandRunner, ExecRunner, HostCommandError, type RunOptions } from "./runner.ts";
+export { nftApply, nftListObject, nftListTable, parseNftJson } from "./nft.ts";
+export {
+  BATCH_TIMEOUT_CAP_MS,
+  batchTimeoutMs,
+  COMMAND_TIMEOUT_MS,
+  type CommandResult,
+  type CommandRunner,
+  ExecRunner,
+  HostCommandError,
+  type RunOptions,
+} from "./runner.ts";
 export { readSysctl, sysctlPath, writeSysctl } from "./sysctl.ts";

@@ -5,8 +5,28 @@ import { NetnsName } from "./names.ts";
 export interface RunOptions {
   /** Written to the command's standard input (then closed). */
   input?: string | undefined;
-  /** Kill the command after this long (default 30 s). */
+  /**
+   * Kill the command (SIGKILL) after this long; default COMMAND_TIMEOUT_MS (30 s), meant for quick
+   * commands. A batch that grows with the table (`ipvsadm -R`, `nft -f`, a full read-back) must pass
+   * one that fits it: batchTimeoutMs(statements).
+   */
   timeoutMs?: number | undefined;
+}
+
+/** How long a quick command (one rule, a sysctl, a read of a few lines) may run before it is killed. */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+/** The most any batch is given: under the server's Apply deadline (LVSFLEET_APPLY_DEADLINE_MS, 15 min), so a stuck batch fails with its own reason first. */
+export const BATCH_TIMEOUT_CAP_MS = 10 * 60_000;
+
+/**
+ * The kill timeout of one batch command of `statements` lines or rules (ipvsadm -R, nft -f, their
+ * read-backs): the quick default plus 5 ms a statement, at most BATCH_TIMEOUT_CAP_MS. A table of
+ * 10,000 services × 10 real servers (110,000 ipvsadm lines) gets 580 s; a 30 s limit killed such
+ * batches and the retries started them again (issue 14).
+ */
+export function batchTimeoutMs(statements: number): number {
+  return Math.min(BATCH_TIMEOUT_CAP_MS, COMMAND_TIMEOUT_MS + Math.max(0, Math.ceil(statements)) * 5);
 }
 
 export interface CommandResult {
@@ -48,11 +68,13 @@ const MAX_OUTPUT = 256 * 1024 * 1024;
 
 function exec(command: string, args: readonly string[], options: RunOptions, netns?: string): Promise<CommandResult> {
   const [file, argv] = netns ? ["ip", ["netns", "exec", netns, command, ...args]] : [command, [...args]];
+  const timeout = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       argv,
-      { encoding: "utf8", maxBuffer: MAX_OUTPUT, timeout: options.timeoutMs ?? 30_000, killSignal: "SIGKILL" },
+      { encoding: "utf8", maxBuffer: MAX_OUTPUT, timeout, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr });
         const code = (error as NodeJS.ErrnoException).code;
@@ -60,7 +82,13 @@ function exec(command: string, args: readonly string[], options: RunOptions, net
           return reject(
             new HostCommandError(command, args, "not installed", `${file}: command not found on PATH`, netns),
           );
-        const status = (error as { code?: number | string }).code ?? (error as { signal?: string }).signal;
+        const signal = (error as { signal?: string }).signal;
+        // execFile's own timeout: say so, with the limit, rather than a bare SIGKILL
+        if ((error as { killed?: boolean }).killed && signal === "SIGKILL" && performance.now() - started >= timeout)
+          return reject(
+            new HostCommandError(command, args, `killed after its ${timeout} ms timeout`, stderr || "", netns),
+          );
+        const status = (error as { code?: number | string }).code ?? signal;
         reject(new HostCommandError(command, args, status, stderr || error.message, netns));
       },
     );

@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ExecRunner, HostCommandError, kernelAtLeast, kernelVersion } from "../src/index.ts";
+import {
+  BATCH_TIMEOUT_CAP_MS,
+  batchTimeoutMs,
+  COMMAND_TIMEOUT_MS,
+  ExecRunner,
+  HostCommandError,
+  kernelAtLeast,
+  kernelVersion,
+} from "../src/index.ts";
 
 describe("ExecRunner", () => {
   it("passes arguments without a shell and feeds standard input", async () => {
@@ -19,6 +27,24 @@ describe("ExecRunner", () => {
     expect(error.message).toMatch(/^ls \/no\/such\/dir failed \(2\): .*No such file/);
     const missing = await new ExecRunner().run("no-such-program-lvsfleet", []).catch((e) => e);
     expect(missing.message).toMatch(/not installed/);
+  });
+
+  it("kills a command at its timeout and says so, with the limit; a caller's longer timeout lets it finish", async () => {
+    const runner = new ExecRunner();
+    const started = Date.now();
+    const killed = await runner.run("sleep", ["5"], { timeoutMs: 300 }).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(killed).toBeInstanceOf(HostCommandError);
+    expect(killed.message).toBe("sleep 5 failed (killed after its 300 ms timeout): no output");
+    await expect(runner.run("sleep", ["0.4"], { timeoutMs: 5_000 })).resolves.toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("batch commands get a timeout that grows with the batch, capped", () => {
+    expect(batchTimeoutMs(0)).toBe(COMMAND_TIMEOUT_MS);
+    expect(batchTimeoutMs(1_000)).toBe(COMMAND_TIMEOUT_MS + 5_000);
+    // 10,000 services × 10 real servers in ipvsadm's save format: 110,000 lines
+    expect(batchTimeoutMs(110_000)).toBe(580_000);
+    expect(batchTimeoutMs(10_000_000)).toBe(BATCH_TIMEOUT_CAP_MS);
   });
 
   it("reads missing files as undefined and writes files", async () => {

@@ -119,10 +119,13 @@ export interface HeartbeatEvent extends EventBase {
 
 export interface StateChangeEvent extends EventBase {
   type: "state";
+  /** What changed: `role`, `table`, `vrrp:<instance>`, `vip:<address>`, `quorum:<service>`, `drift`. */
   subject: string;
   from: string;
   to: string;
   detail: string;
+  /** Subject `drift`: how many operations the read-back found (0 when the table is in step again). */
+  operations?: number | undefined;
 }
 
 export interface HealthChangeEvent extends EventBase {

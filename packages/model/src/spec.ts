@@ -191,6 +191,14 @@ export const Director = z.strictObject({
 });
 export type Director = z.output<typeof Director>;
 
+/** What a director does when its periodic read-back finds the kernel's table changed behind its back. */
+export const DRIFT_POLICIES = ["report", "correct"] as const;
+export const DriftPolicy = z.enum(DRIFT_POLICIES, {
+  error:
+    "must be report (the director reports a hand change of its table: event, metric, status, chat) or correct (it also repairs it)",
+});
+export type DriftPolicy = z.output<typeof DriftPolicy>;
+
 export const ClusterSpec = z
   .strictObject({
     name: Name,
@@ -199,6 +207,11 @@ export const ClusterSpec = z
     services: z.array(VirtualService).default([]),
     /** VRRP between the directors (keepalived vrrp_instance / vrrp_sync_group); see vrrp.ts. */
     vrrp: Vrrp.optional(),
+    /**
+     * What the directors do with drift (someone changed the table by hand): `report` (absent: the
+     * default) reports it; `correct` also repairs it at once.
+     */
+    driftPolicy: DriftPolicy.optional(),
   })
   .superRefine((spec, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });

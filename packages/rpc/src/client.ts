@@ -43,6 +43,7 @@ import type { StartRequest as WireStartRequest } from "./generated/lvsfleet/v1/S
 import type { StartResponse__Output as WireStartResponse__Output } from "./generated/lvsfleet/v1/StartResponse.ts";
 import type { StopResponse__Output as WireStopResponse__Output } from "./generated/lvsfleet/v1/StopResponse.ts";
 import { HealthClient } from "./health.ts";
+import { messageSizeOptions } from "./message-size.ts";
 import { publishRpcCall } from "./observe.ts";
 import { agentService } from "./proto.ts";
 import { currentRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
@@ -57,12 +58,23 @@ export interface AgentClientOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Deadline for unary calls unless a call says otherwise (default 5 s). */
   deadlineMs?: number;
+  /** The largest message sent or received (default DEFAULT_MAX_MESSAGE_BYTES, 64 MiB). */
+  maxMessageBytes?: number;
 }
 
-/** Channel options shared by every agent connection: keepalives that notice a dead peer within seconds. */
+/**
+ * Channel options shared by every agent connection. A keepalive ping every 10 s; its answer may wait
+ * 5 minutes before the connection is dropped: an agent busy with a big table is not dead — a sim
+ * director held its event loop for 42 s applying 10,000 services × 10 on a loaded 2-core machine
+ * (bench/bigspec). The former 5 s wait dropped the in-flight Apply ("Connection dropped") and the job
+ * started it all over again; with 60 s, a one-weight-change Apply at that size did not complete in
+ * 5 minutes, with 5 minutes it did (test/e2e/big-spec.test.ts; docs/benchmarks.md). A dead agent is
+ * noticed by the supervisor's heartbeats within seconds; only a call in flight to it waits that long
+ * (reads have their own short deadlines).
+ */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 10_000,
-  "grpc.keepalive_timeout_ms": 5_000,
+  "grpc.keepalive_timeout_ms": 300_000,
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.initial_reconnect_backoff_ms": 200,
   "grpc.max_reconnect_backoff_ms": 5_000,
@@ -94,7 +106,11 @@ export class AgentClient implements AgentApi {
     this.deadlineMs = options.deadlineMs ?? 5_000;
     const credentials = options.credentials ?? grpc.credentials.createInsecure();
     const Agent = agentService();
-    this.client = new Agent(options.endpoint, credentials, { ...CHANNEL_OPTIONS, ...options.channelOptions });
+    this.client = new Agent(options.endpoint, credentials, {
+      ...CHANNEL_OPTIONS,
+      ...messageSizeOptions(options.maxMessageBytes),
+      ...options.channelOptions,
+    });
     this.health = new HealthClient(options.endpoint, credentials, { channelOverride: this.client.getChannel() });
   }
 

@@ -393,8 +393,11 @@ export function eventToWire(event: AgentEvent): WireEvent {
       return { ...base, heartbeat: { ...heartbeat, ...(failover ? { failover: failoverBeatToWire(failover) } : {}) } };
     }
     case "state": {
-      const { subject, from, to, detail } = event;
-      return { ...base, stateChange: { subject, from, to, detail } };
+      const { subject, from, to, detail, operations } = event;
+      return {
+        ...base,
+        stateChange: { subject, from, to, detail, ...(operations === undefined ? {} : { operations }) },
+      };
     }
     case "health": {
       const { service, address, port, from, to, reason, action, desiredWeight, effectiveWeight } = event;
@@ -429,7 +432,11 @@ export function eventFromWire(event: WireEvent__Output): AgentEvent {
       ...(failover ? { failover: failoverBeatFromWire(failover) } : {}),
     };
   }
-  if (event.stateChange) return { ...base, type: "state", ...event.stateChange };
+  if (event.stateChange) {
+    // the count means something for drift only (proto3 sends 0 for every other subject)
+    const { operations, ...change } = event.stateChange;
+    return { ...base, type: "state", ...change, ...(change.subject === "drift" ? { operations } : {}) };
+  }
   if (event.healthChange) {
     const { action, weights, ...change } = event.healthChange;
     return {

@@ -17,6 +17,7 @@ export * from "./convert.ts";
 export * from "./convert-failover.ts";
 export { AgentCallError, describeCode, isServiceError, RpcError } from "./errors.ts";
 export { HealthClient } from "./health.ts";
+export { DEFAULT_MAX_MESSAGE_BYTES, messageSizeOptions } from "./message-size.ts";
 export { publishRpcCall, RPC_CALL_CHANNEL, type RpcCallRecord, rpcCalls } from "./observe.ts";
 export { agentService, protoDir } from "./proto.ts";
 export {

@@ -16,6 +16,7 @@ import {
 import { realServerHealthToWire } from "./convert-failover.ts";
 import { RpcError } from "./errors.ts";
 import type { AgentHandlers as WireAgentHandlers } from "./generated/lvsfleet/v1/Agent.ts";
+import { messageSizeOptions } from "./message-size.ts";
 import { agentService } from "./proto.ts";
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from "./request-id.ts";
 
@@ -37,6 +38,8 @@ export interface ServeOptions {
   /** `127.0.0.1:7101`; port 0 picks a free one. */
   listen: string;
   credentials?: grpc.ServerCredentials;
+  /** The largest message received or sent (default DEFAULT_MAX_MESSAGE_BYTES, 64 MiB): an Apply carries the whole spec. */
+  maxMessageBytes?: number;
 }
 
 export interface RunningAgentServer {
@@ -85,6 +88,7 @@ export async function serveAgent(agent: AgentApi, options: ServeOptions): Promis
   const server = new grpc.Server({
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+    ...messageSizeOptions(options.maxMessageBytes),
   });
   const implementation: WireAgentHandlers = {
     GetInfo: unary(async () => infoToWire(await agent.getInfo())),

@@ -94,14 +94,54 @@ export interface FleetParts {
   registry: { get(host: string): Promise<AgentRegistration | undefined> };
   /** The calls to a registered agent; throws AgentRefusedError when the host may not be called (revoked). */
   dial(registration: AgentRegistration): AgentCalls;
-  deadlines: {
-    /** Reads someone waits for (status, doctor, what-if, plan). */
-    statusMs: number;
-    /** Every other call; undefined: the agent client's own default. */
-    callMs?: number | undefined;
-    /** The longest an action may run (its own timeout is the agent's; this bounds the call). */
-    actionMs: number;
-  };
+  deadlines: CallDeadlines;
+}
+
+/** How long each kind of call to an agent may take. */
+export interface CallDeadlines {
+  /** Reads someone waits for (status, doctor, what-if, plan). */
+  statusMs: number;
+  /** Every other short call (a job's reads, a dry run); undefined: the agent client's own default. */
+  callMs?: number | undefined;
+  /**
+   * Calls that change the table, which take as long as the table is big: Apply, Start and Stop
+   * (LVSFLEET_APPLY_DEADLINE_MS). Undefined: DEFAULT_APPLY_DEADLINE_MS.
+   */
+  applyMs?: number | undefined;
+  /** The longest an action may run (its own timeout is the agent's; this bounds the call). */
+  actionMs: number;
+}
+
+/**
+ * The deadline of an Apply, Start or Stop unless the server says otherwise: 15 minutes. Longer than
+ * the agents' longest batch command (hostops BATCH_TIMEOUT_CAP_MS, 10 min), so that a stuck batch
+ * fails with the agent's own reason rather than "Deadline exceeded".
+ */
+export const DEFAULT_APPLY_DEADLINE_MS = 15 * 60_000;
+
+/** The kinds of call, by the deadline they get. */
+export type CallKind = "status" | "call" | "dry-run" | "apply" | "start" | "stop" | "action";
+
+/**
+ * The deadline of one call: status reads the short status deadline; a job's reads and a dry run
+ * (a plan's preview changes nothing) the call deadline; Apply, Start and Stop — they reconcile the
+ * whole table, 10,000 services take minutes on a slow driver — the apply deadline; an action its own.
+ * Undefined: the agent client's default (its pool's LVSFLEET_AGENT_DEADLINE_MS).
+ */
+export function callDeadlineMs(kind: CallKind, deadlines: CallDeadlines): number | undefined {
+  switch (kind) {
+    case "status":
+      return deadlines.statusMs;
+    case "call":
+    case "dry-run":
+      return deadlines.callMs;
+    case "apply":
+    case "start":
+    case "stop":
+      return deadlines.applyMs ?? DEFAULT_APPLY_DEADLINE_MS;
+    case "action":
+      return deadlines.actionMs;
+  }
 }
 
 /** The fleet over any way of calling agents: ownership, registration and revocation are checked here, once. */
@@ -121,7 +161,7 @@ export class AgentFleet implements Fleet {
   }
 
   private readMs(options: ReadOptions): number | undefined {
-    return options.deadline === "status" ? this.parts.deadlines.statusMs : this.parts.deadlines.callMs;
+    return callDeadlineMs(options.deadline === "status" ? "status" : "call", this.parts.deadlines);
   }
 
   async state(cluster: string, host: string, options: ReadOptions = {}): Promise<AgentState> {
@@ -167,19 +207,22 @@ export class AgentFleet implements Fleet {
     if (options.claiming && request.dryRun !== true)
       throw new Error(`only a dry run may reach hosts ${cluster} does not own yet (apply to ${host})`);
     const calls = await this.reach(cluster, host, options);
-    return calls.apply({ ...request, cluster }, this.parts.deadlines.callMs);
+    return calls.apply(
+      { ...request, cluster },
+      callDeadlineMs(request.dryRun === true ? "dry-run" : "apply", this.parts.deadlines),
+    );
   }
 
   async start(cluster: string, host: string, config: RoleConfig): Promise<RoleChangeResult> {
-    return (await this.reach(cluster, host)).start(cluster, config, this.parts.deadlines.callMs);
+    return (await this.reach(cluster, host)).start(cluster, config, callDeadlineMs("start", this.parts.deadlines));
   }
 
   async stop(cluster: string, host: string): Promise<RoleChangeResult> {
-    return (await this.reach(cluster, host)).stop(cluster, this.parts.deadlines.callMs);
+    return (await this.reach(cluster, host)).stop(cluster, callDeadlineMs("stop", this.parts.deadlines));
   }
 
   async runAction(cluster: string, host: string, name: string): Promise<RunActionResult> {
-    return (await this.reach(cluster, host)).runAction(name, this.parts.deadlines.actionMs);
+    return (await this.reach(cluster, host)).runAction(name, callDeadlineMs("action", this.parts.deadlines));
   }
 
   watch(registration: AgentRegistration, options: WatchOptions, listener: EventListener): { cancel(): void } {

@@ -36,6 +36,8 @@ export class AgentPool {
     private readonly channelFor: (registration: AgentRegistration) => AgentChannel,
     /** Why a host may not be called now (revoked), or undefined. */
     private readonly refused: (host: string) => string | undefined = () => undefined,
+    /** The largest gRPC message sent or received (LVSFLEET_GRPC_MAX_MESSAGE_BYTES); undefined: the rpc default. */
+    private readonly maxMessageBytes?: number | undefined,
   ) {}
 
   /** The client of an agent; throws AgentRefusedError when the host may not be called (revoked). */
@@ -53,6 +55,7 @@ export class AgentPool {
       host: registration.host,
       endpoint: registration.endpoint,
       deadlineMs: this.deadlineMs,
+      ...(this.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.maxMessageBytes }),
       credentials: channel.credentials,
       ...(channel.channelOptions ? { channelOptions: channel.channelOptions } : {}),
     });

@@ -117,8 +117,11 @@ export async function executeJob(
 }
 
 const line = (j: MaintenanceJobView | JobView) => {
-  const progress =
-    "progress" in j && j.progress ? ` — ${j.progress.step}/${j.progress.steps} ${j.progress.message}` : "";
+  const progress = !j.progress
+    ? ""
+    : "step" in j.progress
+      ? ` — ${j.progress.step}/${j.progress.steps} ${j.progress.message}`
+      : ` — ${j.progress.message}`;
   return `${j.id.padEnd(6)} ${j.state.padEnd(9)} ${j.command}${progress}`;
 };
 

@@ -1,5 +1,6 @@
 import { clusterHosts, type FailoverReport, type HostState, type IpvsTable, type Problem } from "@lvsfleet/model";
 import type { Actor } from "../access/roles.ts";
+import { type StandingDrift, standingDrift } from "../health/drift.ts";
 import { type ClusterFailover, clusterFailover } from "../health/status-view.ts";
 import type { StoredEvent } from "../store/events.ts";
 import { type AgentView, agentView } from "./agents.ts";
@@ -36,6 +37,8 @@ export interface ClusterStatus {
   recentEvents: StoredEvent[];
   /** VIP ownership across the directors, split-brain/no-owner alerts, last states (clusters with checks or VRRP). */
   failover?: ClusterFailover | undefined;
+  /** Directors whose table was changed behind their back and not repaired (driftPolicy report), while it stands. */
+  drift?: StandingDrift[] | undefined;
 }
 
 /** Per director and real server: agent reachable, role, the observed table and host state, read live. */
@@ -104,7 +107,17 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
     stored.spec,
     hosts.filter((h) => ours(h.host)),
   );
-  return { cluster, generation: stored.generation, hosts, recentEvents, ...(failover ? { failover } : {}) };
+  const directors = hosts.filter((h) => h.kind === "director" && ours(h.host)).map((h) => h.host);
+  const view = ctx.supervisor?.fleetHealth;
+  const drift = view ? standingDrift(await view.lastStates(cluster, directors), directors) : [];
+  return {
+    cluster,
+    generation: stored.generation,
+    hosts,
+    recentEvents,
+    ...(failover ? { failover } : {}),
+    ...(drift.length > 0 ? { drift } : {}),
+  };
 }
 
 /** The server's own VIP ownership alerts for this cluster (host "server"). */

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import type { ClusterSpec, HealthChangeEvent, HeartbeatEvent } from "@lvsfleet/model";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -6,6 +7,7 @@ import { ChatWebhook } from "../notify/webhook.ts";
 import type { StoredEvent, WriteFence } from "../store/events.ts";
 import { AlertStore } from "./alert-store.ts";
 import { type AlertTransition, type OwnershipAlert, OwnershipAlerts } from "./alerts.ts";
+import { DRIFT_CHANNEL, driftRecord } from "./drift.ts";
 import { type LastState, LastStateStore } from "./last-state.ts";
 import { alertMessage, transitionMessage } from "./messages.ts";
 import { alertGraceMs, type DirectorVrrpReport, type VipOwnership, vipOwnership } from "./ownership.ts";
@@ -32,6 +34,8 @@ export interface FleetHealthDeps {
   log: Logger;
   now?: () => number;
 }
+
+const drift = channel(DRIFT_CHANNEL);
 
 /** Specs are read again at most this often (every transition and heartbeat looks them up). */
 const SPEC_CACHE_MS = 1_000;
@@ -164,6 +168,8 @@ export class FleetHealth implements FleetHealthView {
       const clusters = await this.clustersOf(event.host);
       const cluster = clusters[0]?.name;
       await this.record(event, cluster);
+      const found = driftRecord(event, cluster);
+      if (found) drift.publish(found);
       const text = transitionMessage(event, cluster);
       if (text) await this.post(text);
       if (event.type === "agent" || event.type === "state") await this.evaluateHost(event.host);
@@ -206,7 +212,7 @@ export class FleetHealth implements FleetHealthView {
         detail: event.detail,
         time: event.time,
       });
-    else if (/^(vrrp|quorum):/.test(event.subject))
+    else if (/^(vrrp|quorum):/.test(event.subject) || event.subject === "drift")
       await lastState.set({
         subject: event.subject,
         host: event.host,

@@ -4,7 +4,7 @@ import type { AlertTransition } from "./alerts.ts";
 /**
  * Short chat messages for the transitions worth a human's attention: real servers going down or
  * coming back (with what the director did), VRRP states, quorum, agents lost and back, and VIP
- * ownership alerts. Table re-plans, VIP arrivals and heartbeats are not worth a message.
+ * ownership alerts, and drift (a director's table changed behind its back, reported or corrected). Table re-plans, VIP arrivals and heartbeats are not worth a message.
  */
 export function transitionMessage(event: StoredEvent, cluster: string | undefined): string | undefined {
   const where = cluster ? `[${cluster}] ` : "";
@@ -28,6 +28,14 @@ export function transitionMessage(event: StoredEvent, cluster: string | undefine
           ? `:red_circle: ${where}service ${quorum[1]} LOST its quorum on ${event.host} (${event.detail})`
           : `:large_green_circle: ${where}service ${quorum[1]} has its quorum again on ${event.host} (${event.detail})`;
       if (event.subject === "role") return `${where}${event.host}: role ${event.from} -> ${event.to}`;
+      // a restarted director's first read-back says it is in step: worth a status update, not a message
+      if (event.subject === "drift" && event.from === "unknown" && event.to === "in step") return undefined;
+      if (event.subject === "drift")
+        return event.to === "drifted"
+          ? `:warning: ${where}DRIFT on ${event.host}: its table was changed behind its back — ${event.detail}`
+          : event.to === "corrected"
+            ? `:wrench: ${where}drift on ${event.host} CORRECTED — ${event.detail}`
+            : `:white_check_mark: ${where}${event.host}: table in step again (${event.detail})`;
       return undefined;
     }
   }

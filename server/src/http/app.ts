@@ -2,12 +2,12 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fieldErrors } from "@lvsfleet/model";
 import type { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Redis } from "ioredis";
 import type { CommandContext } from "../commands/context.ts";
 import { jobQueues } from "../commands/jobs.ts";
 import type { CallerLimiter } from "../rate-limit/caller-limiter.ts";
 import { type AuthEnv, authenticate, callerKey } from "./auth.ts";
+import { bodyLimits } from "./body-limits.ts";
 import { adminOnly, DASHBOARD_PATH, queueDashboard } from "./dashboard.ts";
 import { sendError } from "./errors.ts";
 import { json, serveOpenApiDocument } from "./openapi.ts";
@@ -32,8 +32,10 @@ export interface HttpSettings {
   /** Chat's endpoints (chat/slack.ts), served under /v1/chat with their own signature check instead of a token. */
   chat?: Hono | undefined;
   limiter: CallerLimiter;
-  /** Largest request body accepted (bytes). */
+  /** Largest request body accepted (bytes), but for the spec routes. */
   maxBodyBytes: number;
+  /** Largest spec accepted by PUT /v1/clusters/{cluster} and POST /v1/clusters/{cluster}/plan (bytes). */
+  maxSpecBytes: number;
 }
 
 const health = createRoute({
@@ -84,13 +86,7 @@ export function createHttpApp(ctx: CommandContext, settings: HttpSettings) {
   // First: every request gets an id (X-Request-Id) and is timed, whatever answers it.
   app.use("*", requestIds(ctx.log));
   registerMetricsRoutes(app, ctx, settings);
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: settings.maxBodyBytes,
-      onError: (c) => c.json({ error: { message: `the body is larger than ${settings.maxBodyBytes} bytes` } }, 413),
-    }),
-  );
+  app.use("*", bodyLimits({ maxBodyBytes: settings.maxBodyBytes, maxSpecBytes: settings.maxSpecBytes }));
 
   app.openapi(health, async (c) =>
     c.json(

@@ -72,7 +72,10 @@ const HostOutcome = z.object({
     .openapi({ example: ["edit-destination TCP 192.168.1.229:80 -> 192.168.1.220:80 dr weight 5"] }),
   generation: z.number().optional(),
   roleState: z.string().optional(),
-  table: z.string().optional().openapi({ description: "The director's table after the job, as ipvsadm -Ln prints it" }),
+  table: z.string().optional().openapi({
+    description:
+      "The director's table after the job, as ipvsadm -Ln prints it, up to 500 lines; a bigger one ends with a line saying how many services are left out (GET /v1/clusters/{cluster}/status has the whole table)",
+  }),
 });
 
 export const Job = z
@@ -96,6 +99,26 @@ export const Job = z
     result: z
       .object({ summary: z.string(), generation: z.number().optional(), hosts: z.array(HostOutcome) })
       .optional(),
+    progress: z
+      .object({
+        message: z.string().openapi({
+          example: "generation 7: lb-master: applying 10,000 services, 12 s so far; lb-backup: applied in 9 s",
+        }),
+        generation: z.number(),
+        services: z.number(),
+        directors: z.array(
+          z.object({
+            host: z.string(),
+            state: z.enum(["waiting", "applying", "applied", "failed"]),
+            seconds: z.number().optional().openapi({ description: "How long its Apply has run, or ran" }),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({
+        description:
+          "A running apply job: where each director's Apply is, rewritten every second (a big table takes minutes)",
+      }),
     createdAt: z.string(),
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),
@@ -255,6 +278,21 @@ export const ClusterStatus = z
       .object({})
       .optional()
       .openapi({ description: "VIP ownership across the directors, split-brain/no-owner alerts, last states" }),
+    drift: z
+      .array(
+        z.object({
+          host: z.string(),
+          detail: z
+            .string()
+            .openapi({ description: "What the read-back found, and the operations that would repair it" }),
+          since: z.number().openapi({ description: "When the director reported it (ms since the epoch)" }),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          "Directors whose table was changed behind their back and not repaired (driftPolicy report), while it stands",
+      }),
   })
   .openapi("ClusterStatus", {
     description: "Per director and real server: agent, role, observed table, host state",

@@ -3,6 +3,7 @@ import { TableMetrics } from "@lvsfleet/metrics/prom";
 import { RPC_CALL_CHANNEL, type RpcCallRecord } from "@lvsfleet/rpc";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { JOB_FINISHED_CHANNEL, type JobFinishedRecord } from "../commands/job-finished.ts";
+import { DRIFT_CHANNEL, type DriftRecord } from "../health/drift.ts";
 import type { FleetReadings, Reading } from "./fleet.ts";
 
 /** The supervisor lease as this replica sees it (agents/supervisor-lease.ts). */
@@ -138,6 +139,13 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly driftOperations = new Counter({
+    name: "lvsfleet_drift_operations",
+    help: "Operations a director's periodic read-back found between its kernel table and the table it applied (a hand change), by whether it repaired them (driftPolicy correct) or only reported them; counted by the replica that supervises",
+    labelNames: ["cluster", "host", "corrected"],
+    registers: [this.registry],
+  });
+
   readonly leaseHolder = this.gauge(
     "lvsfleet_supervisor_lease_holder",
     "1 when this replica holds the supervisor lease (it watches the agents and runs fleet health), 0 when another does; summed over the replicas it should be 1",
@@ -155,6 +163,14 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry });
     subscribe(RPC_CALL_CHANNEL, (message) => this.onRpcCall(message as RpcCallRecord));
     subscribe(JOB_FINISHED_CHANNEL, (message) => this.onJobFinished(message as JobFinishedRecord));
+    subscribe(DRIFT_CHANNEL, (message) => this.onDrift(message as DriftRecord));
+  }
+
+  private onDrift(drift: DriftRecord): void {
+    this.driftOperations.inc(
+      { cluster: drift.cluster, host: drift.host, corrected: String(drift.corrected) },
+      drift.operations,
+    );
   }
 
   private onRpcCall(call: RpcCallRecord): void {

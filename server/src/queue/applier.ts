@@ -1,9 +1,10 @@
-import { renderList } from "@lvsfleet/ipvs";
 import { describeOperation } from "@lvsfleet/planner";
 import type { Fleet } from "../agents/fleet.ts";
 import type { ClusterStore, StoredCluster } from "../store/clusters.ts";
+import { ApplyRound } from "./apply-progress.ts";
 import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
+import { boundedChanges, boundedTable } from "./result-bounds.ts";
 
 export interface ApplyOutcome {
   generation: number;
@@ -41,7 +42,12 @@ export const DEFAULT_APPLY_CONCURRENCY = 128;
  */
 export class ClusterApplier {
   private readonly applied = new Map<string, ApplyOutcome>();
-  private readonly inflight = new Map<string, { generation: number; promise: Promise<ApplyOutcome> }>();
+  /** The Apply on its way to each director (`cluster\nhost`), and its generation. */
+  private readonly hostInflight = new Map<string, { generation: number; promise: Promise<HostOutcome> }>();
+  private readonly inflight = new Map<
+    string,
+    { generation: number; promise: Promise<ApplyOutcome>; round: ApplyRound }
+  >();
 
   constructor(
     private readonly clusters: ClusterStore,
@@ -50,20 +56,30 @@ export class ClusterApplier {
     readonly concurrency = DEFAULT_APPLY_CONCURRENCY,
   ) {}
 
-  async ensureApplied(cluster: string, minGeneration: number): Promise<JobApplyOutcome> {
+  /** `follow`: told of each round the job waits for (its own or one it shares), to report its progress. */
+  async ensureApplied(
+    cluster: string,
+    minGeneration: number,
+    follow?: (round: ApplyRound) => void,
+  ): Promise<JobApplyOutcome> {
     for (;;) {
       const done = this.applied.get(cluster);
       if (done && done.generation >= minGeneration) return { ...done, via: "already-applied" };
       const running = this.inflight.get(cluster);
-      if (!running) return { ...(await this.applyNow(cluster)), via: "own" };
+      if (!running) {
+        const round = new ApplyRound();
+        follow?.(round);
+        return { ...(await this.applyNow(cluster, round)), via: "own" };
+      }
+      follow?.(running.round);
       const outcome = await running.promise;
       if (outcome.generation >= minGeneration) return { ...outcome, via: "shared" };
     }
   }
 
-  private applyNow(cluster: string): Promise<ApplyOutcome> {
-    const entry = { generation: 0, promise: Promise.resolve<ApplyOutcome>({ generation: 0, hosts: [] }) };
-    entry.promise = this.applyToDirectors(cluster, (generation) => {
+  private applyNow(cluster: string, round: ApplyRound): Promise<ApplyOutcome> {
+    const entry = { generation: 0, promise: Promise.resolve<ApplyOutcome>({ generation: 0, hosts: [] }), round };
+    entry.promise = this.applyToDirectors(cluster, round, (generation) => {
       entry.generation = generation;
     }).finally(() => {
       if (this.inflight.get(cluster) === entry) this.inflight.delete(cluster);
@@ -72,7 +88,11 @@ export class ClusterApplier {
     return entry.promise;
   }
 
-  private async applyToDirectors(cluster: string, onGeneration: (g: number) => void): Promise<ApplyOutcome> {
+  private async applyToDirectors(
+    cluster: string,
+    round: ApplyRound,
+    onGeneration: (g: number) => void,
+  ): Promise<ApplyOutcome> {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     onGeneration(stored.generation);
@@ -80,6 +100,7 @@ export class ClusterApplier {
       cluster,
       stored,
       stored.spec.directors.map((d) => d.host),
+      round,
     );
     const previous = this.applied.get(cluster);
     if (!previous || previous.generation <= outcome.generation) this.applied.set(cluster, outcome);
@@ -91,26 +112,77 @@ export class ClusterApplier {
    * that came back behind): the others are not called, and what the cluster's rounds share is kept.
    * Hosts that are no longer directors of the cluster are skipped.
    */
-  async applyToHosts(cluster: string, only: readonly string[]): Promise<ApplyOutcome> {
+  async applyToHosts(
+    cluster: string,
+    only: readonly string[],
+    follow?: (round: ApplyRound) => void,
+  ): Promise<ApplyOutcome> {
     const stored = await this.clusters.get(cluster);
     if (!stored) throw new UnknownClusterError(`no cluster named ${cluster}`);
     const wanted = new Set(only);
     const hosts = stored.spec.directors.filter((d) => wanted.has(d.host)).map((d) => d.host);
-    return this.applyStored(cluster, stored, hosts);
+    // A round of the whole cluster at this generation or later is already calling these directors:
+    // share it rather than send a second Apply of a (maybe big) table to the same director.
+    const running = this.inflight.get(cluster);
+    if (running && running.generation >= stored.generation && hosts.every((h) => running.round.directors.has(h))) {
+      follow?.(running.round);
+      const outcome = await running.promise;
+      return { generation: outcome.generation, hosts: outcome.hosts.filter((h) => wanted.has(h.host)) };
+    }
+    const round = new ApplyRound();
+    follow?.(round);
+    return this.applyStored(cluster, stored, hosts, round);
+  }
+
+  /**
+   * One Apply of the stored spec to one director, shared: while an Apply of this generation or a
+   * later one is already on its way to that director (a re-sync that started first, the cluster's
+   * round), a second caller waits for it instead of sending the (maybe big) table again.
+   */
+  private applyOnce(cluster: string, host: string, stored: StoredCluster): Promise<HostOutcome> {
+    const key = `${cluster}\n${host}`;
+    const running = this.hostInflight.get(key);
+    if (running && running.generation >= stored.generation) return running.promise;
+    // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
+    const promise = this.fleet
+      .apply(cluster, host, { generation: stored.generation, spec: stored.spec })
+      .then(
+        (result): HostOutcome => ({
+          host,
+          role: "director",
+          // bounded: the result is stored with the job (result-bounds.ts)
+          changes: boundedChanges(result.operations.map(describeOperation)),
+          generation: result.generation,
+          table: boundedTable(result.observed, cluster),
+        }),
+      )
+      .finally(() => {
+        if (this.hostInflight.get(key)?.promise === promise) this.hostInflight.delete(key);
+      });
+    this.hostInflight.set(key, { generation: stored.generation, promise });
+    return promise;
   }
 
   /** One Apply of the stored spec to each of `hosts`, at most `concurrency` at once; throws ApplyError naming the failures. */
-  private async applyStored(cluster: string, stored: StoredCluster, hosts: readonly string[]): Promise<ApplyOutcome> {
+  private async applyStored(
+    cluster: string,
+    stored: StoredCluster,
+    hosts: readonly string[],
+    round: ApplyRound,
+  ): Promise<ApplyOutcome> {
+    round.begin(stored.generation, stored.spec.services.length, hosts);
     const results = await fanOut(hosts, this.concurrency, async (host): Promise<HostOutcome> => {
-      // the spec is the desired state: each director derives its table from it, and its health checks and VRRP follow it
-      const result = await this.fleet.apply(cluster, host, { generation: stored.generation, spec: stored.spec });
-      return {
-        host,
-        role: "director",
-        changes: result.operations.map(describeOperation),
-        generation: result.generation,
-        table: renderList(result.observed),
-      };
+      round.applying(host);
+      return this.applyOnce(cluster, host, stored).then(
+        (outcome) => {
+          round.finished(host, true);
+          return outcome;
+        },
+        (error: unknown) => {
+          round.finished(host, false);
+          throw error;
+        },
+      );
     });
     const applied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failures = results.flatMap((r, i) =>

@@ -1,9 +1,9 @@
-import { renderList } from "@lvsfleet/ipvs";
 import { type ClusterSpec, clusterHosts, directorRoleConfig, realServerRoleConfig } from "@lvsfleet/model";
 import type { Fleet } from "../agents/fleet.ts";
 import { DEFAULT_APPLY_CONCURRENCY } from "./applier.ts";
 import { fanOut } from "./fan-out.ts";
 import type { HostOutcome } from "./jobs.ts";
+import { boundedChanges, boundedTable } from "./result-bounds.ts";
 
 /** Raised when some hosts could not start or stop; says which and why. */
 export class RoleChangeError extends Error {
@@ -45,10 +45,10 @@ export async function changeRoles(
       return {
         host: h.host,
         role: h.kind,
-        changes: result.changes.map((c) => c.description),
+        changes: boundedChanges(result.changes.map((c) => c.description)),
         roleState: result.state.roleState,
         generation: result.state.generation,
-        table: h.kind === "director" ? renderList(result.state.table) : undefined,
+        table: h.kind === "director" ? boundedTable(result.state.table, spec.name) : undefined,
       };
     });
     results.forEach((r) => {

@@ -31,11 +31,14 @@ export interface CommandJobData {
 export interface HostOutcome {
   host: string;
   role: "director" | "real-server";
-  /** What the agent changed, one line per operation or host change. */
+  /** What the agent changed, one line per operation or host change (at most 500: result-bounds.ts). */
   changes: string[];
   generation?: number;
   roleState?: string;
-  /** The director's table after the change, as ipvsadm -Ln prints it. */
+  /**
+   * The director's table after the change, as ipvsadm -Ln prints it, up to 500 lines; a bigger one
+   * ends with "… N more services (M in all); GET /v1/clusters/{cluster}/status for the whole table".
+   */
   table?: string;
 }
 

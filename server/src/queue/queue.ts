@@ -2,6 +2,7 @@ import { currentRequestId } from "@lvsfleet/rpc";
 import { type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Role } from "../access/roles.ts";
+import type { ApplyProgress } from "./apply-progress.ts";
 import { type CommandJobData, type CommandJobResult, QUEUE_NAME, roleNeeded } from "./jobs.ts";
 
 export interface QueueSettings {
@@ -29,6 +30,8 @@ export interface JobView {
   /** The last attempt's error, while retrying or once failed. */
   error?: string | undefined;
   result?: CommandJobResult | undefined;
+  /** A running apply: where each director is ("lb-master: applying 10,000 services, 12 s so far"). */
+  progress?: ApplyProgress | undefined;
   createdAt: string;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
@@ -51,9 +54,16 @@ export class CommandQueue {
     };
   }
 
-  async enqueue(data: CommandJobData): Promise<JobView> {
+  /**
+   * `dedupe`: while a job queued with the same id is waiting, retrying or running, this one is not
+   * queued again (BullMQ deduplication; the id is free once that job completes or fails).
+   */
+  async enqueue(data: CommandJobData, options: { dedupe?: string | undefined } = {}): Promise<JobView> {
     const requestId = data.requestId ?? currentRequestId();
-    const job = await this.queue.add(data.kind, requestId ? { ...data, requestId } : data, this.defaults);
+    const job = await this.queue.add(data.kind, requestId ? { ...data, requestId } : data, {
+      ...this.defaults,
+      ...(options.dedupe ? { deduplication: { id: options.dedupe } } : {}),
+    });
     return view(job, "queued");
   }
 
@@ -101,6 +111,10 @@ export class CommandQueue {
   }
 }
 
+function isApplyProgress(progress: unknown): progress is ApplyProgress {
+  return typeof progress === "object" && progress !== null && typeof (progress as ApplyProgress).message === "string";
+}
+
 function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): JobView {
   const state: JobView["state"] =
     bullState === "completed"
@@ -124,6 +138,7 @@ function view(job: Job<CommandJobData, CommandJobResult>, bullState: string): Jo
     attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },
     error: job.failedReason || undefined,
     result: state === "completed" ? job.returnvalue : undefined,
+    progress: state === "active" && isApplyProgress(job.progress) ? job.progress : undefined,
     createdAt: iso(job.timestamp) ?? "",
     startedAt: iso(job.processedOn),
     finishedAt: iso(job.finishedOn),

@@ -64,6 +64,8 @@ export function renderStatusText(status: ClusterStatus, now = Date.now()): strin
     for (const p of h.problems ?? []) lines.push(...describeProblem(p));
   }
   lines.push(...clusterFailoverLines(status.failover));
+  for (const d of status.drift ?? [])
+    lines.push("", `DRIFT on ${d.host} since ${new Date(d.since).toISOString()}: ${d.detail}`);
   if (status.recentEvents.length > 0) {
     lines.push("", "recent events:");
     for (const e of status.recentEvents) lines.push(`  ${describeEvent(e)}`);

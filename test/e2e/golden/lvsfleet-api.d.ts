@@ -919,6 +919,8 @@ export interface components {
                     };
                 };
             };
+            /** @enum {string} */
+            driftPolicy?: "report" | "correct";
         };
         Job: {
             /** @example 42 */
@@ -960,8 +962,22 @@ export interface components {
                     changes: string[];
                     generation?: number;
                     roleState?: string;
-                    /** @description The director's table after the job, as ipvsadm -Ln prints it */
+                    /** @description The director's table after the job, as ipvsadm -Ln prints it, up to 500 lines; a bigger one ends with a line saying how many services are left out (GET /v1/clusters/{cluster}/status has the whole table) */
                     table?: string;
+                }[];
+            };
+            /** @description A running apply job: where each director's Apply is, rewritten every second (a big table takes minutes) */
+            progress?: {
+                /** @example generation 7: lb-master: applying 10,000 services, 12 s so far; lb-backup: applied in 9 s */
+                message: string;
+                generation: number;
+                services: number;
+                directors: {
+                    host: string;
+                    /** @enum {string} */
+                    state: "waiting" | "applying" | "applied" | "failed";
+                    /** @description How long its Apply has run, or ran */
+                    seconds?: number;
                 }[];
             };
             createdAt: string;
@@ -1000,6 +1016,14 @@ export interface components {
             recentEvents: Record<string, never>[];
             /** @description VIP ownership across the directors, split-brain/no-owner alerts, last states */
             failover?: Record<string, never>;
+            /** @description Directors whose table was changed behind their back and not repaired (driftPolicy report), while it stands */
+            drift?: {
+                host: string;
+                /** @description What the read-back found, and the operations that would repair it */
+                detail: string;
+                /** @description When the director reported it (ms since the epoch) */
+                since: number;
+            }[];
         };
         HostStatus: {
             host: string;

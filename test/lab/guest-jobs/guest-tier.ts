@@ -12,6 +12,8 @@ export interface IpvsDriverStep {
   /** `ipvsadm -Sn` after the step, as the kernel printed it. */
   sn?: string;
   split?: Record<string, number>;
+  /** observeServices after the step: how many services it was asked for, and how many it found. */
+  targeted?: { keys: number; services: number };
   failed?: string;
   required?: Record<string, string>;
   direct?: Record<string, number>[];

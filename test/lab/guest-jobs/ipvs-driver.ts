@@ -4,9 +4,10 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { ExecRunner, writeSysctl } from "@lvsfleet/hostops";
-import type { IpvsTable } from "@lvsfleet/model";
+import { type IpvsTable, serviceKey } from "@lvsfleet/model";
 import { plan } from "@lvsfleet/planner";
 import { IpvsDataPlane } from "../../../agents/director/src/drivers/ipvs.ts";
+import { touchedServices } from "../../../packages/agent-runtime/src/applied-table.ts";
 import { CLIENT_NS, REAL_SERVERS, STEPS, table, VIP } from "./ipvs-driver-plan.ts";
 
 const print = (o: unknown) => console.log(JSON.stringify(o));
@@ -65,10 +66,27 @@ for (const { name, desired, requests: traffic } of STEPS) {
   const sn = execFileSync("ipvsadm", ["-Sn"], { encoding: "utf8" });
   observed = await driver.observe();
   const again = plan(desired, observed, { isManaged: () => true });
+  // The read-back after a change (the services it touched, and those it should have): the same as the whole read's.
+  const keys = [...new Set([...touchedServices(operations), ...desired.services.map(serviceKey)])];
+  const targeted = await driver.observeServices(keys);
+  const whole = { services: observed.services.filter((s) => keys.includes(serviceKey(s))) };
+  check(
+    name,
+    JSON.stringify(targeted) === JSON.stringify(whole),
+    `observeServices read ${JSON.stringify(targeted)}, observe ${JSON.stringify(whole)}`,
+  );
   const split = traffic > 0 ? requests(traffic) : undefined;
   check(name, again.length === 0, `re-planning after apply gave ${again.length} operations`);
   if (split) checkSplit(name, desired, split, traffic);
-  print({ step: name, operations: operations.length, applyMs, replan: again.length, sn, ...(split ? { split } : {}) });
+  print({
+    step: name,
+    operations: operations.length,
+    applyMs,
+    replan: again.length,
+    sn,
+    targeted: { keys: keys.length, services: targeted.services.length },
+    ...(split ? { split } : {}),
+  });
 }
 check("empty", observed.services.length === 0, "the table is not empty after applying an empty one");
 print({ result: failed === 0 ? "ok" : `${failed} checks failed` });

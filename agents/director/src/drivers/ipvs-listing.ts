@@ -72,3 +72,33 @@ export function withListingNumbers(
     }),
   };
 }
+
+/**
+ * How ipvsadm names the service of a `serviceKey` on its command line: `-t 192.0.2.1:80`,
+ * `-u [2001:db8::1]:53`, `--sctp-service 10.0.0.1:9000`, `-f 7` (`-f 7 -6` for IPv6); undefined for
+ * a key no service of lvsfleet's has.
+ */
+export function serviceListingArgs(key: string): string[] | undefined {
+  const [kind, first, second] = key.split("|");
+  if (kind === "fwmark") {
+    if (!/^\d+$/.test(first ?? "")) return undefined;
+    return second === "inet6" ? ["-f", first as string, "-6"] : ["-f", first as string];
+  }
+  const option = { tcp: "-t", udp: "-u", sctp: "--sctp-service" }[kind ?? ""];
+  if (!option || !first || !/^\d+$/.test(second ?? "")) return undefined;
+  return [option, first.includes(":") ? `[${first}]:${second}` : `${first}:${second}`];
+}
+
+/** The listings a service's read-back takes, in this order: structure with tunnel info, thresholds, persistent connections. */
+export const LISTINGS = ["--tun-info", "--thresholds", "--persistent-conn"] as const;
+
+/** The outputs of listings run one after another (`ipvsadm -R`), each from its `Prot LocalAddress:Port` heading. */
+export function splitListings(text: string): string[] {
+  const outputs: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("Prot ")) outputs.push("");
+    if (outputs.length === 0 || line === "") continue;
+    outputs[outputs.length - 1] += `${line}\n`;
+  }
+  return outputs;
+}

@@ -11,17 +11,23 @@ import {
 
 /**
  * How the nftables data plane names what it creates, and the comments it leaves on its rules
- * so that the table can be read back from the kernel alone (no state kept elsewhere).
+ * (the settings the kernel's own objects cannot hold: configured weights before reduction,
+ * persistence timeout, scheduler flags).
  *
  * Per virtual service (sid) and destination (did):
  *   chain s_<sid>        dispatch: a packet of a known connection goes to its server
- *   chain n_<sid>        a new connection: persistence, then the scheduler
+ *   chain n_<sid>        a new connection: persistence, then the picker (rules on `meta mark`)
  *   chain o_<sid>        a packet of a connection this director never saw: a deterministic pick
  *   chain t_<sid>_<did>  assigns the connection to one real server and forwards (DR) or DNATs (NAT)
+ *   set   p_<sid>_<did>  persistence: client networks that stick to the server
+ * IPv4 services share, per table and protocol, one connection map (VIP . port . client . port →
+ * real server), one closing set and one dispatch chain:
+ *   map   conns_<proto>4, set closing_<proto>4, chain d_<proto>4 (DR), chain k_<proto>4 (NAT counting)
+ * IPv6 services keep one set per real server (nft 1.0.6 cannot add an element with data to a map
+ * whose key is longer than 16 bytes from the packet path: its register allocator asserts):
  *   chain k_<sid>_<did>  (NAT) keeps the connection's entry fresh for counting
  *   set   c_<sid>_<did>  the server's connections, client address . port
  *   set   f_<sid>        connections that saw FIN or RST (IPVS counts them as inactive)
- *   set   p_<sid>_<did>  persistence: client networks that stick to the server
  */
 
 const part = (text: string) => text.replace(/[.:]/g, "_");
@@ -43,7 +49,15 @@ export const names = {
   conns: (sid: string, did: string) => `c_${sid}_${did}`,
   closing: (sid: string) => `f_${sid}`,
   persist: (sid: string, did: string) => `p_${sid}_${did}`,
+  /** IPv4, shared by the services of one protocol in one table. */
+  sharedConns: (protocol: string) => `conns_${protocol}4`,
+  sharedClosing: (protocol: string) => `closing_${protocol}4`,
+  sharedDispatch: (protocol: string) => `d_${protocol}4`,
+  sharedKeep: (protocol: string) => `k_${protocol}4`,
 };
+
+/** The protocols a table's shared IPv4 objects exist for. */
+export const SHARED_PROTOCOLS = ["tcp", "udp", "sctp"] as const;
 
 const SERVICE_TAG = "lvs svc";
 const DESTINATION_TAG = "lvs dst";
