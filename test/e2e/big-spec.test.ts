@@ -81,6 +81,49 @@ describe("body limits: specs have their own", () => {
     expect(await generation()).toBe(before);
   });
 
+  it("a spec sent in chunks (no Content-Length) is held to 1 MiB before anyone is known: a stranger cannot make the server buffer 32 MiB", async () => {
+    const before = await generation();
+    const chunked = (token: string | undefined) =>
+      new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const req = httpRequest(new URL("/v1/clusters/web", fleet.url), {
+          method: "PUT",
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            "content-type": "application/json",
+            "transfer-encoding": "chunked",
+          },
+        });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (chunk) => {
+            text += chunk;
+          });
+          res.on("end", () => {
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+          });
+        });
+        req.on("error", reject);
+        // 2 MiB in 64 KiB chunks; the server answers once it has read past 1 MiB
+        const chunk = "x".repeat(64 * 1024);
+        req.write('{"padding": "');
+        const more = (n: number) => {
+          if (n === 0 || req.destroyed) return;
+          if (req.write(chunk)) setImmediate(() => more(n - 1));
+          else req.once("drain", () => more(n - 1));
+        };
+        more(32);
+      });
+    for (const token of [undefined, fleet.api.token]) {
+      const put = await chunked(token);
+      expect(put.status).toBe(413);
+      expect(put.body.error.message).toBe(
+        "the spec sent without Content-Length is larger than 1048576 bytes (1 MiB), the limit LVSFLEET_MAX_BODY_BYTES sets; send it with Content-Length for up to 32 MiB (LVSFLEET_MAX_SPEC_BYTES)",
+      );
+    }
+    expect(await generation()).toBe(before);
+  });
+
   it("a 2 MiB body on a route that takes no spec is refused with 413 naming LVSFLEET_MAX_BODY_BYTES (1 MiB, unchanged); nothing changes", async () => {
     const before = await generation();
     const was = await weights();

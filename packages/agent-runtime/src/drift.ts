@@ -38,6 +38,7 @@ export function driftEvent(
   check: DriftCheck,
   generation: number,
   first = false,
+  adopted = false,
 ): Omit<StateChangeEvent, "time" | "host"> | undefined {
   const from = standing ? "drifted" : first ? "unknown" : "in step";
   const n = check.operations.length;
@@ -48,7 +49,10 @@ export function driftEvent(
           subject: "drift",
           from,
           to: "in step",
-          detail: `the kernel holds the applied table of generation ${generation} again`,
+          detail:
+            first && adopted
+              ? `after a restart the kernel's table is taken as applied (generation ${generation}); what the agent applied before is not known`
+              : `the kernel holds the applied table of generation ${generation} again`,
           operations: 0,
         }
       : undefined;

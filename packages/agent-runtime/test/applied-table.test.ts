@@ -369,6 +369,53 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     await host.close();
   });
 
+  it("after a restart a server the health checks had taken out is not false drift, and correct does not put it back", async () => {
+    const { dataPlane, kernel } = countingDataPlane({ targeted: true });
+    const statusFile = new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS);
+    let down = true;
+    const health = (): ReturnType<NonNullable<HostAgentParts["extension"]>> => ({
+      // before the restart the first real server of every service failed its checks (weight 0);
+      // a restarted monitor knows nothing yet: every server reads as up
+      effective: (desired) =>
+        down
+          ? {
+              services: desired.services.map((s) => ({
+                ...s,
+                destinations: s.destinations.map((d, i) => (i === 0 ? { ...d, weight: 0 } : d)),
+              })),
+            }
+          : desired,
+      configure: async () => [],
+      stop: async () => [],
+      report: async () => undefined,
+      beat: () => undefined,
+      close: async () => undefined,
+    });
+    const first = agent(dataPlane, table(2), 0, statusFile, health);
+    await first.start("web", CONFIG);
+    // the spec the role holds decides the policy: written here as Apply keeps it
+    await statusFile.write({ ...(await statusFile.read()), spec: SPEC("correct") });
+    await first.close();
+    const held = JSON.stringify(kernel.table);
+    expect(kernel.table.services[0]?.destinations[0]?.weight).toBe(0);
+    down = false;
+    const second = agent(
+      dataPlane,
+      table(2),
+      0,
+      new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS),
+      health,
+    );
+    const events = driftEvents(second);
+    await second.readBack();
+    await second.readBack();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ from: "unknown", to: "in step", operations: 0 });
+    expect(events[0]?.detail).toMatch(/after a restart the kernel's table is taken as applied/);
+    expect(JSON.stringify(kernel.table)).toBe(held);
+    await second.close();
+  });
+
   it("the event names the first 20 operations and counts the rest", () => {
     const operations = Array.from({ length: 25 }, (_, i) => `add service tcp 198.51.100.1:${i}`);
     const event = driftEvent(undefined, { operations, corrected: false }, 4);

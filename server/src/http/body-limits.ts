@@ -27,16 +27,22 @@ export function describeBytes(bytes: number): string {
  * One middleware for both limits: a body over its route's limit is refused with 413 before it is
  * read whole (and the connection is closed: the rest of the body is never read); the message names
  * the limit and the setting that raises it.
+ *
+ * It runs before authentication. A body that declares its length (Content-Length) is judged by the
+ * header alone; one sent in chunks can only be measured by reading it, so before anyone is known a
+ * chunked body is held to the small limit on every route: the spec limit needs Content-Length (as
+ * lvsctl and every HTTP client sending a prepared body sends it), and a stranger cannot make the
+ * server buffer 32 MiB per connection.
  */
 export function bodyLimits(limits: BodyLimits): MiddlewareHandler {
-  const tooLarge = (bytes: number, what: string, setting: string) =>
+  const tooLarge = (bytes: number, what: string, setting: string, hint = "") =>
     bodyLimit({
       maxSize: bytes,
       onError: (c) =>
         c.json(
           {
             error: {
-              message: `the ${what} is larger than ${bytes} bytes (${describeBytes(bytes)}), the limit ${setting} sets`,
+              message: `the ${what} is larger than ${bytes} bytes (${describeBytes(bytes)}), the limit ${setting} sets${hint}`,
             },
           },
           413,
@@ -45,6 +51,15 @@ export function bodyLimits(limits: BodyLimits): MiddlewareHandler {
         ),
     });
   const spec = tooLarge(limits.maxSpecBytes, "spec", "LVSFLEET_MAX_SPEC_BYTES");
+  const chunkedSpec = tooLarge(
+    limits.maxBodyBytes,
+    "spec sent without Content-Length",
+    "LVSFLEET_MAX_BODY_BYTES",
+    `; send it with Content-Length for up to ${describeBytes(limits.maxSpecBytes)} (LVSFLEET_MAX_SPEC_BYTES)`,
+  );
   const other = tooLarge(limits.maxBodyBytes, "body", "LVSFLEET_MAX_BODY_BYTES");
-  return (c, next) => (takesSpec(c.req.method, c.req.path) ? spec(c, next) : other(c, next));
+  return (c, next) => {
+    if (!takesSpec(c.req.method, c.req.path)) return other(c, next);
+    return c.req.header("content-length") === undefined ? chunkedSpec(c, next) : spec(c, next);
+  };
 }
