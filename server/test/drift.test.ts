@@ -73,7 +73,7 @@ describe("drift a director reports", () => {
     expect(posts).toEqual([
       ":warning: [web] DRIFT on dir1: its table was changed behind its back — the kernel differs …; 3 operations would repair it: add service tcp 198.18.1.100:80 wrr",
     ]);
-    const standing = standingDrift(states, ["dir1"]);
+    const standing = standingDrift(states, ["dir1"], "web");
     expect(standing).toMatchObject([{ host: "dir1", detail: expect.stringContaining("3 operations") }]);
     const text = renderStatusText({ cluster: "web", generation: 1, hosts: [], recentEvents: [], drift: standing });
     expect(text).toMatch(/DRIFT on dir1 since .*: the kernel differs/);
@@ -83,7 +83,7 @@ describe("drift a director reports", () => {
     expect(await driftCount(metrics, "true")).toBe(2);
     expect(await driftCount(metrics, "false")).toBe(3);
     expect(posts[1]).toBe(":wrench: [web] drift on dir1 CORRECTED — 2 operations repaired the table");
-    expect(standingDrift(states, ["dir1"])).toEqual([]);
+    expect(standingDrift(states, ["dir1"], "web")).toEqual([]);
 
     health.onTransition(driftEvent("in step", 0, "the kernel holds the applied table of generation 1 again"));
     await health.settled();
@@ -96,14 +96,23 @@ describe("drift a director reports", () => {
     const { health, states, posts } = fleet();
     health.onTransition(driftEvent("drifted", 1, "1 operation would repair it"));
     await health.settled();
-    expect(standingDrift(states, ["dir1"])).toHaveLength(1);
+    expect(standingDrift(states, ["dir1"], "web")).toHaveLength(1);
     health.onTransition({
       ...driftEvent("in step", 0, "the kernel holds the applied table of generation 1 again"),
       from: "unknown",
     } as StoredEvent);
     await health.settled();
-    expect(standingDrift(states, ["dir1"])).toEqual([]);
+    expect(standingDrift(states, ["dir1"], "web")).toEqual([]);
     expect(posts).toHaveLength(1);
+    await health.close();
+  });
+
+  it("drift a director reported in one cluster is not shown in another's status (the host moved)", async () => {
+    const { health, states } = fleet();
+    health.onTransition(driftEvent("drifted", 1, "1 operation would repair it: add service tcp 198.18.1.100:80 wrr"));
+    await health.settled();
+    expect(standingDrift(states, ["dir1"], "web")).toHaveLength(1);
+    expect(standingDrift(states, ["dir1"], "internal")).toEqual([]);
     await health.close();
   });
 });

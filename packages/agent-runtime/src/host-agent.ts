@@ -398,6 +398,17 @@ export class HostAgent implements AgentApi {
         managedServices: [],
         desired: undefined,
       });
+      if (this.drift)
+        // the drift reported stands no more: the table is gone and no longer watched
+        this.hub.publish({
+          type: "state",
+          subject: "drift",
+          from: "drifted",
+          to: "unknown",
+          detail: `the role stopped: its table of generation ${status.generation} is no longer watched`,
+          operations: 0,
+        } as AgentEvent);
+      this.drift = undefined;
       if (status.roleState !== "stopped") this.publishRole(status.roleState, "stopped", cluster);
       log.info({ cluster, changes: changes.length }, "role stopped");
       return { changes, state: await this.getState() };

@@ -293,6 +293,22 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     await host.close();
   });
 
+  it("a drift standing when the role stops is ended (to unknown): the table is no longer watched", async () => {
+    const { dataPlane, kernel } = countingDataPlane({ targeted: true });
+    const host = agent(dataPlane, table(3));
+    const events = driftEvents(host);
+    await host.start("web", CONFIG);
+    await host.readBack();
+    kernel.table = { services: kernel.table.services.filter((s) => s.port !== 8001) };
+    await host.readBack();
+    await host.stop("web");
+    expect(events.map((e) => [e.from, e.to]).slice(-2)).toEqual([
+      ["in step", "drifted"],
+      ["drifted", "unknown"],
+    ]);
+    await host.close();
+  });
+
   it("under driftPolicy correct the agent repairs it at once and says so", async () => {
     const { dataPlane, kernel } = countingDataPlane({ targeted: true });
     const status = new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS);

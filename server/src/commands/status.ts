@@ -109,7 +109,7 @@ export async function clusterStatus(ctx: CommandContext, actor: Actor, cluster: 
   );
   const directors = hosts.filter((h) => h.kind === "director" && ours(h.host)).map((h) => h.host);
   const view = ctx.supervisor?.fleetHealth;
-  const drift = view ? standingDrift(await view.lastStates(cluster, directors), directors) : [];
+  const drift = view ? standingDrift(await view.lastStates(cluster, directors), directors, cluster) : [];
   return {
     cluster,
     generation: stored.generation,

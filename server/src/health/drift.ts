@@ -38,9 +38,23 @@ export interface StandingDrift {
   since: number;
 }
 
-/** The directors whose last drift state is `drifted` (a later `corrected` or `in step` ends it). */
-export function standingDrift(lastStates: readonly LastState[], directors: readonly string[]): StandingDrift[] {
+/**
+ * The directors whose last drift state in this cluster is `drifted` (a later `corrected`, `in step` or
+ * `unknown` ends it). Drift a host reported while it served another cluster names that cluster's
+ * services: it is not this cluster's.
+ */
+export function standingDrift(
+  lastStates: readonly LastState[],
+  directors: readonly string[],
+  cluster: string,
+): StandingDrift[] {
   return lastStates
-    .filter((s) => s.subject === "drift" && s.state === "drifted" && directors.includes(s.host))
+    .filter(
+      (s) =>
+        s.subject === "drift" &&
+        s.state === "drifted" &&
+        directors.includes(s.host) &&
+        (s.cluster === undefined || s.cluster === cluster),
+    )
     .map((s) => ({ host: s.host, detail: s.detail, since: s.time }));
 }
