@@ -153,6 +153,26 @@ function driftEvents(host: HostAgent): StateChangeEvent[] {
   return events;
 }
 
+/** A role extension whose health checks took the first real server of every service out (weight 0) while `down()`. */
+function firstServerDown(down: () => boolean): NonNullable<HostAgentParts["extension"]> {
+  return () => ({
+    effective: (desired) =>
+      down()
+        ? {
+            services: desired.services.map((s) => ({
+              ...s,
+              destinations: s.destinations.map((d, i) => (i === 0 ? { ...d, weight: 0 } : d)),
+            })),
+          }
+        : desired,
+    configure: async () => [],
+    stop: async () => [],
+    report: async () => undefined,
+    beat: () => undefined,
+    close: async () => undefined,
+  });
+}
+
 const SPEC = (driftPolicy?: "report" | "correct") =>
   ({
     name: "web",
@@ -358,23 +378,13 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
   it("a health override not re-planned yet is not drift: the kernel is compared with what was applied", async () => {
     const { dataPlane } = countingDataPlane({ targeted: true });
     let down = false;
-    const host = agent(dataPlane, table(2), 0, undefined, () => ({
-      // a failed check takes the first real server of every service out (weight 0)
-      effective: (desired) =>
-        down
-          ? {
-              services: desired.services.map((s) => ({
-                ...s,
-                destinations: s.destinations.map((d, i) => (i === 0 ? { ...d, weight: 0 } : d)),
-              })),
-            }
-          : desired,
-      configure: async () => [],
-      stop: async () => [],
-      report: async () => undefined,
-      beat: () => undefined,
-      close: async () => undefined,
-    }));
+    const host = agent(
+      dataPlane,
+      table(2),
+      0,
+      undefined,
+      firstServerDown(() => down),
+    );
     const events = driftEvents(host);
     await host.start("web", CONFIG);
     await host.readBack();
@@ -389,24 +399,7 @@ describe("drift: the periodic whole read-back compares the kernel with the appli
     const { dataPlane, kernel } = countingDataPlane({ targeted: true });
     const statusFile = new StateFile<RoleStatus>(join(dir, "role.json"), () => INITIAL_STATUS);
     let down = true;
-    const health = (): ReturnType<NonNullable<HostAgentParts["extension"]>> => ({
-      // before the restart the first real server of every service failed its checks (weight 0);
-      // a restarted monitor knows nothing yet: every server reads as up
-      effective: (desired) =>
-        down
-          ? {
-              services: desired.services.map((s) => ({
-                ...s,
-                destinations: s.destinations.map((d, i) => (i === 0 ? { ...d, weight: 0 } : d)),
-              })),
-            }
-          : desired,
-      configure: async () => [],
-      stop: async () => [],
-      report: async () => undefined,
-      beat: () => undefined,
-      close: async () => undefined,
-    });
+    const health = firstServerDown(() => down);
     const first = agent(dataPlane, table(2), 0, statusFile, health);
     await first.start("web", CONFIG);
     // the spec the role holds decides the policy: written here as Apply keeps it
