@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { type ClientRequest, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@lvsfleet/devfleet";
@@ -38,19 +38,19 @@ const padded = (bytes: number, fields: Record<string, unknown> = {}) =>
   JSON.stringify({ ...fields, padding: "x".repeat(bytes) });
 
 /**
- * A request that declares a body of `bytes` (Content-Length) and sends only its first bytes: the
- * server must answer 413 from the declared length, before reading any of it. (A client that really
- * writes 32 MiB races the server's close: it may get EPIPE before it reads the 413.)
+ * A request whose body `write` starts to send (and may never finish): resolves with the server's
+ * answer, which must come before the body was read whole.
  */
-function declaring(method: string, path: string, bytes: number): Promise<{ status: number; body: any }> {
+function answerTo(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  write: (req: ClientRequest) => void,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, fleet.url), {
       method,
-      headers: {
-        authorization: `Bearer ${fleet.api.token}`,
-        "content-type": "application/json",
-        "content-length": String(bytes),
-      },
+      headers: { "content-type": "application/json", ...headers },
     });
     req.on("response", (res) => {
       let text = "";
@@ -63,9 +63,19 @@ function declaring(method: string, path: string, bytes: number): Promise<{ statu
       });
     });
     req.on("error", reject);
-    req.write('{"vips": ["192.168.1.229"], "padding": "');
+    write(req);
   });
 }
+
+/**
+ * A request that declares a body of `bytes` (Content-Length) and sends only its first bytes: the
+ * server must answer 413 from the declared length, before reading any of it. (A client that really
+ * writes 32 MiB races the server's close: it may get EPIPE before it reads the 413.)
+ */
+const declaring = (method: string, path: string, bytes: number) =>
+  answerTo(method, path, { authorization: `Bearer ${fleet.api.token}`, "content-length": String(bytes) }, (req) =>
+    req.write('{"vips": ["192.168.1.229"], "padding": "'),
+  );
 
 describe("body limits: specs have their own", () => {
   it("a spec over LVSFLEET_MAX_SPEC_BYTES (32 MiB) is refused with 413 naming the limit and the setting; nothing changes", async () => {
@@ -83,37 +93,23 @@ describe("body limits: specs have their own", () => {
 
   it("a spec sent in chunks (no Content-Length) is held to 1 MiB before anyone is known: a stranger cannot make the server buffer 32 MiB", async () => {
     const before = await generation();
+    // 2 MiB in 64 KiB chunks; the server answers once it has read past 1 MiB
     const chunked = (token: string | undefined) =>
-      new Promise<{ status: number; body: any }>((resolve, reject) => {
-        const req = httpRequest(new URL("/v1/clusters/web", fleet.url), {
-          method: "PUT",
-          headers: {
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-            "content-type": "application/json",
-            "transfer-encoding": "chunked",
-          },
-        });
-        req.on("response", (res) => {
-          let text = "";
-          res.on("data", (chunk) => {
-            text += chunk;
-          });
-          res.on("end", () => {
-            req.destroy();
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-          });
-        });
-        req.on("error", reject);
-        // 2 MiB in 64 KiB chunks; the server answers once it has read past 1 MiB
-        const chunk = "x".repeat(64 * 1024);
-        req.write('{"padding": "');
-        const more = (n: number) => {
-          if (n === 0 || req.destroyed) return;
-          if (req.write(chunk)) setImmediate(() => more(n - 1));
-          else req.once("drain", () => more(n - 1));
-        };
-        more(32);
-      });
+      answerTo(
+        "PUT",
+        "/v1/clusters/web",
+        { ...(token ? { authorization: `Bearer ${token}` } : {}), "transfer-encoding": "chunked" },
+        (req) => {
+          const chunk = "x".repeat(64 * 1024);
+          req.write('{"padding": "');
+          const more = (n: number) => {
+            if (n === 0 || req.destroyed) return;
+            if (req.write(chunk)) setImmediate(() => more(n - 1));
+            else req.once("drain", () => more(n - 1));
+          };
+          more(32);
+        },
+      );
     for (const token of [undefined, fleet.api.token]) {
       const put = await chunked(token);
       expect(put.status).toBe(413);
