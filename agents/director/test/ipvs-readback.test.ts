@@ -62,6 +62,9 @@ describe("ipvs read-back of the services a change touched", () => {
     expect(serviceListingArgs("fwmark|7|inet")).toEqual(["-f", "7"]);
     expect(serviceListingArgs("fwmark|8|inet6")).toEqual(["-f", "8", "-6"]);
     expect(serviceListingArgs("tcp|192.168.1.229|x")).toBeUndefined();
+    // nothing but an address reaches the batch line
+    expect(serviceListingArgs("tcp|192.168.1.229 -C|80")).toBeUndefined();
+    expect(serviceListingArgs("tcp|192.168.1.229\n-C\n|80")).toBeUndefined();
   });
 
   it("splits the listings one ipvsadm -R printed (real kernel output) and each parses as its own", () => {

@@ -1,4 +1,4 @@
-import { destinationKey, type IpvsTable, parseEndpoint, serviceKey } from "@lvsfleet/model";
+import { destinationKey, type IpvsTable, isIpAddress, parseEndpoint, serviceKey } from "@lvsfleet/model";
 
 /** Numbers `ipvsadm -Ln --thresholds` or `--persistent-conn` show per destination, by service and destination key. */
 export type ListingNumbers = Map<string, Map<string, number[]>>;
@@ -85,7 +85,8 @@ export function serviceListingArgs(key: string): string[] | undefined {
     return second === "inet6" ? ["-f", first as string, "-6"] : ["-f", first as string];
   }
   const option = { tcp: "-t", udp: "-u", sctp: "--sctp-service" }[kind ?? ""];
-  if (!option || !first || !/^\d+$/.test(second ?? "")) return undefined;
+  // the address goes into a line of an `ipvsadm -R` batch: only a plain IP address may
+  if (!option || !first || !isIpAddress(first) || !/^\d+$/.test(second ?? "")) return undefined;
   return [option, first.includes(":") ? `[${first}]:${second}` : `${first}:${second}`];
 }
 
