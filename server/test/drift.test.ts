@@ -107,6 +107,20 @@ describe("drift a director reports", () => {
     await health.close();
   });
 
+  it("a stopped role's drift ends (to unknown) without a chat message", async () => {
+    const { health, states, posts } = fleet();
+    health.onTransition(driftEvent("drifted", 1, "1 operation would repair it"));
+    await health.settled();
+    health.onTransition({
+      ...driftEvent("unknown", 0, "the role stopped: its table of generation 1 is no longer watched"),
+      from: "drifted",
+    } as StoredEvent);
+    await health.settled();
+    expect(standingDrift(states, ["dir1"], "web")).toEqual([]);
+    expect(posts).toHaveLength(1);
+    await health.close();
+  });
+
   it("drift a director reported in one cluster is not shown in another's status (the host moved)", async () => {
     const { health, states } = fleet();
     health.onTransition(driftEvent("drifted", 1, "1 operation would repair it: add service tcp 198.18.1.100:80 wrr"));

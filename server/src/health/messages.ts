@@ -30,6 +30,8 @@ export function transitionMessage(event: StoredEvent, cluster: string | undefine
       if (event.subject === "role") return `${where}${event.host}: role ${event.from} -> ${event.to}`;
       // a restarted director's first read-back says it is in step: worth a status update, not a message
       if (event.subject === "drift" && event.from === "unknown" && event.to === "in step") return undefined;
+      // a stopped role's drift ends unwatched: the role change is the message
+      if (event.subject === "drift" && event.to === "unknown") return undefined;
       if (event.subject === "drift")
         return event.to === "drifted"
           ? `:warning: ${where}DRIFT on ${event.host}: its table was changed behind its back — ${event.detail}`
