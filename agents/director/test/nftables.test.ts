@@ -105,6 +105,27 @@ describe("nftables data plane: reading the kernel's table back", () => {
     expect(plan(table, tableOf(state), managed)).toEqual([]);
   });
 
+  it("a chain planted by hand under one of our prefixes, or a comment without an IP address, is never taken as ours", () => {
+    const planted = "t_4tcp_198_18_1_100_80_x; flush ruleset";
+    const items = [...fixture("nft-dr.json"), { chain: { family: "netdev", table: "lvsfleet", name: planted } }];
+    const state = parseNftState(items, fixture("nft-nat.json"));
+    const desired = tableOf(recorded());
+    // changing the service (its first server's weight) renders only names of ours
+    const changed = structuredClone(desired);
+    const service = changed.services.find((x) => serviceKey(x) === HTTP) as IpvsService;
+    service.destinations = service.destinations.map((d, i) => (i === 0 ? { ...d, weight: d.weight + 1 } : d));
+    const script = renderTransition(state, changed, new Set([HTTP]), layout);
+    expect(script).toContain("s_4tcp_198_18_1_100_80");
+    expect(script).not.toContain("flush ruleset");
+    expect(plan(desired, tableOf(state), managed)).toEqual([]);
+    expect(parseServiceComment("lvs svc tcp 198.18.1.100;x 80 inet wrr - - -")).toBeUndefined();
+    expect(parseServiceComment("lvs svc tcp 198.18.1.100 80 inet wrr - - -")).toMatchObject({
+      address: "198.18.1.100",
+    });
+    expect(parseDestinationComment("lvs dst 198.18.0.11} 80 dr 3 0 0")).toBeUndefined();
+    expect(parseDestinationComment("lvs dst 198.18.0.11 80 dr 3 0 0")).toMatchObject({ address: "198.18.0.11" });
+  });
+
   it("reads an empty kernel as an empty table", () => {
     expect(tableOf(parseNftState(undefined, undefined))).toEqual({ services: [] });
   });

@@ -3,6 +3,7 @@ import {
   type ForwardingMethod,
   type IpvsDestinationConfig,
   type IpvsServiceConfig,
+  isIpAddress,
   SCHEDULER_FLAGS,
   SCHEDULERS,
   type Scheduler,
@@ -92,7 +93,9 @@ export function parseServiceComment(comment: string): IpvsServiceConfig | undefi
   const [protocol, address, port, family, scheduler, flags, timeout, netmask] = comment
     .slice(SERVICE_TAG.length + 1)
     .split(" ");
-  if ((protocol !== "tcp" && protocol !== "udp" && protocol !== "sctp") || !address) return undefined;
+  // the address is rendered back into scripts: only a plain IP address is ours
+  if ((protocol !== "tcp" && protocol !== "udp" && protocol !== "sctp") || !address || !isIpAddress(address))
+    return undefined;
   if ((family !== "inet" && family !== "inet6") || !scheduler || !isScheduler(scheduler)) return undefined;
   const schedulerFlags = flags && flags !== "-" ? flags.split(",").filter(isFlag) : [];
   const t = count(timeout);
@@ -112,7 +115,14 @@ export function parseDestinationComment(comment: string): IpvsDestinationConfig 
   if (!comment.startsWith(`${DESTINATION_TAG} `)) return undefined;
   const [address, port, forwarding, weight, upper, lower] = comment.slice(DESTINATION_TAG.length + 1).split(" ");
   const numbers = [count(port), count(weight), count(upper), count(lower)];
-  if (!address || !forwarding || !isForwarding(forwarding) || numbers.some((n) => n === undefined)) return undefined;
+  if (
+    !address ||
+    !isIpAddress(address) ||
+    !forwarding ||
+    !isForwarding(forwarding) ||
+    numbers.some((n) => n === undefined)
+  )
+    return undefined;
   const [p, w, u, l] = numbers as number[];
   return {
     address,

@@ -92,7 +92,8 @@ function sharedCounts(l: Listing, method: Method): Map<string, Map<string, { act
 }
 
 const SHARED_CHAIN = /^[dk]_(tcp|udp|sctp)4$/;
-const SERVICE_OBJECT = /^[snotkcfp]_[46]/;
+/** Our objects' names, whole: anything else in a listing (a name planted by hand) is never ours, and never rendered back into a script. */
+const SERVICE_OBJECT = /^[snotkcfp]_[46][A-Za-z0-9_]*$/;
 
 /**
  * Object names by every service id they could belong to (`t_<sid>_<did>` under each prefix of
