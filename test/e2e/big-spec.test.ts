@@ -4,8 +4,8 @@ import { type ClientRequest, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@lvsfleet/devfleet";
-import { type ClusterSpecInput, DEMO_CLUSTER } from "@lvsfleet/model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bigSpec, bigSpecAddress } from "../../bench/bigspec/spec.ts";
 import { startDemoFleet } from "./fleet.ts";
 
 /**
@@ -160,33 +160,6 @@ describe("body limits: specs have their own", () => {
 });
 
 /**
- * The demo cluster's directors with `services` TCP services on the demo VIP (ports 1..), each with
- * `servers` real servers (weight 1) out of a pool of 1,000 addresses: labels inside the simulated
- * fleet, nothing opens a socket to them.
- */
-function bigSpec(services: number, servers: number): ClusterSpecInput {
-  const address = (k: number) => `192.168.${10 + Math.floor(k / 250)}.${(k % 250) + 1}`;
-  return {
-    name: "web",
-    vips: DEMO_CLUSTER.vips,
-    directors: DEMO_CLUSTER.directors,
-    services: Array.from({ length: services }, (_, i) => ({
-      name: `s${String(i + 1).padStart(5, "0")}`,
-      protocol: "tcp" as const,
-      address: "192.168.1.229",
-      port: i + 1,
-      scheduler: "wrr" as const,
-      forwarding: "dr" as const,
-      realServers: Array.from({ length: servers }, (_, j) => ({
-        address: address((i * servers + j) % 1_000),
-        port: 8080,
-        weight: 1,
-      })),
-    })),
-  };
-}
-
-/**
  * 10,000 services is the issue's size: `LVSFLEET_BIG_SPEC_SERVICES=10000 npx vitest run --project e2e
  * test/e2e/big-spec.test.ts` (about 3.5 minutes alone on a 2-core machine, figures in
  * docs/benchmarks.md). The test tier runs 2,000 services × 10 (1.3 MB of JSON: over the 1 MiB every
@@ -195,11 +168,7 @@ function bigSpec(services: number, servers: number): ClusterSpecInput {
 const SERVICES = Number(process.env.LVSFLEET_BIG_SPEC_SERVICES ?? 2_000);
 const SERVERS = 10;
 const count = (n: number) => n.toLocaleString("en-US");
-/** The address of a real server of bigSpec: the `j`th of the service with index `i` (0-based). */
-const bigAddress = (i: number, j: number) => {
-  const k = (i * SERVERS + j) % 1_000;
-  return `192.168.${10 + Math.floor(k / 250)}.${(k % 250) + 1}`;
-};
+const bigAddress = (i: number, j: number) => bigSpecAddress(i, j, SERVERS);
 const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 
 /** Polls the job until it ends, keeping every progress message it showed while it ran. */
