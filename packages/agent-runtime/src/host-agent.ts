@@ -114,8 +114,6 @@ export class HostAgent implements AgentApi {
   private drift: DriftCheck | undefined;
   /** The effective table the last executed plan moved to (after health overrides): what drift compares with. */
   private intended: IpvsTable | undefined;
-  /** Whether the table compared with is the kernel's as found after a restart (not one this process applied). */
-  private adopted = false;
   /** Whether this process has read the table back whole for drift yet. */
   private driftChecked = false;
   private readonly readbackTimer: NodeJS.Timeout | undefined;
@@ -286,7 +284,6 @@ export class HostAgent implements AgentApi {
     if (!dryRun) {
       await this.execute(dataPlane, operations);
       this.intended = effective;
-      this.adopted = false;
     }
     return { operations, managedServices: desired.services.map(serviceKey) };
   }
@@ -518,17 +515,19 @@ export class HostAgent implements AgentApi {
     return this.serial
       .run(async () => {
         const { statusFile, behaviour, dataPlane } = this.parts;
-        const status = await statusFile.read();
+        // only looked at: no copy of a held spec of thousands of services every period
+        const status = await statusFile.peek();
         if (!dataPlane || status.roleState !== "running") return;
         const desired = status.desired ?? (status.config ? behaviour.table(status.config)?.desired : undefined);
         let observed: IpvsTable | undefined;
+        let adopted = false;
         if (!this.intended && this.extension && desired) {
           // A restarted process does not know what it applied before: today's health overrides are not
           // settled yet (a server that was down reads as up until its checks fail again), so comparing
           // with them would report false drift — and under `correct` put a dead server back. The
           // kernel's table is taken as applied; the next Apply or health change plans against it.
           observed = this.intended = await this.readWhole();
-          this.adopted = true;
+          adopted = true;
         }
         // what this process last applied (or took as applied after a restart)
         const effective = this.intended ?? desired;
@@ -542,7 +541,7 @@ export class HostAgent implements AgentApi {
           await this.execute(dataPlane, operations);
           check.corrected = true;
         }
-        const event = driftEvent(this.drift, check, status.generation, !this.driftChecked, this.adopted);
+        const event = driftEvent(this.drift, check, status.generation, !this.driftChecked, adopted);
         this.driftChecked = true;
         this.drift = operations.length > 0 && !check.corrected ? check : undefined;
         if (event) {
